@@ -1,0 +1,1 @@
+"""govnet's api package (see README)."""

@@ -1,0 +1,97 @@
+"""The ``govnet`` command: a root with global options and one sub-command group per package.
+
+Each package owns its commands in its own ``cli.py``; this module only assembles them, so the
+command line follows the architecture (inventory → tasks | lab | topology → monitor → api).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from govnet import __version__
+from govnet.context import AppContext
+from govnet.errors import GovnetError
+from govnet.output import err_console
+from inventory.cli import app as inventory_app
+
+app = typer.Typer(
+    name="govnet",
+    help="Provision and monitor a provincial government dedicated data network (TSLCD).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(inventory_app, name="inventory")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"govnet {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    inventory: Annotated[
+        Path | None,
+        typer.Option(
+            "--inventory",
+            "-i",
+            envvar="GOVNET_INVENTORY",
+            help="Inventory directory (default: $GOVNET_INVENTORY, then the sample province).",
+        ),
+    ] = None,
+    secrets: Annotated[
+        Path | None,
+        typer.Option(
+            "--secrets",
+            envvar="GOVNET_SECRETS",
+            help="Secrets file, outside the repository (default: ~/.config/govnet/secrets.yaml).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Global options, stored for the sub-commands."""
+    ctx.obj = AppContext(inventory_path=inventory, secrets_path=secrets)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: run the app and turn :class:`GovnetError` into an exit code."""
+    try:
+        result = app(args=argv, prog_name="govnet", standalone_mode=False)
+    except GovnetError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+        problems = getattr(exc, "problems", None)
+        if problems:
+            for problem in problems:
+                print(f"  {problem}", file=sys.stderr)
+        elif exc.hint:
+            print(f"  fix: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""govnet's lab package (see README)."""

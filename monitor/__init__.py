@@ -1,0 +1,1 @@
+"""govnet's monitor package (see README)."""

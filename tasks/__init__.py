@@ -1,0 +1,1 @@
+"""govnet's tasks package (see README)."""

@@ -1,0 +1,1 @@
+"""govnet's topology package (see README)."""
