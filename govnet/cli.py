@@ -62,6 +62,19 @@ def root(
     ctx.obj = AppContext(inventory_path=inventory, secrets_path=secrets)
 
 
+@app.command()
+def demo(ctx: typer.Context) -> None:
+    """The main job on the embedded defaults.
+
+    Today: validate the inventory (the sample province unless --inventory says otherwise) and
+    summarise it. It grows with the lab, monitor and API packages (see the README).
+    """
+    from inventory.cli import stats, validate
+
+    validate(ctx)
+    stats(ctx)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the app and turn :class:`GovnetError` into an exit code."""
     try:

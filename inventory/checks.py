@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, SecretStr
 
 from govnet.errors import InventoryError
-from inventory.loader import Entry
+from inventory.loader import Entry, Parsed
 from inventory.models import (
     SECTIONS,
     Agency,
@@ -91,13 +91,18 @@ def _subnet_text(subnets: list[Subnet]) -> str:
 class _Checker:
     """Runs every whole-inventory check over the parsed entries."""
 
-    def __init__(self, root: Path, entries: list[Entry], problems: list[Problem], store: SecretStore) -> None:
+    def __init__(self, root: Path, parsed: Parsed, store: SecretStore) -> None:
         self.root = root
-        self.problems = problems
+        self.problems = parsed.problems
+        self.broken = parsed.broken
         self.store = store
         self.by_section: dict[str, list[Entry]] = defaultdict(list)
-        for entry in entries:
+        for entry in parsed.entries:
             self.by_section[entry.section].append(entry)
+
+    def missing(self, section: str, name: str, index: dict[object, Entry]) -> bool:
+        """True when ``name`` is not in ``index`` and not an entry that already failed its schema."""
+        return name not in index and name not in self.broken.get(section, set())
 
     def models(self, section: str, kind: type[M]) -> list[tuple[Entry, M]]:
         return [(e, e.model) for e in self.by_section[section] if isinstance(e.model, kind)]
@@ -238,6 +243,8 @@ class _Checker:
         for entry, profile in self.models("snmp_profiles", SNMPProfile):
             cred_entry = creds.get(profile.credential)
             if cred_entry is None:
+                if not self.missing("credentials", profile.credential, creds):
+                    continue
                 self.problems.append(
                     _problem(
                         entry,
@@ -269,7 +276,7 @@ class _Checker:
         plan: dict[SubnetPurpose, list[Subnet]],
     ) -> None:
         for entry, device in self.models("devices", Device):
-            if device.site not in sites:
+            if self.missing("sites", device.site, sites):
                 self.problems.append(
                     _problem(
                         entry,
@@ -278,7 +285,7 @@ class _Checker:
                         _suggest(device.site, (str(k) for k in sites)) or "declare it under 'sites'",
                     )
                 )
-            if device.snmp_profile not in profiles:
+            if self.missing("snmp_profiles", device.snmp_profile, profiles):
                 self.problems.append(
                     _problem(
                         entry,
@@ -289,7 +296,7 @@ class _Checker:
                     )
                 )
             cred = creds.get(device.ssh_credential)
-            if cred is None:
+            if self.missing("credentials", device.ssh_credential, creds):
                 self.problems.append(
                     _problem(
                         entry,
@@ -299,7 +306,7 @@ class _Checker:
                         or "declare it under 'credentials'",
                     )
                 )
-            elif not isinstance(cred.model, SSHCredential):
+            elif cred is not None and not isinstance(cred.model, SSHCredential):
                 self.problems.append(
                     _problem(
                         entry,
@@ -338,7 +345,7 @@ class _Checker:
         lans = plan.get(SubnetPurpose.LAN, [])
         seen_lan: list[tuple[IPv4Network, Entry]] = []
         for entry, agency in self.models("agencies", Agency):
-            if agency.site not in sites:
+            if self.missing("sites", agency.site, sites):
                 self.problems.append(
                     _problem(
                         entry,
@@ -348,7 +355,7 @@ class _Checker:
                     )
                 )
             cpe = devices.get(agency.cpe)
-            if cpe is None:
+            if self.missing("devices", agency.cpe, devices):
                 self.problems.append(
                     _problem(
                         entry,
@@ -357,7 +364,7 @@ class _Checker:
                         _suggest(agency.cpe, (str(k) for k in devices)) or "declare the CPE under 'devices'",
                     )
                 )
-            elif isinstance(cpe.model, Device) and cpe.model.role != Role.CPE:
+            elif cpe is not None and isinstance(cpe.model, Device) and cpe.model.role != Role.CPE:
                 self.problems.append(
                     _problem(
                         entry,
@@ -409,6 +416,8 @@ class _Checker:
             for field, device_name, interface in ends:
                 dev_entry = devices.get(device_name)
                 if dev_entry is None:
+                    if not self.missing("devices", device_name, devices):
+                        continue
                     self.problems.append(
                         _problem(
                             entry,
@@ -453,7 +462,7 @@ class _Checker:
                         )
                     )
             for duct in link.ducts:
-                if duct not in ducts:
+                if self.missing("ducts", duct, ducts):
                     self.problems.append(
                         _problem(
                             entry,
@@ -536,13 +545,12 @@ def _entry_name(entry: Entry) -> str:
     return str(getattr(model, SECTIONS[entry.section][1], entry.index))
 
 
-def build_network(
-    root: Path, entries: list[Entry], problems: list[Problem], secrets_path: Path | None = None
-) -> Network:
+def build_network(root: Path, parsed: Parsed, secrets_path: Path | None = None) -> Network:
     """Run every whole-inventory check; return the network or raise with every problem."""
     store = SecretStore(secrets_path)
     store.check_location(root)
-    checker = _Checker(root, entries, problems, store)
+    problems = parsed.problems
+    checker = _Checker(root, parsed, store)
     # Secrets may be generated only when everything else is sound: a broken inventory writes nothing.
     network = checker.run()
     if network is None:

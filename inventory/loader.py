@@ -128,7 +128,9 @@ def _validate(
         ]
 
 
-def _parse_file(root: Path, path: Path, entries: list[Entry], problems: list[Problem]) -> None:
+def _parse_file(
+    root: Path, path: Path, entries: list[Entry], problems: list[Problem], broken: dict[str, set[str]]
+) -> None:
     rel = str(path.relative_to(root))
     try:
         doc = load_yaml(path)
@@ -205,6 +207,10 @@ def _parse_file(root: Path, path: Path, entries: list[Entry], problems: list[Pro
             problems.extend(found)
             if parsed is not None:
                 entries.append(Entry(section, index, rel, raw.line, raw, parsed))
+            elif isinstance(raw.get(SECTIONS[section][1]), str):
+                # Remember the name, so references to an entry that is itself broken do not
+                # add a second, misleading "unknown ..." problem.
+                broken.setdefault(section, set()).add(raw[SECTIONS[section][1]])
 
 
 def inventory_files(root: Path) -> list[Path]:
@@ -212,8 +218,18 @@ def inventory_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
 
 
-def parse_directory(root: Path) -> tuple[list[Entry], list[Problem]]:
+@dataclass
+class Parsed:
+    """What parsing gave: sound entries, problems, and names of entries that failed their schema."""
+
+    entries: list[Entry]
+    problems: list[Problem]
+    broken: dict[str, set[str]]
+
+
+def parse_directory(root: Path) -> Parsed:
     """Parse every file; return the entries that passed their own schema and all problems."""
+    broken: dict[str, set[str]] = {}
     entries: list[Entry] = []
     problems: list[Problem] = []
     if not root.is_dir():
@@ -237,8 +253,8 @@ def parse_directory(root: Path) -> tuple[list[Entry], list[Problem]]:
             summary=f"cannot load the inventory at {root}",
         )
     for path in files:
-        _parse_file(root, path, entries, problems)
-    return entries, problems
+        _parse_file(root, path, entries, problems, broken)
+    return Parsed(entries, problems, broken)
 
 
 def load_inventory(path: Path | str, secrets_path: Path | None = None) -> Network:
@@ -246,8 +262,7 @@ def load_inventory(path: Path | str, secrets_path: Path | None = None) -> Networ
     from inventory.checks import build_network
 
     root = Path(path)
-    entries, problems = parse_directory(root)
-    return build_network(root, entries, problems, secrets_path)
+    return build_network(root, parse_directory(root), secrets_path)
 
 
 from inventory.network import Network  # noqa: E402  (typing of load_inventory)

@@ -36,7 +36,10 @@ class YamlSyntaxError(GovnetError):
         self.column = column
 
 
-class _Loader(yaml.SafeLoader):
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when built
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
     """SafeLoader whose mappings are :class:`LocatedDict` and which rejects duplicate keys."""
 
 
