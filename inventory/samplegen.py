@@ -434,7 +434,7 @@ class _Builder:
                     "fiber",
                     ducts,
                     protocol="bgp",
-                    traffic=round(self.rng.uniform(5, 40), 1),
+                    traffic=round(self.rng.uniform(3, 12), 1),
                 )
         else:
             self.link(
@@ -445,7 +445,7 @@ class _Builder:
                 "fiber",
                 [feeder] if feeder else [],
                 protocol="static",
-                traffic=round(self.rng.uniform(1, 20), 1),
+                traffic=round(self.rng.uniform(0.5, 4), 1),
             )
 
 
@@ -534,7 +534,6 @@ def build() -> dict[str, dict[str, Any]]:
         10000,
         "fiber",
         [duct("dc-internal", "Cáp nội bộ trung tâm dữ liệu", 0.1)],
-        traffic=1200,
     )
     chain = ["core-01", *RING, "core-02"]
     shared_ct = duct(
@@ -549,13 +548,14 @@ def build() -> dict[str, dict[str, Any]]:
             ducts_here.append(shared_ct)
         name_a = a if a.startswith("core") else f"hub-{a}"
         name_b = b_ if b_.startswith("core") else f"hub-{b_}"
-        b.link(core, name_a, name_b, 1000, "fiber", ducts_here, traffic=round(b.rng.uniform(150, 450), 1))
+        b.rng.random()  # keep the random stream (and so every coordinate) stable
+        b.link(core, name_a, name_b, 1000, "fiber", ducts_here)
     # Bù Gia Mập hangs off Phước Long: two parallel fibers, both in the same road duct.
     spur = duct("spur-pl-bgm", "ĐT741 Phước Long – Bù Gia Mập (hai sợi chung một ống)", 31.0)
     for _ in range(2):
-        b.link(core, "hub-pl", "hub-bgm", 1000, "fiber", [spur], traffic=120)
+        b.link(core, "hub-pl", "hub-bgm", 1000, "fiber", [spur])
     for n in (1, 2):
-        b.link(core, f"core-0{n}", "wlc-01", 1000, "copper", [], traffic=80)
+        b.link(core, f"core-0{n}", "wlc-01", 1000, "copper", [])
 
     # Provincial departments sit in Đồng Xoài; the gold ones are dual-homed (hub-dx and core-02).
     dx = by_code["dx"]
@@ -653,7 +653,7 @@ def build() -> dict[str, dict[str, Any]]:
             1000,
             medium,
             backhaul,
-            traffic=round(b.rng.uniform(100, 400), 1),
+            traffic=round(b.rng.uniform(40, 120), 1),
         )
 
     for n, (code, name) in enumerate(WIFI, start=1):
@@ -680,7 +680,7 @@ def build() -> dict[str, dict[str, Any]]:
             "copper" if n % 3 == 0 else "fiber",
             [],
             protocol="static",
-            traffic=round(b.rng.uniform(5, 60), 1),
+            traffic=round(b.rng.uniform(2, 15), 1),
         )
 
     files: dict[str, dict[str, Any]] = {"province.yaml": _province(b), "ducts.yaml": {"ducts": ducts}}
