@@ -17,6 +17,7 @@ from govnet.context import AppContext
 from govnet.errors import GovnetError
 from govnet.output import err_console
 from inventory.cli import app as inventory_app
+from topology.cli import app as topology_app
 
 app = typer.Typer(
     name="govnet",
@@ -26,6 +27,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(topology_app, name="topology")
 
 
 def _version(value: bool) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from xml.etree import ElementTree
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 import networkx as nx
 
@@ -102,7 +102,9 @@ def core_nodes(network: Network) -> list[str]:
     """The data centre's core routers."""
     cores = [d.name for d in network.devices_with_role(Role.CORE)]
     if not cores:
-        raise TopologyError("the inventory has no device with role 'core'", hint="mark the core routers role: core")
+        raise TopologyError(
+            "the inventory has no device with role 'core'", hint="mark the core routers role: core"
+        )
     return cores
 
 
@@ -117,9 +119,13 @@ def endpoints_by_device(network: Network) -> dict[str, list[Endpoint]]:
     for dev in network.devices.values():
         site = network.sites[dev.site]
         if dev.role == Role.BTS_ROUTER and site.kind == SiteKind.BTS:
-            result.setdefault(dev.name, []).append(Endpoint("bts", site.id, site.name, site.district, BTS_WEIGHT))
+            result.setdefault(dev.name, []).append(
+                Endpoint("bts", site.id, site.name, site.district, BTS_WEIGHT)
+            )
         if dev.role == Role.WIFI_AP and site.kind == SiteKind.WIFI:
-            result.setdefault(dev.name, []).append(Endpoint("wifi", site.id, site.name, site.district, WIFI_WEIGHT))
+            result.setdefault(dev.name, []).append(
+                Endpoint("wifi", site.id, site.name, site.district, WIFI_WEIGHT)
+            )
     return result
 
 
@@ -130,7 +136,9 @@ def read_graphml(path: Path) -> nx.MultiGraph:
     except FileNotFoundError as exc:
         raise TopologyError(f"no such GraphML file: {path}") from exc
     except ElementTree.ParseError as exc:
-        raise TopologyError(f"{path} is not well-formed XML: {exc}", hint="check the file is GraphML") from exc
+        raise TopologyError(
+            f"{path} is not well-formed XML: {exc}", hint="check the file is GraphML"
+        ) from exc
     except (nx.NetworkXError, ValueError, KeyError) as exc:
         raise TopologyError(f"{path} is not a GraphML file govnet can read: {exc}") from exc
     return nx.MultiGraph(g)

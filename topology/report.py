@@ -94,7 +94,9 @@ class SpofReport:
         }
 
 
-def _named(devices: Sequence[Hashable], eps: dict[str, list[Endpoint]], own: str | None = None) -> list[Endpoint]:
+def _named(
+    devices: Sequence[Hashable], eps: dict[str, list[Endpoint]], own: str | None = None
+) -> list[Endpoint]:
     out: list[Endpoint] = list(eps.get(own, [])) if own else []
     for dev in devices:
         out.extend(eps.get(str(dev), []))
@@ -156,8 +158,11 @@ def inventory_report(network: Network) -> SpofReport:
         found = impact("duct", duct, analysis.group_cut(eids))
         if found:
             report.ducts.append(found)
-    report.articulation_points = [str(n) for n in analysis.standard_articulation_points]
-    report.bridges = [[copies.get(str(b.u), str(b.u)), copies.get(str(b.v), str(b.v))] for b in analysis.standard_bridges]
+    report.articulation_points = sorted(str(n) for n in analysis.standard_articulation_points)
+    report.bridges = sorted(
+        sorted([copies.get(str(b.u), str(b.u)), copies.get(str(b.v), str(b.v))])
+        for b in analysis.standard_bridges
+    )
     return report
 
 
@@ -179,8 +184,8 @@ def graphml_report(graph: nx.MultiGraph, cores: Sequence[str]) -> dict[str, Any]
         "nodes": graph.number_of_nodes(),
         "edges": graph.number_of_edges(),
         "cores": [str(c) for c in cores],
-        "articulation_points": [str(n) for n in analysis.standard_articulation_points],
-        "bridges": [[str(b.u), str(b.v)] for b in analysis.standard_bridges],
+        "articulation_points": sorted(str(n) for n in analysis.standard_articulation_points),
+        "bridges": sorted(sorted([str(b.u), str(b.v)]) for b in analysis.standard_bridges),
         "node_impact": node_impact,
         "link_impact": link_impact,
         "unreachable": sorted(str(n) for n in analysis.unreachable),

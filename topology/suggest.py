@@ -22,23 +22,28 @@ ANCHOR_ROLES = {Role.CORE.value, Role.HUB.value}
 
 @dataclass(frozen=True)
 class Suggestion:
-    """One extra link and what it saves."""
+    """New links that defuse one failure, and what they save."""
 
     failure: str
-    a: str
-    b: str
-    km: float
+    links: tuple[tuple[str, str, float], ...]  # (inside device, anchor outside, km)
     saves_weight: float
     saves_endpoints: int
+    note: str
+
+    @property
+    def km(self) -> float:
+        """Total length of the new links."""
+        return sum(km for _, _, km in self.links)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
             "failure": self.failure,
-            "new_link": [self.a, self.b],
+            "new_links": [{"a": a, "b": b, "km": round(km, 2)} for a, b, km in self.links],
             "km": round(self.km, 2),
             "saves_weight": self.saves_weight,
             "saves_endpoints": self.saves_endpoints,
+            "note": self.note,
         }
 
 
@@ -55,35 +60,63 @@ def _pieces(graph: nx.MultiGraph, impact: Impact, report: SpofReport) -> list[se
     return [set(c) for c in nx.connected_components(h)]
 
 
+def _cheapest(graph: nx.MultiGraph, inside: list[str], anchors: list[str]) -> tuple[str, str, float] | None:
+    best: tuple[str, str, float] | None = None
+    for inner in inside:
+        di = graph.nodes[inner]
+        for anchor in anchors:
+            da = graph.nodes[anchor]
+            km = haversine_km(di["lat"], di["lon"], da["lat"], da["lon"])
+            if best is None or km < best[2]:
+                best = (inner, anchor, km)
+    return best
+
+
 def suggest_links(report: SpofReport, top: int = 5) -> list[Suggestion]:
-    """Cheapest extra links for the ``top`` heaviest failures that cut off other devices."""
+    """For the ``top`` heaviest failures that cut off other devices, the cheapest links that defuse each.
+
+    A piece of the network that holds a hub gets one new link from that hub to the nearest hub or
+    core that keeps the core; pieces made of single edge devices (CPEs, BTS routers, APs) are
+    dual-homed to their nearest surviving hub, summed into one suggestion.
+    """
     graph = report.graph
     out: list[Suggestion] = []
     worst = [i for i in report.ranking() if i.devices][:top]
     for impact in worst:
         cut = set(impact.devices)
         failed_node = impact.element if impact.kind == "node" else None
-        anchors = [
-            n for n, data in graph.nodes(data=True)
+        anchors = sorted(
+            n
+            for n, data in graph.nodes(data=True)
             if data["role"] in ANCHOR_ROLES and n not in cut and n != failed_node
-        ]
+        )
+        backbone: list[tuple[str, str, float]] = []
+        leaves: list[tuple[str, str, float]] = []
         for piece in _pieces(graph, impact, report):
-            best: tuple[float, str, str] | None = None
-            for inner in sorted(piece):
-                di = graph.nodes[inner]
-                for anchor in anchors:
-                    da = graph.nodes[anchor]
-                    km = haversine_km(di["lat"], di["lon"], da["lat"], da["lon"])
-                    if best is None or km < best[0]:
-                        best = (km, inner, anchor)
-            if best is None:
-                continue
-            saved = [e for dev in piece for e in report.endpoints.get(dev, [])]
+            inner = sorted(n for n in piece if graph.nodes[n]["role"] in ANCHOR_ROLES) or sorted(piece)
+            best = _cheapest(graph, inner, anchors)
+            if best is not None:
+                (backbone if graph.nodes[best[0]]["role"] in ANCHOR_ROLES else leaves).append(best)
+        saved = [e for dev in cut for e in report.endpoints.get(dev, [])]
+        weight = sum(e.weight for e in saved)
+        name = f"{impact.kind}:{impact.element}"
+        if backbone and not leaves:
+            out.append(
+                Suggestion(name, tuple(backbone), weight, len(saved), "close the ring around the failure")
+            )
+        elif leaves and not backbone:
+            out.append(
+                Suggestion(name, tuple(leaves), weight, len(saved), f"dual-home {len(leaves)} edge device(s)")
+            )
+        elif backbone:
             out.append(
                 Suggestion(
-                    f"{impact.kind}:{impact.element}", best[1], best[2], best[0],
-                    sum(e.weight for e in saved), len(saved),
+                    name,
+                    tuple(backbone + leaves),
+                    weight,
+                    len(saved),
+                    f"close the ring and dual-home {len(leaves)} edge device(s)",
                 )
             )
-    out.sort(key=lambda s: (-s.saves_weight / max(s.km, 0.1), s.failure, s.a))
+    out.sort(key=lambda s: (-s.saves_weight / max(s.km, 0.1), s.failure))
     return out

@@ -74,7 +74,9 @@ def resolve(network: Network, failures: Iterable[Failure]) -> tuple[set[str], se
     for f in failures:
         if f.kind == "node":
             if f.target not in network.devices:
-                raise TopologyError(f"unknown device '{f.target}'", hint="use a device name from the inventory")
+                raise TopologyError(
+                    f"unknown device '{f.target}'", hint="use a device name from the inventory"
+                )
             nodes.add(f.target)
         elif f.kind == "duct":
             if f.target not in network.ducts:
@@ -161,16 +163,25 @@ def what_if(network: Network, failures: Iterable[Failure]) -> WhatIf:
         if after[dev] > before.get(dev, after[dev]):
             for ep in eps.get(dev, []):
                 result.rerouted.append(
-                    {**ep.as_dict(), "device": dev, "hops_before": before[dev], "hops_after": after[dev],
-                     "extra_hops": after[dev] - before[dev]}
+                    {
+                        **ep.as_dict(),
+                        "device": dev,
+                        "hops_before": before[dev],
+                        "hops_after": after[dev],
+                        "extra_hops": after[dev] - before[dev],
+                    }
                 )
     loads = _loads(h, parent_after, {d: m for d, m in demand.items() if d in after})
     capacity = {link.id: link.capacity_mbps for link in network.links}
     for link_id, load in sorted(loads.items()):
         if load > capacity[link_id]:
             result.overloaded.append(
-                {"link": link_id, "capacity_mbps": capacity[link_id], "load_mbps": round(load, 1),
-                 "baseline_mbps": round(base_loads.get(link_id, 0.0), 1),
-                 "utilisation_pct": round(100 * load / capacity[link_id], 1)}
+                {
+                    "link": link_id,
+                    "capacity_mbps": capacity[link_id],
+                    "load_mbps": round(load, 1),
+                    "baseline_mbps": round(base_loads.get(link_id, 0.0), 1),
+                    "utilisation_pct": round(100 * load / capacity[link_id], 1),
+                }
             )
     return result
