@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import platform
 import random
 import sys
@@ -30,9 +31,9 @@ from typing import Any
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
-import networkx as nx  # noqa: E402
+import networkx as nx
 
-from topology.impact import analyse  # noqa: E402
+from topology.impact import analyse
 
 
 def generate(n_nodes: int, seed: int = 7) -> tuple[nx.MultiGraph, list[str], dict[str, list[int]]]:
@@ -56,7 +57,7 @@ def generate(n_nodes: int, seed: int = 7) -> tuple[nx.MultiGraph, list[str], dic
         cores += [c1, c2]
         link(c1, c2, f"r{r}-dc")
         ring = [c1] + [f"r{r}-hub{h}" for h in range(hubs_per_region)] + [c2]
-        for i, (a, b) in enumerate(zip(ring, ring[1:], strict=False)):
+        for i, (a, b) in enumerate(itertools.pairwise(ring)):
             link(a, b, f"r{r}-ring{i}")
             if i % 5 == 4:  # a "redundant" pair of ring links leaving one town in one duct
                 link(a, b, None)
@@ -118,58 +119,62 @@ def main() -> None:
     )
     print(" | ".join(header))
     for size in (int(s) for s in args.sizes.split(",")):
-        g, cores, ducts = generate(size)
+        print(" | ".join(run_size(size, args.repeat, rx)), flush=True)
 
-        def govnet_full() -> float:
-            r = analyse(g, cores)
-            total = 0.0
-            for node in g.nodes:
-                total += r.node_cut_weight(node)
-            for eid in range(len(r.edges)):
-                total += r.link_cut_weight(eid)
-            for members in ducts.values():
-                total += r.group_cut_weight(members)
-            return total
 
-        def govnet_lists() -> int:
-            r = analyse(g, cores)
-            total = 0
-            for node in g.nodes:
-                total += len(r.node_cut(node))
-            for eid in range(len(r.edges)):
-                total += len(r.link_cut(eid))
-            for members in ducts.values():
-                total += len(r.group_cut(members))
-            return total
+def run_size(size: int, repeat: int, rx: Any) -> tuple[str, ...]:
+    """Time every contender on one generated graph; return the table row."""
+    g, cores, ducts = generate(size)
 
-        simple = nx.Graph(g)
+    def govnet_full() -> float:
+        r = analyse(g, cores)
+        total = 0.0
+        for node in g.nodes:
+            total += r.node_cut_weight(node)
+        for eid in range(len(r.edges)):
+            total += r.link_cut_weight(eid)
+        for members in ducts.values():
+            total += r.group_cut_weight(members)
+        return total
 
-        def nx_basic() -> int:
-            return len(list(nx.articulation_points(simple))) + len(list(nx.bridges(simple)))
+    def govnet_lists() -> int:
+        r = analyse(g, cores)
+        total = 0
+        for node in g.nodes:
+            total += len(r.node_cut(node))
+        for eid in range(len(r.edges)):
+            total += len(r.link_cut(eid))
+        for members in ducts.values():
+            total += len(r.group_cut(members))
+        return total
 
-        t_full, _ = timed(govnet_full, args.repeat)
-        t_lists, total = timed(govnet_lists, args.repeat)
-        t_nx, _ = timed(nx_basic, args.repeat)
-        t_rx = float("nan")
-        if rx is not None:
-            rg = rx.networkx_converter(simple)
+    simple = nx.Graph(g)
 
-            def rx_basic() -> int:
-                return len(rx.articulation_points(rg)) + len(rx.bridges(rg))
+    def nx_basic() -> int:
+        return len(list(nx.articulation_points(simple))) + len(list(nx.bridges(simple)))
 
-            t_rx, _ = timed(rx_basic, args.repeat)
-        row = (
-            f"{g.number_of_nodes()}",
-            f"{g.number_of_edges()}",
-            f"{len(ducts)}",
-            f"{t_full:.3f} s",
-            f"{t_lists:.3f} s ({total} cut-off entries)",
-            f"{t_nx:.3f} s",
-            f"{t_rx:.4f} s",
-            f"{t_full / t_nx:.2f}x",
-            f"{t_full / t_rx:.0f}x",
-        )
-        print(" | ".join(row), flush=True)
+    t_full, _ = timed(govnet_full, repeat)
+    t_lists, total = timed(govnet_lists, repeat)
+    t_nx, _ = timed(nx_basic, repeat)
+    t_rx = float("nan")
+    if rx is not None:
+        rg = rx.networkx_converter(simple)
+
+        def rx_basic() -> int:
+            return len(rx.articulation_points(rg)) + len(rx.bridges(rg))
+
+        t_rx, _ = timed(rx_basic, repeat)
+    return (
+        f"{g.number_of_nodes()}",
+        f"{g.number_of_edges()}",
+        f"{len(ducts)}",
+        f"{t_full:.3f} s",
+        f"{t_lists:.3f} s ({total} cut-off entries)",
+        f"{t_nx:.3f} s",
+        f"{t_rx:.4f} s",
+        f"{t_full / t_nx:.2f}x",
+        f"{t_full / t_rx:.0f}x",
+    )
 
 
 if __name__ == "__main__":
