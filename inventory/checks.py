@@ -7,6 +7,7 @@ in one run. :func:`build_network` returns a :class:`Network` only when nothing i
 from __future__ import annotations
 
 import difflib
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from ipaddress import IPv4Address, IPv4Network
@@ -547,6 +548,10 @@ def _entry_name(entry: Entry) -> str:
 
 def build_network(root: Path, parsed: Parsed, secrets_path: Path | None = None) -> Network:
     """Run every whole-inventory check; return the network or raise with every problem."""
+    if secrets_path is None and not os.environ.get("GOVNET_SECRETS"):
+        own = next((e.model.secrets_file for e in parsed.entries if isinstance(e.model, Province)), None)
+        if own:
+            secrets_path = (root / own).resolve()
     store = SecretStore(secrets_path)
     store.check_location(root)
     problems = parsed.problems

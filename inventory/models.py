@@ -155,6 +155,9 @@ class Province(Strict):
     trap_receivers: list[TrapReceiver] = []
     ntp_servers: list[IPv4Address] = []
     syslog_servers: list[IPv4Address] = []
+    #: Where this inventory's secrets file is (relative to the inventory directory), when it has
+    #: one of its own, as a lab's does. ``--secrets`` and ``$GOVNET_SECRETS`` still win.
+    secrets_file: str | None = None
 
 
 class Subnet(Strict):

@@ -1,0 +1,164 @@
+"""``govnet lab ...``: build, inspect, break and tear down the namespace lab."""
+
+from __future__ import annotations
+
+import time
+from ipaddress import IPv4Network
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from govnet.context import app_context
+from govnet.errors import LabError
+from govnet.output import console, print_json
+
+app = typer.Typer(
+    help="A real lab of FRR, sshd, snmpd and lldpd in network namespaces.", no_args_is_help=True
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+Prefix = Annotated[
+    str | None, typer.Option("--prefix", envvar="GOVNET_LAB_PREFIX", help="Lab name prefix (3-6 letters).")
+]
+
+
+def _prefix(value: str | None) -> str:
+    import os
+
+    from lab.state import lab_prefix
+
+    if value:
+        os.environ["GOVNET_LAB_PREFIX"] = value
+    return lab_prefix()
+
+
+@app.command()
+def guard() -> None:
+    """Install the unreachable guard routes for every lab range (idempotent)."""
+    from lab.guard import LAB_RANGES, install_guards
+
+    added = install_guards()
+    console.print(
+        f"guard routes present for {', '.join(map(str, LAB_RANGES))}"
+        + (f" (added {', '.join(map(str, added))})" if added else ""),
+        highlight=False,
+    )
+
+
+@app.command()
+def up(
+    ctx: typer.Context,
+    size: Annotated[str, typer.Option(help="small (≤8 nodes), medium (~40) or province (all).")] = "small",
+    bare: Annotated[bool, typer.Option(help="Day-0 only: FRR runs with no routing config.")] = False,
+    mgmt_subnet: Annotated[
+        str | None, typer.Option(help="Lab management subnet (default: the inventory's).")
+    ] = None,
+    trap_port: Annotated[
+        int, typer.Option(help="UDP port of the trap receiver on the lab controller address.")
+    ] = 162,
+    prefix: Prefix = None,
+) -> None:
+    """Build the lab from the inventory and wait for OSPF."""
+    from lab.lifecycle import up as lab_up
+
+    start = time.monotonic()
+    subnet = IPv4Network(mgmt_subnet) if mgmt_subnet else None
+
+    def progress(what: str, total: int) -> None:
+        console.print(f"[{time.monotonic() - start:5.1f} s] {what} ({total})", highlight=False)
+
+    state = lab_up(
+        app_context(ctx).network(),
+        size=size,
+        bare=bare,
+        prefix=_prefix(prefix),
+        mgmt_subnet=subnet,
+        trap_port=trap_port,
+        progress=progress,
+    )
+    console.print(
+        f"lab '{state.prefix}' up: {len(state.nodes)} nodes, {len(state.links)} links in "
+        f"{time.monotonic() - start:.1f} s; inventory: {Path(state.source_inventory).name} subset at "
+        f"$(govnet lab inventory)",
+        highlight=False,
+    )
+
+
+@app.command()
+def down(prefix: Prefix = None) -> None:
+    """Remove every namespace, link, process, file, user and route the lab made."""
+    from lab.lifecycle import down as lab_down
+
+    left = lab_down(_prefix(prefix))
+    if left:
+        raise LabError(f"some lab parts are still there: {left}", hint="run 'govnet lab down' again as root")
+    console.print("lab down: nothing left behind", highlight=False)
+
+
+@app.command()
+def status(prefix: Prefix = None, json: JsonFlag = False) -> None:
+    """Nodes, namespaces, management addresses, daemons alive and OSPF neighbours Full."""
+    from lab.lifecycle import status as lab_status
+
+    doc = lab_status(_prefix(prefix))
+    if json:
+        print_json(doc)
+        return
+    if not doc["nodes"]:
+        console.print(
+            f"no lab '{doc['prefix']}' is up"
+            + (f"; leftovers: {doc['leftovers']}" if doc.get("leftovers") else "")
+        )
+        return
+    table = Table(title=f"lab {doc['prefix']} ({doc['size']}{', bare' if doc['bare'] else ''})")
+    for column in ("node", "namespace", "mgmt", "daemons down", "OSPF Full"):
+        table.add_column(column)
+    for row in doc["nodes"]:
+        dead = [d for d, ok in row["daemons"].items() if not ok]
+        table.add_row(
+            row["name"],
+            row["namespace"],
+            row["mgmt_ip"],
+            ", ".join(dead) or "-",
+            f"{row['ospf_full']}/{row['ospf_expected']}" if row["kind"] == "router" else "-",
+        )
+    console.print(table)
+
+
+@app.command()
+def inventory(prefix: Prefix = None) -> None:
+    """Print the lab inventory's directory (use: GOVNET_INVENTORY=$(govnet lab inventory) ...)."""
+    from lab.state import lab_dir, load_state
+
+    name = _prefix(prefix)
+    if load_state(name) is None:
+        raise LabError(f"no lab '{name}' is up", hint="run 'govnet lab up' first")
+    typer.echo(str(lab_dir(name) / "inventory"))
+
+
+@app.command()
+def fail(
+    kind: Annotated[str, typer.Argument(help="link, node or duct")],
+    target: Annotated[str, typer.Argument(help="A:ethX--B:ethY, a node name, or a duct id")],
+    prefix: Prefix = None,
+) -> None:
+    """Fail a link, a node (all its daemons stop, its links go down) or every link of a duct."""
+    from lab.lifecycle import fail as lab_fail
+
+    done = lab_fail(_prefix(prefix), kind, target)
+    console.print(f"failed {kind}: {', '.join(done)}", highlight=False)
+
+
+@app.command()
+def restore(
+    kind: Annotated[str, typer.Argument(help="link, node or duct")],
+    target: Annotated[str, typer.Argument(help="A:ethX--B:ethY, a node name, or a duct id")],
+    prefix: Prefix = None,
+) -> None:
+    """Undo 'lab fail'."""
+    from lab.lifecycle import restore as lab_restore
+
+    done = lab_restore(_prefix(prefix), kind, target)
+    console.print(f"restored {kind}: {', '.join(done)}", highlight=False)

@@ -1,0 +1,138 @@
+"""The data a template needs for one device, derived from the inventory (no secrets).
+
+Kept apart from the templates so that every platform's template reads the same facts:
+interfaces with their addresses and descriptions, OSPF, BGP neighbours, static routes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Interface
+from typing import Any
+
+from inventory.models import Protocol, Role
+from inventory.network import Network
+
+#: Lab timers: hello 1 s, dead 4 s make OSPF converge within seconds.
+FAST_OSPF = {"hello": 1, "dead": 4}
+
+
+@dataclass
+class InterfaceCtx:
+    """One routed interface of the device."""
+
+    name: str
+    address: str
+    description: str
+    protocol: str
+    peer_device: str
+    peer_address: str
+    peer_asn: int | None
+    cost: int | None
+
+
+@dataclass
+class DeviceCtx:
+    """Everything a template may use."""
+
+    name: str
+    role: str
+    platform: str
+    loopback: str | None
+    asn: int | None
+    mgmt_ip: str
+    interfaces: list[InterfaceCtx] = field(default_factory=list)
+    lans: list[dict[str, str]] = field(default_factory=list)  # agency LANs served by this CPE
+    static_routes: list[dict[str, str]] = field(default_factory=list)
+    ospf: bool = False
+    ospf_timers: dict[str, int] | None = None
+    bgp_neighbors: list[dict[str, Any]] = field(default_factory=list)
+    redistribute: list[str] = field(default_factory=list)
+    default_originate: bool = False
+    trap_receivers: list[str] = field(default_factory=list)
+    ntp_servers: list[str] = field(default_factory=list)
+    syslog_servers: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for Jinja2."""
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def _describe(network: Network, peer: str, peer_if: str) -> str:
+    agencies = network.agencies_by_cpe.get(peer, [])
+    if agencies:
+        return f"{peer} {peer_if} - {agencies[0].name}"
+    return f"{peer} {peer_if}"
+
+
+def device_context(network: Network, name: str, *, fast_ospf: bool = False) -> DeviceCtx:
+    """Build the template context of one device."""
+    dev = network.devices[name]
+    ctx = DeviceCtx(
+        name=name,
+        role=dev.role.value,
+        platform=dev.platform,
+        loopback=str(dev.loopback) if dev.loopback else None,
+        asn=dev.asn,
+        mgmt_ip=str(dev.mgmt_ip),
+        ospf_timers=FAST_OSPF if fast_ospf else None,
+        trap_receivers=[f"{r.host}:{r.port}" for r in network.province.trap_receivers],
+        ntp_servers=[str(s) for s in network.province.ntp_servers],
+        syslog_servers=[str(s) for s in network.province.syslog_servers],
+    )
+    for link in network.links_by_device.get(name, []):
+        local_is_a = link.a_device == name
+        local_if = link.a_interface if local_is_a else link.b_interface
+        peer = link.b_device if local_is_a else link.a_device
+        peer_if = link.b_interface if local_is_a else link.a_interface
+        local_ip = link.a_ip if local_is_a else link.b_ip
+        peer_ip = link.b_ip if local_is_a else link.a_ip
+        if local_ip is None or peer_ip is None:
+            continue
+        peer_dev = network.devices[peer]
+        iface = InterfaceCtx(
+            name=local_if,
+            address=str(local_ip),
+            description=_describe(network, peer, peer_if),
+            protocol=link.protocol.value,
+            peer_device=peer,
+            peer_address=str(peer_ip.ip),
+            peer_asn=peer_dev.asn,
+            cost=link.cost,
+        )
+        ctx.interfaces.append(iface)
+        if link.protocol == Protocol.OSPF:
+            ctx.ospf = True
+        elif link.protocol == Protocol.BGP:
+            ctx.bgp_neighbors.append({"address": str(peer_ip.ip), "asn": peer_dev.asn, "device": peer})
+        elif link.protocol == Protocol.STATIC:
+            if dev.role not in {Role.HUB, Role.CORE} and peer_dev.role in {Role.HUB, Role.CORE}:
+                # The edge side points its default route at the hub.
+                ctx.static_routes.append(
+                    {"prefix": "0.0.0.0/0", "via": str(peer_ip.ip), "why": f"uplink {peer}"}
+                )
+            if dev.role in {Role.HUB, Role.CORE}:
+                for agency in network.agencies_by_cpe.get(peer, []):
+                    if agency.lan_prefix is not None:
+                        ctx.static_routes.append(
+                            {"prefix": str(agency.lan_prefix), "via": str(peer_ip.ip), "why": agency.name}
+                        )
+    ctx.interfaces.sort(key=lambda i: (len(i.name), i.name))
+    for agency in network.agencies_by_cpe.get(name, []):
+        if agency.lan_prefix is not None:
+            gateway = IPv4Interface(f"{next(agency.lan_prefix.hosts())}/{agency.lan_prefix.prefixlen}")
+            ctx.lans.append(
+                {
+                    "name": f"lan{len(ctx.lans)}",
+                    "address": str(gateway),
+                    "prefix": str(agency.lan_prefix),
+                    "description": agency.name,
+                }
+            )
+    if dev.role in {Role.HUB, Role.CORE}:
+        if ctx.static_routes:
+            ctx.redistribute.append("static")
+        if ctx.bgp_neighbors:
+            ctx.redistribute.append("bgp")
+            ctx.default_originate = True
+    return ctx

@@ -1,0 +1,77 @@
+"""Render intended configurations from the inventory through Jinja2 templates.
+
+Templates live in ``tasks/templates/<platform>/``; ``device.j2`` serves every role and may be
+overridden per role by ``<role>.j2``. A template error or an undefined variable raises
+:class:`RenderError` naming the template, the line and the device.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from govnet.errors import GovnetError
+from inventory.network import Network
+from tasks.context import device_context
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+class RenderError(GovnetError):
+    """A template could not be rendered for a device."""
+
+    exit_code = 2
+
+
+def _environment(root: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(root)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # router configs, not HTML
+    )
+
+
+def template_for(platform: str, role: str, root: Path = TEMPLATES) -> str:
+    """The template file used for a platform and role (relative to the template root)."""
+    for candidate in (f"{platform}/{role}.j2", f"{platform}/device.j2"):
+        if (root / candidate).is_file():
+            return candidate
+    raise RenderError(
+        f"no template for platform '{platform}' (role {role})",
+        hint=f"add {root / platform / 'device.j2'} or {root / platform / (role + '.j2')}",
+    )
+
+
+def render_device(network: Network, name: str, *, fast_ospf: bool = False, root: Path = TEMPLATES) -> str:
+    """The intended configuration of one device."""
+    dev = network.devices[name]
+    path = template_for(dev.platform, dev.role.value, root)
+    env = _environment(root)
+    try:
+        template = env.get_template(path)
+        text = template.render(**device_context(network, name, fast_ospf=fast_ospf).as_dict())
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(
+            f"{exc.filename or path}:{exc.lineno}: template error for device '{name}': {exc.message}",
+            hint="fix the template syntax",
+        ) from exc
+    except jinja2.UndefinedError as exc:
+        line = _template_line(exc, path)
+        raise RenderError(
+            f"{path}:{line}: missing variable for device '{name}': {exc.message}",
+            hint="add the value to the inventory or guard it in the template with 'is defined'",
+        ) from exc
+    lines = [line.rstrip() for line in text.splitlines()]
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+def _template_line(exc: BaseException, path: str) -> int | str:
+    tb = exc.__traceback__
+    line: int | str = "?"
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(path):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
