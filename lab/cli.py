@@ -162,3 +162,17 @@ def restore(
 
     done = lab_restore(_prefix(prefix), kind, target)
     console.print(f"restored {kind}: {', '.join(done)}", highlight=False)
+
+
+@app.command("export-clab")
+def export_clab(
+    ctx: typer.Context,
+    outdir: Annotated[Path, typer.Argument(help="Directory for <name>.clab.yml, configs/, Dockerfile.")],
+    size: Annotated[str, typer.Option(help="small, medium or province.")] = "small",
+    bare: Annotated[bool, typer.Option(help="Day-0 configs only.")] = False,
+) -> None:
+    """Write the same lab as a containerlab topology (for hosts with Docker; not tested here)."""
+    from lab.clab import export
+
+    path = export(app_context(ctx).network(), outdir, size=size, bare=bare)
+    console.print(f"wrote {path}", highlight=False)

@@ -276,6 +276,9 @@ def start_node(
             ],
         )
     )
+    # lldpd registers with snmpd over AgentX; if snmpd is not listening yet it retries only
+    # every 15-25 s, so wait for the AgentX port first.
+    _wait_listening(node, 705)
     (node_dir / "lldpd.conf").write_text(nodes.LLDPD_CONF, encoding="utf-8")
     run(
         in_cgroup(
@@ -305,6 +308,18 @@ def start_node(
             [*enter, "/usr/sbin/sshd", "-f", str(node_dir / "sshd_config"), "-E", str(node_dir / "sshd.log")],
         )
     )
+
+
+def _wait_listening(node: NodeState, port: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = run(
+            ["ip", "netns", "exec", node.namespace, "ss", "-Htln", f"sport = :{port}"], check=False
+        ).stdout
+        if out.strip():
+            return
+        time.sleep(0.05)
+    raise LabError(f"{node.name}: nothing listens on TCP port {port} after {timeout:g} s (snmpd AgentX)")
 
 
 def _prepare_runtime(state: LabState, lab_network: Network) -> None:

@@ -80,8 +80,10 @@ def lab_prefix() -> str:
 
 
 def lab_dir(prefix: str) -> Path:
-    """The lab's state directory (outside the repository)."""
-    return state_home() / "lab" / prefix
+    """The lab's state directory (outside the repository): ``$GOVNET_LAB_STATE/<prefix>``,
+    default ``~/.local/state/govnet/lab/<prefix>``."""
+    base = os.environ.get("GOVNET_LAB_STATE")
+    return (Path(base) if base else state_home() / "lab") / prefix
 
 
 def runtime_dir(prefix: str) -> Path:

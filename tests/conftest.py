@@ -3,12 +3,54 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.labkit import TEST_PREFIX, TRAP_PORT, LabHandle, handle, lab_skip_reason
 from tests.mini import MINI_SECRETS, mini_files, write_inventory
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Guard routes for every lab range go in before any test runs (when we may add them)."""
+    if os.geteuid() == 0 and shutil.which("ip"):
+        from lab.guard import install_guards
+
+        install_guards()
+    # Labs started by tests keep their state in the session's own directory.
+    os.environ.setdefault("GOVNET_LAB_STATE", tempfile.mkdtemp(prefix="govnet-lab-state-"))
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
+    """The small lab, up once per session with OSPF converged; always torn down."""
+    reason = lab_skip_reason()
+    if reason:
+        pytest.skip(f"the lab cannot run here: {reason}")
+    from govnet.paths import sample_inventory
+    from inventory.loader import load_inventory
+    from lab.lifecycle import down, up
+
+    home = tmp_path_factory.mktemp("lab-home")
+    saved = {k: os.environ.get(k) for k in ("HOME", "XDG_CONFIG_HOME")}
+    os.environ["HOME"] = str(home)
+    os.environ["XDG_CONFIG_HOME"] = str(home / ".config")
+    try:
+        network = load_inventory(sample_inventory())
+        down(TEST_PREFIX)  # a previous run that was killed
+        up(network, size="small", prefix=TEST_PREFIX, trap_port=TRAP_PORT, wait=30)
+        yield handle(TEST_PREFIX)
+    finally:
+        down(TEST_PREFIX)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,75 @@
+"""The session lab for integration tests: brought up once, always torn down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from inventory.loader import load_inventory
+from inventory.network import Network
+
+#: Prefix of the tests' lab (a developer's own 'gvl' lab may be up at the same time) and of the
+#: throw-away labs that lifecycle tests build on another management subnet.
+TEST_PREFIX = "gvt"
+SCRATCH_PREFIX = "gvx"
+SCRATCH_SUBNET = "203.0.113.0/24"
+TRAP_PORT = 10162
+
+
+@dataclass
+class LabHandle:
+    """What a test needs to reach the lab: names, addresses and credentials."""
+
+    prefix: str
+    inventory: Path
+    network: Network
+    namespaces: dict[str, str]
+    mgmt: dict[str, str]
+    routers: list[str]
+
+    def secret(self, credential: str, field: str) -> str:
+        """A lab secret in clear (tests only)."""
+        return self.network.secrets.get(credential, field).get_secret_value()
+
+    @property
+    def community(self) -> str:
+        """The lab's SNMP v2c community."""
+        return self.secret("lab-snmp-v2c", "community")
+
+    @property
+    def v3(self) -> tuple[str, str, str]:
+        """(user, auth key, priv key) of the lab's SNMP v3 user."""
+        cred = self.network.credentials["lab-snmp-v3"]
+        return (
+            str(getattr(cred, "username")),
+            self.secret("lab-snmp-v3", "auth_key"),
+            self.secret("lab-snmp-v3", "priv_key"),
+        )
+
+
+def handle(prefix: str) -> LabHandle:
+    """A handle on a lab that is up."""
+    from lab.state import lab_dir, load_state
+
+    state = load_state(prefix)
+    assert state is not None, f"lab {prefix} is not up"
+    inventory = lab_dir(prefix) / "inventory"
+    return LabHandle(
+        prefix=prefix,
+        inventory=inventory,
+        network=load_inventory(inventory),
+        namespaces={n.name: n.namespace for n in state.nodes.values()},
+        mgmt={n.name: n.mgmt_ip for n in state.nodes.values()},
+        routers=[n.name for n in state.nodes.values() if n.kind == "router"],
+    )
+
+
+def lab_skip_reason() -> str | None:
+    """Why lab tests cannot run here, or None. In CI they must run."""
+    from lab.lifecycle import missing_prerequisites
+
+    problems = missing_prerequisites()
+    if problems and os.environ.get("CI"):
+        raise RuntimeError("CI must run the lab tests, but: " + "; ".join(problems))
+    return "; ".join(problems) if problems else None

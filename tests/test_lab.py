@@ -1,0 +1,238 @@
+"""The namespace lab, against its real daemons: OSPF, SSH (router CLI), SNMP v2c/v3, LLDP, failures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable
+
+import pytest
+
+from govnet.cli import main
+from govnet.errors import SafetyError
+from lab.guard import LAB_RANGES, check_target, guard_routes_present
+from lab.lifecycle import fail, restore, wait_converged
+from lab.state import load_state
+from tests.labkit import LabHandle
+
+pytestmark = pytest.mark.lab
+
+IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
+IF_OPER = "1.3.6.1.2.1.2.2.1.8"
+LLDP_REM_SYSNAME = "1.0.8802.1.1.2.1.4.1.1.9"
+LLDP_REM_PORTID = "1.0.8802.1.1.2.1.4.1.1.7"
+LLDP_LOC_PORTID = "1.0.8802.1.1.2.1.3.7.1.3"
+
+
+def snmp(lab: LabHandle, node: str, *oids: str, walk: bool = False, v3: bool = False) -> dict[str, str]:
+    """Numeric OID -> value from the node's agent, through net-snmp's own tools."""
+    address = lab.mgmt[node]
+    check_target(address)  # the interlock every contact goes through
+    if v3:
+        user, auth, priv = lab.v3
+        creds = ["-v3", "-l", "authPriv", "-u", user, "-a", "SHA", "-A", auth, "-x", "AES", "-X", priv]
+    else:
+        creds = ["-v2c", "-c", lab.community]
+    tool = "snmpbulkwalk" if walk else "snmpget"
+    proc = subprocess.run(
+        [tool, *creds, "-On", "-Oq", "-t", "2", "-r", "1", address, *oids],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"{tool} {node}: {proc.stderr.strip()}")
+    out = {}
+    for line in proc.stdout.splitlines():
+        oid, _, value = line.partition(" ")
+        if value.startswith(("No Such", "No more variables")):
+            continue
+        out[oid.lstrip(".")] = value.strip().strip('"')
+    return out
+
+
+def eventually(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"not within {timeout} s: {what}")
+
+
+def if_index(lab: LabHandle, node: str, name: str) -> str:
+    descr = snmp(lab, node, IF_DESCR, walk=True)
+    return next(oid.rsplit(".", 1)[1] for oid, value in descr.items() if value == name)
+
+
+def test_guard_routes_exist_whenever_a_node_exists(lab: LabHandle) -> None:
+    namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
+    assert any(ns in namespaces for ns in lab.namespaces.values())
+    assert guard_routes_present() == list(LAB_RANGES)
+
+
+def test_status_shows_daemons_alive_and_ospf_full(lab: LabHandle, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lab", "status", "--json", "--prefix", lab.prefix]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["up"] is True and len(doc["nodes"]) == len(lab.namespaces) <= 8
+    for node in doc["nodes"]:
+        assert all(node["daemons"].values()), node
+        assert node["ospf_full"] >= node["ospf_expected"], node
+    assert sum(n["ospf_expected"] for n in doc["nodes"]) >= 4
+    state = load_state(lab.prefix)
+    assert state is not None and state.timings["converged_s"] <= 15
+
+
+def test_ssh_gives_a_router_cli_on_every_router(lab: LabHandle) -> None:
+    from netmiko import ConnectHandler
+
+    password = lab.secret("lab-ssh", "password")
+    user = lab.network.ssh_credential(lab.routers[0]).username
+    for name in lab.routers:
+        check_target(lab.mgmt[name])
+        conn = ConnectHandler(device_type="cisco_ios", host=lab.mgmt[name], username=user, password=password)
+        try:
+            assert conn.find_prompt() == f"{name}#"
+            assert f"hostname {name}" in conn.send_command("show running-config")
+        finally:
+            conn.disconnect()
+
+
+def test_snmp_v2c_and_v3_answer_on_every_node(lab: LabHandle) -> None:
+    for name in lab.namespaces:
+        assert snmp(lab, name, "1.3.6.1.2.1.1.5.0")["1.3.6.1.2.1.1.5.0"] == name
+        assert snmp(lab, name, "1.3.6.1.2.1.1.5.0", v3=True)["1.3.6.1.2.1.1.5.0"] == name
+
+
+def test_wrong_snmp_community_gets_no_answer(lab: LabHandle) -> None:
+    node = lab.routers[0]
+    proc = subprocess.run(
+        [
+            "snmpget",
+            "-v2c",
+            "-c",
+            "not-the-community",
+            "-t",
+            "1",
+            "-r",
+            "0",
+            lab.mgmt[node],
+            "1.3.6.1.2.1.1.5.0",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=10,
+    )
+    assert proc.returncode != 0
+
+
+def test_lldp_over_snmp_finds_exactly_the_lab_links(lab: LabHandle) -> None:
+    expected = set()
+    for link in lab.network.links:
+        expected.add((link.a_device, link.a_interface, link.b_device, link.b_interface))
+        expected.add((link.b_device, link.b_interface, link.a_device, link.a_interface))
+
+    def seen() -> set[tuple[str, str, str, str]]:
+        found = set()
+        for name in lab.namespaces:
+            try:
+                local = snmp(lab, name, LLDP_LOC_PORTID, walk=True)
+                names = snmp(lab, name, LLDP_REM_SYSNAME, walk=True)
+                remote_ports = snmp(lab, name, LLDP_REM_PORTID, walk=True)
+            except AssertionError:
+                return set()  # an agent busy registering its LLDP sub-agent: ask again
+            ports = {oid.rsplit(".", 1)[1]: value for oid, value in local.items()}
+            for oid, system in names.items():
+                suffix = oid[len(LLDP_REM_SYSNAME) + 1 :]
+                local_num = suffix.split(".")[1]
+                found.add((name, ports[local_num], system, remote_ports[f"{LLDP_REM_PORTID}.{suffix}"]))
+        return found
+
+    eventually(lambda: seen() == expected, 40, "LLDP neighbours equal the lab links")
+
+
+def test_fail_and_restore_a_link_changes_what_snmp_reports(lab: LabHandle) -> None:
+    link = next(lk for lk in lab.network.links if lk.a_device in lab.routers and lk.b_device in lab.routers)
+    index = if_index(lab, link.a_device, link.a_interface)
+    oid = f"{IF_OPER}.{index}"
+    assert snmp(lab, link.a_device, oid)[oid] == "1"
+    assert main(["lab", "fail", "link", link.id, "--prefix", lab.prefix]) == 0
+    try:
+        eventually(lambda: snmp(lab, link.a_device, oid)[oid] == "2", 10, "ifOperStatus down")
+        peer = if_index(lab, link.b_device, link.b_interface)
+        assert snmp(lab, link.b_device, f"{IF_OPER}.{peer}")[f"{IF_OPER}.{peer}"] == "2"
+    finally:
+        assert main(["lab", "restore", "link", link.id, "--prefix", lab.prefix]) == 0
+    eventually(lambda: snmp(lab, link.a_device, oid)[oid] == "1", 10, "ifOperStatus up again")
+
+
+def test_fail_a_duct_takes_down_every_link_in_it(lab: LabHandle) -> None:
+    duct = next(
+        d
+        for lk in lab.network.links
+        for d in lk.ducts
+        if lk.a_device in lab.routers and lk.b_device in lab.routers
+    )
+    links = [lk for lk in lab.network.links if duct in lk.ducts]
+    done = fail(lab.prefix, "duct", duct)
+    try:
+        assert sorted(done) == sorted(lk.id for lk in links)
+        for lk in links:
+            oid = f"{IF_OPER}.{if_index(lab, lk.a_device, lk.a_interface)}"
+            eventually(lambda lk=lk, oid=oid: snmp(lab, lk.a_device, oid)[oid] == "2", 10, f"{lk.id} down")
+    finally:
+        restore(lab.prefix, "duct", duct)
+
+
+def test_fail_a_node_silences_it_and_restore_brings_ospf_back(lab: LabHandle) -> None:
+    node = next(n for n in lab.routers if n.startswith("hub-") and n != lab.routers[1])
+    link = next(
+        lk
+        for lk in lab.network.links
+        if node in {lk.a_device, lk.b_device} and {lk.a_device, lk.b_device} <= set(lab.routers)
+    )
+    peer = link.b_device if link.a_device == node else link.a_device
+    peer_if = link.b_interface if link.a_device == node else link.a_interface
+    oid = f"{IF_OPER}.{if_index(lab, peer, peer_if)}"
+    fail(lab.prefix, "node", node)
+    try:
+        with pytest.raises(AssertionError, match="Timeout|No Response"):
+            snmp(lab, node, "1.3.6.1.2.1.1.5.0")
+        eventually(lambda: snmp(lab, peer, oid)[oid] == "2", 10, "the neighbour sees its link down")
+    finally:
+        restore(lab.prefix, "node", node)
+    state = load_state(lab.prefix)
+    assert state is not None
+    wait_converged(state, lab.network, timeout=30)
+    assert snmp(lab, node, "1.3.6.1.2.1.1.5.0")["1.3.6.1.2.1.1.5.0"] == node
+
+
+def test_interlock_refuses_lab_addresses_without_a_lab_route(lab: LabHandle) -> None:
+    with pytest.raises(SafetyError, match="no lab route"):
+        check_target("198.19.250.1")  # in a lab range, no lab route: the guard answers
+    with pytest.raises(SafetyError, match="192.0.2.0/24"):
+        check_target("192.0.2.1")
+    check_target("127.0.0.1")
+    check_target(lab.mgmt[lab.routers[0]])
+
+
+def test_interlock_refuses_a_lab_address_routed_by_the_default_route() -> None:
+    """In a scratch namespace whose only route to the lab is a default route, contact is refused."""
+    ns = "gvt-interlock"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        for cmd in (
+            ["ip", "-n", ns, "link", "add", "up0", "type", "veth", "peer", "name", "up1"],
+            ["ip", "-n", ns, "link", "set", "up0", "up"],
+            ["ip", "-n", ns, "link", "set", "up1", "up"],
+            ["ip", "-n", ns, "addr", "add", "100.64.0.2/30", "dev", "up0"],
+            ["ip", "-n", ns, "route", "add", "default", "via", "100.64.0.1"],
+        ):
+            subprocess.run(cmd, check=True)
+        with pytest.raises(SafetyError, match="leaves through the default route"):
+            check_target("198.18.0.10", namespace=ns)
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], check=False)
