@@ -22,7 +22,7 @@ from lab.subset import lab_inventory, select
 
 IMAGE = "govnet/frr-node:8.4"
 
-DOCKERFILE = """# govnet lab node: FRR 8.4 + sshd + snmpd + lldpd on Debian 12 (not tested here: no Docker engine).
+DOCKERFILE = """# govnet lab node: FRR 8.4, sshd, snmpd, lldpd on Debian 12 (untested here: no Docker engine).
 FROM debian:bookworm-slim
 RUN apt-get update \\
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\
@@ -74,9 +74,10 @@ def export(
     topo_name = name or f"govnet-{size}"
     outdir.mkdir(parents=True, exist_ok=True)
     clab_nodes: dict[str, Any] = {}
-    from inventory.loader import parse_directory  # local: only to render from the lab's own view
-    from inventory.checks import build_network
     import tempfile
+
+    from inventory.checks import build_network
+    from inventory.loader import parse_directory  # local: only to render from the lab's own view
 
     with tempfile.TemporaryDirectory(prefix="govnet-clab-") as scratch:
         inv = Path(scratch) / "inventory"

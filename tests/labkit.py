@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inventory.loader import load_inventory
+from inventory.models import SNMPv3Credential
 from inventory.network import Network
 
 #: Prefix of the tests' lab (a developer's own 'gvl' lab may be up at the same time) and of the
@@ -42,7 +43,7 @@ class LabHandle:
         """(user, auth key, priv key) of the lab's SNMP v3 user."""
         cred = self.network.credentials["lab-snmp-v3"]
         return (
-            str(getattr(cred, "username")),
+            str(cred.username),
             self.secret("lab-snmp-v3", "auth_key"),
             self.secret("lab-snmp-v3", "priv_key"),
         )

@@ -182,7 +182,12 @@ def test_fail_a_duct_takes_down_every_link_in_it(lab: LabHandle) -> None:
         assert sorted(done) == sorted(lk.id for lk in links)
         for lk in links:
             oid = f"{IF_OPER}.{if_index(lab, lk.a_device, lk.a_interface)}"
-            eventually(lambda lk=lk, oid=oid: snmp(lab, lk.a_device, oid)[oid] == "2", 10, f"{lk.id} down")
+            device = lk.a_device
+
+            def is_down(device: str = device, oid: str = oid) -> bool:
+                return snmp(lab, device, oid)[oid] == "2"
+
+            eventually(is_down, 10, f"{lk.id} down")
     finally:
         restore(lab.prefix, "duct", duct)
 
@@ -199,7 +204,7 @@ def test_fail_a_node_silences_it_and_restore_brings_ospf_back(lab: LabHandle) ->
     oid = f"{IF_OPER}.{if_index(lab, peer, peer_if)}"
     fail(lab.prefix, "node", node)
     try:
-        with pytest.raises(AssertionError, match="Timeout|No Response"):
+        with pytest.raises(AssertionError, match=r"Timeout|No Response"):
             snmp(lab, node, "1.3.6.1.2.1.1.5.0")
         eventually(lambda: snmp(lab, peer, oid)[oid] == "2", 10, "the neighbour sees its link down")
     finally:
@@ -213,7 +218,7 @@ def test_fail_a_node_silences_it_and_restore_brings_ospf_back(lab: LabHandle) ->
 def test_interlock_refuses_lab_addresses_without_a_lab_route(lab: LabHandle) -> None:
     with pytest.raises(SafetyError, match="no lab route"):
         check_target("198.19.250.1")  # in a lab range, no lab route: the guard answers
-    with pytest.raises(SafetyError, match="192.0.2.0/24"):
+    with pytest.raises(SafetyError, match=r"192\.0\.2\.0/24"):
         check_target("192.0.2.1")
     check_target("127.0.0.1")
     check_target(lab.mgmt[lab.routers[0]])
