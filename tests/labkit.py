@@ -42,8 +42,9 @@ class LabHandle:
     def v3(self) -> tuple[str, str, str]:
         """(user, auth key, priv key) of the lab's SNMP v3 user."""
         cred = self.network.credentials["lab-snmp-v3"]
+        assert isinstance(cred, SNMPv3Credential)
         return (
-            str(cred.username),
+            cred.username,
             self.secret("lab-snmp-v3", "auth_key"),
             self.secret("lab-snmp-v3", "priv_key"),
         )
