@@ -67,16 +67,39 @@ def root(
 
 
 @app.command()
-def demo(ctx: typer.Context) -> None:
+def demo(
+    ctx: typer.Context,
+    size: Annotated[str, typer.Option(help="Lab size: small, medium or province.")] = "small",
+    keep_lab: Annotated[
+        bool, typer.Option(help="Leave the lab up (tear down later with 'govnet lab down').")
+    ] = False,
+) -> None:
     """The main job on the embedded defaults.
 
-    Today: validate the inventory (the sample province unless --inventory says otherwise) and
-    summarise it. It grows with the lab, monitor and API packages (see the README).
+    Today: validate and summarise the inventory (the sample province unless --inventory says
+    otherwise), rank its single points of failure, and, where root allows, bring the namespace
+    lab up, show its status and tear it down again. It grows with the monitor and API work.
     """
+    from govnet.output import console
     from inventory.cli import stats, validate
+    from lab.lifecycle import missing_prerequisites
+    from topology.cli import spof
 
     validate(ctx)
     stats(ctx)
+    spof(ctx, graphml=None, core=None, top=8, json=False)
+    problems = missing_prerequisites()
+    if problems:
+        console.print(f"lab skipped: {'; '.join(problems)}", highlight=False)
+        return
+    from lab.cli import down, status, up
+
+    up(ctx, size=size, bare=False, mgmt_subnet=None, trap_port=162, prefix=None)
+    try:
+        status(prefix=None, json=False)
+    finally:
+        if not keep_lab:
+            down(prefix=None)
 
 
 def main(argv: list[str] | None = None) -> int:

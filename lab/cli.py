@@ -78,10 +78,11 @@ def up(
         trap_port=trap_port,
         progress=progress,
     )
+    from lab.state import lab_dir
+
     console.print(
         f"lab '{state.prefix}' up: {len(state.nodes)} nodes, {len(state.links)} links in "
-        f"{time.monotonic() - start:.1f} s; inventory: {Path(state.source_inventory).name} subset at "
-        f"$(govnet lab inventory)",
+        f"{time.monotonic() - start:.1f} s; its inventory: {lab_dir(state.prefix) / 'inventory'}",
         highlight=False,
     )
 

@@ -6,6 +6,7 @@ import json
 import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -241,3 +242,30 @@ def test_interlock_refuses_a_lab_address_routed_by_the_default_route() -> None:
             check_target("198.18.0.10", namespace=ns)
     finally:
         subprocess.run(["ip", "netns", "del", ns], check=False)
+
+
+def test_link_down_and_up_send_traps_to_the_configured_receiver(lab: LabHandle, tmp_path: Path) -> None:
+    """net-snmp's own snmptrapd, on the lab controller address and the lab's trap port, hears them."""
+    from lab.state import load_state
+
+    state = load_state(lab.prefix)
+    assert state is not None
+    log = tmp_path / "traps.log"
+    conf = tmp_path / "snmptrapd.conf"
+    conf.write_text(f"authCommunity log {lab.community}\n", encoding="utf-8")
+    receiver = subprocess.Popen(
+        ["snmptrapd", "-f", "-C", "-c", str(conf), "-On", "-Lf", str(log), f"udp:{state.trap_receiver}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    link = next(lk for lk in lab.network.links if lk.a_device in lab.routers and lk.b_device in lab.routers)
+    try:
+        time.sleep(1)
+        fail(lab.prefix, "link", link.id)
+        eventually(lambda: log.exists() and ".1.3.6.1.6.3.1.1.5.3" in log.read_text(), 15, "a linkDown trap")
+        restore(lab.prefix, "link", link.id)
+        eventually(lambda: ".1.3.6.1.6.3.1.1.5.4" in log.read_text(), 15, "a linkUp trap")
+    finally:
+        restore(lab.prefix, "link", link.id)
+        receiver.terminate()
+        receiver.wait(timeout=10)

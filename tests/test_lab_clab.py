@@ -20,14 +20,20 @@ SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "containerlab" / "clab
 def clab_validator() -> Draft202012Validator:
     """containerlab's schema, with the two quirks Python needs handled (see ../shared/README.md)."""
     text = SCHEMA.read_text(encoding="utf-8")
-    text = text.replace("[\\\\p{N}\\\\p{L}]", "[^\\\\W_]").replace("\\\\p{N}", "0-9").replace("\\\\p{L}", "a-zA-Z")
+    text = (
+        text.replace("[\\\\p{N}\\\\p{L}]", "[^\\\\W_]")
+        .replace("\\\\p{N}", "0-9")
+        .replace("\\\\p{L}", "a-zA-Z")
+    )
     schema = json.loads(text)
     for pattern in re.findall(r'"pattern": "([^"]*)"', text):
         re.compile(json.loads(f'"{pattern}"'))  # every pattern must now compile in Python
     return Draft202012Validator(schema)  # links use 2020-12's prefixItems
 
 
-@pytest.mark.skipif(not SCHEMA.exists(), reason="../shared/containerlab/clab.schema.json is not beside the repo")
+@pytest.mark.skipif(
+    not SCHEMA.exists(), reason="../shared/containerlab/clab.schema.json is not beside the repo"
+)
 @pytest.mark.parametrize("size", ["small", "medium"])
 def test_exported_topology_passes_containerlab_schema(size: str, tmp_path: Path) -> None:
     out = tmp_path / "clab"

@@ -55,15 +55,25 @@ def assert_clean(prefix: str) -> None:
     """Check each kind of thing a lab makes, one by one."""
     namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
     assert not [n for n in namespaces.splitlines() if n.startswith(f"{prefix}-")], "namespaces left"
-    links = json.loads(subprocess.run(["ip", "-j", "link"], capture_output=True, text=True, check=True).stdout)
+    links = json.loads(
+        subprocess.run(["ip", "-j", "link"], capture_output=True, text=True, check=True).stdout
+    )
     assert not [ln["ifname"] for ln in links if ln["ifname"].startswith(prefix)], "veths or bridge left"
-    routes = json.loads(subprocess.run(["ip", "-j", "route"], capture_output=True, text=True, check=True).stdout)
-    lab_routes = [r for r in routes if str(r.get("dev", "")).startswith(prefix)
-                  or (r.get("dst") == SCRATCH_SUBNET and r.get("type") != "unreachable")]
+    routes = json.loads(
+        subprocess.run(["ip", "-j", "route"], capture_output=True, text=True, check=True).stdout
+    )
+    lab_routes = [
+        r
+        for r in routes
+        if str(r.get("dev", "")).startswith(prefix)
+        or (r.get("dst") == SCRATCH_SUBNET and r.get("type") != "unreachable")
+    ]
     assert not lab_routes, f"routes left: {lab_routes}"
     assert guard_routes_present() == list(LAB_RANGES), "guard routes installed by the suite must stay"
     assert not live_processes_mentioning(f"{prefix}-"), "processes left"
-    assert not list(Path("/etc/frr").glob(f"{prefix}-*")) and not list(Path("/var/run/frr").glob(f"{prefix}-*"))
+    assert not list(Path("/etc/frr").glob(f"{prefix}-*")) and not list(
+        Path("/var/run/frr").glob(f"{prefix}-*")
+    )
     assert not runtime_dir(prefix).exists() and not lab_dir(prefix).exists(), "files left"
     group = cgroup_dir(prefix)
     assert group is None or not group.exists(), "cgroup left"
@@ -73,8 +83,18 @@ def assert_clean(prefix: str) -> None:
 
 
 def test_down_after_up_leaves_nothing_behind() -> None:
-    up = govnet("lab", "up", "--size", "small", "--prefix", SCRATCH_PREFIX, "--mgmt-subnet", SCRATCH_SUBNET,
-                "--trap-port", "10163")
+    up = govnet(
+        "lab",
+        "up",
+        "--size",
+        "small",
+        "--prefix",
+        SCRATCH_PREFIX,
+        "--mgmt-subnet",
+        SCRATCH_SUBNET,
+        "--trap-port",
+        "10163",
+    )
     out, err = up.communicate(timeout=120)
     assert up.returncode == 0, err
     assert leftovers(SCRATCH_PREFIX)["namespaces"]
@@ -83,8 +103,18 @@ def test_down_after_up_leaves_nothing_behind() -> None:
 
 
 def test_lab_up_killed_halfway_is_cleaned_by_down() -> None:
-    up = govnet("lab", "up", "--size", "small", "--prefix", SCRATCH_PREFIX, "--mgmt-subnet", SCRATCH_SUBNET,
-                "--trap-port", "10163")
+    up = govnet(
+        "lab",
+        "up",
+        "--size",
+        "small",
+        "--prefix",
+        SCRATCH_PREFIX,
+        "--mgmt-subnet",
+        SCRATCH_SUBNET,
+        "--trap-port",
+        "10163",
+    )
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline:  # wait until daemons are being started, then kill
@@ -106,8 +136,9 @@ def test_guard_is_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lab", "guard"]) == 0
     assert main(["lab", "guard"]) == 0
     routes = json.loads(
-        subprocess.run(["ip", "-j", "route", "show", "type", "unreachable"], capture_output=True, text=True,
-                       check=True).stdout
+        subprocess.run(
+            ["ip", "-j", "route", "show", "type", "unreachable"], capture_output=True, text=True, check=True
+        ).stdout
     )
     for net in LAB_RANGES:
         assert sum(1 for r in routes if r["dst"] == str(net)) == 1
