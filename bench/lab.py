@@ -63,7 +63,8 @@ def main() -> None:
     os.environ.setdefault("GOVNET_LAB_STATE", tempfile.mkdtemp(prefix="govnet-bench-lab-"))
     network = load_inventory(sample_inventory())
     print(
-        f"# machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        f"# machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
     )
     print(
         "size | nodes (routers + light) | links | up (OSPF converged) | memory PSS | idle CPU (one core) | down"
