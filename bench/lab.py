@@ -66,9 +66,7 @@ def main() -> None:
         f"# machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}"
     )
-    print(
-        "size | nodes (routers + light) | links | up (OSPF converged) | memory PSS | idle CPU (one core) | down"
-    )
+    print("size | nodes (routers + light) | links | up (OSPF Full) | memory PSS | idle CPU (one core) | down")
     for size in args.sizes.split(","):
         down(PREFIX)
         start = time.monotonic()

@@ -95,7 +95,7 @@ def test_down_after_up_leaves_nothing_behind() -> None:
         "--trap-port",
         "10163",
     )
-    out, err = up.communicate(timeout=120)
+    _out, err = up.communicate(timeout=120)
     assert up.returncode == 0, err
     assert leftovers(SCRATCH_PREFIX)["namespaces"]
     assert main(["lab", "down", "--prefix", SCRATCH_PREFIX]) == 0
