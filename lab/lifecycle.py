@@ -702,6 +702,13 @@ def _require(prefix: str) -> tuple[LabState, Network]:
     return state, load_inventory(lab_dir(prefix) / "inventory")
 
 
+def _node(state: LabState, name: str) -> NodeState:
+    node = state.nodes.get(name)
+    if node is None:
+        raise LabError(f"no lab node '{name}'", hint="see 'govnet lab status'")
+    return node
+
+
 def _links_for(state: LabState, kind: str, target: str) -> list[LinkState]:
     if kind == "duct":
         found = [lk for lk in state.links if target in lk.ducts]
@@ -730,9 +737,7 @@ def fail(prefix: str, kind: str, target: str) -> list[str]:
     """Fail a link, a node or every link of a duct; return what was failed."""
     state, _ = _require(prefix)
     if kind == "node":
-        node = state.nodes.get(target)
-        if node is None:
-            raise LabError(f"no lab node '{target}'", hint="see 'govnet lab status'")
+        node = _node(state, target)
         watch = nodes.frr_pids(node.namespace)
         nodes.kill_pids([p for p in (*nodes.namespace_pids(node.namespace), *watch.values()) if p])
         ifaces = json.loads(run(["ip", "-n", node.namespace, "-j", "link", "show"]).stdout or "[]")
@@ -757,9 +762,7 @@ def restore(prefix: str, kind: str, target: str) -> list[str]:
     """Undo :func:`fail`; return what was restored."""
     state, lab_network = _require(prefix)
     if kind == "node":
-        node = state.nodes.get(target)
-        if node is None:
-            raise LabError(f"no lab node '{target}'", hint="see 'govnet lab status'")
+        node = _node(state, target)
         failed_links = set(state.failed_links)
         lines = ["link set eth0 up", *(f"link set lan{i} up" for i in range(len(node.lan)))]
         lines += [f"link set lan{i}p up" for i in range(len(node.lan))]

@@ -13,6 +13,13 @@ from tests.conftest import tree_snapshot
 HEADER = "name,type,district,commune,lat,lon,uplink_hub,service_level\n"
 
 
+def run_import(csv: Path, inventory: Path) -> int:
+    """``govnet --inventory INV inventory import-csv CSV --into INV``."""
+    return main(
+        ["--inventory", str(inventory), "inventory", "import-csv", str(csv), "--into", str(inventory)]
+    )
+
+
 def test_import_adds_agencies_cpes_and_links(mini_inventory: Path, tmp_path: Path) -> None:
     csv = tmp_path / "xa-moi.csv"
     csv.write_text(
@@ -21,20 +28,7 @@ def test_import_adds_agencies_cpes_and_links(mini_inventory: Path, tmp_path: Pat
         + "Trường THCS xã Hai,school,bac,Xã Hai,11.851,106.651,hub-a,bronze\n",
         encoding="utf-8",
     )
-    assert (
-        main(
-            [
-                "--inventory",
-                str(mini_inventory),
-                "inventory",
-                "import-csv",
-                str(csv),
-                "--into",
-                str(mini_inventory),
-            ]
-        )
-        == 0
-    )
+    assert run_import(csv, mini_inventory) == 0
     network = load_inventory(mini_inventory)
     added = [a for a in network.agencies.values() if "Hai" in a.name]
     assert {a.name for a in added} == {"UBND xã Hai", "Trường THCS xã Hai"}
@@ -60,17 +54,7 @@ def test_bad_csv_names_row_and_column_and_writes_nothing(
         encoding="utf-8",
     )
     before = tree_snapshot(mini_inventory, isolated_home)
-    code = main(
-        [
-            "--inventory",
-            str(mini_inventory),
-            "inventory",
-            "import-csv",
-            str(csv),
-            "--into",
-            str(mini_inventory),
-        ]
-    )
+    code = run_import(csv, mini_inventory)
     err = capsys.readouterr().err
     assert code == 2
     assert "bad.csv:3: row 3 'Trường xã Ba': field 'uplink_hub'" in err
@@ -84,20 +68,7 @@ def test_csv_with_missing_column_is_refused(
 ) -> None:
     csv = tmp_path / "short.csv"
     csv.write_text("name,type,district\nA,school,bac\n", encoding="utf-8")
-    assert (
-        main(
-            [
-                "--inventory",
-                str(mini_inventory),
-                "inventory",
-                "import-csv",
-                str(csv),
-                "--into",
-                str(mini_inventory),
-            ]
-        )
-        == 2
-    )
+    assert run_import(csv, mini_inventory) == 2
     assert "missing column(s)" in capsys.readouterr().err
 
 
@@ -110,19 +81,6 @@ def test_import_that_breaks_the_whole_inventory_writes_nothing(
         HEADER + "UBND xã Xa,commune_committee,bac,Xã Xa,15.0,106.6,hub-a,silver\n", encoding="utf-8"
     )
     before = tree_snapshot(mini_inventory)
-    assert (
-        main(
-            [
-                "--inventory",
-                str(mini_inventory),
-                "inventory",
-                "import-csv",
-                str(csv),
-                "--into",
-                str(mini_inventory),
-            ]
-        )
-        == 2
-    )
+    assert run_import(csv, mini_inventory) == 2
     assert "lies outside the province" in capsys.readouterr().err
     assert tree_snapshot(mini_inventory) == before

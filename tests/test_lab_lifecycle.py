@@ -34,6 +34,22 @@ def govnet(*args: str) -> subprocess.Popen[str]:
     )
 
 
+def scratch_up() -> subprocess.Popen[str]:
+    """``govnet lab up`` of a small throw-away lab on its own prefix and management subnet."""
+    return govnet(
+        "lab",
+        "up",
+        "--size",
+        "small",
+        "--prefix",
+        SCRATCH_PREFIX,
+        "--mgmt-subnet",
+        SCRATCH_SUBNET,
+        "--trap-port",
+        "10163",
+    )
+
+
 def live_processes_mentioning(word: str) -> list[str]:
     found = []
     for proc in Path("/proc").iterdir():
@@ -83,18 +99,7 @@ def assert_clean(prefix: str) -> None:
 
 
 def test_down_after_up_leaves_nothing_behind() -> None:
-    up = govnet(
-        "lab",
-        "up",
-        "--size",
-        "small",
-        "--prefix",
-        SCRATCH_PREFIX,
-        "--mgmt-subnet",
-        SCRATCH_SUBNET,
-        "--trap-port",
-        "10163",
-    )
+    up = scratch_up()
     _out, err = up.communicate(timeout=120)
     assert up.returncode == 0, err
     assert leftovers(SCRATCH_PREFIX)["namespaces"]
@@ -103,18 +108,7 @@ def test_down_after_up_leaves_nothing_behind() -> None:
 
 
 def test_lab_up_killed_halfway_is_cleaned_by_down() -> None:
-    up = govnet(
-        "lab",
-        "up",
-        "--size",
-        "small",
-        "--prefix",
-        SCRATCH_PREFIX,
-        "--mgmt-subnet",
-        SCRATCH_SUBNET,
-        "--trap-port",
-        "10163",
-    )
+    up = scratch_up()
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline:  # wait until daemons are being started, then kill
