@@ -18,6 +18,7 @@ from govnet.errors import GovnetError
 from govnet.output import err_console
 from inventory.cli import app as inventory_app
 from lab.cli import app as lab_app
+from monitor.cli import app as monitor_app
 from topology.cli import app as topology_app
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app = typer.Typer(
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(topology_app, name="topology")
 app.add_typer(lab_app, name="lab")
+app.add_typer(monitor_app, name="monitor")
 
 
 def _version(value: bool) -> None:

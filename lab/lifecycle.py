@@ -276,28 +276,19 @@ def start_node(
             ],
         )
     )
-    # lldpd registers with snmpd over AgentX; if snmpd is not listening yet it retries only
-    # every 15-25 s, so wait for the AgentX port first.
+    # lldpd registers with snmpd over AgentX. When that first attempt fails (it sometimes does,
+    # even with snmpd listening) it retries only after 15-25 s; so start it once snmpd's AgentX
+    # port listens, check the session is there, and start it again if not.
     _wait_listening(node, 705)
     (node_dir / "lldpd.conf").write_text(nodes.LLDPD_CONF, encoding="utf-8")
-    run(
-        in_cgroup(
-            prefix,
-            [
-                *enter,
-                "/usr/sbin/lldpd",
-                "-u",
-                str(node_dir / "lldpd.sock"),
-                "-I",
-                "eth*,!eth0",
-                "-O",
-                str(node_dir / "lldpd.conf"),
-                "-x",
-                "-X",
-                "tcp:127.0.0.1:705",
-            ],
-        )
-    )
+    lldpd = ["/usr/sbin/lldpd", "-u", str(node_dir / "lldpd.sock"), "-I", "eth*,!eth0"]
+    lldpd += ["-O", str(node_dir / "lldpd.conf"), "-x", "-X", "tcp:127.0.0.1:705"]
+    for _attempt in range(5):
+        run(in_cgroup(prefix, [*enter, *lldpd]))
+        if _agentx_connected(node, timeout=2.0):
+            break
+        nodes.kill_pids([p for p in nodes.namespace_pids(node.namespace) if _comm(p) == "lldpd"])
+        time.sleep(0.2)
     (node_dir / "sshd_config").write_text(
         nodes.sshd_config(node, rt / "ssh_host_ed25519_key", node_dir / "sshd.pid", state.user),
         encoding="utf-8",
@@ -308,6 +299,27 @@ def start_node(
             [*enter, "/usr/sbin/sshd", "-f", str(node_dir / "sshd_config"), "-E", str(node_dir / "sshd.log")],
         )
     )
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def _agentx_connected(node: NodeState, timeout: float) -> bool:
+    """Whether a sub-agent holds an AgentX session with the node's snmpd."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = run(
+            ["ip", "netns", "exec", node.namespace, "ss", "-Htn", "state", "established", "( dport = :705 )"],
+            check=False,
+        ).stdout
+        if out.strip():
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def _wait_listening(node: NodeState, port: int, timeout: float = 5.0) -> None:
@@ -397,6 +409,7 @@ def up(
             f"lab management subnet {subnet} is outside the lab ranges",
             hint="use 198.18.0.0/15, 198.51.100.0/24 or 203.0.113.0/24",
         )
+    _refuse_used_subnet(subnet)
     t0 = time.monotonic()
     installed = install_guards()  # before anything else exists
     controller = next(subnet.hosts())
@@ -457,6 +470,9 @@ def up(
             list(pool.map(lambda n: start_node(state, n, lab_network, bare=bare), state.nodes.values()))
         state.timings["daemons_s"] = round(time.monotonic() - t0, 2)
         save_state(state)
+        if wait > 0:
+            _step(progress, "snmp agents", len(state.nodes))
+            wait_agents(state, lab_network, list(state.nodes), timeout=wait)
         if not bare and wait > 0:
             _step(progress, "ospf", 1)
             wait_converged(state, lab_network, timeout=wait)
@@ -467,6 +483,19 @@ def up(
     except BaseException:
         down(prefix)
         raise
+
+
+def _refuse_used_subnet(subnet: IPv4Network) -> None:
+    """Two labs on one management subnet would answer for each other: refuse."""
+    for link in json.loads(run(["ip", "-j", "addr", "show"], check=False).stdout or "[]"):
+        for addr in link.get("addr_info", []):
+            if addr.get("family") == "inet" and IPv4Interface(
+                f"{addr['local']}/{addr['prefixlen']}"
+            ).network.overlaps(subnet):
+                raise LabError(
+                    f"management subnet {subnet} is already used by {link['ifname']} ({addr['local']})",
+                    hint="another lab is up there: use --mgmt-subnet (e.g. 198.51.100.0/24) or take it down",
+                )
 
 
 def _step(progress: Any, what: str, total: int) -> None:
@@ -527,6 +556,49 @@ def wait_converged(state: LabState, lab_network: Network, timeout: float) -> flo
             )
         time.sleep(0.5)
     return time.monotonic() - start
+
+
+def wait_agents(state: LabState, lab_network: Network, names: list[str], timeout: float) -> float:
+    """Wait until each named node's SNMP agent answers, LLDP-MIB included (served by lldpd over
+    AgentX, it stalls the agent for a moment after start)."""
+    import asyncio
+
+    from govnet.snmp.client import SnmpError, V2cSession
+    from govnet.snmp.mibs import LLDP_LOC_PORT_ID, SYS_UPTIME
+    from inventory.snmp import snmp_target
+
+    community = lab_network.secrets.get("lab-snmp-v2c", "community")
+
+    async def ready(name: str) -> bool:
+        base = snmp_target(lab_network, name)
+        session = V2cSession(
+            type(base)(base.host, base.port, "2c", community=community, timeout=0.5, retries=0)
+        )
+        try:
+            await session.get([SYS_UPTIME])
+            await session.walk(LLDP_LOC_PORT_ID)  # answered (even empty): the sub-agent is there
+            return True
+        except SnmpError:
+            return False
+        finally:
+            await session.close()
+
+    async def all_ready() -> list[str]:
+        flags = await asyncio.gather(*(ready(n) for n in names))
+        return [n for n, ok in zip(names, flags, strict=True) if not ok]
+
+    start = time.monotonic()
+    while True:
+        pending = asyncio.run(all_ready())
+        if not pending:
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            raise LabError(
+                f"SNMP agents did not answer within {timeout:g} s: {', '.join(pending)}",
+                hint="see snmpd.log under /run/govnet-<prefix>/nodes/<namespace>/",
+            )
+        names = pending
+        time.sleep(0.3)
 
 
 def _daemons(prefix: str, node: NodeState) -> dict[str, bool]:
@@ -780,8 +852,11 @@ def restore(prefix: str, kind: str, target: str) -> list[str]:
         saved = nodes.FRR_ETC / node.namespace / "frr.conf"
         current = saved.read_text(encoding="utf-8") if node.kind == "router" and saved.exists() else None
         start_node(state, node, lab_network, bare=state.bare, frr_conf=current)
+        wait_agents(state, lab_network, [target], timeout=30)
         state.failed_nodes = [n for n in state.failed_nodes if n != target]
         save_state(state)
+        if not state.bare:
+            wait_converged(state, lab_network, timeout=30)
         return [target]
     done = []
     for link in _links_for(state, kind, target):
@@ -789,4 +864,6 @@ def restore(prefix: str, kind: str, target: str) -> list[str]:
         state.failed_links = [lk for lk in state.failed_links if lk != link.id]
         done.append(link.id)
     save_state(state)
+    if not state.bare:  # the lab is back to normal when restore returns
+        wait_converged(state, lab_network, timeout=30)
     return done

@@ -7,11 +7,12 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
 
-from tests.labkit import TEST_PREFIX, TRAP_PORT, LabHandle, handle, lab_skip_reason
+from tests.labkit import TEST_PREFIX, TEST_SUBNET, TRAP_PORT, LabHandle, handle, lab_skip_reason
 from tests.mini import MINI_SECRETS, mini_files, write_inventory
 
 
@@ -42,7 +43,14 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
     try:
         network = load_inventory(sample_inventory())
         down(TEST_PREFIX)  # a previous run that was killed
-        up(network, size="small", prefix=TEST_PREFIX, trap_port=TRAP_PORT, wait=30)
+        up(
+            network,
+            size="small",
+            prefix=TEST_PREFIX,
+            trap_port=TRAP_PORT,
+            wait=30,
+            mgmt_subnet=IPv4Network(TEST_SUBNET),
+        )
         yield handle(TEST_PREFIX)
     finally:
         down(TEST_PREFIX)

@@ -15,6 +15,8 @@ from inventory.network import Network
 TEST_PREFIX = "gvt"
 SCRATCH_PREFIX = "gvx"
 SCRATCH_SUBNET = "203.0.113.0/24"
+#: The session lab's management subnet: not the inventory's, so a developer's own lab can stay up.
+TEST_SUBNET = "198.51.100.0/24"
 TRAP_PORT = 10162
 
 

@@ -189,3 +189,29 @@ def export(
     else:
         output.write_text(text, encoding="utf-8")
         console.print(f"wrote {output}", highlight=False)
+
+
+@app.command()
+def discover(ctx: typer.Context, json: JsonFlag = False) -> None:
+    """Discover links from LLDP-MIB over SNMP and report missing, unexpected and mis-wired links."""
+    from topology.discover import discover as run_discovery
+
+    result = run_discovery(app_context(ctx).network())
+    if json:
+        print_json(result.as_dict())
+        return
+    drift = result.drift
+    console.print(
+        f"polled {len(result.polled)} device(s), {len(result.errors)} unreachable; "
+        f"{len(drift.matched)} links as in the inventory, {len(drift.missing)} missing, "
+        f"{len(drift.unexpected)} unexpected, {len(drift.miswired)} mis-wired",
+        highlight=False,
+    )
+    for title, rows in (
+        ("missing", drift.missing),
+        ("unreachable", [f"{d}: {e}" for d, e in result.errors.items()]),
+    ):
+        for row in rows:
+            console.print(f"  {title}: {row}", highlight=False)
+    for seen in drift.unexpected + drift.miswired:
+        console.print(f"  seen: {seen}", highlight=False)

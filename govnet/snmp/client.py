@@ -1,0 +1,401 @@
+"""SNMP sessions on asyncio: GET and bulk walks, v2c and v3, with one result type.
+
+Two engines stand behind one interface (:class:`Session`):
+
+* :class:`V2cSession` speaks SNMPv2c itself with :mod:`govnet.snmp.ber` over a connected UDP
+  socket: the fast path the poller uses for most devices;
+* :class:`PysnmpSession` drives pysnmp 7's asyncio engine: SNMPv3 (USM engine discovery, key
+  localisation, HMAC-SHA/AES authPriv) and, in tests, the reference the fast path must match.
+
+Both return :class:`govnet.snmp.ber.VarBind` lists. Every target address passes the interlock
+(:func:`govnet.safety.check_target`) before the first packet; errors are :class:`SnmpError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from pydantic import SecretStr
+
+from govnet.errors import GovnetError
+from govnet.safety import check_target
+from govnet.snmp import ber
+from govnet.snmp.ber import VarBind
+
+
+class SnmpError(GovnetError):
+    """An SNMP exchange failed (timeout, error status, garbage)."""
+
+
+class SnmpTimeoutError(SnmpError):
+    """No answer within the timeout and retries."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how to poll one agent. Secrets stay :class:`SecretStr`."""
+
+    host: str
+    port: int = 161
+    version: Literal["2c", "3"] = "2c"
+    community: SecretStr | None = None
+    user: str | None = None
+    auth_protocol: str = "sha"
+    auth_key: SecretStr | None = None
+    priv_protocol: str = "aes"
+    priv_key: SecretStr | None = None
+    timeout: float = 2.0
+    retries: int = 1
+    max_repetitions: int = 25
+
+    def __post_init__(self) -> None:
+        if self.version == "2c" and self.community is None:
+            raise SnmpError(
+                f"{self.host}: SNMP v2c needs a community", hint="pass --community or set the profile"
+            )
+        if self.version == "3" and not (self.user and self.auth_key and self.priv_key):
+            raise SnmpError(
+                f"{self.host}: SNMP v3 needs a user, an auth key and a priv key",
+                hint="pass --v3-user, --auth-key and --priv-key",
+            )
+
+
+class Session(Protocol):
+    """What the poller, discovery and tests use, whatever the engine."""
+
+    target: Target
+
+    async def get(self, oids: Sequence[str]) -> list[VarBind]:
+        """GET of the given OIDs, in order."""
+        ...
+
+    async def walk(self, oid: str) -> list[VarBind]:
+        """Every varbind under ``oid`` (GETBULK), in order."""
+        ...
+
+    async def walk_columns(self, columns: Sequence[str]) -> dict[str, list[VarBind]]:
+        """Several table columns at once: column OID -> its varbinds, in order."""
+        ...
+
+    async def close(self) -> None:
+        """Release the socket."""
+        ...
+
+
+def in_subtree(oid: str, root: str) -> bool:
+    """Whether ``oid`` lies strictly under ``root``.
+
+    >>> in_subtree("1.3.6.1.2.1.2.2.1.8.3", "1.3.6.1.2.1.2.2"), in_subtree("1.3.6.1.2.1.20", "1.3.6.1.2.1.2")
+    (True, False)
+    """
+    return oid.startswith(root + ".")
+
+
+def _oid_key(oid: str) -> tuple[int, ...]:
+    return tuple(int(a) for a in oid.split("."))
+
+
+class _Datagrams(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.waiting: dict[int, asyncio.Future[ber.Pdu]] = {}
+        self.community = b""
+        self.garbage = 0
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        try:
+            version, community, pdu = ber.decode_message(data)
+        except ber.BerError:
+            self.garbage += 1
+            return
+        if version != 1 or community != self.community:
+            self.garbage += 1
+            return
+        future = self.waiting.pop(pdu.request_id, None)
+        if future is not None and not future.done():
+            future.set_result(pdu)
+
+    def error_received(self, exc: Exception) -> None:
+        for future in self.waiting.values():
+            if not future.done():
+                future.set_exception(SnmpError(f"socket error: {exc}"))
+        self.waiting.clear()
+
+
+class V2cSession:
+    """SNMPv2c with govnet's own BER codec: the fast path."""
+
+    def __init__(self, target: Target) -> None:
+        assert target.community is not None
+        self.target = target
+        self._community = target.community.get_secret_value().encode()
+        self._transport: asyncio.DatagramTransport | None = None
+        self._protocol: _Datagrams | None = None
+        self._next_id = random.randrange(1, 1 << 30)
+        self.requests = 0
+
+    async def _open(self) -> tuple[asyncio.DatagramTransport, _Datagrams]:
+        if self._transport is None or self._protocol is None:
+            check_target(self.target.host)
+            loop = asyncio.get_running_loop()
+            try:
+                transport, protocol = await loop.create_datagram_endpoint(
+                    _Datagrams, remote_addr=(self.target.host, self.target.port)
+                )
+            except OSError as exc:
+                raise SnmpError(f"{self.target.host}: cannot open a UDP socket: {exc.strerror}") from exc
+            protocol.community = self._community
+            self._transport, self._protocol = transport, protocol
+        return self._transport, self._protocol
+
+    async def _request(self, tag: int, oids: Sequence[str], max_repetitions: int = 0) -> ber.Pdu:
+        transport, protocol = await self._open()
+        loop = asyncio.get_running_loop()
+        for _attempt in range(self.target.retries + 1):
+            self._next_id = (self._next_id + 1) & 0x7FFFFFFF
+            request_id = self._next_id
+            future: asyncio.Future[ber.Pdu] = loop.create_future()
+            protocol.waiting[request_id] = future
+            message = ber.encode_request(1, self._community, tag, request_id, list(oids), 0, max_repetitions)
+            self.requests += 1
+            transport.sendto(message)
+            try:
+                pdu = await asyncio.wait_for(future, self.target.timeout)
+            except TimeoutError:
+                protocol.waiting.pop(request_id, None)
+                continue
+            if pdu.error_status:
+                raise SnmpError(
+                    f"{self.target.host}: agent answered error-status {pdu.error_status} "
+                    f"at index {pdu.error_index}"
+                )
+            return pdu
+        raise SnmpTimeoutError(
+            f"{self.target.host}:{self.target.port}: no answer in {self.target.timeout:g} s "
+            f"× {self.target.retries + 1}",
+            hint="check the address, the community or v3 keys, and that the agent runs",
+        )
+
+    async def get(self, oids: Sequence[str]) -> list[VarBind]:
+        """GET of the given OIDs."""
+        return (await self._request(ber.GET, oids)).varbinds
+
+    async def walk(self, oid: str) -> list[VarBind]:
+        """GETBULK walk of a subtree; stops at its end, at endOfMibView, or if the agent goes backwards."""
+        out: list[VarBind] = []
+        current = oid
+        last_key = _oid_key(oid)
+        while True:
+            pdu = await self._request(ber.GET_BULK, [current], self.target.max_repetitions)
+            if not pdu.varbinds:
+                return out
+            for vb in pdu.varbinds:
+                if vb.tag == ber.END_OF_MIB_VIEW or not in_subtree(vb.oid, oid):
+                    return out
+                key = _oid_key(vb.oid)
+                if key <= last_key:
+                    raise SnmpError(
+                        f"{self.target.host}: agent returned OIDs out of order at {vb.oid}",
+                        hint="the agent's table is broken; walk with GETNEXT or fix the agent",
+                    )
+                last_key = key
+                out.append(vb)
+            current = pdu.varbinds[-1].oid
+
+    async def walk_columns(self, columns: Sequence[str]) -> dict[str, list[VarBind]]:
+        """Walk several columns with multi-varbind GETBULKs (rows come interleaved, one per column)."""
+        out: dict[str, list[VarBind]] = {c: [] for c in columns}
+        cursor = {c: c for c in columns}
+        last = {c: _oid_key(c) for c in columns}
+        active = list(columns)
+        while active:
+            reps = max(1, self.target.max_repetitions // len(active))
+            pdu = await self._request(ber.GET_BULK, [cursor[c] for c in active], reps)
+            if not pdu.varbinds:
+                break
+            done: set[str] = set()
+            width = len(active)
+            for i, vb in enumerate(pdu.varbinds):
+                column = active[i % width]
+                if column in done:
+                    continue
+                if vb.tag == ber.END_OF_MIB_VIEW or not in_subtree(vb.oid, column):
+                    done.add(column)
+                    continue
+                key = _oid_key(vb.oid)
+                if key <= last[column]:
+                    raise SnmpError(
+                        f"{self.target.host}: agent returned OIDs out of order at {vb.oid}",
+                        hint="the agent's table is broken; fix the agent",
+                    )
+                last[column] = key
+                out[column].append(vb)
+                cursor[column] = vb.oid
+            if len(pdu.varbinds) < width:
+                break
+            active = [c for c in active if c not in done]
+        return out
+
+    async def close(self) -> None:
+        """Close the socket."""
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+
+# --------------------------------------------------------------------------- pysnmp engine
+
+
+def _to_varbind(oid: Any, value: Any) -> VarBind:
+    """Convert pysnmp's (ObjectName, value) to a VarBind with the same tag and Python value."""
+    name = type(value).__name__
+    text = str(oid)
+    if name in {"NoSuchObject", "NoSuchInstance", "EndOfMibView"}:
+        special = {
+            "NoSuchObject": ber.NO_SUCH_OBJECT,
+            "NoSuchInstance": ber.NO_SUCH_INSTANCE,
+            "EndOfMibView": ber.END_OF_MIB_VIEW,
+        }[name]
+        return VarBind(text, special, None)
+    tags = {
+        "Integer": ber.INTEGER,
+        "Integer32": ber.INTEGER,
+        "OctetString": ber.OCTET_STRING,
+        "Counter32": ber.COUNTER32,
+        "Gauge32": ber.GAUGE32,
+        "Unsigned32": ber.GAUGE32,
+        "TimeTicks": ber.TIMETICKS,
+        "Counter64": ber.COUNTER64,
+        "IpAddress": ber.IP_ADDRESS,
+        "ObjectIdentifier": ber.OBJECT_ID,
+        "ObjectName": ber.OBJECT_ID,
+        "Opaque": ber.OPAQUE,
+        "Null": ber.NULL,
+        "Bits": ber.OCTET_STRING,
+    }
+    tag = tags.get(name)
+    if tag is None:
+        raise SnmpError(f"unexpected SNMP type {name} at {text}")
+    if tag in {ber.OCTET_STRING, ber.OPAQUE}:
+        py: Any = bytes(value.asOctets())
+    elif tag == ber.IP_ADDRESS:
+        py = ".".join(map(str, value.asOctets()))
+    elif tag == ber.OBJECT_ID:
+        py = str(value)
+    elif tag == ber.NULL:
+        py = None
+    else:
+        py = int(value)
+    return VarBind(text, tag, py)
+
+
+class PysnmpSession:
+    """pysnmp 7's asyncio engine: SNMPv3 USM authPriv, and the reference for v2c."""
+
+    def __init__(self, target: Target, engine: Any = None) -> None:
+        self.target = target
+        self._engine = engine
+        self._transport: Any = None
+        self._auth: Any = None
+
+    async def _setup(self) -> tuple[Any, Any, Any]:
+        from pysnmp.hlapi.v3arch import asyncio as hl
+
+        if self._engine is None:
+            self._engine = hl.SnmpEngine()
+        if self._transport is None:
+            check_target(self.target.host)
+            self._transport = await hl.UdpTransportTarget.create(
+                (self.target.host, self.target.port), timeout=self.target.timeout, retries=self.target.retries
+            )
+        if self._auth is None:
+            if self.target.version == "2c":
+                assert self.target.community is not None
+                self._auth = hl.CommunityData(self.target.community.get_secret_value(), mpModel=1)
+            else:
+                auth = {
+                    "sha": hl.usmHMACSHAAuthProtocol,
+                    "md5": hl.usmHMACMD5AuthProtocol,
+                    "sha256": hl.usmHMAC192SHA256AuthProtocol,
+                    "sha512": hl.usmHMAC384SHA512AuthProtocol,
+                }
+                priv = {
+                    "aes": hl.usmAesCfb128Protocol,
+                    "aes256": hl.usmAesCfb256Protocol,
+                    "des": hl.usmDESPrivProtocol,
+                }
+                assert self.target.auth_key is not None and self.target.priv_key is not None
+                self._auth = hl.UsmUserData(
+                    self.target.user,
+                    authKey=self.target.auth_key.get_secret_value(),
+                    privKey=self.target.priv_key.get_secret_value(),
+                    authProtocol=auth[self.target.auth_protocol],
+                    privProtocol=priv[self.target.priv_protocol],
+                )
+        return hl, self._engine, self._transport
+
+    def _check(self, error_indication: Any, error_status: Any, error_index: Any) -> None:
+        if error_indication:
+            text = str(error_indication)
+            if "timeout" in text.lower() or "No SNMP response" in text:
+                raise SnmpTimeoutError(
+                    f"{self.target.host}:{self.target.port}: {text}",
+                    hint="check the address, the credentials, and that the agent runs",
+                )
+            raise SnmpError(f"{self.target.host}: {text}")
+        if error_status:
+            raise SnmpError(
+                f"{self.target.host}: agent answered {error_status.prettyPrint()} at {error_index}"
+            )
+
+    async def get(self, oids: Sequence[str]) -> list[VarBind]:
+        """GET through pysnmp."""
+        hl, engine, transport = await self._setup()
+        objects = [hl.ObjectType(hl.ObjectIdentity(o)) for o in oids]
+        ei, es, ex, vbs = await hl.get_cmd(
+            engine, self._auth, transport, hl.ContextData(), *objects, lookupMib=False
+        )
+        self._check(ei, es, ex)
+        return [_to_varbind(o, v) for o, v in vbs]
+
+    async def walk(self, oid: str) -> list[VarBind]:
+        """GETBULK walk through pysnmp."""
+        hl, engine, transport = await self._setup()
+        out: list[VarBind] = []
+        async for ei, es, ex, vbs in hl.bulk_walk_cmd(
+            engine,
+            self._auth,
+            transport,
+            hl.ContextData(),
+            0,
+            self.target.max_repetitions,
+            hl.ObjectType(hl.ObjectIdentity(oid)),
+            lexicographicMode=False,
+            lookupMib=False,
+        ):
+            self._check(ei, es, ex)
+            for o, v in vbs:
+                vb = _to_varbind(o, v)
+                if vb.tag == ber.END_OF_MIB_VIEW or not in_subtree(vb.oid, oid):
+                    return out
+                out.append(vb)
+        return out
+
+    async def walk_columns(self, columns: Sequence[str]) -> dict[str, list[VarBind]]:
+        """One walk per column (pysnmp's bulk walk takes one subtree at a time)."""
+        return {column: await self.walk(column) for column in columns}
+
+    async def close(self) -> None:
+        """Close the transport of the engine."""
+        if self._engine is not None:
+            self._engine.close_dispatcher()
+
+
+def open_session(target: Target, *, engine: Literal["auto", "fast", "pysnmp"] = "auto") -> Session:
+    """A session for a target: the fast v2c path unless v3 or ``engine="pysnmp"`` asks for pysnmp."""
+    if engine == "pysnmp" or target.version == "3":
+        return PysnmpSession(target)
+    return V2cSession(target)

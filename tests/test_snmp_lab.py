@@ -1,0 +1,194 @@
+"""SNMP against the lab's real agents: the fast path equals pysnmp, v3 works, dead agents are contained,
+poll-once JSON, and LLDP discovery with drift."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+from pydantic import SecretStr
+
+from govnet.cli import main
+from govnet.errors import SafetyError
+from govnet.snmp import ber, mibs
+from govnet.snmp.client import PysnmpSession, SnmpTimeoutError, Target, V2cSession
+from lab.lifecycle import fail, restore
+from monitor.config import INTERFACES
+from tests.labkit import LabHandle
+
+pytestmark = pytest.mark.lab
+
+COUNTERS = {ber.COUNTER32, ber.COUNTER64, ber.TIMETICKS}
+
+
+def v2c(lab: LabHandle, node: str, **kw: object) -> Target:
+    return Target(lab.mgmt[node], community=SecretStr(lab.community), **kw)  # type: ignore[arg-type]
+
+
+def v3(lab: LabHandle, node: str) -> Target:
+    user, auth, priv = lab.v3
+    return Target(lab.mgmt[node], version="3", user=user, auth_key=SecretStr(auth), priv_key=SecretStr(priv))
+
+
+def test_fast_path_equals_pysnmp_on_a_real_agent(lab: LabHandle) -> None:
+    async def both() -> tuple[dict[str, list[ber.VarBind]], dict[str, list[ber.VarBind]]]:
+        target = v2c(lab, "hub-dx")
+        fast, ref = V2cSession(target), PysnmpSession(target)
+        try:
+            return (
+                await fast.walk_columns(list(INTERFACES.columns)),
+                await ref.walk_columns(list(INTERFACES.columns)),
+            )
+        finally:
+            await fast.close()
+            await ref.close()
+
+    fast, ref = asyncio.run(both())
+    assert sum(len(v) for v in fast.values()) >= 5 * len(INTERFACES.columns)
+    for column in INTERFACES.columns:
+        assert [(vb.oid, vb.tag) for vb in fast[column]] == [(vb.oid, vb.tag) for vb in ref[column]], column
+        for a, b in zip(fast[column], ref[column], strict=True):
+            if a.tag not in COUNTERS:  # counters move between the two walks
+                assert a.value == b.value, a.oid
+
+
+def test_v3_authpriv_get_and_walk(lab: LabHandle) -> None:
+    async def go() -> tuple[list[ber.VarBind], list[ber.VarBind]]:
+        session = PysnmpSession(v3(lab, "core-01"))
+        try:
+            return await session.get([mibs.SYS_NAME]), await session.walk(mibs.IFX_COLUMNS["ifName"])
+        finally:
+            await session.close()
+
+    got, names = asyncio.run(go())
+    assert got[0].value == b"core-01"
+    assert {vb.value for vb in names} >= {b"lo", b"eth0"}
+
+
+def test_wrong_v3_key_and_dead_agent_time_out_cleanly(lab: LabHandle) -> None:
+    user, auth, _ = lab.v3
+    bad = Target(
+        lab.mgmt["core-01"],
+        version="3",
+        user=user,
+        auth_key=SecretStr(auth),
+        priv_key=SecretStr("not-the-priv-key"),
+        timeout=0.5,
+        retries=0,
+    )
+    dead = Target(
+        "198.51.100.250", community=SecretStr(lab.community), timeout=0.3, retries=1
+    )  # no such node
+
+    async def go() -> None:
+        with pytest.raises(SnmpTimeoutError):
+            await PysnmpSession(bad).get([mibs.SYS_NAME])
+        start = time.monotonic()
+        with pytest.raises(SnmpTimeoutError):
+            await V2cSession(dead).get([mibs.SYS_NAME])
+        assert time.monotonic() - start < 2
+
+    asyncio.run(go())
+
+
+def test_interlock_refuses_an_unrouted_lab_address(lab: LabHandle) -> None:
+    async def go() -> None:
+        await V2cSession(Target("198.19.250.1", community=SecretStr("x"))).get([mibs.SYS_NAME])
+
+    with pytest.raises(SafetyError, match="no lab route"):
+        asyncio.run(go())
+
+
+def test_poll_once_target_v2c_and_v3(lab: LabHandle, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["monitor", "poll-once", "--target", lab.mgmt["hub-dx"], "--community", lab.community, "--json"])
+        == 0
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["reachable"] is True and doc["sys_uptime"] > 0
+    names = {i["ifName"] for i in doc["interfaces"]}
+    link = next(lk for lk in lab.network.links if lk.a_device == "hub-dx")
+    assert link.a_interface in names
+    row = next(i for i in doc["interfaces"] if i["ifName"] == link.a_interface)
+    assert row["oper_status"] == "up" and row["admin_status"] == "up" and isinstance(row["in_octets"], int)
+    assert (
+        {"local_port", "remote_system", "remote_port"} <= set(doc["lldp_neighbors"][0])
+        if doc["lldp_neighbors"]
+        else True
+    )
+    user, auth, priv = lab.v3
+    assert (
+        main(
+            [
+                "monitor",
+                "poll-once",
+                "--target",
+                f"{lab.mgmt['core-01']}:161",
+                "--v3-user",
+                user,
+                "--auth-key",
+                auth,
+                "--priv-key",
+                priv,
+                "--json",
+            ]
+        )
+        == 0
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["sys_name"] == "core-01"
+    assert (
+        main(
+            [
+                "monitor",
+                "poll-once",
+                "--target",
+                "198.51.100.251",
+                "--community",
+                "x",
+                "--timeout",
+                "0.3",
+                "--json",
+            ]
+        )
+        == 1
+    )
+    assert json.loads(capsys.readouterr().out)["reachable"] is False
+
+
+def test_poll_once_whole_lab_inventory(lab: LabHandle, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--inventory", str(lab.inventory), "monitor", "poll-once", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["total"] == len(lab.namespaces)
+    assert doc["reachable"] == doc["total"], [(d["device"], d["error"]) for d in doc["devices"] if d["error"]]
+    secret_values = lab.network.secrets.plain_values()
+    assert not any(v in json.dumps(doc) for v in secret_values)
+
+
+def test_discover_finds_exactly_the_lab_links_and_a_failed_one_missing(
+    lab: LabHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def run() -> dict[str, object]:
+        assert main(["--inventory", str(lab.inventory), "topology", "discover", "--json"]) == 0
+        return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+    deadline = time.monotonic() + 40
+    doc = run()
+    while (doc["missing"] or doc["unexpected"]) and time.monotonic() < deadline:
+        time.sleep(2)  # LLDP needs a few intervals after the lab came up
+        doc = run()
+    assert doc["clean"] is True
+    assert sorted(doc["matched"]) == sorted(lk.id for lk in lab.network.links)  # type: ignore[call-overload]
+    link = next(lk for lk in lab.network.links if {lk.a_device, lk.b_device} == {"hub-dx", "hub-dp"})
+    fail(lab.prefix, "link", link.id)
+    try:
+        deadline = time.monotonic() + 30
+        doc = run()
+        while link.id not in doc["missing"] and time.monotonic() < deadline:  # type: ignore[operator]
+            time.sleep(1)
+            doc = run()
+        assert doc["missing"] == [link.id]
+    finally:
+        restore(lab.prefix, "link", link.id)
