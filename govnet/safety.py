@@ -1,6 +1,9 @@
 """The interlock every govnet command goes through before it contacts an address.
 
-Lab and sample addresses come from 198.18.0.0/15 (RFC 2544), 198.51.100.0/24 and 203.0.113.0/24.
+Lab and sample addresses come from 198.18.0.0/15 (RFC 2544) and 198.51.100.0/24. The third
+documentation range, 203.0.113.0/24, is *not* a lab range on these machines: the package registries
+(Debian, PyPI, npm) resolve to an address in it, so guarding or using it would cut the machine off
+from its packages. It is refused for lab subnets like 192.0.2.0/24, and never guarded.
 A packet to such an address with no lab route leaves through the default route; so before govnet
 contacts a lab-range address it asks the kernel which route the packet would take, and refuses if
 that is the default route or no route at all. 192.0.2.0/24, this machine's own uplink, is refused
@@ -17,9 +20,11 @@ from ipaddress import IPv4Address, IPv4Network
 from govnet.errors import SafetyError
 
 #: Ranges the lab may use: RFC 2544 benchmarking, and two documentation ranges.
-LAB_RANGES = (IPv4Network("198.18.0.0/15"), IPv4Network("198.51.100.0/24"), IPv4Network("203.0.113.0/24"))
+LAB_RANGES = (IPv4Network("198.18.0.0/15"), IPv4Network("198.51.100.0/24"))
 #: Never contacted: this machine's own uplink.
 FORBIDDEN = (IPv4Network("192.0.2.0/24"),)
+#: Never a lab range: the package registries' address here lies in it.
+NOT_LAB = (IPv4Network("203.0.113.0/24"),)
 #: Seconds a positive route check stays valid (a route does not change under a running poll).
 CACHE_SECONDS = 10.0
 
@@ -29,7 +34,7 @@ _checked: dict[tuple[str, str | None], float] = {}
 def in_lab_range(address: IPv4Address | str) -> bool:
     """Whether an address lies in a lab range.
 
-    >>> in_lab_range("198.18.0.10"), in_lab_range("203.0.113.7"), in_lab_range("10.0.0.1")
+    >>> in_lab_range("198.18.0.10"), in_lab_range("198.51.100.7"), in_lab_range("203.0.113.7")
     (True, True, False)
     """
     addr = IPv4Address(str(address))
@@ -59,6 +64,11 @@ def check_target(address: IPv4Address | str, namespace: str | None = None) -> No
     addr = IPv4Address(str(address))
     if any(addr in net for net in FORBIDDEN):
         raise SafetyError(f"{addr} is in 192.0.2.0/24, this machine's own uplink: govnet never contacts it")
+    if any(addr in net for net in NOT_LAB):
+        raise SafetyError(
+            f"{addr} is in 203.0.113.0/24, where this machine's package mirror lives: not a lab address",
+            hint="lab addresses come from 198.18.0.0/15 or 198.51.100.0/24",
+        )
     if addr.is_loopback or not in_lab_range(addr):
         return
     key = (str(addr), namespace)

@@ -20,6 +20,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
 from typing import Any
 
+from govnet import aio
 from govnet.errors import LabError
 from inventory.loader import load_inventory
 from inventory.network import Network
@@ -407,7 +408,7 @@ def up(
     if not any(subnet.subnet_of(r) for r in LAB_RANGES):
         raise LabError(
             f"lab management subnet {subnet} is outside the lab ranges",
-            hint="use 198.18.0.0/15, 198.51.100.0/24 or 203.0.113.0/24",
+            hint="use a subnet of 198.18.0.0/15 or 198.51.100.0/24 (not 203.0.113.0/24: package mirror)",
         )
     _refuse_used_subnet(subnet)
     t0 = time.monotonic()
@@ -589,7 +590,7 @@ def wait_agents(state: LabState, lab_network: Network, names: list[str], timeout
 
     start = time.monotonic()
     while True:
-        pending = asyncio.run(all_ready())
+        pending = aio.run(all_ready())
         if not pending:
             return time.monotonic() - start
         if time.monotonic() - start > timeout:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,6 +9,7 @@ import typer
 from pydantic import SecretStr
 from rich.table import Table
 
+from govnet import aio
 from govnet.context import app_context
 from govnet.errors import GovnetError
 from govnet.output import console, print_json
@@ -95,14 +95,14 @@ def poll_once(
             target, community, v3_user, auth_key, priv_key, auth_protocol, priv_protocol, timeout, retries
         )
         assert isinstance(one, Target)
-        (state,) = asyncio.run(poll_round(scraper, [one]))
+        (state,) = aio.run(poll_round(scraper, [one]))
         if json:
             print_json(state.as_dict())
         else:
             _print_states([("-", state)])
         raise typer.Exit(0 if state.reachable else 1)
     poll_targets = targets_from_inventory(app_context(ctx).network())
-    states: list[DeviceState] = asyncio.run(
+    states: list[DeviceState] = aio.run(
         poll_round(scraper, [p.target for p in poll_targets], concurrency=concurrency)
     )
     pairs = list(zip([p.device for p in poll_targets], states, strict=True))

@@ -2,11 +2,15 @@
 # Install everything govnet needs on a fresh Debian machine, idempotently:
 #   - the Debian packages the lab runs (FRR, net-snmp, lldpd, OpenSSH, iproute2) when root;
 #   - a virtual environment in .venv with govnet and its test tools.
-# Usage: scripts/setup.sh            (then .venv/bin/govnet ...)
+# Usage: scripts/setup.sh [--bench]   (then .venv/bin/govnet ...)
+#   --bench  also the peers the benchmarks compare with (Prometheus' snmp_exporter, Prometheus)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(frr frr-pythontools snmpd snmp snmptrapd lldpd openssh-server iproute2)
+if [ "${1:-}" = "--bench" ]; then
+  DEBIAN_PACKAGES+=(prometheus-snmp-exporter prometheus)
+fi
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -18,6 +22,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # The package mirror answers on 203.0.113.80 here: an old guard route for 203.0.113.0/24
+    # (govnet before it stopped using that range) would make apt fail, so drop it if present.
+    ip route del unreachable 203.0.113.0/24 metric 4242 2>/dev/null || true
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else

@@ -14,7 +14,7 @@ from inventory.network import Network
 #: throw-away labs that lifecycle tests build on another management subnet.
 TEST_PREFIX = "gvt"
 SCRATCH_PREFIX = "gvx"
-SCRATCH_SUBNET = "203.0.113.0/24"
+SCRATCH_SUBNET = "198.18.200.0/24"  # unused by the sample's address plan
 #: The session lab's management subnet: not the inventory's, so a developer's own lab can stay up.
 TEST_SUBNET = "198.51.100.0/24"
 TRAP_PORT = 10162

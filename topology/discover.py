@@ -12,6 +12,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from govnet import aio
 from govnet.errors import GovnetError
 from govnet.snmp import mibs
 from govnet.snmp.client import open_session
@@ -78,4 +79,4 @@ async def discover_async(network: Network, concurrency: int = CONCURRENCY) -> Di
 
 def discover(network: Network, concurrency: int = CONCURRENCY) -> Discovery:
     """Synchronous wrapper of :func:`discover_async`."""
-    return asyncio.run(discover_async(network, concurrency))
+    return aio.run(discover_async(network, concurrency))

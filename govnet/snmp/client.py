@@ -95,10 +95,6 @@ def in_subtree(oid: str, root: str) -> bool:
     return oid.startswith(root + ".")
 
 
-def _oid_key(oid: str) -> tuple[int, ...]:
-    return tuple(int(a) for a in oid.split("."))
-
-
 class _Datagrams(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.waiting: dict[int, asyncio.Future[ber.Pdu]] = {}
@@ -123,6 +119,11 @@ class _Datagrams(asyncio.DatagramProtocol):
             if not future.done():
                 future.set_exception(SnmpError(f"socket error: {exc}"))
         self.waiting.clear()
+
+
+def _expire(future: asyncio.Future[ber.Pdu]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
 
 
 class V2cSession:
@@ -162,11 +163,15 @@ class V2cSession:
             message = ber.encode_request(1, self._community, tag, request_id, list(oids), 0, max_repetitions)
             self.requests += 1
             transport.sendto(message)
+            # A timer on the future is much cheaper than asyncio.wait_for (no task per request).
+            timer = loop.call_later(self.target.timeout, _expire, future)
             try:
-                pdu = await asyncio.wait_for(future, self.target.timeout)
+                pdu = await future
             except TimeoutError:
                 protocol.waiting.pop(request_id, None)
                 continue
+            finally:
+                timer.cancel()
             if pdu.error_status:
                 raise SnmpError(
                     f"{self.target.host}: agent answered error-status {pdu.error_status} "
@@ -185,32 +190,21 @@ class V2cSession:
 
     async def walk(self, oid: str) -> list[VarBind]:
         """GETBULK walk of a subtree; stops at its end, at endOfMibView, or if the agent goes backwards."""
-        out: list[VarBind] = []
-        current = oid
-        last_key = _oid_key(oid)
-        while True:
-            pdu = await self._request(ber.GET_BULK, [current], self.target.max_repetitions)
-            if not pdu.varbinds:
-                return out
-            for vb in pdu.varbinds:
-                if vb.tag == ber.END_OF_MIB_VIEW or not in_subtree(vb.oid, oid):
-                    return out
-                key = _oid_key(vb.oid)
-                if key <= last_key:
-                    raise SnmpError(
-                        f"{self.target.host}: agent returned OIDs out of order at {vb.oid}",
-                        hint="the agent's table is broken; walk with GETNEXT or fix the agent",
-                    )
-                last_key = key
-                out.append(vb)
-            current = pdu.varbinds[-1].oid
+        return (await self.walk_columns([oid]))[oid]
 
     async def walk_columns(self, columns: Sequence[str]) -> dict[str, list[VarBind]]:
-        """Walk several columns with multi-varbind GETBULKs (rows come interleaved, one per column)."""
+        """Walk several columns with multi-varbind GETBULKs (rows come interleaved, one per column).
+
+        OIDs are compared by their encoded bytes, which sort like the OIDs themselves, so a row
+        costs no string work: under a column means "starts with its bytes", progress means
+        "greater than the last bytes" (an agent that goes backwards would loop for ever).
+        """
         out: dict[str, list[VarBind]] = {c: [] for c in columns}
+        roots = {c: ber.oid_body(c) for c in columns}
         cursor = {c: c for c in columns}
-        last = {c: _oid_key(c) for c in columns}
+        last = dict(roots)
         active = list(columns)
+        end_of_view = ber.END_OF_MIB_VIEW
         while active:
             reps = max(1, self.target.max_repetitions // len(active))
             pdu = await self._request(ber.GET_BULK, [cursor[c] for c in active], reps)
@@ -222,16 +216,17 @@ class V2cSession:
                 column = active[i % width]
                 if column in done:
                     continue
-                if vb.tag == ber.END_OF_MIB_VIEW or not in_subtree(vb.oid, column):
+                root = roots[column]
+                raw = vb.raw
+                if vb.tag == end_of_view or len(raw) <= len(root) or not raw.startswith(root):
                     done.add(column)
                     continue
-                key = _oid_key(vb.oid)
-                if key <= last[column]:
+                if raw <= last[column]:
                     raise SnmpError(
                         f"{self.target.host}: agent returned OIDs out of order at {vb.oid}",
                         hint="the agent's table is broken; fix the agent",
                     )
-                last[column] = key
+                last[column] = raw
                 out[column].append(vb)
                 cursor[column] = vb.oid
             if len(pdu.varbinds) < width:
