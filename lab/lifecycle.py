@@ -217,6 +217,9 @@ def start_node(
     rt = runtime_dir(prefix)
     node_dir = rt / "nodes" / node.namespace
     node_dir.mkdir(parents=True, exist_ok=True)
+    cfg_dir = node_dir / "cfg"  # govnet-cfg's checkpoints, as the lab user
+    cfg_dir.mkdir(mode=0o700, exist_ok=True)
+    shutil.chown(cfg_dir, state.user, "frr")
     uts = _uts_file(prefix, node)
     if not uts.exists():
         uts.touch()
@@ -291,7 +294,7 @@ def start_node(
         nodes.kill_pids([p for p in nodes.namespace_pids(node.namespace) if _comm(p) == "lldpd"])
         time.sleep(0.2)
     (node_dir / "sshd_config").write_text(
-        nodes.sshd_config(node, rt / "ssh_host_ed25519_key", node_dir / "sshd.pid", state.user),
+        nodes.sshd_config(node, rt / "ssh_host_ed25519_key", node_dir / "sshd.pid", state.user, node_dir),
         encoding="utf-8",
     )
     run(
@@ -360,6 +363,9 @@ def _prepare_runtime(state: LabState, lab_network: Network) -> None:
     shell = rt / "lab-shell"
     shell.write_text(nodes.LAB_SHELL, encoding="utf-8")
     os.chmod(shell, 0o755)
+    tool = rt / "govnet-cfg"
+    shutil.copyfile(Path(nodes.__file__).parent / "device" / "govnet_cfg.py", tool)
+    os.chmod(tool, 0o755)
     try:
         pwd.getpwnam(state.user)
     except KeyError:
@@ -369,11 +375,11 @@ def _prepare_runtime(state: LabState, lab_network: Network) -> None:
                 "-M",
                 "-N",
                 "-d",
-                "/nonexistent",
+                str(rt),
                 "-s",
                 str(shell),
                 "-G",
-                "frr,frrvty",
+                "frr,frrvty,adm",
                 "-c",
                 f"govnet lab {state.prefix}",
                 state.user,

@@ -53,8 +53,16 @@ def bootstrap_frr(hostname: str) -> str:
     return f"frr defaults traditional\nhostname {hostname}\nservice integrated-vtysh-config\n!\nend\n"
 
 
-def sshd_config(node: NodeState, host_key: Path, pid_file: Path, user: str) -> str:
+def sshd_config(
+    node: NodeState, host_key: Path, pid_file: Path, user: str, node_dir: Path | None = None
+) -> str:
     """sshd for one node: password login for the lab user only, on the management address."""
+    extra = ""
+    if node_dir is not None:
+        extra = (
+            f" LAB_LLDP_SOCK={node_dir / 'lldpd.sock'} LAB_CFG_DIR={node_dir / 'cfg'}"
+            f" LAB_CFG_TOOL={node_dir.parent.parent / 'govnet-cfg'}"
+        )
     return "\n".join(
         [
             f"ListenAddress {node.mgmt_ip}",
@@ -67,7 +75,7 @@ def sshd_config(node: NodeState, host_key: Path, pid_file: Path, user: str) -> s
             "PubkeyAuthentication no",
             "PermitRootLogin no",
             f"AllowUsers {user}",
-            f"SetEnv LAB_NODE={node.namespace} LAB_DEVICE={node.name}",
+            f"SetEnv LAB_NODE={node.namespace} LAB_DEVICE={node.name}{extra}",
             "PrintMotd no",
             "MaxStartups 50:30:100",
             "LogLevel ERROR",
@@ -115,10 +123,17 @@ def snmpd_config(
 LLDPD_CONF = "configure lldp tx-interval 5\nconfigure lldp portidsubtype ifname\n"
 
 LAB_SHELL = """#!/bin/sh
-# govnet lab login shell: the router CLI (vtysh) of the node sshd says we are on.
+# govnet lab login shell: the node's router CLI (vtysh). Over an SSH exec channel it also gives
+# the node's read-only Linux views and its configuration agent, govnet-cfg (see lab/device/).
 if [ "$1" = "-c" ]; then
   shift
-  exec /usr/bin/vtysh -N "$LAB_NODE" -c "$*"
+  cmd="$*"
+  case "$cmd" in
+    "ip -j -s link"|"ip -j addr") exec $cmd ;;
+    "lldpcli json") exec /usr/sbin/lldpcli -u "$LAB_LLDP_SOCK" -f json0 show neighbors details ;;
+    "govnet-cfg"|"govnet-cfg "*) set -- ${cmd#govnet-cfg}; exec /usr/bin/python3 "$LAB_CFG_TOOL" "$@" ;;
+    *) exec /usr/bin/vtysh -N "$LAB_NODE" -c "$cmd" ;;
+  esac
 fi
 exec /usr/bin/vtysh -N "$LAB_NODE"
 """

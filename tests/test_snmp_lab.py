@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -192,3 +193,38 @@ def test_discover_finds_exactly_the_lab_links_and_a_failed_one_missing(
         assert doc["missing"] == [link.id]
     finally:
         restore(lab.prefix, "link", link.id)
+
+
+def test_discover_falls_back_to_napalm_where_snmp_lacks_lldp(
+    lab: LabHandle, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """hub-dx's SNMP profile points at a port nothing listens on: its LLDP comes over NAPALM/SSH."""
+    import shutil
+
+    import yaml
+
+    from lab.state import lab_dir
+
+    inventory = tmp_path / "inventory"
+    shutil.copytree(lab.inventory, inventory)
+    province = yaml.safe_load((inventory / "province.yaml").read_text(encoding="utf-8"))
+    province["province"]["secrets_file"] = str(lab_dir(lab.prefix) / "secrets.yaml")
+    province["snmp_profiles"].append(
+        {
+            "name": "silent",
+            "version": "2c",
+            "credential": "lab-snmp-v2c",
+            "port": 1161,
+            "timeout_s": 0.3,
+            "retries": 0,
+        }
+    )
+    (inventory / "province.yaml").write_text(yaml.safe_dump(province, allow_unicode=True), encoding="utf-8")
+    network = yaml.safe_load((inventory / "network.yaml").read_text(encoding="utf-8"))
+    next(d for d in network["devices"] if d["name"] == "hub-dx")["snmp_profile"] = "silent"
+    (inventory / "network.yaml").write_text(yaml.safe_dump(network, allow_unicode=True), encoding="utf-8")
+    assert main(["--inventory", str(inventory), "topology", "discover", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["sources"]["hub-dx"] == "napalm"
+    assert doc["sources"]["core-01"] == "snmp"
+    assert doc["clean"] is True, doc

@@ -1,9 +1,10 @@
 """Discovery: the links the network really has, from LLDP-MIB over SNMP, and their drift.
 
-Every device of the inventory is asked for its LLDP neighbours (bounded concurrency: at a
-province's 330 nodes an unbounded walk times out). Devices that do not answer are reported as
-not polled, and links between two unpolled devices are not judged. NAPALM's
-``get_lldp_neighbors`` as a fallback for devices without LLDP-MIB is not built yet.
+Every device of the inventory is asked for its LLDP neighbours over SNMP (bounded concurrency:
+at a province's 330 nodes an unbounded walk times out). Where SNMP lacks them — the agent does
+not answer, or has no LLDP-MIB (no lldpLocPortTable) — NAPALM's ``get_lldp_neighbors`` over SSH
+is asked instead, with the device's platform driver. Devices reached by neither are reported as
+not polled, and links between two unpolled devices are not judged.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from govnet.errors import GovnetError
 from govnet.snmp import mibs
 from govnet.snmp.client import open_session
 from inventory.network import Network
+from inventory.platforms import napalm_driver
 from inventory.snmp import snmp_target
 from topology.drift import DriftReport, Neighbour, compare
 
@@ -31,6 +33,7 @@ class Discovery:
     polled: list[str]
     errors: dict[str, str] = field(default_factory=dict)
     drift: DriftReport = field(default_factory=DriftReport)
+    sources: dict[str, str] = field(default_factory=dict)  # device -> "snmp" | "napalm"
 
     def as_dict(self) -> dict[str, Any]:
         """The ``topology discover --json`` document."""
@@ -42,23 +45,63 @@ class Discovery:
         )
         return {
             "polled": self.polled,
+            "sources": self.sources,
             "unreachable": self.errors,
             "discovered_links": [list(e) for e in edges],
             **self.drift.as_dict(),
         }
 
 
-async def _lldp(network: Network, device: str, gate: asyncio.Semaphore) -> tuple[str, list[Neighbour] | str]:
+def napalm_lldp(network: Network, device: str) -> list[Neighbour]:
+    """LLDP neighbours through NAPALM (blocking; run it in a thread)."""
+    from napalm import get_network_driver
+    from napalm.base.exceptions import NapalmException
+
+    driver_name = napalm_driver(network.devices[device].platform)
+    if driver_name is None:
+        raise GovnetError(f"{device}: no NAPALM driver for platform {network.devices[device].platform}")
+    cred = network.ssh_credential(device)
+    driver = get_network_driver(driver_name)(
+        str(network.devices[device].mgmt_ip),
+        cred.username,
+        network.secrets.get(cred.name, "password").get_secret_value(),
+        timeout=20,
+        optional_args={"port": cred.port},
+    )
+    try:
+        driver.open()
+        found = driver.get_lldp_neighbors()
+    except (NapalmException, OSError) as exc:
+        raise GovnetError(f"{device}: NAPALM: {exc}") from exc
+    finally:
+        driver.close()
+    rows = [Neighbour(device, local, n["hostname"], n["port"]) for local, ns in found.items() for n in ns]
+    return sorted(rows, key=lambda r: (r.local_port, r.remote_system, r.remote_port))
+
+
+async def _lldp(
+    network: Network, device: str, gate: asyncio.Semaphore
+) -> tuple[str, list[Neighbour] | str, str]:
     async with gate:
         session = open_session(snmp_target(network, device))
+        problem = ""
         try:
             tables = await session.walk_columns(list(mibs.LLDP_COLUMNS.values()))
+            if tables.get(mibs.LLDP_LOC_PORT_ID):
+                rows = [
+                    Neighbour(device, n.local_port, n.remote_system, n.remote_port)
+                    for n in mibs.parse_lldp(tables)
+                ]
+                return device, rows, "snmp"
+            problem = "no LLDP-MIB over SNMP"
         except GovnetError as exc:
-            return device, exc.message
+            problem = exc.message
         finally:
             await session.close()
-    rows = [Neighbour(device, n.local_port, n.remote_system, n.remote_port) for n in mibs.parse_lldp(tables)]
-    return device, rows
+        try:
+            return device, await asyncio.to_thread(napalm_lldp, network, device), "napalm"
+        except GovnetError as exc:
+            return device, f"{problem}; {exc.message}", ""
 
 
 async def discover_async(network: Network, concurrency: int = CONCURRENCY) -> Discovery:
@@ -68,13 +111,15 @@ async def discover_async(network: Network, concurrency: int = CONCURRENCY) -> Di
     neighbours: list[Neighbour] = []
     polled: list[str] = []
     errors: dict[str, str] = {}
-    for device, outcome in results:
+    sources: dict[str, str] = {}
+    for device, outcome, source in results:
         if isinstance(outcome, str):
             errors[device] = outcome
         else:
             polled.append(device)
+            sources[device] = source
             neighbours.extend(outcome)
-    return Discovery(neighbours, polled, errors, compare(network, neighbours, polled))
+    return Discovery(neighbours, polled, errors, compare(network, neighbours, polled), sources)
 
 
 def discover(network: Network, concurrency: int = CONCURRENCY) -> Discovery:
