@@ -19,6 +19,7 @@ from govnet.output import err_console
 from inventory.cli import app as inventory_app
 from lab.cli import app as lab_app
 from monitor.cli import app as monitor_app
+from tasks.cli import config_app, provision_app
 from topology.cli import app as topology_app
 
 app = typer.Typer(
@@ -32,6 +33,8 @@ app.add_typer(inventory_app, name="inventory")
 app.add_typer(topology_app, name="topology")
 app.add_typer(lab_app, name="lab")
 app.add_typer(monitor_app, name="monitor")
+app.add_typer(config_app, name="config")
+app.add_typer(provision_app, name="provision")
 
 
 def _version(value: bool) -> None:

@@ -158,6 +158,10 @@ class Province(Strict):
     #: Where this inventory's secrets file is (relative to the inventory directory), when it has
     #: one of its own, as a lab's does. ``--secrets`` and ``$GOVNET_SECRETS`` still win.
     secrets_file: str | None = None
+    #: OSPF hello/dead intervals for every OSPF link (seconds); FRR's defaults (10/40) when unset.
+    #: Labs set 1/4 so that adjacencies form within seconds.
+    ospf_hello_s: int | None = Field(default=None, ge=1, le=65535)
+    ospf_dead_s: int | None = Field(default=None, ge=1, le=65535)
 
 
 class Subnet(Strict):

@@ -95,7 +95,7 @@ def export(
         for index, device in enumerate(devices, start=1):
             conf_dir = outdir / "configs" / device
             conf_dir.mkdir(parents=True, exist_ok=True)
-            frr = nodes.bootstrap_frr(device) if bare else render_device(lab_network, device, fast_ospf=True)
+            frr = nodes.bootstrap_frr(device) if bare else render_device(lab_network, device)
             (conf_dir / "frr.conf").write_text(frr, encoding="utf-8")
             (conf_dir / "daemons").write_text(
                 nodes.daemons_file().replace('watchfrr_options="--netns"\n', ""), encoding="utf-8"

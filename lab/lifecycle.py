@@ -228,11 +228,7 @@ def start_node(
     if node.kind == "router":
         conf = frr_conf
         if conf is None:
-            conf = (
-                nodes.bootstrap_frr(node.name)
-                if bare
-                else render_device(lab_network, node.name, fast_ospf=True)
-            )
+            conf = nodes.bootstrap_frr(node.name) if bare else render_device(lab_network, node.name)
         nodes.install_frr(node.namespace, conf)
         run(
             in_cgroup(

@@ -154,6 +154,7 @@ def lab_inventory(
     province = network.province.model_dump(mode="json", exclude_none=True)
     province["trap_receivers"] = [{"host": str(controller), "port": trap_port}]
     province["secrets_file"] = "../secrets.yaml"
+    province["ospf_hello_s"], province["ospf_dead_s"] = 1, 4  # adjacencies within seconds
     subnets = [s.model_dump(mode="json") for s in network.subnets.values() if s.purpose.value != "management"]
     subnets.append({"name": "lab-management", "prefix": str(mgmt_subnet), "purpose": "management"})
     v3 = next((c for c in network.credentials.values() if c.kind == "snmp_v3"), None)

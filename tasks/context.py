@@ -13,8 +13,12 @@ from typing import Any
 from inventory.models import Protocol, Role
 from inventory.network import Network
 
-#: Lab timers: hello 1 s, dead 4 s make OSPF converge within seconds.
-FAST_OSPF = {"hello": 1, "dead": 4}
+
+def _timers(network: Network) -> dict[str, int] | None:
+    hello, dead = network.province.ospf_hello_s, network.province.ospf_dead_s
+    if hello is None and dead is None:
+        return None
+    return {"hello": hello or 10, "dead": dead or 4 * (hello or 10)}
 
 
 @dataclass
@@ -65,7 +69,7 @@ def _describe(network: Network, peer: str, peer_if: str) -> str:
     return f"{peer} {peer_if}"
 
 
-def device_context(network: Network, name: str, *, fast_ospf: bool = False) -> DeviceCtx:
+def device_context(network: Network, name: str) -> DeviceCtx:
     """Build the template context of one device."""
     dev = network.devices[name]
     ctx = DeviceCtx(
@@ -75,7 +79,7 @@ def device_context(network: Network, name: str, *, fast_ospf: bool = False) -> D
         loopback=str(dev.loopback) if dev.loopback else None,
         asn=dev.asn,
         mgmt_ip=str(dev.mgmt_ip),
-        ospf_timers=FAST_OSPF if fast_ospf else None,
+        ospf_timers=_timers(network),
         trap_receivers=[f"{r.host}:{r.port}" for r in network.province.trap_receivers],
         ntp_servers=[str(s) for s in network.province.ntp_servers],
         syslog_servers=[str(s) for s in network.province.syslog_servers],

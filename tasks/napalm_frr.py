@@ -115,6 +115,20 @@ class FrrDriver(NetworkDriver):  # type: ignore[misc]
 
     # ------------------------------------------------------------------ getters
 
+    def cli(self, commands: list[str], encoding: str = "text") -> dict[str, str]:
+        """Run vtysh commands; output per command."""
+        return {command: self._run(command) for command in commands}
+
+    def ospf_full_neighbors(self) -> set[str]:
+        """Router ids of OSPF neighbours in state Full (not a NAPALM getter; used by post-checks)."""
+        data = self._json("show ip ospf neighbor json")
+        full = set()
+        for router_id, entries in data.get("neighbors", {}).items():
+            for entry in entries if isinstance(entries, list) else [entries]:
+                if str(entry.get("state", entry.get("nbrState", ""))).startswith("Full"):
+                    full.add(router_id)
+        return full
+
     def get_facts(self) -> dict[str, Any]:
         """Vendor, version, hostname, uptime and interfaces."""
         version = self._run("show version")

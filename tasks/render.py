@@ -44,14 +44,14 @@ def template_for(platform: str, role: str, root: Path = TEMPLATES) -> str:
     )
 
 
-def render_device(network: Network, name: str, *, fast_ospf: bool = False, root: Path = TEMPLATES) -> str:
+def render_device(network: Network, name: str, *, root: Path = TEMPLATES) -> str:
     """The intended configuration of one device."""
     dev = network.devices[name]
     path = template_for(dev.platform, dev.role.value, root)
     env = _environment(root)
     try:
         template = env.get_template(path)
-        text = template.render(**device_context(network, name, fast_ospf=fast_ospf).as_dict())
+        text = template.render(**device_context(network, name).as_dict())
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(
             f"{exc.filename or path}:{exc.lineno}: template error for device '{name}': {exc.message}",

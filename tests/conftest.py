@@ -12,7 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.labkit import TEST_PREFIX, TEST_SUBNET, TRAP_PORT, LabHandle, handle, lab_skip_reason
+from tests.labkit import (
+    BARE_PREFIX,
+    BARE_SUBNET,
+    TEST_PREFIX,
+    TEST_SUBNET,
+    TRAP_PORT,
+    LabHandle,
+    handle,
+    lab_skip_reason,
+)
 from tests.mini import MINI_SECRETS, mini_files, write_inventory
 
 
@@ -24,6 +33,42 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         install_guards()
     # Labs started by tests keep their state in the session's own directory.
     os.environ.setdefault("GOVNET_LAB_STATE", tempfile.mkdtemp(prefix="govnet-lab-state-"))
+
+
+@pytest.fixture(scope="session")
+def bare_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
+    """A small lab with day-0 configs only (FRR runs, no routing): provisioning's playground."""
+    reason = lab_skip_reason()
+    if reason:
+        pytest.skip(f"the lab cannot run here: {reason}")
+    from govnet.paths import sample_inventory
+    from inventory.loader import load_inventory
+    from lab.lifecycle import down, up
+
+    home = tmp_path_factory.mktemp("bare-lab-home")
+    saved = {k: os.environ.get(k) for k in ("HOME", "XDG_CONFIG_HOME")}
+    os.environ["HOME"] = str(home)
+    os.environ["XDG_CONFIG_HOME"] = str(home / ".config")
+    try:
+        network = load_inventory(sample_inventory())
+        down(BARE_PREFIX)
+        up(
+            network,
+            size="small",
+            bare=True,
+            prefix=BARE_PREFIX,
+            trap_port=TRAP_PORT + 1,
+            wait=30,
+            mgmt_subnet=IPv4Network(BARE_SUBNET),
+        )
+        yield handle(BARE_PREFIX)
+    finally:
+        down(BARE_PREFIX)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,9 @@ SCRATCH_SUBNET = "198.18.200.0/24"  # unused by the sample's address plan
 #: The session lab's management subnet: not the inventory's, so a developer's own lab can stay up.
 TEST_SUBNET = "198.51.100.0/24"
 TRAP_PORT = 10162
+#: The bare (day-0) lab provisioning tests push to.
+BARE_PREFIX = "gvp"
+BARE_SUBNET = "198.18.220.0/24"
 
 
 @dataclass

@@ -91,7 +91,13 @@ def diff_text(report: str) -> str:
             sign = "-"
         elif line.startswith("Lines To Add"):
             sign = "+"
-        elif sign and line.strip() and not set(line) <= {"="} and line.strip() not in {"exit", "end"}:
+        elif (
+            sign
+            and line.strip()
+            and not set(line) <= {"="}
+            and line.strip() not in {"exit", "end"}
+            and not line.startswith("frr version")  # the version line is not configuration
+        ):
             sections[sign].append(line)
     out: list[str] = []
     for sign, lines in sections.items():
@@ -99,6 +105,8 @@ def diff_text(report: str) -> str:
         for i, line in enumerate(lines):
             indented = line.startswith(" ")
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            if not indented and nxt == line:
+                continue  # a new context announced before its own lines: they say it
             if not indented and nxt.startswith(" "):
                 if line != context:
                     out.append(" " + line)

@@ -1,0 +1,148 @@
+"""``govnet config ...`` and ``govnet provision ...``: render, diff and push intended configurations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from govnet.context import app_context
+from govnet.errors import GovnetError
+from govnet.output import console, print_json
+
+config_app = typer.Typer(help="Intended configurations: render.", no_args_is_help=True)
+provision_app = typer.Typer(
+    help="Roll intended configurations out: diff (dry run) and push.", no_args_is_help=True
+)
+
+Filters = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--filter", help="key=value: name (glob), role, district, platform, site; repeat to narrow."
+    ),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object {devices: [...]}")]
+
+
+@config_app.command()
+def render(
+    ctx: typer.Context,
+    outdir: Annotated[Path, typer.Argument(help="Directory for one <device>.conf per device.")],
+    filter: Filters = None,
+) -> None:
+    """Write every selected device's intended configuration."""
+    from tasks.provision import select
+    from tasks.render import RenderError, render_device
+
+    network = app_context(ctx).network()
+    names = select(network, filter or [])
+    outdir.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for name in names:
+        try:
+            (outdir / f"{name}.conf").write_text(render_device(network, name), encoding="utf-8")
+        except RenderError as exc:
+            problems.append(exc.message)
+    console.print(
+        f"rendered {len(names) - len(problems)} of {len(names)} device(s) into {outdir}", highlight=False
+    )
+    if problems:
+        raise GovnetError("; ".join(problems))
+
+
+def _run(
+    ctx: typer.Context,
+    mode: Literal["diff", "push"],
+    filters: list[str],
+    json: bool,
+    workers: int,
+    max_failures: int,
+    revert_in: int,
+) -> None:
+    from tasks.provision import DeviceResult, select
+    from tasks.rollout import rollout
+
+    network = app_context(ctx).network()
+    names = select(network, filters)
+    if not names:
+        raise GovnetError("no device matches the filters", hint="see 'govnet inventory show'")
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=json,
+        transient=False,
+    ) as bar:
+        job = bar.add_task(f"provision {mode}", total=len(names))
+
+        def advance(result: DeviceResult) -> None:
+            bar.update(job, advance=1, description=f"provision {mode}: {result.name} {result.status}")
+
+        results = rollout(
+            network,
+            names,
+            mode=mode,
+            workers=workers,
+            max_failures=max_failures,
+            revert_in=revert_in,
+            progress=advance,
+        )
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    if json:
+        print_json(
+            {
+                "mode": mode,
+                "dry_run": mode == "diff",
+                "summary": counts,
+                "devices": [r.as_dict() for r in results],
+            }
+        )
+    else:
+        table = Table(title=f"provision {mode}: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+        for column in ("wave", "device", "status", "lines", "error"):
+            table.add_column(column)
+        for r in results:
+            changed = sum(1 for line in r.diff.splitlines() if line[:1] in "+-")
+            table.add_row(str(r.wave), r.name, r.status, str(changed), r.error or "")
+        console.print(table)
+    if any(r.status in {"failed", "rolled_back"} for r in results):
+        raise typer.Exit(1)
+
+
+@provision_app.command()
+def diff(
+    ctx: typer.Context,
+    filter: Filters = None,
+    json: JsonFlag = False,
+    workers: Annotated[int, typer.Option(help="Devices worked on at once.")] = 16,
+) -> None:
+    """Dry run: the difference between intended and running configuration, per device. Changes nothing."""
+    _run(ctx, "diff", filter or [], json, workers, 0, 0)
+
+
+@provision_app.command()
+def push(
+    ctx: typer.Context,
+    commit: Annotated[
+        bool, typer.Option("--commit", help="Really change the devices (dry run otherwise).")
+    ] = False,
+    filter: Filters = None,
+    json: JsonFlag = False,
+    workers: Annotated[int, typer.Option(help="Devices worked on at once, within a wave.")] = 16,
+    max_failures: Annotated[int, typer.Option(help="Stop the rollout once more devices than this fail.")] = 0,
+    revert_in: Annotated[
+        int, typer.Option(help="Seconds before an unconfirmed device reverts by itself.")
+    ] = 120,
+) -> None:
+    """Commit-confirm in waves from the core outward; confirm only after post-checks pass."""
+    mode: Literal["diff", "push"] = "push" if commit else "diff"
+    if not commit and not json:
+        console.print("dry run (no --commit): showing what would change", highlight=False)
+    _run(ctx, mode, filter or [], json, workers, max_failures, revert_in)

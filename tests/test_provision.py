@@ -1,0 +1,160 @@
+"""Provisioning: waves and filters (pure), template errors, and diff / push / rollback on a bare lab."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from govnet.cli import main
+from govnet.paths import sample_inventory
+from inventory.loader import load_inventory
+from inventory.network import Network
+from tasks.provision import select, waves
+from tasks.render import RenderError, render_device
+from tests.labkit import LabHandle
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Network:
+    home = tmp_path_factory.mktemp("prov-home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+        return load_inventory(sample_inventory())
+
+
+def test_waves_go_from_the_core_outward_with_a_canary_first(sample: Network) -> None:
+    plan = waves(sample, sorted(sample.devices))
+    assert plan[0] == ["core-01"]  # the canary
+    position = {name: i for i, wave in enumerate(plan) for name in wave}
+    assert sum(len(w) for w in plan) == len(sample.devices)
+    for name, wave in position.items():  # some device on its path toward the core went earlier
+        if sample.devices[name].role.value == "core":
+            continue
+        neighbours = {
+            lk.b_device if lk.a_device == name else lk.a_device for lk in sample.links_by_device[name]
+        }
+        assert any(position[n] < wave for n in neighbours), name
+    assert position["hub-dx"] < position["hub-dp"]  # the ring is walked from the core
+    assert position["hub-pl"] < position["hub-bgm"]  # the spur after the hub it hangs off
+
+
+def test_filters_select_by_name_role_and_district(sample: Network) -> None:
+    assert select(sample, ["role=core"]) == ["core-01", "core-02"]
+    assert select(sample, ["name=hub-b*"]) == ["hub-bdg", "hub-bdp", "hub-bgm", "hub-bl"]
+    assert set(select(sample, ["district=bu-gia-map", "role=hub"])) == {"hub-bgm"}
+    with pytest.raises(Exception, match="cannot read filter"):
+        select(sample, ["colour=red"])
+
+
+def test_template_errors_name_template_line_and_device(sample: Network, tmp_path: Path) -> None:
+    (tmp_path / "frr").mkdir()
+    (tmp_path / "frr" / "device.j2").write_text(
+        "hostname {{ name }}\n{{ no_such_value }}\n", encoding="utf-8"
+    )
+    with pytest.raises(RenderError, match=r"frr/device.j2:2: missing variable for device 'core-01'"):
+        render_device(sample, "core-01", root=tmp_path)
+    (tmp_path / "frr" / "device.j2").write_text("hostname {{ name }\n", encoding="utf-8")
+    with pytest.raises(RenderError, match=r"device.j2:1: template error for device 'hub-dx'"):
+        render_device(sample, "hub-dx", root=tmp_path)
+
+
+def test_render_writes_one_config_per_device(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "render", "--filter", "role=hub", str(tmp_path)]) == 0
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert len(files) == 11 and "hub-ct.conf" in files
+    text = (tmp_path / "hub-ct.conf").read_text(encoding="utf-8")
+    assert "hostname hub-ct" in text and "router ospf" in text and "description" in text
+
+
+def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, object]]:
+    code = main(argv)
+    return code, json.loads(capsys.readouterr().out)
+
+
+def statuses(doc: dict[str, object]) -> dict[str, str]:
+    devices = doc["devices"]
+    assert isinstance(devices, list)
+    return {d["name"]: d["status"] for d in devices}
+
+
+@pytest.mark.lab
+def test_diff_push_then_nothing_left_to_change(
+    bare_lab: LabHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inv = ["--inventory", str(bare_lab.inventory)]
+    code, doc = run_json([*inv, "provision", "diff", "--json"], capsys)
+    assert code == 0 and doc["dry_run"] is True
+    assert set(statuses(doc).values()) == {"changed"}
+    code, doc = run_json([*inv, "provision", "push", "--json"], capsys)  # no --commit: still a dry run
+    assert doc["dry_run"] is True
+    code, doc = run_json([*inv, "provision", "diff", "--json"], capsys)
+    assert set(statuses(doc).values()) == {"changed"}, "a dry run changed a device"
+    code, doc = run_json([*inv, "provision", "push", "--commit", "--json"], capsys)
+    assert code == 0, doc
+    assert set(statuses(doc).values()) == {"changed"}
+    report = json.dumps(doc)
+    assert not any(v in report for v in bare_lab.network.secrets.plain_values())
+    code, doc = run_json([*inv, "provision", "diff", "--json"], capsys)
+    assert set(statuses(doc).values()) == {"unchanged"}, doc
+    from lab.lifecycle import wait_converged
+    from lab.state import load_state
+
+    state = load_state(bare_lab.prefix)
+    assert state is not None
+    wait_converged(state, bare_lab.network, timeout=20)  # the pushed OSPF came up
+
+
+@pytest.mark.lab
+def test_a_change_that_breaks_ospf_is_rolled_back(
+    bare_lab: LabHandle, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lab.state import lab_dir
+    from tasks.napalm_frr import FrrDriver
+
+    inv = ["--inventory", str(bare_lab.inventory)]
+    run_json([*inv, "provision", "push", "--commit", "--json"], capsys)  # start from the intended state
+    broken = tmp_path / "inventory"
+    shutil.copytree(bare_lab.inventory, broken)
+    province = yaml.safe_load((broken / "province.yaml").read_text(encoding="utf-8"))
+    province["province"]["secrets_file"] = str(lab_dir(bare_lab.prefix) / "secrets.yaml")
+    (broken / "province.yaml").write_text(yaml.safe_dump(province, allow_unicode=True), encoding="utf-8")
+    network = yaml.safe_load((broken / "network.yaml").read_text(encoding="utf-8"))
+    ring = next(
+        lk
+        for lk in network["links"]
+        if {lk["a"].split(":")[0], lk["b"].split(":")[0]} == {"hub-dx", "hub-dp"}
+    )
+    ring["protocol"] = "static"  # hub-dx would drop OSPF toward hub-dp
+    (broken / "network.yaml").write_text(yaml.safe_dump(network, allow_unicode=True), encoding="utf-8")
+    cred = bare_lab.network.ssh_credential("hub-dx")
+    hub = FrrDriver(bare_lab.mgmt["hub-dx"], cred.username, bare_lab.secret("lab-ssh", "password"))
+    hub.open()
+    try:
+        before = hub.get_config()["running"]
+        code, doc = run_json(
+            [
+                "--inventory",
+                str(broken),
+                "provision",
+                "push",
+                "--commit",
+                "--filter",
+                "name=hub-dx",
+                "--json",
+            ],
+            capsys,
+        )
+        devices = doc["devices"]
+        assert isinstance(devices, list) and len(devices) == 1
+        device: dict[str, str] = devices[0]
+        assert code == 1 and device["status"] == "rolled_back", device
+        assert "OSPF" in device["error"] and "ip ospf" in device["diff"]
+        assert hub.get_config()["running"] == before
+        assert not hub.has_pending_commit()
+    finally:
+        hub.close()
