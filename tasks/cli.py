@@ -53,6 +53,64 @@ def render(
         raise GovnetError("; ".join(problems))
 
 
+@config_app.command()
+def backup(
+    ctx: typer.Context,
+    filter: Filters = None,
+    repo: Annotated[
+        Path | None, typer.Option(help="Backup git repository (default ~/.local/state/govnet/backups).")
+    ] = None,
+    json: JsonFlag = False,
+) -> None:
+    """Running configs into a git repository, secrets masked, one commit per run."""
+    from tasks.backup import backup as run_backup
+    from tasks.provision import select
+    from tasks.rollout import connect_device
+
+    network = app_context(ctx).network()
+    result = run_backup(network, select(network, filter or []), lambda n: connect_device(network, n), repo)
+    if json:
+        print_json(result.as_dict())
+    else:
+        console.print(
+            f"backed up {len(result.saved)} device(s) at commit {result.commit}; "
+            f"failed: {', '.join(result.failed) or 'none'}",
+            highlight=False,
+        )
+    if result.failed:
+        raise typer.Exit(1)
+
+
+@config_app.command()
+def compliance(ctx: typer.Context, filter: Filters = None, json: JsonFlag = False) -> None:
+    """Intended vs running configuration per device (a diff that changes nothing)."""
+    from tasks.provision import select
+    from tasks.rollout import rollout
+
+    network = app_context(ctx).network()
+    results = rollout(network, select(network, filter or []), mode="diff")
+    rows = [
+        {
+            "name": r.name,
+            "compliant": r.status == "unchanged",
+            "status": r.status,
+            "diff": r.diff,
+            "error": r.error,
+        }
+        for r in results
+    ]
+    if json:
+        print_json({"devices": rows, "compliant": sum(1 for r in rows if r["compliant"]), "total": len(rows)})
+    else:
+        table = Table(title=f"compliance: {sum(1 for r in rows if r['compliant'])}/{len(rows)} as intended")
+        for column in ("device", "compliant", "lines off", "error"):
+            table.add_column(column)
+        for r in rows:
+            off = sum(1 for line in str(r["diff"]).splitlines() if line[:1] in "+-")
+            table.add_row(str(r["name"]), "yes" if r["compliant"] else "NO", str(off), str(r["error"] or ""))
+        console.print(table)
+
+
 def _run(
     ctx: typer.Context,
     mode: Literal["diff", "push"],
@@ -61,6 +119,7 @@ def _run(
     workers: int,
     max_failures: int,
     revert_in: int,
+    configs: dict[str, str] | None = None,
 ) -> None:
     from tasks.provision import DeviceResult, select
     from tasks.rollout import rollout
@@ -91,6 +150,7 @@ def _run(
             max_failures=max_failures,
             revert_in=revert_in,
             progress=advance,
+            configs=configs,
         )
     counts: dict[str, int] = {}
     for r in results:
@@ -146,3 +206,33 @@ def push(
     if not commit and not json:
         console.print("dry run (no --commit): showing what would change", highlight=False)
     _run(ctx, mode, filter or [], json, workers, max_failures, revert_in)
+
+
+@provision_app.command()
+def rollback(
+    ctx: typer.Context,
+    to: Annotated[
+        str, typer.Option("--to", help="A backup: git revision of the backup repository (e.g. HEAD~1).")
+    ],
+    commit: Annotated[
+        bool, typer.Option("--commit", help="Really change the devices (dry run otherwise).")
+    ] = False,
+    filter: Filters = None,
+    repo: Annotated[Path | None, typer.Option(help="Backup git repository.")] = None,
+    json: JsonFlag = False,
+    revert_in: Annotated[
+        int, typer.Option(help="Seconds before an unconfirmed device reverts by itself.")
+    ] = 120,
+) -> None:
+    """Put devices back to a stored backup (commit-confirm and post-checks as for push)."""
+    from tasks.backup import configs_at
+    from tasks.provision import select
+
+    network = app_context(ctx).network()
+    names = select(network, filter or [])
+    configs = configs_at(to, names, repo)
+    if not commit:
+        raise GovnetError(
+            "rollback is a change: add --commit", hint="dry run: compare with 'git show' in the repo"
+        )
+    _run(ctx, "push", filter or [], json, 16, 0, revert_in, configs=configs)

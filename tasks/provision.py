@@ -166,12 +166,21 @@ def _check(before: dict[str, set[str]], after: dict[str, set[str]]) -> list[str]
 
 
 def push_device(
-    network: Network, name: str, connect: Connect, *, revert_in: int = 120, settle: float = 20.0
+    network: Network,
+    name: str,
+    connect: Connect,
+    *,
+    revert_in: int = 120,
+    settle: float = 20.0,
+    config: str | None = None,
 ) -> DeviceResult:
-    """Commit with confirm, post-check, confirm or roll back."""
+    """Commit with confirm, post-check, confirm or roll back.
+
+    ``config`` pushes that text instead of the rendered intent (a rollback to a backup).
+    """
     start = time.monotonic()
     try:
-        intended = render_device(network, name)
+        intended = config if config is not None else render_device(network, name)
     except RenderError as exc:
         return DeviceResult(name, "failed", error=exc.message)
     try:

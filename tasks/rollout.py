@@ -9,6 +9,7 @@ from nornir import InitNornir
 from nornir.core.filter import F
 from nornir.core.task import Result, Task
 
+from govnet.errors import GovnetError
 from govnet.safety import check_target
 from inventory.network import Network
 from tasks.provision import DeviceResult, diff_device, push_device, waves
@@ -16,25 +17,30 @@ from tasks.provision import DeviceResult, diff_device, push_device, waves
 Progress = Callable[[DeviceResult], None]
 
 
-def _connect_for(task: Task) -> Callable[[str], Any]:
+def connect_device(network: Network, name: str) -> Any:
+    """An open NAPALM driver for a device (its platform's driver, its SSH credential)."""
     from napalm import get_network_driver
 
-    host = task.host
+    from inventory.platforms import napalm_driver
 
-    def connect(_name: str) -> Any:
-        params = host.get_connection_parameters("napalm")
-        check_target(str(host.hostname))
-        driver = get_network_driver(params.platform)(
-            str(host.hostname),
-            str(host.username),
-            str(host.password),
-            timeout=30,
-            optional_args={"port": params.port or 22},
+    dev = network.devices[name]
+    driver_name = napalm_driver(dev.platform)
+    if driver_name is None:
+        raise GovnetError(
+            f"{name}: no NAPALM driver for platform '{dev.platform}'",
+            hint="the Netmiko path for such platforms is not built yet",
         )
-        driver.open()
-        return driver
-
-    return connect
+    cred = network.ssh_credential(name)
+    check_target(str(dev.mgmt_ip))
+    driver = get_network_driver(driver_name)(
+        str(dev.mgmt_ip),
+        cred.username,
+        network.secrets.get(cred.name, "password").get_secret_value(),
+        timeout=30,
+        optional_args={"port": cred.port},
+    )
+    driver.open()
+    return driver
 
 
 def rollout(
@@ -47,8 +53,12 @@ def rollout(
     revert_in: int = 120,
     canary: int = 1,
     progress: Progress | None = None,
+    configs: dict[str, str] | None = None,
 ) -> list[DeviceResult]:
-    """Diff or push ``devices`` in waves; once failures exceed ``max_failures`` the rest is skipped."""
+    """Diff or push ``devices`` in waves; once failures exceed ``max_failures`` the rest is skipped.
+
+    ``configs`` (device -> text) pushes those configurations instead of the rendered intent.
+    """
     nr = InitNornir(
         runner={"plugin": "threaded", "options": {"num_workers": workers}},
         inventory={"plugin": "GovnetInventory", "options": {"path": str(network.path)}},
@@ -56,11 +66,14 @@ def rollout(
     )
 
     def task(t: Task) -> Result:
-        connect = _connect_for(t)
+        def connect(name: str) -> Any:
+            return connect_device(network, name)
+
         if mode == "diff":
             outcome = diff_device(network, t.host.name, connect)
         else:
-            outcome = push_device(network, t.host.name, connect, revert_in=revert_in)
+            config = configs.get(t.host.name) if configs is not None else None
+            outcome = push_device(network, t.host.name, connect, revert_in=revert_in, config=config)
         return Result(host=t.host, result=outcome, failed=outcome.status in {"failed", "rolled_back"})
 
     results: list[DeviceResult] = []

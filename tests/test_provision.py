@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,79 @@ def test_a_change_that_breaks_ospf_is_rolled_back(
         assert not hub.has_pending_commit()
     finally:
         hub.close()
+
+
+@pytest.mark.lab
+def test_backup_then_rollback_to_an_earlier_run(
+    bare_lab: LabHandle, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lab.state import lab_dir
+    from tasks.napalm_frr import FrrDriver
+
+    inv = ["--inventory", str(bare_lab.inventory)]
+    repo = tmp_path / "backups"
+    run_json([*inv, "provision", "push", "--commit", "--json"], capsys)
+    code, first = run_json([*inv, "config", "backup", "--repo", str(repo), "--json"], capsys)
+    assert code == 0 and len(first["saved"]) == len(bare_lab.namespaces)  # type: ignore[arg-type]
+    # An engineer's change: an OSPF cost on hub-dx's uplink, pushed in a later run.
+    changed = tmp_path / "inventory"
+    shutil.copytree(bare_lab.inventory, changed)
+    province = yaml.safe_load((changed / "province.yaml").read_text(encoding="utf-8"))
+    province["province"]["secrets_file"] = str(lab_dir(bare_lab.prefix) / "secrets.yaml")
+    (changed / "province.yaml").write_text(yaml.safe_dump(province, allow_unicode=True), encoding="utf-8")
+    network = yaml.safe_load((changed / "network.yaml").read_text(encoding="utf-8"))
+    uplink = next(
+        lk
+        for lk in network["links"]
+        if {lk["a"].split(":")[0], lk["b"].split(":")[0]} == {"core-01", "hub-dx"}
+    )
+    uplink["cost"] = 50
+    (changed / "network.yaml").write_text(yaml.safe_dump(network, allow_unicode=True), encoding="utf-8")
+    code, doc = run_json(
+        ["--inventory", str(changed), "provision", "push", "--commit", "--filter", "name=hub-dx", "--json"],
+        capsys,
+    )
+    assert statuses(doc) == {"hub-dx": "changed"}, doc
+    code, second = run_json([*inv, "config", "backup", "--repo", str(repo), "--json"], capsys)
+    assert second["commit"] != first["commit"]
+    assert "ip ospf cost 50" in (repo / "hub-dx.conf").read_text(encoding="utf-8")
+    code, doc = run_json(
+        [
+            *inv,
+            "provision",
+            "rollback",
+            "--to",
+            str(first["commit"]),
+            "--filter",
+            "name=hub-dx",
+            "--repo",
+            str(repo),
+            "--commit",
+            "--json",
+        ],
+        capsys,
+    )
+    assert code == 0 and statuses(doc) == {"hub-dx": "changed"}, doc
+    cred = bare_lab.network.ssh_credential("hub-dx")
+    hub = FrrDriver(bare_lab.mgmt["hub-dx"], cred.username, bare_lab.secret("lab-ssh", "password"))
+    hub.open()
+    try:
+        assert "ip ospf cost 50" not in hub.get_config()["running"]
+    finally:
+        hub.close()
+    blob = "\n".join(p.read_text(encoding="utf-8") for p in repo.glob("*.conf"))
+    assert not any(v in blob for v in bare_lab.network.secrets.plain_values())
+    log = subprocess.run(
+        ["git", "-C", str(repo), "log", "--oneline"], capture_output=True, text=True, check=True
+    )
+    assert len(log.stdout.splitlines()) == 2  # one commit per run
+
+
+@pytest.mark.lab
+def test_compliance_reports_intended_vs_running(
+    bare_lab: LabHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inv = ["--inventory", str(bare_lab.inventory)]
+    run_json([*inv, "provision", "push", "--commit", "--json"], capsys)
+    code, doc = run_json([*inv, "config", "compliance", "--json"], capsys)
+    assert code == 0 and doc["compliant"] == doc["total"] == len(bare_lab.namespaces)
