@@ -190,7 +190,11 @@ def push_device(
     result = DeviceResult(name, "unchanged")
     try:
         driver.load_replace_candidate(config=intended)
-        result.diff = driver.compare_config()
+        try:
+            result.diff = driver.compare_config()
+        except Exception as exc:
+            result.status, result.error = "failed", f"commit refused: {exc}"
+            return result
         if not result.diff.strip():
             driver.discard_config()
             return result

@@ -14,6 +14,7 @@ from govnet.cli import main
 from govnet.paths import sample_inventory
 from inventory.loader import load_inventory
 from inventory.network import Network
+from tasks.napalm_frr import FrrDriver
 from tasks.provision import select, waves
 from tasks.render import RenderError, render_device
 from tests.labkit import LabHandle
@@ -235,3 +236,85 @@ def test_compliance_reports_intended_vs_running(
     run_json([*inv, "provision", "push", "--commit", "--json"], capsys)
     code, doc = run_json([*inv, "config", "compliance", "--json"], capsys)
     assert code == 0 and doc["compliant"] == doc["total"] == len(bare_lab.namespaces)
+
+
+def _driver(bare_lab: LabHandle, name: str) -> FrrDriver:
+    cred = bare_lab.network.ssh_credential(name)
+    driver = FrrDriver(bare_lab.mgmt[name], cred.username, bare_lab.secret("lab-ssh", "password"))
+    driver.open()
+    return driver
+
+
+@pytest.mark.lab
+def test_faults_each_give_a_clear_result_and_keep_the_previous_config(
+    bare_lab: LabHandle, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from tasks import provision
+    from tasks.napalm_frr import FrrDriver
+    from tasks.rollout import rollout
+
+    inv = ["--inventory", str(bare_lab.inventory)]
+    run_json([*inv, "provision", "push", "--commit", "--json"], capsys)
+    network = bare_lab.network
+    before = {n: _driver(bare_lab, n) for n in ("hub-dp", "core-01")}
+    running = {n: d.get_config()["running"] for n, d in before.items()}
+    for d in before.values():
+        d.close()
+
+    # 1. A template error on one device: that device fails, the others are still done.
+    real_render = provision.render_device  # type: ignore[attr-defined]
+
+    def render(net: Network, name: str, **kw: object) -> str:
+        if name == "hub-dp":
+            raise RenderError("frr/device.j2:7: missing variable for device 'hub-dp': 'x' is undefined")
+        return real_render(net, name)
+
+    monkeypatch.setattr(provision, "render_device", render)
+    results = {r.name: r for r in rollout(network, ["core-01", "hub-dp", "hub-dx"], mode="diff")}
+    assert results["hub-dp"].status == "failed" and "device.j2:7" in (results["hub-dp"].error or "")
+    assert results["core-01"].status == "unchanged" and results["hub-dx"].status == "unchanged"
+    monkeypatch.setattr(provision, "render_device", real_render)
+
+    # 2. The device rejects a line: refused as a whole, nothing applied.
+    bad = running["core-01"].replace("hostname core-01", "hostname core-01\nip ospf no-such-knob 7")
+    outcome = provision.push_device(network, "core-01", lambda n: _driver(bare_lab, n), config=bad)
+    assert outcome.status == "failed" and "commit refused" in (outcome.error or "")
+    assert "rejected the configuration: line" in (outcome.error or "") and "no-such-knob" in (
+        outcome.error or ""
+    )
+    check = _driver(bare_lab, "core-01")
+    try:
+        assert check.get_config()["running"] == running["core-01"]
+    finally:
+        check.close()
+
+    # 3. The SSH session drops right after the commit: govnet cannot check nor roll back, the
+    #    device's own timer reverts the change.
+    class Dropping(FrrDriver):
+        def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
+            super().commit_config(message, revert_in)
+            assert self._client is not None
+            self._client.close()  # the session dies mid-change
+
+        def rollback(self) -> None:
+            raise ConnectionError("session lost")
+
+    def connect(name: str) -> FrrDriver:
+        cred = network.ssh_credential(name)
+        driver = Dropping(bare_lab.mgmt[name], cred.username, bare_lab.secret("lab-ssh", "password"))
+        driver.open()
+        return driver
+
+    changed = running["hub-dp"].replace("ip ospf hello-interval 1", "ip ospf hello-interval 2")
+    outcome = provision.push_device(network, "hub-dp", connect, config=changed, revert_in=4, settle=2)
+    assert outcome.status == "rolled_back" and "revert by itself" in (outcome.error or "")
+    deadline = time.monotonic() + 30
+    check = _driver(bare_lab, "hub-dp")
+    try:
+        while check.has_pending_commit() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert check.get_config()["running"] == running["hub-dp"]
+    finally:
+        check.close()

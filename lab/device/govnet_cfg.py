@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -74,7 +75,11 @@ def reload(config_file: str, test: bool) -> str:
     args += ["--test"] if test else ["--reload"]
     out = subprocess.run([*args, config_file], capture_output=True, text=True, check=False)
     if out.returncode != 0:
-        sys.exit(f"frr-reload failed ({out.returncode}): {(out.stdout + out.stderr).strip()[-2000:]}")
+        text = out.stdout + out.stderr
+        rejected = re.findall(r"line \d+: % [^\\\n']+", text)
+        if rejected:
+            sys.exit("the device rejected the configuration: " + "; ".join(dict.fromkeys(rejected)))
+        sys.exit(f"frr-reload failed ({out.returncode}): {text.strip()[-2000:]}")
     return out.stdout
 
 
