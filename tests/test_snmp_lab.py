@@ -228,3 +228,46 @@ def test_discover_falls_back_to_napalm_where_snmp_lacks_lldp(
     assert doc["sources"]["hub-dx"] == "napalm"
     assert doc["sources"]["core-01"] == "snmp"
     assert doc["clean"] is True, doc
+
+
+def test_traps_name_the_link_within_seconds(lab: LabHandle) -> None:
+    """The lab's agents send linkDown/linkUp to govnet's receiver; the event maps to the inventory link."""
+    from govnet.aio import run
+    from lab.state import load_state
+    from monitor.collector import collect
+    from monitor.scraper import SnmpScraper
+    from monitor.traps import LinkMap, TrapEvent, TrapReceiver
+
+    state = load_state(lab.prefix)
+    assert state is not None
+    host, _, port = state.trap_receiver.partition(":")
+    link = next(lk for lk in lab.network.links if {lk.a_device, lk.b_device} == {"hub-dx", "hub-dp"})
+    links = LinkMap(lab.network)
+    events: list[TrapEvent] = []
+
+    async def scenario() -> None:
+        scrape = await SnmpScraper().scrape(v2c(lab, "hub-dx"))
+        links.learn("hub-dx", {i.if_index: i.name for i in collect(scrape).interfaces})
+        receiver = TrapReceiver(host, int(port), events.append, communities=[SecretStr(lab.community)])
+        await receiver.start()
+        try:
+            loop = asyncio.get_running_loop()
+            started = time.monotonic()
+            await loop.run_in_executor(None, fail, lab.prefix, "link", link.id)
+            while time.monotonic() - started < 15 and not any(
+                e.kind == "linkDown" and links.link_of(e) == ("hub-dx", link.id) for e in events
+            ):
+                await asyncio.sleep(0.2)
+            took = time.monotonic() - started
+            assert took < 10, f"no linkDown for {link.id} within 10 s"
+            await loop.run_in_executor(None, restore, lab.prefix, "link", link.id)
+            started = time.monotonic()
+            while time.monotonic() - started < 15 and not any(e.kind == "linkUp" for e in events):
+                await asyncio.sleep(0.2)
+        finally:
+            receiver.close()
+
+    run(scenario())
+    down_events = [e for e in events if e.kind == "linkDown" and e.source == lab.mgmt["hub-dx"]]
+    assert down_events and down_events[0].oper_status == "down"
+    assert any(e.kind == "linkUp" for e in events)

@@ -1,0 +1,157 @@
+"""Trap receiver (pysnmp 7 on asyncio): linkDown/linkUp become link-state events within seconds.
+
+A trap carries the sender's address and, for IF-MIB's linkDown/linkUp, the ifIndex and the
+admin/oper status. :class:`LinkMap` turns (device address, ifIndex) into the inventory's link,
+using the ifIndex → ifName table of the device's last poll, so that the event names the link the
+NOC knows; the next poll confirms (or corrects) what the trap said.
+
+v2c communities and v3 users (authPriv, with the sender's engine id) are accepted; v2c is what
+the lab's agents send and what the tests exercise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import SecretStr
+
+from govnet.errors import GovnetError
+from govnet.snmp.mibs import IF_STATUS
+from inventory.network import Network
+
+SNMP_TRAP_OID = "1.3.6.1.6.3.1.1.4.1.0"
+LINK_DOWN = "1.3.6.1.6.3.1.1.5.3"
+LINK_UP = "1.3.6.1.6.3.1.1.5.4"
+IF_INDEX = "1.3.6.1.2.1.2.2.1.1."
+IF_ADMIN = "1.3.6.1.2.1.2.2.1.7."
+IF_OPER = "1.3.6.1.2.1.2.2.1.8."
+
+
+@dataclass(frozen=True)
+class TrapEvent:
+    """One received notification."""
+
+    source: str
+    trap_oid: str
+    kind: str  # "linkDown" | "linkUp" | "other"
+    if_index: int | None
+    admin_status: str | None
+    oper_status: str | None
+    received_at: float
+    varbinds: dict[str, str] = field(default_factory=dict)
+
+
+def parse(source: str, varbinds: list[tuple[str, Any]], at: float | None = None) -> TrapEvent:
+    """Turn a notification's varbinds into a :class:`TrapEvent`.
+
+    >>> e = parse("198.18.0.12", [("1.3.6.1.6.3.1.1.4.1.0", "1.3.6.1.6.3.1.1.5.3"),
+    ...                          ("1.3.6.1.2.1.2.2.1.1.3", 3), ("1.3.6.1.2.1.2.2.1.8.3", 2)], at=0.0)
+    >>> e.kind, e.if_index, e.oper_status
+    ('linkDown', 3, 'down')
+    """
+    values = {oid: str(value) for oid, value in varbinds}
+    trap_oid = values.get(SNMP_TRAP_OID, "")
+    kind = {LINK_DOWN: "linkDown", LINK_UP: "linkUp"}.get(trap_oid, "other")
+    if_index = admin = oper = None
+    for oid, value in values.items():
+        if oid.startswith(IF_INDEX) and value.isdigit():
+            if_index = int(value)
+        elif oid.startswith(IF_ADMIN) and value.isdigit():
+            admin = IF_STATUS.get(int(value), value)
+            if_index = if_index or int(oid.rsplit(".", 1)[1])
+        elif oid.startswith(IF_OPER) and value.isdigit():
+            oper = IF_STATUS.get(int(value), value)
+            if_index = if_index or int(oid.rsplit(".", 1)[1])
+    return TrapEvent(source, trap_oid, kind, if_index, admin, oper, time.time() if at is None else at, values)
+
+
+class LinkMap:
+    """(device address, ifIndex) → inventory link, from the inventory and the last poll's ifNames."""
+
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        self.device_by_ip = {str(d.mgmt_ip): name for name, d in network.devices.items()}
+        self.link_by_port = {}
+        for link in network.links:
+            self.link_by_port[(link.a_device, link.a_interface)] = link.id
+            self.link_by_port[(link.b_device, link.b_interface)] = link.id
+        self.if_names: dict[str, dict[int, str]] = {}
+
+    def learn(self, device: str, if_names: dict[int, str]) -> None:
+        """Record a device's ifIndex → ifName table (from a poll)."""
+        self.if_names[device] = dict(if_names)
+
+    def link_of(self, event: TrapEvent) -> tuple[str | None, str | None]:
+        """(device, link id) a trap is about, as far as known."""
+        device = self.device_by_ip.get(event.source)
+        if device is None or event.if_index is None:
+            return device, None
+        name = self.if_names.get(device, {}).get(event.if_index)
+        return device, self.link_by_port.get((device, name)) if name else None
+
+
+class TrapReceiver:
+    """Listens on UDP (host, port) and calls ``on_event`` for every notification it accepts."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        on_event: Callable[[TrapEvent], None],
+        communities: list[SecretStr] | None = None,
+        v3_users: list[tuple[str, SecretStr, SecretStr, bytes]] | None = None,
+    ) -> None:
+        self.host, self.port = host, port
+        self.on_event = on_event
+        self.communities = communities or []
+        self.v3_users = v3_users or []
+        self._engine: Any = None
+
+    async def start(self) -> None:
+        """Open the socket and register credentials."""
+        from pysnmp.carrier.asyncio.dgram import udp
+        from pysnmp.entity import config, engine
+        from pysnmp.entity.rfc3413 import ntfrcv
+
+        snmp_engine = engine.SnmpEngine()
+        try:
+            config.add_transport(
+                snmp_engine, udp.DOMAIN_NAME, udp.UdpTransport().open_server_mode((self.host, self.port))
+            )
+        except OSError as exc:
+            raise GovnetError(
+                f"cannot listen for traps on {self.host}:{self.port}: {exc.strerror}",
+                hint="is another receiver there? use another port",
+            ) from exc
+        for i, community in enumerate(self.communities):
+            config.add_v1_system(snmp_engine, f"govnet-area-{i}", community.get_secret_value())
+        for user, auth, priv, engine_id in self.v3_users:
+            config.add_v3_user(
+                snmp_engine,
+                user,
+                config.USM_AUTH_HMAC96_SHA,
+                auth.get_secret_value(),
+                config.USM_PRIV_CFB128_AES,
+                priv.get_secret_value(),
+                securityEngineId=engine_id,
+            )
+
+        def received(
+            engine_: Any, state: Any, _ctx_engine: Any, _ctx_name: Any, varbinds: Any, _cb: Any
+        ) -> None:
+            _domain, address = engine_.message_dispatcher.get_transport_info(state)
+            self.on_event(parse(str(address[0]), [(str(o), v) for o, v in varbinds]))
+
+        ntfrcv.NotificationReceiver(snmp_engine, received)
+        self._engine = snmp_engine
+        await asyncio.sleep(0)
+
+    def close(self) -> None:
+        """Stop listening."""
+        if self._engine is not None:
+            self._engine.close_dispatcher()
+            self._engine = None
