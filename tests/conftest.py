@@ -35,9 +35,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     os.environ.setdefault("GOVNET_LAB_STATE", tempfile.mkdtemp(prefix="govnet-lab-state-"))
 
 
-@pytest.fixture(scope="session")
-def bare_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
-    """A small lab with day-0 configs only (FRR runs, no routing): provisioning's playground."""
+def _session_lab(
+    factory: pytest.TempPathFactory, prefix: str, subnet: str, *, bare: bool, trap_port: int
+) -> Iterator[LabHandle]:
+    """Bring a small lab up for the session and always tear it down (skips only where it cannot run)."""
     reason = lab_skip_reason()
     if reason:
         pytest.skip(f"the lab cannot run here: {reason}")
@@ -45,25 +46,25 @@ def bare_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
     from inventory.loader import load_inventory
     from lab.lifecycle import down, up
 
-    home = tmp_path_factory.mktemp("bare-lab-home")
+    home = factory.mktemp(f"{prefix}-home")
     saved = {k: os.environ.get(k) for k in ("HOME", "XDG_CONFIG_HOME")}
     os.environ["HOME"] = str(home)
     os.environ["XDG_CONFIG_HOME"] = str(home / ".config")
     try:
         network = load_inventory(sample_inventory())
-        down(BARE_PREFIX)
+        down(prefix)  # a previous run that was killed
         up(
             network,
             size="small",
-            bare=True,
-            prefix=BARE_PREFIX,
-            trap_port=TRAP_PORT + 1,
+            bare=bare,
+            prefix=prefix,
+            trap_port=trap_port,
             wait=30,
-            mgmt_subnet=IPv4Network(BARE_SUBNET),
+            mgmt_subnet=IPv4Network(subnet),
         )
-        yield handle(BARE_PREFIX)
+        yield handle(prefix)
     finally:
-        down(BARE_PREFIX)
+        down(prefix)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -74,50 +75,13 @@ def bare_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
     """The small lab, up once per session with OSPF converged; always torn down."""
-    reason = lab_skip_reason()
-    if reason:
-        pytest.skip(f"the lab cannot run here: {reason}")
-    from govnet.paths import sample_inventory
-    from inventory.loader import load_inventory
-    from lab.lifecycle import down, up
-
-    home = tmp_path_factory.mktemp("lab-home")
-    saved = {k: os.environ.get(k) for k in ("HOME", "XDG_CONFIG_HOME")}
-    os.environ["HOME"] = str(home)
-    os.environ["XDG_CONFIG_HOME"] = str(home / ".config")
-    try:
-        network = load_inventory(sample_inventory())
-        down(TEST_PREFIX)  # a previous run that was killed
-        up(
-            network,
-            size="small",
-            prefix=TEST_PREFIX,
-            trap_port=TRAP_PORT,
-            wait=30,
-            mgmt_subnet=IPv4Network(TEST_SUBNET),
-        )
-        yield handle(TEST_PREFIX)
-    finally:
-        down(TEST_PREFIX)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    yield from _session_lab(tmp_path_factory, TEST_PREFIX, TEST_SUBNET, bare=False, trap_port=TRAP_PORT)
 
 
-@pytest.fixture(autouse=True)
-def isolated_home(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
-    """A fresh HOME and XDG dirs; no GOVNET_* variable leaks in from the caller."""
-    home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
-    for var in ("GOVNET_INVENTORY", "GOVNET_SECRETS"):
-        monkeypatch.delenv(var, raising=False)
-    yield home
+@pytest.fixture(scope="session")
+def bare_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
+    """A small lab with day-0 configs only (FRR runs, no routing): provisioning's playground."""
+    yield from _session_lab(tmp_path_factory, BARE_PREFIX, BARE_SUBNET, bare=True, trap_port=TRAP_PORT + 1)
 
 
 @pytest.fixture

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from inventory.loader import load_inventory
 from inventory.models import SNMPv3Credential
@@ -80,3 +82,36 @@ def lab_skip_reason() -> str | None:
     if problems and os.environ.get("CI"):
         raise RuntimeError("CI must run the lab tests, but: " + "; ".join(problems))
     return "; ".join(problems) if problems else None
+
+
+def edited_copy(
+    lab: LabHandle,
+    dest: Path,
+    edit_network: Callable[[dict[str, Any]], None] | None = None,
+    edit_province: Callable[[dict[str, Any]], None] | None = None,
+) -> Path:
+    """A copy of the lab's inventory (secrets still the lab's), edited as a test needs."""
+    import shutil
+
+    import yaml
+
+    from lab.state import lab_dir
+
+    shutil.copytree(lab.inventory, dest)
+    files = {
+        name: yaml.safe_load((dest / name).read_text(encoding="utf-8"))
+        for name in ("province.yaml", "network.yaml")
+    }
+    files["province.yaml"]["province"]["secrets_file"] = str(lab_dir(lab.prefix) / "secrets.yaml")
+    if edit_province:
+        edit_province(files["province.yaml"])
+    if edit_network:
+        edit_network(files["network.yaml"])
+    for name, data in files.items():
+        (dest / name).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return dest
+
+
+def link_between(network: dict[str, Any], a: str, b: str) -> dict[str, Any]:
+    """The raw YAML entry of the link between two devices."""
+    return next(lk for lk in network["links"] if {lk["a"].split(":")[0], lk["b"].split(":")[0]} == {a, b})

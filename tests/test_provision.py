@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
-import yaml
 
 from govnet.cli import main
 from govnet.paths import sample_inventory
@@ -17,7 +16,7 @@ from inventory.network import Network
 from tasks.napalm_frr import FrrDriver
 from tasks.provision import select, waves
 from tasks.render import RenderError, render_device
-from tests.labkit import LabHandle
+from tests.labkit import LabHandle, edited_copy, link_between
 
 
 @pytest.fixture(scope="module")
@@ -115,24 +114,17 @@ def test_diff_push_then_nothing_left_to_change(
 def test_a_change_that_breaks_ospf_is_rolled_back(
     bare_lab: LabHandle, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from lab.state import lab_dir
     from tasks.napalm_frr import FrrDriver
 
     inv = ["--inventory", str(bare_lab.inventory)]
     run_json([*inv, "provision", "push", "--commit", "--json"], capsys)  # start from the intended state
-    broken = tmp_path / "inventory"
-    shutil.copytree(bare_lab.inventory, broken)
-    province = yaml.safe_load((broken / "province.yaml").read_text(encoding="utf-8"))
-    province["province"]["secrets_file"] = str(lab_dir(bare_lab.prefix) / "secrets.yaml")
-    (broken / "province.yaml").write_text(yaml.safe_dump(province, allow_unicode=True), encoding="utf-8")
-    network = yaml.safe_load((broken / "network.yaml").read_text(encoding="utf-8"))
-    ring = next(
-        lk
-        for lk in network["links"]
-        if {lk["a"].split(":")[0], lk["b"].split(":")[0]} == {"hub-dx", "hub-dp"}
-    )
-    ring["protocol"] = "static"  # hub-dx would drop OSPF toward hub-dp
-    (broken / "network.yaml").write_text(yaml.safe_dump(network, allow_unicode=True), encoding="utf-8")
+
+    def drop_ospf(network: dict[str, Any]) -> None:
+        link_between(network, "hub-dx", "hub-dp")["protocol"] = (
+            "static"  # hub-dx would drop OSPF toward hub-dp
+        )
+
+    broken = edited_copy(bare_lab, tmp_path / "inventory", drop_ospf)
     cred = bare_lab.network.ssh_credential("hub-dx")
     hub = FrrDriver(bare_lab.mgmt["hub-dx"], cred.username, bare_lab.secret("lab-ssh", "password"))
     hub.open()
@@ -166,7 +158,6 @@ def test_a_change_that_breaks_ospf_is_rolled_back(
 def test_backup_then_rollback_to_an_earlier_run(
     bare_lab: LabHandle, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from lab.state import lab_dir
     from tasks.napalm_frr import FrrDriver
 
     inv = ["--inventory", str(bare_lab.inventory)]
@@ -174,20 +165,12 @@ def test_backup_then_rollback_to_an_earlier_run(
     run_json([*inv, "provision", "push", "--commit", "--json"], capsys)
     code, first = run_json([*inv, "config", "backup", "--repo", str(repo), "--json"], capsys)
     assert code == 0 and len(first["saved"]) == len(bare_lab.namespaces)  # type: ignore[arg-type]
+
     # An engineer's change: an OSPF cost on hub-dx's uplink, pushed in a later run.
-    changed = tmp_path / "inventory"
-    shutil.copytree(bare_lab.inventory, changed)
-    province = yaml.safe_load((changed / "province.yaml").read_text(encoding="utf-8"))
-    province["province"]["secrets_file"] = str(lab_dir(bare_lab.prefix) / "secrets.yaml")
-    (changed / "province.yaml").write_text(yaml.safe_dump(province, allow_unicode=True), encoding="utf-8")
-    network = yaml.safe_load((changed / "network.yaml").read_text(encoding="utf-8"))
-    uplink = next(
-        lk
-        for lk in network["links"]
-        if {lk["a"].split(":")[0], lk["b"].split(":")[0]} == {"core-01", "hub-dx"}
-    )
-    uplink["cost"] = 50
-    (changed / "network.yaml").write_text(yaml.safe_dump(network, allow_unicode=True), encoding="utf-8")
+    def add_cost(network: dict[str, Any]) -> None:
+        link_between(network, "core-01", "hub-dx")["cost"] = 50
+
+    changed = edited_copy(bare_lab, tmp_path / "inventory", add_cost)
     code, doc = run_json(
         ["--inventory", str(changed), "provision", "push", "--commit", "--filter", "name=hub-dx", "--json"],
         capsys,

@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -17,7 +18,7 @@ from govnet.snmp import ber, mibs
 from govnet.snmp.client import PysnmpSession, SnmpTimeoutError, Target, V2cSession
 from lab.lifecycle import fail, restore
 from monitor.config import INTERFACES
-from tests.labkit import LabHandle
+from tests.labkit import LabHandle, edited_copy
 
 pytestmark = pytest.mark.lab
 
@@ -199,30 +200,23 @@ def test_discover_falls_back_to_napalm_where_snmp_lacks_lldp(
     lab: LabHandle, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """hub-dx's SNMP profile points at a port nothing listens on: its LLDP comes over NAPALM/SSH."""
-    import shutil
 
-    import yaml
+    def silent_profile(province: dict[str, Any]) -> None:
+        province["snmp_profiles"].append(
+            {
+                "name": "silent",
+                "version": "2c",
+                "credential": "lab-snmp-v2c",
+                "port": 1161,
+                "timeout_s": 0.3,
+                "retries": 0,
+            }
+        )
 
-    from lab.state import lab_dir
+    def use_it(network: dict[str, Any]) -> None:
+        next(d for d in network["devices"] if d["name"] == "hub-dx")["snmp_profile"] = "silent"
 
-    inventory = tmp_path / "inventory"
-    shutil.copytree(lab.inventory, inventory)
-    province = yaml.safe_load((inventory / "province.yaml").read_text(encoding="utf-8"))
-    province["province"]["secrets_file"] = str(lab_dir(lab.prefix) / "secrets.yaml")
-    province["snmp_profiles"].append(
-        {
-            "name": "silent",
-            "version": "2c",
-            "credential": "lab-snmp-v2c",
-            "port": 1161,
-            "timeout_s": 0.3,
-            "retries": 0,
-        }
-    )
-    (inventory / "province.yaml").write_text(yaml.safe_dump(province, allow_unicode=True), encoding="utf-8")
-    network = yaml.safe_load((inventory / "network.yaml").read_text(encoding="utf-8"))
-    next(d for d in network["devices"] if d["name"] == "hub-dx")["snmp_profile"] = "silent"
-    (inventory / "network.yaml").write_text(yaml.safe_dump(network, allow_unicode=True), encoding="utf-8")
+    inventory = edited_copy(lab, tmp_path / "inventory", use_it, silent_profile)
     assert main(["--inventory", str(inventory), "topology", "discover", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["sources"]["hub-dx"] == "napalm"
