@@ -10,6 +10,7 @@ by prefix.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import json
 import os
 import pwd
@@ -574,9 +575,8 @@ def wait_agents(state: LabState, lab_network: Network, names: list[str], timeout
 
     async def ready(name: str) -> bool:
         base = snmp_target(lab_network, name)
-        session = V2cSession(
-            type(base)(base.host, base.port, "2c", community=community, timeout=0.5, retries=0)
-        )
+        quick = dataclasses.replace(base, version="2c", community=community, timeout=0.5, retries=0)
+        session = V2cSession(quick)
         try:
             await session.get([SYS_UPTIME])
             await session.walk(LLDP_LOC_PORT_ID)  # answered (even empty): the sub-agent is there

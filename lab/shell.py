@@ -38,8 +38,3 @@ def run(
             f"'{shlex.join(argv)}' failed ({proc.returncode}): {detail[-1] if detail else 'no output'}"
         )
     return proc
-
-
-def ns_run(namespace: str, argv: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    """Run a command inside a network namespace."""
-    return run(["ip", "netns", "exec", namespace, *argv], **kwargs)  # type: ignore[arg-type]

@@ -60,11 +60,12 @@ class Incident:
 
 def _reachable(network: Network, dead_links: set[str], dead_nodes: set[str]) -> set[str]:
     """Devices with a path to a core, edge devices carrying no transit."""
-    seen = {c for c in core_nodes(network) if c not in dead_nodes}
+    cores = set(core_nodes(network))
+    seen = cores - dead_nodes
     queue = deque(seen)
     while queue:
         node = queue.popleft()
-        if node not in core_nodes(network) and network.devices[node].role.value in EDGE_ROLES:
+        if node not in cores and network.devices[node].role.value in EDGE_ROLES:
             continue
         for link in network.links_by_device.get(node, []):
             if link.id in dead_links:

@@ -118,17 +118,27 @@ def waves(network: Network, devices: list[str], canary: int = 1) -> list[list[st
 Connect = Callable[[str], Any]  # device name -> an open NAPALM driver
 
 
-def diff_device(network: Network, name: str, connect: Connect) -> DeviceResult:
-    """Dry run: what replacing the running config with the intended one would change."""
-    start = time.monotonic()
+def _open(
+    network: Network, name: str, connect: Connect, config: str | None
+) -> tuple[str, Any] | DeviceResult:
+    """The configuration to load and an open driver, or the failed result that stops here."""
     try:
-        intended = render_device(network, name)
+        intended = config if config is not None else render_device(network, name)
     except RenderError as exc:
         return DeviceResult(name, "failed", error=exc.message)
     try:
-        driver = connect(name)
-    except Exception as exc:
+        return intended, connect(name)
+    except Exception as exc:  # any driver or transport error is this device's result
         return DeviceResult(name, "failed", error=f"cannot connect: {exc}")
+
+
+def diff_device(network: Network, name: str, connect: Connect) -> DeviceResult:
+    """Dry run: what replacing the running config with the intended one would change."""
+    start = time.monotonic()
+    opened = _open(network, name, connect, None)
+    if isinstance(opened, DeviceResult):
+        return opened
+    intended, driver = opened
     try:
         driver.load_replace_candidate(config=intended)
         diff = driver.compare_config()
@@ -179,14 +189,10 @@ def push_device(
     ``config`` pushes that text instead of the rendered intent (a rollback to a backup).
     """
     start = time.monotonic()
-    try:
-        intended = config if config is not None else render_device(network, name)
-    except RenderError as exc:
-        return DeviceResult(name, "failed", error=exc.message)
-    try:
-        driver = connect(name)
-    except Exception as exc:
-        return DeviceResult(name, "failed", error=f"cannot connect: {exc}")
+    opened = _open(network, name, connect, config)
+    if isinstance(opened, DeviceResult):
+        return opened
+    intended, driver = opened
     result = DeviceResult(name, "unchanged")
     try:
         driver.load_replace_candidate(config=intended)

@@ -115,11 +115,17 @@ def test_poll_once_target_v2c_and_v3(lab: LabHandle, capsys: pytest.CaptureFixtu
     assert link.a_interface in names
     row = next(i for i in doc["interfaces"] if i["ifName"] == link.a_interface)
     assert row["oper_status"] == "up" and row["admin_status"] == "up" and isinstance(row["in_octets"], int)
-    assert (
-        {"local_port", "remote_system", "remote_port"} <= set(doc["lldp_neighbors"][0])
-        if doc["lldp_neighbors"]
-        else True
-    )
+    neighbours = {
+        lk.b_device if lk.a_device == "hub-dx" else lk.a_device
+        for lk in lab.network.links_by_device["hub-dx"]
+    }
+    deadline = time.monotonic() + 30  # LLDP speaks every 5 s: right after lab up, give it time
+    while {n["remote_system"] for n in doc["lldp_neighbors"]} != neighbours and time.monotonic() < deadline:
+        time.sleep(1)
+        main(["monitor", "poll-once", "--target", lab.mgmt["hub-dx"], "--community", lab.community, "--json"])
+        doc = json.loads(capsys.readouterr().out)
+    assert {n["remote_system"] for n in doc["lldp_neighbors"]} == neighbours
+    assert all(n["local_port"] and n["remote_port"] for n in doc["lldp_neighbors"])
     user, auth, priv = lab.v3
     assert (
         main(
