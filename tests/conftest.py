@@ -78,6 +78,20 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
     yield from _session_lab(tmp_path_factory, TEST_PREFIX, TEST_SUBNET, bare=False, trap_port=TRAP_PORT)
 
 
+@pytest.fixture(autouse=True)
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """A fresh HOME and XDG dirs; no GOVNET_* variable leaks in from the caller."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    for var in ("GOVNET_INVENTORY", "GOVNET_SECRETS"):
+        monkeypatch.delenv(var, raising=False)
+    yield home
+
+
 @pytest.fixture(scope="session")
 def bare_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabHandle]:
     """A small lab with day-0 configs only (FRR runs, no routing): provisioning's playground."""
