@@ -124,3 +124,26 @@ def tree_snapshot(*roots: Path) -> dict[str, str]:
             elif path.is_dir():
                 snap[str(path)] = "dir"
     return snap
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A real PostgreSQL server (Debian's package) for the session; its admin database URL."""
+    from tests.pgserver import postgres_bindir, postgres_server
+
+    if postgres_bindir() is None:
+        if os.environ.get("CI"):
+            raise RuntimeError("CI must run the PostgreSQL tests: install 'postgresql' (scripts/setup.sh)")
+        pytest.skip("no PostgreSQL server here (Debian package 'postgresql')")
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same store tests on SQLite and on a fresh database of the real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'monitor.db'}"
+    from tests.pgserver import fresh_database
+
+    return fresh_database(request.getfixturevalue("postgres"))
