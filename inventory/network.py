@@ -95,6 +95,11 @@ class Network:
             result[link.b_device].append(link)
         return dict(result)
 
+    @cached_property
+    def links_by_id(self) -> dict[str, Link]:
+        """Links by their id."""
+        return {link.id: link for link in self.links}
+
     def devices_with_role(self, *roles: Role) -> Iterator[Device]:
         """Devices whose role is one of ``roles``, in name order."""
         for name in sorted(self.devices):

@@ -58,8 +58,8 @@ class Incident:
         }
 
 
-def _reachable(network: Network, dead_links: set[str], dead_nodes: set[str]) -> set[str]:
-    """Devices with a path to a core, edge devices carrying no transit."""
+def reachable_from_core(network: Network, dead_links: set[str], dead_nodes: set[str]) -> set[str]:
+    """Devices with a path to a core avoiding dead links and nodes (edge devices carry no transit)."""
     cores = set(core_nodes(network))
     seen = cores - dead_nodes
     queue = deque(seen)
@@ -75,6 +75,15 @@ def _reachable(network: Network, dead_links: set[str], dead_nodes: set[str]) -> 
                 seen.add(other)
                 queue.append(other)
     return seen
+
+
+def _outward(network: Network, dev: str, answering: set[str]) -> set[str]:
+    """Links of ``dev`` toward answering neighbours: the only ones anybody can see."""
+    return {
+        lk.id
+        for lk in network.links_by_device.get(dev, [])
+        if (lk.b_device if lk.a_device == dev else lk.a_device) in answering
+    }
 
 
 def correlate(network: Network, links_down: Iterable[str], silent: Iterable[str]) -> list[Incident]:
@@ -101,34 +110,35 @@ def correlate(network: Network, links_down: Iterable[str], silent: Iterable[str]
         if link.id in down:
             for duct in link.ducts:
                 by_duct.setdefault(duct, []).append(link.id)
+    duct_links = {duct: {lk.id for lk in network.links if duct in lk.ducts} for duct in by_duct}
+    full = [set(ids) for duct, ids in by_duct.items() if len(ids) >= 2 and set(ids) == duct_links[duct]]
+    # A silent device whose down links span more than any one cut duct is a dead node, and the
+    # ducts holding only its links are its symptoms (out-of-band management: the far ends answer).
+    node_claimed: set[str] = set()
+    for dev in candidates:
+        out = _outward(network, dev, answering)
+        if len(out) > 1 and out <= down and not any(out <= ids for ids in full):
+            node_claimed |= out
     for duct, ids in sorted(by_duct.items(), key=lambda kv: -len(kv[1])):
-        all_in_duct = [lk.id for lk in network.links if duct in lk.ducts]
         fresh = [i for i in ids if i not in explained]
-        if len(ids) >= 2 and set(ids) == set(all_in_duct) and fresh:
+        if len(ids) >= 2 and set(ids) == duct_links[duct] and fresh and not set(ids) <= node_claimed:
             incident = Incident("duct", duct, sorted(ids), [])
             for dev in sorted(candidates):  # a silent device whose every uplink ran in this duct
-                outward = [
-                    lk.id
-                    for lk in network.links_by_device.get(dev, [])
-                    if (lk.b_device if lk.a_device == dev else lk.a_device) in answering
-                ]
-                if outward and set(outward) <= set(ids):
+                outward = _outward(network, dev, answering)
+                if outward and outward <= set(ids):
                     incident.also_possible.append(f"node:{dev}")
                     candidates.discard(dev)
             incidents.append(incident)
             explained |= set(ids)
     for dev in sorted(candidates):
         # Only links toward answering neighbours can be seen: all of them down is a dead device.
-        outward = [
-            lk.id
-            for lk in network.links_by_device.get(dev, [])
-            if (lk.b_device if lk.a_device == dev else lk.a_device) in answering
-        ]
-        if len(outward) == 1 and outward[0] in down and outward[0] not in explained:
+        outward = _outward(network, dev, answering)
+        if len(outward) == 1 and outward <= down - explained:
             # One uplink down and the device behind it silent: the link is what was seen to fail;
             # a device without power looks just the same.
-            incidents.append(Incident("link", outward[0], [outward[0]], [], also_possible=[f"node:{dev}"]))
-            explained.add(outward[0])
+            (only,) = outward
+            incidents.append(Incident("link", only, [only], [], also_possible=[f"node:{dev}"]))
+            explained.add(only)
         elif len(outward) > 1 and all(i in down for i in outward):
             incidents.append(Incident("node", dev, sorted(i for i in outward if i not in explained), []))
             explained |= set(outward)
@@ -137,10 +147,10 @@ def correlate(network: Network, links_down: Iterable[str], silent: Iterable[str]
     for link_id in sorted(down - explained):
         incidents.append(Incident("link", link_id, [link_id], []))
     # Rule 3: blast radius of each incident from the graph without its own failed elements.
-    everyone = _reachable(network, set(), set())
+    everyone = reachable_from_core(network, set(), set())
     for incident in incidents:
         dead_nodes = {incident.root_cause} if incident.kind == "node" else set()
-        cut = everyone - _reachable(network, set(incident.links_down), dead_nodes)
+        cut = everyone - reachable_from_core(network, set(incident.links_down), dead_nodes)
         own = dead_nodes
         incident.devices_cut_off = sorted(cut - own)
         incident.blast_radius = sorted(

@@ -1,0 +1,405 @@
+"""The monitoring loop: poll on schedule, take traps, derive link state, fold faults into incidents.
+
+Each device is polled on its class's interval, at times aligned to the interval (``k × interval``
+plus a stable per-device offset that spreads the load), so every poller agrees on which *cycle*
+a poll belongs to — that is what lets several shards share the devices and be checked for
+"each device exactly once per cycle".
+
+A linkDown/linkUp trap changes the link's state at once (source ``trap``) and schedules a
+confirmation poll of both ends; incidents are (re)computed only from a *settled* snapshot, one in
+which no device awaits its confirmation poll. So a hub that dies gives one node incident, not a
+burst of link incidents from its neighbours' traps followed by a node incident.
+
+Link state: an end whose device answered says up or down (ifOperStatus of the inventory's
+interface); any answering end down → ``down``; no end answering → ``unknown``. A trap newer than
+both ends' polls wins until the next poll. A flapping link counts as down.
+
+Correlation runs on the store's current states (all shards write there); with ``--shard k/n``
+only shard 1 correlates, so incidents are opened once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from govnet.errors import GovnetError
+from inventory.network import Network
+from monitor.alerts import AlertChange, AlertEngine, FlapDetector
+from monitor.collector import DeviceState, collect
+from monitor.config import DEFAULT_MODULES, Module, PollTarget
+from monitor.incidents import correlate, reachable_from_core
+from monitor.rates import Rates, RateTracker
+from monitor.scraper import Scraper
+from monitor.store import Change, PollRecord, Sample, Store
+from monitor.traps import LinkMap, TrapEvent
+from topology.graph import endpoints_by_device
+
+
+@dataclass(frozen=True)
+class Shard:
+    """``k/n``: this process polls the devices whose stable hash falls in slot k (1-based).
+
+    >>> Shard.parse("2/3").owns("hub-01") == (zlib.crc32(b"hub-01") % 3 == 1)
+    True
+    >>> Shard.parse("4/3")
+    Traceback (most recent call last):
+    ...
+    govnet.errors.GovnetError: bad shard '4/3' (fix: write k/n with 1 ≤ k ≤ n, e.g. --shard 1/2)
+    """
+
+    k: int = 1
+    n: int = 1
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """Parse ``k/n``."""
+        k, _, n = text.partition("/")
+        if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+            raise GovnetError(f"bad shard '{text}'", hint="write k/n with 1 ≤ k ≤ n, e.g. --shard 1/2")
+        return cls(int(k), int(n))
+
+    def owns(self, device: str) -> bool:
+        """Whether this shard polls ``device`` (stable across processes and restarts)."""
+        return zlib.crc32(device.encode()) % self.n == self.k - 1
+
+    @property
+    def leader(self) -> bool:
+        """The shard that correlates and opens incidents."""
+        return self.k == 1
+
+    def __str__(self) -> str:
+        return f"{self.k}/{self.n}"
+
+
+@dataclass
+class CycleReport:
+    """What one tick of the loop did (for the live view and tests)."""
+
+    at: float
+    polled: list[str] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    opened: list[int] = field(default_factory=list)
+    closed: list[int] = field(default_factory=list)
+    alerts: list[AlertChange] = field(default_factory=list)
+    settled: bool = True
+
+
+def _offset(device: str, interval: float) -> float:
+    return (zlib.crc32(device.encode()) % 1000) / 1000 * interval
+
+
+class Monitor:
+    """Poller + trap handling + correlation over one inventory, writing to one store."""
+
+    def __init__(
+        self,
+        network: Network,
+        store: Store,
+        scraper: Scraper,
+        targets: Sequence[PollTarget],
+        *,
+        shard: Shard | None = None,
+        modules: Sequence[Module] = DEFAULT_MODULES,
+        concurrency: int = 64,
+        clock: Callable[[], float] = time.time,
+        flaps: FlapDetector | None = None,
+        alerts: AlertEngine | None = None,
+    ) -> None:
+        self.network, self.store, self.scraper = network, store, scraper
+        self.shard = shard or Shard()
+        self.targets = {t.device: t for t in targets if self.shard.owns(t.device)}
+        self.modules, self.concurrency, self.clock = modules, concurrency, clock
+        self.linkmap = LinkMap(network)
+        self.rates = RateTracker()
+        self.flaps = flaps or FlapDetector()
+        self.alerts = alerts or AlertEngine()
+        self.last: dict[str, DeviceState] = {}
+        self.last_rates: dict[str, dict[str, Rates]] = {}
+        self.polled_at: dict[str, float] = {}
+        self.next_cycle: dict[str, int] = {}
+        self.traps: dict[str, tuple[str, float]] = {}  # link id → (state, at)
+        self.confirm: set[str] = set()  # devices awaiting a confirmation poll
+        self.wake = asyncio.Event()
+        self._endpoints = endpoints_by_device(network)
+        self._link_of_port = {
+            (end_dev, end_if): lk.id
+            for lk in network.links
+            for end_dev, end_if in ((lk.a_device, lk.a_interface), (lk.b_device, lk.b_interface))
+        }
+
+    # ------------------------------------------------------------------ scheduling
+    def due(self, now: float) -> list[tuple[str, int]]:
+        """(device, cycle) of every device whose next slot has come, and confirmation polls (cycle -1)."""
+        out = []
+        for device, target in self.targets.items():
+            slot = self._slot(device, target.interval, now)
+            if device not in self.next_cycle:
+                self.next_cycle[device] = slot  # first poll: the current cycle
+            if slot >= self.next_cycle[device]:
+                out.append((device, slot))
+            elif device in self.confirm:
+                out.append((device, -1))
+        return out
+
+    @staticmethod
+    def _slot(device: str, interval: float, now: float) -> int:
+        return int((now - _offset(device, interval)) // interval)
+
+    def next_wakeup(self, now: float) -> float:
+        """Seconds until the next device is due (at most 1 s, so traps are handled promptly)."""
+        soonest = 1.0
+        for device, target in self.targets.items():
+            start = (self.next_cycle.get(device, 0)) * target.interval + _offset(device, target.interval)
+            soonest = min(soonest, max(0.0, start - now))
+        return soonest
+
+    # ------------------------------------------------------------------ traps
+    def on_trap(self, event: TrapEvent) -> None:
+        """A linkDown/linkUp: change the link's state now, confirm both ends by polling them."""
+        if event.kind not in {"linkDown", "linkUp"}:
+            return
+        device, link_id = self.linkmap.link_of(event)
+        if link_id is None:
+            if device is not None and device in self.targets:
+                self.confirm.add(device)
+                self.wake.set()
+            return
+        state = "down" if event.kind == "linkDown" else "up"
+        self.traps[link_id] = (state, event.received_at)
+        link = self.network.links_by_id[link_id]
+        for end in (link.a_device, link.b_device):
+            if end in self.targets:
+                self.confirm.add(end)
+        self.wake.set()
+
+    # ------------------------------------------------------------------ one tick
+    async def tick(self) -> CycleReport:
+        """Poll what is due, write states, correlate when settled."""
+        now = self.clock()
+        report = CycleReport(now)
+        if self.traps:  # trap-driven link changes go in before the (maybe slow) confirmation polls
+            self._write_links(now, report)
+        due = self.due(now)
+        if due:
+            await self._poll(due, report)
+        at = self.clock()
+        report.changes += self.store.set_states(self._device_updates(), at, "poll")
+        self._write_links(at, report)
+        report.settled = not self.confirm
+        if self.shard.leader and report.settled:
+            self._correlate(at, report)
+        return report
+
+    def _write_links(self, at: float, report: CycleReport) -> None:
+        link_updates, sources = self._link_updates(at)
+        for source in ("trap", "poll"):
+            rows = [u for u in link_updates if sources[u[1]] == source]
+            changed = self.store.set_states(rows, at, source)
+            for change in changed:
+                if change.old is not None:
+                    self.flaps.change(change.name, change.at)
+            report.changes += changed
+
+    async def _poll(self, due: list[tuple[str, int]], report: CycleReport) -> None:
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(device: str) -> DeviceState:
+            target = self.targets[device].target
+            async with gate:
+                limit = target.timeout * (target.retries + 1) * 4
+                return collect(await self.scraper.scrape(target, self.modules, deadline=limit))
+
+        states = await asyncio.gather(*(one(d) for d, _ in due))
+        at = self.clock()
+        polls, samples = [], []
+        for (device, cycle), state in zip(due, states, strict=True):
+            self.confirm.discard(device)
+            if cycle >= 0:
+                self.next_cycle[device] = cycle + 1
+            self.last[device] = state
+            self.polled_at[device] = at
+            report.polled.append(device)
+            polls.append(
+                PollRecord(
+                    at,
+                    device,
+                    str(self.shard),
+                    cycle,
+                    state.reachable,
+                    0.0,
+                    len(state.interfaces),
+                    state.error,
+                )
+            )
+            if not state.reachable:
+                continue
+            self.linkmap.learn(device, {i.if_index: i.name for i in state.interfaces})
+            rates = self.rates.update(device, state, at)
+            self.last_rates[device] = rates
+            for name, r in rates.items():
+                link_id = self._link_of_port.get((device, name))
+                samples.append(
+                    Sample(
+                        at,
+                        device,
+                        name,
+                        link_id,
+                        r.in_bps,
+                        r.out_bps,
+                        r.utilisation_pct,
+                        r.in_errors_ps,
+                        r.out_errors_ps,
+                        r.in_discards_ps,
+                        r.out_discards_ps,
+                    )
+                )
+                subject = link_id or f"{device}:{name}"
+                if r.utilisation_pct is not None:
+                    report.alerts += self.alerts.observe("util_pct", subject, r.utilisation_pct, at)
+                errors = [
+                    x for x in (r.in_errors_ps, r.out_errors_ps, r.in_discards_ps, r.out_discards_ps) if x
+                ]
+                report.alerts += self.alerts.observe("error_ps", subject, sum(errors), at)
+        self.store.write_polls(polls)
+        self.store.write_samples(samples)
+        if report.alerts:
+            self.store.set_states(
+                [
+                    ("alert", f"{a.rule}:{a.subject}", "firing" if a.firing else "ok", {"value": a.value})
+                    for a in report.alerts
+                ],
+                at,
+                "rule",
+            )
+
+    def _device_updates(self) -> list[tuple[str, str, str, dict[str, Any] | None]]:
+        out: list[tuple[str, str, str, dict[str, Any] | None]] = []
+        for device, state in self.last.items():
+            detail: dict[str, Any] = {
+                "sys_uptime": state.sys_uptime,
+                "error": state.error,
+                "polled_at": self.polled_at.get(device),
+                "interfaces": [i.as_dict() for i in state.interfaces],
+                "rates": {
+                    n: {
+                        "in_bps": r.in_bps,
+                        "out_bps": r.out_bps,
+                        "util_pct": r.utilisation_pct,
+                        "in_errors_ps": r.in_errors_ps,
+                        "out_errors_ps": r.out_errors_ps,
+                    }
+                    for n, r in self.last_rates.get(device, {}).items()
+                },
+            }
+            out.append(("device", device, "up" if state.reachable else "unreachable", detail))
+        return out
+
+    def _link_updates(
+        self, at: float
+    ) -> tuple[list[tuple[str, str, str, dict[str, Any] | None]], dict[str, str]]:
+        updates: list[tuple[str, str, str, dict[str, Any] | None]] = []
+        sources: dict[str, str] = {}
+        for link in self.network.links:
+            ends = [(link.a_device, link.a_interface), (link.b_device, link.b_interface)]
+            if not any(dev in self.targets for dev, _ in ends):
+                continue  # another shard's link
+            seen: list[str] = []
+            newest_poll = 0.0
+            detail: dict[str, Any] = {}
+            for dev, ifname in ends:
+                state = self.last.get(dev)
+                if state is None or not state.reachable:
+                    continue
+                newest_poll = max(newest_poll, self.polled_at.get(dev, 0.0))
+                iface = next((i for i in state.interfaces if i.name == ifname), None)
+                if iface is not None:
+                    seen.append(iface.oper_status)
+                    rates = self.last_rates.get(dev, {}).get(ifname)
+                    if rates is not None and rates.utilisation_pct is not None:
+                        detail["util_pct"] = max(detail.get("util_pct", 0.0), rates.utilisation_pct)
+            value = "unknown" if not seen else ("up" if all(s == "up" for s in seen) else "down")
+            source = "poll"
+            trap = self.traps.get(link.id)
+            if trap is not None and trap[1] > newest_poll:
+                value, source = trap[0], "trap"
+            elif trap is not None:
+                del self.traps[link.id]  # the poll after the trap has the last word
+            if self.flaps.flapping(link.id, at):
+                detail["flapping"] = True
+            updates.append(("link", link.id, value, detail or None))
+            sources[link.id] = source
+        return updates, sources
+
+    # ------------------------------------------------------------------ correlation
+    def _correlate(self, at: float, report: CycleReport) -> None:
+        current = self.store.current()
+        links_down = {r.name for r in current if r.kind == "link" and r.state == "down"}
+        links_down |= set(self.flaps.subjects(at))
+        silent = {r.name for r in current if r.kind == "device" and r.state == "unreachable"}
+        incidents = correlate(self.network, links_down, silent)
+        flapping = set(self.flaps.subjects(at))
+        wanted = {}
+        for inc in incidents:
+            detail = inc.as_dict()
+            detail["flapping"] = bool(set(inc.links_down) & flapping)
+            wanted[f"{inc.kind}:{inc.root_cause}"] = (inc, detail)
+        existing = {row.key: row for row in self.store.incidents(open_only=True)}
+        for key, (inc, detail) in wanted.items():
+            row = existing.get(key)
+            if row is None:
+                report.opened.append(self.store.open_incident(key, inc.kind, inc.root_cause, at, detail))
+            elif row.detail != detail:
+                self.store.update_incident(row.id, at, detail)
+        for key, row in existing.items():
+            if key not in wanted:
+                self.store.close_incident(row.id, at)
+                report.closed.append(row.id)
+        # Endpoints: connected when their device answers and has a path to the core.
+        reach = reachable_from_core(self.network, links_down, silent)
+        updates: list[tuple[str, str, str, dict[str, Any] | None]] = []
+        for device, eps in self._endpoints.items():
+            up = device in reach and device not in silent
+            for ep in eps:
+                updates.append(
+                    (
+                        "endpoint",
+                        f"{ep.kind}:{ep.id}",
+                        "up" if up else "down",
+                        {"device": device, "district": ep.district, "name": ep.name},
+                    )
+                )
+        report.changes += self.store.set_states(updates, at, "correlation")
+
+    # ------------------------------------------------------------------ the loop
+    async def run(
+        self,
+        stop: asyncio.Event,
+        on_tick: Callable[[CycleReport], None] | None = None,
+        duration: float | None = None,
+    ) -> None:
+        """Tick until ``stop`` is set (or ``duration`` seconds have passed)."""
+        end = None if duration is None else self.clock() + duration
+        while not stop.is_set() and (end is None or self.clock() < end):
+            self.wake.clear()
+            report = await self.tick()
+            if on_tick is not None:
+                on_tick(report)
+            pause = 0.0 if self.confirm else self.next_wakeup(self.clock())
+            if end is not None:
+                pause = min(pause, max(0.0, end - self.clock()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._either(stop), timeout=pause)
+
+    async def _either(self, stop: asyncio.Event) -> None:
+        waits = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
