@@ -216,3 +216,33 @@ def test_shards_split_the_devices_without_overlap(net: Network, tmp_path: Path) 
     assert set().union(*owned) == set(net.devices)
     assert sum(len(o) for o in owned) == len(net.devices)
     assert all(owned)
+
+
+def test_metrics_pass_promtool_and_govnet_metrics_are_lint_clean(net: Network, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from monitor.metrics import IF_METRICS, exposition
+
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool (Debian package 'prometheus') is not installed; run scripts/setup.sh")
+    agents, clock = Agents(net), Clock(3_000_000.0)
+    mon = monitor(net, tmp_path, agents, clock)
+    tick(mon)
+    hub = a_hub_with_agencies(net)
+    agents.kill(hub)
+    clock.now += 130
+    tick(mon)
+    body = exposition(mon.store, net)
+    text = body.decode()
+    assert 'govnet_device_up{device="' + hub + '",role="hub"} 0.0' in text
+    assert "# TYPE ifHCInOctets counter" in text and 'ifHCInOctets{device="core-01",' in text
+    assert 'govnet_incidents_open{kind="node"} 1.0' in text
+    result = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, check=False)
+    problems = (result.stdout + result.stderr).decode().splitlines()
+    # Exit 3 is "lint problems", 1 would be a parse error.
+    assert result.returncode in {0, 3}, problems[:5]
+    assert not [p for p in problems if p.startswith("govnet_")], "govnet_* metrics must lint clean"
+    mib_names = {"sysUpTime"} | {m for m, *_ in IF_METRICS}
+    assert {p.split(" ", 1)[0] for p in problems} <= mib_names
