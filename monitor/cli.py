@@ -142,3 +142,209 @@ def _print_states(pairs: Sequence[tuple[str, DeviceState]]) -> None:
             state.error or "; ".join(state.warnings),
         )
     console.print(table)
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GOVNET_STORE", help="sqlite:///PATH or postgresql://… (default: SQLite in the state dir)."
+        ),
+    ] = None,
+    shard: Annotated[str, typer.Option(help="k/n: poll only this shard of the devices.")] = "1/1",
+    trap_listen: Annotated[
+        str | None, typer.Option(help="HOST:PORT for traps (default: the inventory's first trap receiver).")
+    ] = None,
+    no_traps: Annotated[bool, typer.Option("--no-traps", help="Poll only.")] = False,
+    metrics_listen: Annotated[
+        str | None, typer.Option(help="HOST:PORT to serve /metrics on, e.g. 127.0.0.1:9810.")
+    ] = None,
+    interval: Annotated[
+        float | None, typer.Option(help="Poll every device every N s (default: per device class).")
+    ] = None,
+    duration: Annotated[float | None, typer.Option(help="Stop after N seconds.")] = None,
+    live: Annotated[
+        bool | None, typer.Option("--live/--no-live", help="Live view (default: on a terminal).")
+    ] = None,
+    events: Annotated[bool, typer.Option("--events", help="Print every change as a JSON line.")] = False,
+) -> None:
+    """Poll on schedule, receive traps, fold faults into incidents, until Ctrl-C."""
+    import json as jsonlib
+    import sys
+
+    from monitor.engine import CycleReport, Shard
+    from monitor.runner import RunOptions, default_trap_listen, parse_listen, run_monitor
+    from monitor.store import mask_url, open_store
+
+    network = app_context(ctx).network()
+    the_store = open_store(store)
+    listen = (
+        None if no_traps else (parse_listen(trap_listen) if trap_listen else default_trap_listen(network))
+    )
+    options = RunOptions(
+        shard=Shard.parse(shard),
+        trap_listen=listen,
+        metrics_listen=parse_listen(metrics_listen) if metrics_listen else None,
+        interval=interval,
+        duration=duration,
+    )
+    where = mask_url(store) if store else "SQLite in the state directory"
+    console.print(
+        f"monitor: {len(network.devices)} devices, shard {options.shard}, store {where}, "
+        f"traps {'off' if listen is None else f'{listen[0]}:{listen[1]}'}"
+        + (f", /metrics on {metrics_listen}" if metrics_listen else ""),
+        highlight=False,
+    )
+    show_live = sys.stdout.isatty() if live is None else live
+
+    def emit(report: CycleReport) -> None:
+        if events:
+            for change in report.changes:
+                print(jsonlib.dumps({"event": "change", **change.__dict__}, ensure_ascii=False), flush=True)
+            for incident_id in report.opened:
+                print(jsonlib.dumps({"event": "incident_opened", "id": incident_id}), flush=True)
+            for incident_id in report.closed:
+                print(jsonlib.dumps({"event": "incident_closed", "id": incident_id}), flush=True)
+
+    if show_live:
+        from rich.live import Live
+
+        from monitor.view import render
+
+        with Live(render(the_store, network), console=console, refresh_per_second=2) as view:
+
+            def on_tick(report: CycleReport) -> None:
+                emit(report)
+                view.update(render(the_store, network))
+
+            aio.run(run_monitor(network, the_store, options, on_tick=on_tick))
+    else:
+        aio.run(run_monitor(network, the_store, options, on_tick=emit))
+    the_store.close()
+
+
+@app.command("incidents")
+def incidents(
+    store: Annotated[str | None, typer.Option(envvar="GOVNET_STORE", help="The store URL.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Closed ones too.")] = False,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+    json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Open incidents (root cause, blast radius), newest first."""
+    from monitor.store import open_store
+    from monitor.view import incidents_table
+
+    the_store = open_store(store)
+    rows = the_store.incidents(open_only=not all_, limit=limit)
+    if json:
+        print_json({"incidents": [r.as_dict() for r in rows]})
+    else:
+        console.print(incidents_table(rows))
+    the_store.close()
+
+
+@app.command("ack")
+def ack(
+    incident_id: Annotated[int, typer.Argument(help="Incident id.")],
+    by: Annotated[str, typer.Option(help="Who acknowledges.")],
+    store: Annotated[str | None, typer.Option(envvar="GOVNET_STORE", help="The store URL.")] = None,
+) -> None:
+    """Acknowledge an incident."""
+    import time
+
+    from monitor.store import open_store
+
+    the_store = open_store(store)
+    if not the_store.acknowledge(incident_id, by, time.time()):
+        raise GovnetError(f"no incident {incident_id}", hint="see 'govnet monitor incidents --all'")
+    console.print(f"incident {incident_id} acknowledged by {by}")
+
+
+@app.command("sla")
+def sla(
+    ctx: typer.Context,
+    period: Annotated[str, typer.Option(help="How far back: 90m, 24h, 30d, 2w.")] = "30d",
+    district: Annotated[str | None, typer.Option(help="Only this district (id).")] = None,
+    store: Annotated[str | None, typer.Option(envvar="GOVNET_STORE", help="The store URL.")] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Availability per agency and per district over a period, maintenance windows excluded."""
+    from monitor.sla import availability, by_district, parse_period
+    from monitor.store import open_store
+
+    network = app_context(ctx).network()
+    seconds = parse_period(period)
+    if district is not None and district not in network.district_names:
+        raise GovnetError(
+            f"no district '{district}'", hint=f"one of: {', '.join(sorted(network.district_names))}"
+        )
+    the_store = open_store(store)
+    items = [a for a in availability(network, the_store, seconds) if district in (None, a.district)]
+    districts = by_district(items, network)
+    if json:
+        print_json({"period": period, "endpoints": [a.as_dict() for a in items], "districts": districts})
+        return
+    table = Table(title=f"availability over {period} (maintenance excluded)")
+    for column in ("district", "agencies monitored", "availability"):
+        table.add_column(column)
+    for row in districts:
+        table.add_row(
+            str(row["name"]), str(row["agencies"]), f"{float(str(row['availability'])) * 100:.3f} %"
+        )
+    console.print(table)
+    worst = sorted((a for a in items if a.availability is not None), key=lambda a: a.availability or 0)[:10]
+    for item in worst:
+        console.print(
+            f"  {item.name} ({item.district}): {(item.availability or 0) * 100:.3f} %", highlight=False
+        )
+
+
+maintenance_app = typer.Typer(help="Declared maintenance windows (excluded from availability).")
+app.add_typer(maintenance_app, name="maintenance")
+
+
+@maintenance_app.command("add")
+def maintenance_add(
+    target: Annotated[str, typer.Argument(help="*, device:NAME, district:ID or endpoint:KIND:ID.")],
+    start: Annotated[str, typer.Option(help="ISO time, e.g. 2026-11-22T22:00+07:00.")],
+    end: Annotated[str, typer.Option(help="ISO time.")],
+    reason: Annotated[str, typer.Option(help="Why (shown in reports).")],
+    store: Annotated[str | None, typer.Option(envvar="GOVNET_STORE", help="The store URL.")] = None,
+) -> None:
+    """Declare a maintenance window."""
+    from datetime import datetime
+
+    from monitor.store import open_store
+
+    if not (target == "*" or target.split(":", 1)[0] in {"device", "district", "endpoint"}):
+        raise GovnetError(
+            f"bad maintenance target '{target}'", hint="use *, device:NAME, district:ID or endpoint:KIND:ID"
+        )
+    try:
+        starts, ends = (datetime.fromisoformat(t).timestamp() for t in (start, end))
+    except ValueError as exc:
+        raise GovnetError(f"bad time: {exc}", hint="write ISO 8601, e.g. 2026-11-22T22:00+07:00") from exc
+    the_store = open_store(store)
+    wid = the_store.add_maintenance(target, starts, ends, reason)
+    console.print(f"maintenance window {wid} for {target} recorded")
+
+
+@maintenance_app.command("list")
+def maintenance_list(
+    store: Annotated[str | None, typer.Option(envvar="GOVNET_STORE", help="The store URL.")] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every declared window."""
+    from monitor.store import open_store
+
+    windows = open_store(store).maintenance()
+    if json:
+        print_json({"windows": [w.__dict__ for w in windows]})
+        return
+    for w in windows:
+        console.print(f"{w.id}: {w.target} {w.starts:.0f}–{w.ends:.0f} {w.reason}", highlight=False)

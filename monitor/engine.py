@@ -387,7 +387,19 @@ class Monitor:
         end = None if duration is None else self.clock() + duration
         while not stop.is_set() and (end is None or self.clock() < end):
             self.wake.clear()
-            report = await self.tick()
+            # A tick may wait on slow agents: Ctrl-C or the end of ``duration`` cancels it (every
+            # store write is synchronous between awaits, so nothing is left half-written).
+            ticking = asyncio.ensure_future(self.tick())
+            stopping = asyncio.ensure_future(stop.wait())
+            left = None if end is None else max(0.0, end - self.clock())
+            await asyncio.wait({ticking, stopping}, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not ticking.done():
+                ticking.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ticking
+                break
+            report = ticking.result()
             if on_tick is not None:
                 on_tick(report)
             pause = 0.0 if self.confirm else self.next_wakeup(self.clock())

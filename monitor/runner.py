@@ -1,0 +1,167 @@
+"""``monitor run`` as a library: the loop, the trap receiver, ``/metrics`` and retention, together.
+
+Used by the CLI and by the one-command demo. Stops cleanly on SIGINT/SIGTERM (or after
+``duration`` seconds): the trap socket and the metrics server are closed, the store is left
+consistent (every write is one transaction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from pydantic import SecretStr
+
+from govnet.errors import GovnetError
+from inventory.models import SNMPv2cCredential
+from inventory.network import Network
+from monitor.config import targets_from_inventory
+from monitor.engine import CycleReport, Monitor, Shard
+from monitor.metrics import CONTENT_TYPE, exposition
+from monitor.scraper import SnmpScraper
+from monitor.store import Store
+from monitor.traps import TrapReceiver
+
+#: How often old samples are rolled up and expired.
+PRUNE_EVERY_S = 3600.0
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run the monitor."""
+
+    shard: Shard = field(default_factory=Shard)
+    trap_listen: tuple[str, int] | None = None
+    metrics_listen: tuple[str, int] | None = None
+    interval: float | None = None  # override every device class's interval (labs, demos)
+    duration: float | None = None
+    concurrency: int = 64
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (or ``:PORT`` for all addresses).
+
+    >>> parse_listen("127.0.0.1:9810"), parse_listen(":10162")
+    (('127.0.0.1', 9810), ('0.0.0.0', 10162))
+    """
+    host, _, port = text.rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise GovnetError(f"bad listen address '{text}'", hint="write HOST:PORT, e.g. 127.0.0.1:9810")
+    return host or "0.0.0.0", int(port)
+
+
+def default_trap_listen(network: Network) -> tuple[str, int] | None:
+    """The inventory's first trap receiver (the address devices send traps to)."""
+    receivers = network.province.trap_receivers
+    return (str(receivers[0].host), receivers[0].port) if receivers else None
+
+
+def trap_communities(network: Network) -> list[SecretStr]:
+    """Every v2c community the inventory's profiles use: traps carry one of them."""
+    out = []
+    for profile in network.snmp_profiles.values():
+        cred = network.credentials[profile.credential]
+        if isinstance(cred, SNMPv2cCredential):
+            out.append(network.secrets.get(cred.name, "community"))
+    return out
+
+
+class _MetricsServer:
+    """``/metrics`` on a small threaded HTTP server (the API serves the same body on its own port)."""
+
+    def __init__(self, listen: tuple[str, int], store: Store, network: Network) -> None:
+        def render() -> bytes:
+            return exposition(store, network)
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.split("?")[0] != "/metrics":
+                    self.send_error(404, "only /metrics here")
+                    return
+                body = render()
+                self.send_response(200)
+                self.send_header("Content-Type", CONTENT_TYPE)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                return  # scrapes every few seconds would flood the console
+
+        try:
+            self.server = ThreadingHTTPServer(listen, Handler)
+        except OSError as exc:
+            raise GovnetError(
+                f"cannot serve /metrics on {listen[0]}:{listen[1]}: {exc.strerror}",
+                hint="choose another --metrics-listen port",
+            ) from exc
+        self.thread = threading.Thread(target=self.server.serve_forever, name="govnet-metrics", daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def build_monitor(network: Network, store: Store, options: RunOptions) -> Monitor:
+    """The :class:`Monitor` for these options (intervals overridden when asked)."""
+    targets = targets_from_inventory(network)
+    if options.interval is not None:
+        targets = [replace(t, interval=options.interval) for t in targets]
+    return Monitor(
+        network, store, SnmpScraper(), targets, shard=options.shard, concurrency=options.concurrency
+    )
+
+
+async def run_monitor(
+    network: Network,
+    store: Store,
+    options: RunOptions,
+    on_tick: Callable[[CycleReport], None] | None = None,
+    on_ready: Callable[[Monitor], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> Monitor:
+    """Run until stopped; returns the monitor (for its last state)."""
+    stop = stop or asyncio.Event()
+    monitor = build_monitor(network, store, options)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    receiver = None
+    metrics = None
+    try:
+        if options.trap_listen is not None:
+            receiver = TrapReceiver(
+                options.trap_listen[0], options.trap_listen[1], monitor.on_trap, trap_communities(network)
+            )
+            await receiver.start()
+        if options.metrics_listen is not None:
+            metrics = _MetricsServer(options.metrics_listen, store, network)
+        if on_ready is not None:
+            on_ready(monitor)
+        last_prune = 0.0
+
+        def tick(report: CycleReport) -> None:
+            nonlocal last_prune
+            if report.at - last_prune > PRUNE_EVERY_S and options.shard.leader:
+                store.prune(report.at)
+                last_prune = report.at
+            if on_tick is not None:
+                on_tick(report)
+
+        await monitor.run(stop, tick, duration=options.duration)
+    finally:
+        if receiver is not None:
+            receiver.close()
+        if metrics is not None:
+            metrics.close()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+    return monitor

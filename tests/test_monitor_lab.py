@@ -1,0 +1,281 @@
+"""`govnet monitor run` against the lab's real agents: traps, incidents, /metrics, shards.
+
+One monitor process runs for the whole module (the way the NOC runs it); the tests cut links and
+stop nodes in the lab and read what it printed (``--events``) and what it stored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lab.lifecycle import fail, restore
+from monitor.store import open_store
+from tests.labkit import LabHandle
+
+pytestmark = pytest.mark.lab
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Running:
+    """A `govnet monitor run` subprocess and the JSON events it printed."""
+
+    proc: subprocess.Popen[str]
+    store: str
+    metrics_port: int
+    events: queue.Queue[dict[str, Any]] = field(default_factory=queue.Queue)
+    seen: list[dict[str, Any]] = field(default_factory=list)
+
+    def drain(self) -> None:
+        while True:
+            try:
+                self.seen.append(self.events.get_nowait())
+            except queue.Empty:
+                return
+
+    def wait_for(self, match: Callable[[dict[str, Any]], bool], timeout: float, what: str) -> dict[str, Any]:
+        """The first event (from now on) that matches, within ``timeout`` seconds."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                event = self.events.get(timeout=max(0.01, end - time.monotonic()))
+            except queue.Empty:
+                break
+            self.seen.append(event)
+            if match(event):
+                return event
+        assert self.proc.poll() is None, f"the monitor exited ({self.proc.returncode})"
+        raise AssertionError(f"no event within {timeout:g} s: {what}")
+
+
+def start_monitor(lab: LabHandle, store: str, *extra: str) -> Running:
+    port = free_port()
+    env = {**os.environ, "GOVNET_INVENTORY": str(lab.inventory), "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "govnet.cli", "monitor", "run", "--store", store, "--events", "--no-live"]
+    proc = subprocess.Popen(
+        [*cmd, "--metrics-listen", f"127.0.0.1:{port}", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    running = Running(proc, store, port)
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("{"):
+                running.events.put(json.loads(line))
+
+    threading.Thread(target=read, daemon=True).start()
+    return running
+
+
+def stop_monitor(running: Running) -> None:
+    if running.proc.poll() is None:
+        running.proc.send_signal(signal.SIGTERM)
+        try:
+            running.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            running.proc.kill()
+            running.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def monitor(lab: LabHandle) -> Iterator[Running]:
+    tmp = Path(tempfile.mkdtemp(prefix="govnet-monitor-"))
+    running = start_monitor(lab, f"sqlite:///{tmp / 'monitor.db'}", "--interval", "4")
+    try:
+        # Ready when every device answered a first poll.
+        answered: set[str] = set()
+
+        def first_poll(event: dict[str, Any]) -> bool:
+            if event.get("kind") == "device" and event.get("new") == "up":
+                answered.add(event["name"])
+            return answered == set(lab.network.devices)
+
+        running.wait_for(first_poll, 30, "every lab device answering")
+        yield running
+    finally:
+        stop_monitor(running)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def single_homed_cpe_link(lab: LabHandle) -> tuple[str, str]:
+    for name, dev in sorted(lab.network.devices.items()):
+        links = lab.network.links_by_device.get(name, [])
+        if dev.role.value == "cpe" and len(links) == 1 and lab.network.agencies_by_cpe.get(name):
+            return name, links[0].id
+    raise AssertionError("the small lab has no single-homed CPE")
+
+
+def test_a_cut_link_is_one_incident_within_10_s_and_closes_on_restore(
+    lab: LabHandle, monitor: Running
+) -> None:
+    cpe, link_id = single_homed_cpe_link(lab)
+    monitor.drain()
+    start = len(monitor.seen)
+    cut_at = time.time()
+    fail(lab.prefix, "link", link_id)
+    try:
+        changed = monitor.wait_for(
+            lambda e: e.get("kind") == "link" and e.get("name") == link_id and e.get("new") == "down",
+            10,
+            f"{link_id} down",
+        )
+        assert changed["at"] - cut_at <= 10
+        opened = monitor.wait_for(lambda e: e.get("event") == "incident_opened", 10, "an incident")
+        time.sleep(5)  # a poll cycle later: still exactly one
+        monitor.drain()
+    finally:
+        restore(lab.prefix, "link", link_id)
+    assert sum(e.get("event") == "incident_opened" for e in monitor.seen[start:]) == 1
+    store = open_store(monitor.store)
+    incident = store.incident(opened["id"])
+    assert incident is not None
+    assert (incident.kind, incident.root_cause) == ("link", link_id)
+    agencies = {a.id for a in lab.network.agencies_by_cpe[cpe]}
+    listed = {e["id"] for e in incident.detail["blast_radius"]["endpoints"] if e["kind"] == "agency"}
+    assert listed == agencies
+    monitor.wait_for(
+        lambda e: e.get("event") == "incident_closed" and e.get("id") == opened["id"],
+        20,
+        "the incident closing",
+    )
+    store.close()
+
+
+def test_a_stopped_hub_is_one_incident_listing_every_agency_behind_it(
+    lab: LabHandle, monitor: Running
+) -> None:
+    from monitor.incidents import reachable_from_core
+
+    net = lab.network
+    hubs = [d.name for d in net.devices.values() if d.role.value == "hub"]
+    # The hub with agencies behind it that lose the core when it dies.
+    everyone = reachable_from_core(net, set(), set())
+    hub, behind = max(
+        ((h, everyone - reachable_from_core(net, set(), {h}) - {h}) for h in hubs), key=lambda hb: len(hb[1])
+    )
+    agencies = {a.id for a in net.agencies.values() if a.cpe in behind}
+    assert agencies, "the small lab should have agencies behind a hub"
+    monitor.drain()
+    start = len(monitor.seen)
+    fail(lab.prefix, "node", hub)
+    try:
+        opened = monitor.wait_for(
+            lambda e: e.get("event") == "incident_opened", 30, "an incident for the hub"
+        )
+        time.sleep(6)
+        monitor.drain()
+        store = open_store(monitor.store)
+        open_now = store.incidents(open_only=True)
+        assert [(i.kind, i.root_cause) for i in open_now] == [("node", hub)], "one incident, not one per link"
+        assert opened["id"] == open_now[0].id
+        listed = {e["id"] for e in open_now[0].detail["blast_radius"]["endpoints"] if e["kind"] == "agency"}
+        assert listed == agencies
+        assert sum(e.get("event") == "incident_opened" for e in monitor.seen[start:]) == 1
+        store.close()
+    finally:
+        restore(lab.prefix, "node", hub)
+    monitor.wait_for(lambda e: e.get("event") == "incident_closed", 30, "the hub incident closing")
+
+
+def test_a_real_prometheus_scrapes_the_metrics(lab: LabHandle, monitor: Running, tmp_path: Path) -> None:
+    binary = shutil.which("prometheus")
+    if binary is None:
+        if os.environ.get("CI"):
+            raise AssertionError("CI must run this: install Debian's 'prometheus' (scripts/setup.sh)")
+        pytest.skip("no prometheus server here")
+    web = free_port()
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global: {scrape_interval: 1s, scrape_timeout: 1s}\n"
+        "scrape_configs:\n"
+        f"  - job_name: govnet\n    static_configs: [{{targets: ['127.0.0.1:{monitor.metrics_port}']}}]\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{web}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        query = f"http://127.0.0.1:{web}/api/v1/query?query=govnet_device_up"
+        result: list[Any] = []
+        end = time.monotonic() + 30
+        while time.monotonic() < end and len(result) < len(lab.network.devices):
+            time.sleep(1)
+            try:
+                with urllib.request.urlopen(query, timeout=2) as answer:
+                    result = json.load(answer)["data"]["result"]
+            except OSError:
+                continue
+        assert {r["metric"]["device"] for r in result} == set(lab.network.devices)
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{web}/api/v1/query?query=ifHCInOctets", timeout=2
+        ) as a:
+            interfaces = json.load(a)["data"]["result"]
+        # (Prometheus drops labels whose value is empty, as an unset ifAlias is.)
+        assert interfaces and {"ifIndex", "ifName", "ifDescr", "device"} <= set(interfaces[0]["metric"])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def test_two_shards_poll_every_device_exactly_once_per_cycle(lab: LabHandle, postgres: str) -> None:
+    from tests.pgserver import fresh_database
+
+    url = fresh_database(postgres)
+    shards = [start_monitor(lab, url, "--shard", f"{k}/2", "--interval", "2", "--no-traps") for k in (1, 2)]
+    try:
+        time.sleep(15)
+    finally:
+        for running in shards:
+            stop_monitor(running)
+    store = open_store(url)
+    polls = [p for p in store.polls() if p.cycle >= 0]
+    store.close()
+    by_shard: dict[str, set[str]] = {}
+    for p in polls:
+        by_shard.setdefault(p.shard, set()).add(p.device)
+    assert set(by_shard) == {"1/2", "2/2"}
+    assert not (by_shard["1/2"] & by_shard["2/2"]), "a device was polled by both shards"
+    assert by_shard["1/2"] | by_shard["2/2"] == set(lab.network.devices)
+    cycles: dict[int, list[str]] = {}
+    for p in polls:
+        cycles.setdefault(p.cycle, []).append(p.device)
+    inner = sorted(cycles)[1:-2]  # the first and last cycles are cut by start and stop
+    assert len(inner) >= 3
+    for cycle in inner:
+        assert sorted(cycles[cycle]) == sorted(lab.network.devices), f"cycle {cycle}"
