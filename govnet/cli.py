@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from api.cli import app as api_app
+from api.cli import serve
 from govnet import __version__
 from govnet.context import AppContext
 from govnet.errors import GovnetError
@@ -35,6 +37,8 @@ app.add_typer(lab_app, name="lab")
 app.add_typer(monitor_app, name="monitor")
 app.add_typer(config_app, name="config")
 app.add_typer(provision_app, name="provision")
+app.add_typer(api_app, name="api")
+app.command("serve")(serve)
 
 
 def _version(value: bool) -> None:

@@ -297,6 +297,18 @@ class Store:
         with self._lock:
             return [Change(*r) for r in self._execute(sql, params).fetchall()]
 
+    def changes_after(self, last_id: int, limit: int = 500) -> list[tuple[int, Change]]:
+        """Changes with an id above ``last_id`` (oldest first): what a live stream sends next."""
+        sql = "SELECT id, at, kind, name, old, new, source FROM changes WHERE id > ? ORDER BY id LIMIT ?"
+        with self._lock:
+            return [(int(r[0]), Change(*r[1:])) for r in self._execute(sql, (last_id, limit)).fetchall()]
+
+    def last_change_id(self) -> int:
+        """The id of the newest change (0 when there is none)."""
+        with self._lock:
+            row = self._execute("SELECT MAX(id) FROM changes").fetchone()
+        return int(row[0] or 0)
+
     def states_at(self, kind: str, at: float) -> dict[str, str]:
         """The state of every object of ``kind`` at time ``at`` (from the change history)."""
         sql = (

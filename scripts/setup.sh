@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Install everything govnet needs on a fresh Debian machine, idempotently:
 #   - the Debian packages the lab runs (FRR, net-snmp, lldpd, OpenSSH, iproute2) and the servers
-#     the tests use for real (PostgreSQL for the store, Prometheus' promtool and server) when root;
+#     the tests use for real (PostgreSQL for the store, Prometheus' promtool and server, Chromium
+#     and its driver for the NOC page) when root;
 #   - a virtual environment in .venv with govnet and its test tools.
 # Usage: scripts/setup.sh [--bench]   (then .venv/bin/govnet ...)
 #   --bench  also the peer the poll benchmark compares with (Prometheus' snmp_exporter)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(frr frr-pythontools snmpd snmp snmptrapd lldpd openssh-server iproute2 postgresql prometheus)
+DEBIAN_PACKAGES=(frr frr-pythontools snmpd snmp snmptrapd lldpd openssh-server iproute2 postgresql prometheus chromium chromium-driver)
 if [ "${1:-}" = "--bench" ]; then
   DEBIAN_PACKAGES+=(prometheus-snmp-exporter)
 fi

@@ -1,0 +1,157 @@
+"""Bearer tokens with roles and an optional district scope, stored hashed.
+
+A token is ``gvn_<id>_<secret>``: the id finds the record, the secret (32 random bytes) is
+checked against its SHA-256 in constant time. Only the hash is stored (in
+``~/.config/govnet/api-tokens.json``, mode 0600, outside any repository); the token itself is
+printed once by ``govnet api token create``.
+
+Roles, each including the one before:
+
+* ``ioc`` — read connectivity status (summary, agencies, districts, topology, SLA, events);
+* ``noc`` — read everything (devices, links, incidents, metrics) and acknowledge incidents;
+* ``engineer`` — all that, and start a provisioning dry run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from govnet.errors import GovnetError
+from govnet.paths import config_home
+
+
+class Role(StrEnum):
+    """What a token may do."""
+
+    IOC = "ioc"
+    NOC = "noc"
+    ENGINEER = "engineer"
+
+    def includes(self, other: Role) -> bool:
+        """``engineer`` includes ``noc`` includes ``ioc``.
+
+        >>> Role.ENGINEER.includes(Role.IOC), Role.IOC.includes(Role.NOC)
+        (True, False)
+        """
+        order = [Role.IOC, Role.NOC, Role.ENGINEER]
+        return order.index(self) >= order.index(other)
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """One stored token (its hash, never the token)."""
+
+    id: str
+    sha256: str
+    role: Role
+    district: str | None
+    created: float
+    expires: float | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's id, role and scope."""
+
+    token_id: str
+    role: Role
+    district: str | None
+
+    def sees(self, district: str) -> bool:
+        """Whether this caller may see things in ``district``."""
+        return self.district is None or self.district == district
+
+
+class AuthError(GovnetError):
+    """A token is missing, malformed, unknown or expired (HTTP 401)."""
+
+
+def default_tokens_file() -> Path:
+    """``$GOVNET_API_TOKENS`` or ``~/.config/govnet/api-tokens.json``."""
+    env = os.environ.get("GOVNET_API_TOKENS")
+    return Path(env) if env else config_home() / "api-tokens.json"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class TokenStore:
+    """Token records in one JSON file."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_tokens_file()
+
+    def records(self) -> list[TokenRecord]:
+        """Every record (an absent file is no tokens)."""
+        if not self.path.exists():
+            return []
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            return [TokenRecord(**{**r, "role": Role(r["role"])}) for r in raw["tokens"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise GovnetError(
+                f"the token file {self.path} is damaged: {exc}",
+                hint="move it away and create new tokens with 'govnet api token create'",
+            ) from exc
+
+    def _write(self, records: list[TokenRecord]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump({"tokens": [asdict(r) for r in records]}, out, indent=1)
+        tmp.replace(self.path)
+
+    def create(
+        self, role: Role, district: str | None = None, expires_in: float | None = None, note: str = ""
+    ) -> tuple[str, TokenRecord]:
+        """A new token: returns (the token, shown once; its record)."""
+        token_id = secrets.token_hex(4)
+        secret = secrets.token_urlsafe(32)
+        now = time.time()
+        record = TokenRecord(
+            token_id,
+            _hash(secret),
+            role,
+            district,
+            now,
+            None if expires_in is None else now + expires_in,
+            note,
+        )
+        self._write([*self.records(), record])
+        return f"gvn_{token_id}_{secret}", record
+
+    def revoke(self, token_id: str) -> bool:
+        """Remove a token; False when there was none with that id."""
+        records = self.records()
+        kept = [r for r in records if r.id != token_id]
+        if len(kept) == len(records):
+            return False
+        self._write(kept)
+        return True
+
+    def verify(self, token: str, now: float | None = None) -> Principal:
+        """The caller a token stands for, or :class:`AuthError` saying why not."""
+        prefix, _, rest = token.partition("_")
+        token_id, _, secret = rest.partition("_")
+        if prefix != "gvn" or not token_id or not secret:
+            raise AuthError(
+                "malformed token",
+                hint="send 'Authorization: Bearer gvn_…' as 'govnet api token create' printed it",
+            )
+        record = next((r for r in self.records() if r.id == token_id), None)
+        if record is None or not hmac.compare_digest(record.sha256, _hash(secret)):
+            raise AuthError("unknown token", hint="it may have been revoked; ask for a new one")
+        if record.expires is not None and (time.time() if now is None else now) >= record.expires:
+            raise AuthError("expired token", hint="ask for a new one ('govnet api token create')")
+        return Principal(record.id, record.role, record.district)

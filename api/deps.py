@@ -1,0 +1,145 @@
+"""What every route shares: the app's state, the caller (from the bearer token), pagination."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Query, Request, status
+
+from api.auth import AuthError, Principal, Role, TokenStore
+from api.status import Paths
+from inventory.network import Network
+from monitor.store import Store
+from topology.report import SpofReport, inventory_report
+
+
+@dataclass
+class ApiState:
+    """Loaded once per app: the inventory, the store, the tokens, derived topology."""
+
+    network: Network
+    store: Store
+    tokens: TokenStore
+    cors_origins: list[str] = field(default_factory=list)
+    #: Seconds between store reads on the /events stream.
+    events_poll_s: float = 1.0
+
+    @cached_property
+    def paths(self) -> Paths:
+        """Shortest paths to the core."""
+        return Paths(self.network)
+
+    @cached_property
+    def spof(self) -> SpofReport:
+        """The inventory's failure-impact report."""
+        return inventory_report(self.network)
+
+
+def get_state(request: Request) -> ApiState:
+    """The app's :class:`ApiState`."""
+    state: ApiState = request.app.state.govnet
+    return state
+
+
+State = Annotated[ApiState, Depends(get_state)]
+
+
+def _unauthorised(message: str, hint: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        detail={"message": message, "hint": hint},
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+#: The NOC page's session cookie (HttpOnly): EventSource cannot send an Authorization header,
+#: and a token in a query string would end up in access logs.
+COOKIE = "govnet_token"
+
+
+def principal(request: Request, state: State) -> Principal:
+    """The caller, from ``Authorization: Bearer …`` or the page's cookie (401: missing, unknown, expired)."""
+    header = request.headers.get("authorization", "")
+    if not header and request.cookies.get(COOKIE):
+        header = f"Bearer {request.cookies[COOKIE]}"
+    scheme, _, token = header.partition(" ")
+    if not header:
+        raise _unauthorised("missing bearer token", "send 'Authorization: Bearer <token>'")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorised(
+            "the Authorization header is not 'Bearer <token>'", "send 'Authorization: Bearer <token>'"
+        )
+    try:
+        return state.tokens.verify(token.strip())
+    except AuthError as exc:
+        raise _unauthorised(exc.message, exc.hint or "") from exc
+
+
+def require(role: Role) -> Callable[..., Principal]:
+    """A dependency that lets through callers whose role includes ``role`` (403 otherwise)."""
+
+    def check(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+        if not caller.role.includes(role):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail={
+                    "message": f"the '{caller.role}' role may not do this",
+                    "hint": f"needs role '{role}'",
+                },
+            )
+        return caller
+
+    return check
+
+
+Ioc = Annotated[Principal, Depends(require(Role.IOC))]
+Noc = Annotated[Principal, Depends(require(Role.NOC))]
+Engineer = Annotated[Principal, Depends(require(Role.ENGINEER))]
+
+
+def forbid_district(caller: Principal, district: str) -> None:
+    """403 when a district-scoped caller asks about another district."""
+    if not caller.sees(district):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail={
+                "message": f"this token is limited to district '{caller.district}'",
+                "hint": "ask for a token without a district scope",
+            },
+        )
+
+
+@dataclass(frozen=True)
+class Page:
+    """``?limit=&offset=``."""
+
+    limit: int
+    offset: int
+
+    def apply(self, items: list[Any]) -> dict[str, Any]:
+        """The page's items with the total, the way every list endpoint answers."""
+        return {
+            "items": items[self.offset : self.offset + self.limit],
+            "total": len(items),
+            "limit": self.limit,
+            "offset": self.offset,
+        }
+
+
+def page(
+    limit: Annotated[int, Query(ge=1, le=1000, description="Items per page.")] = 100,
+    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+) -> Page:
+    """Pagination parameters."""
+    return Page(limit, offset)
+
+
+Paging = Annotated[Page, Depends(page)]
+
+#: Identifiers in paths: the inventory's slugs and device names.
+SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+DEVICE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
+PERIOD = r"^[1-9][0-9]{0,4}[mhdw]$"

@@ -1,0 +1,72 @@
+"""``/agencies``: every agency's connectivity, and one agency's path to the core."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query
+
+from api.deps import SLUG, Ioc, Paging, State, forbid_district
+from api.status import Snapshot, agency_item, path_to_core
+
+router = APIRouter(prefix="/agencies", tags=["status"])
+
+
+@router.get("", summary="Agencies with their connectivity status")
+def list_agencies(
+    state: State,
+    caller: Ioc,
+    paging: Paging,
+    district: Annotated[str | None, Query(pattern=SLUG, description="Only this district.")] = None,
+    status: Annotated[
+        Literal["online", "offline", "unknown"] | None, Query(description="Only this status.")
+    ] = None,
+) -> Any:
+    """Agencies (in the caller's district when the token is scoped), filtered and paginated."""
+    if district is not None:
+        forbid_district(caller, district)
+    snap = Snapshot.read(state.network, state.store)
+    items = [agency_item(snap, a) for a in sorted(state.network.agencies)]
+    items = [
+        i
+        for i in items
+        if caller.sees(i["district"]) and district in (None, i["district"]) and status in (None, i["status"])
+    ]
+    return paging.apply(items)
+
+
+@router.get("/{agency_id}", summary="One agency: status, path to the core, last change, availability")
+def get_agency(
+    state: State,
+    caller: Ioc,
+    agency_id: Annotated[str, Path(pattern=SLUG, description="The agency's id in the inventory.")],
+) -> Any:
+    """One agency in detail."""
+    from monitor.sla import availability
+
+    if agency_id not in state.network.agencies:
+        raise HTTPException(
+            404, detail={"message": f"no agency '{agency_id}'", "hint": "see /api/v1/agencies"}
+        )
+    snap = Snapshot.read(state.network, state.store)
+    item = agency_item(snap, agency_id)
+    forbid_district(caller, item["district"])
+    changes = state.store.changes(kind="endpoint", name=f"agency:{agency_id}")
+    last = changes[-1] if changes else None
+    avail = {
+        period: next(
+            (
+                a.availability
+                for a in availability(state.network, state.store, seconds)
+                if a.kind == "agency" and a.id == agency_id
+            ),
+            None,
+        )
+        for period, seconds in (("24h", 86400), ("30d", 30 * 86400))
+    }
+    return {
+        **item,
+        "path_to_core": path_to_core(snap, state.paths, item["cpe"]),
+        "last_change": None if last is None else {"at": last.at, "from": last.old, "to": last.new},
+        "availability": avail,
+    }

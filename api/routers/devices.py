@@ -1,0 +1,52 @@
+"""``/devices`` and ``/links``: what the poller sees (NOC)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from api.deps import SLUG, Noc, Paging, State
+from api.status import Snapshot, device_item, link_districts, link_item
+
+router = APIRouter(tags=["network"])
+
+
+@router.get("/devices", summary="Devices and whether their agents answer")
+def list_devices(
+    state: State,
+    caller: Noc,
+    paging: Paging,
+    role: Annotated[str | None, Query(pattern=SLUG, description="Only this role.")] = None,
+    status: Annotated[Literal["up", "unreachable", "unknown"] | None, Query()] = None,
+) -> Any:
+    """Devices, filtered and paginated."""
+    snap = Snapshot.read(state.network, state.store)
+    items = [device_item(snap, d) for d in sorted(state.network.devices)]
+    items = [
+        i
+        for i in items
+        if caller.sees(i["district"]) and role in (None, i["role"]) and status in (None, i["status"])
+    ]
+    return paging.apply(items)
+
+
+@router.get("/links", summary="Links: state, utilisation, errors, optical level")
+def list_links(
+    state: State,
+    caller: Noc,
+    paging: Paging,
+    state_filter: Annotated[Literal["up", "down", "unknown"] | None, Query(alias="state")] = None,
+) -> Any:
+    """Links, filtered and paginated (the worst first: down, then busiest)."""
+    snap = Snapshot.read(state.network, state.store)
+    items = [
+        link_item(snap, lk.id)
+        for lk in state.network.links
+        if caller.district is None or caller.district in link_districts(state.network, lk.id)
+    ]
+    items = [i for i in items if state_filter in (None, i["state"])]
+    items.sort(
+        key=lambda i: ({"down": 0, "unknown": 1}.get(i["state"], 2), -(i["utilisation_pct"] or 0), i["id"])
+    )
+    return paging.apply(items)

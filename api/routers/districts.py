@@ -1,0 +1,49 @@
+"""``/districts/{id}``: one district's summary and agencies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path
+
+from api.deps import SLUG, Ioc, State, forbid_district
+from api.status import Snapshot, agency_item, summary
+
+router = APIRouter(prefix="/districts", tags=["status"])
+
+
+@router.get("", summary="Districts")
+def list_districts(state: State, caller: Ioc) -> Any:
+    """Every district (the caller's only, when scoped)."""
+    names = state.network.district_names
+    return {"items": [{"id": d, "name": n} for d, n in sorted(names.items()) if caller.sees(d)]}
+
+
+@router.get("/{district_id}", summary="One district: counts and agencies")
+def get_district(
+    state: State,
+    caller: Ioc,
+    district_id: Annotated[str, Path(pattern=SLUG, description="The district's id.")],
+) -> Any:
+    """One district."""
+    if district_id not in state.network.district_names:
+        raise HTTPException(
+            404, detail={"message": f"no district '{district_id}'", "hint": "see /api/v1/districts"}
+        )
+    forbid_district(caller, district_id)
+    snap = Snapshot.read(state.network, state.store)
+    open_here = [
+        i
+        for i in state.store.incidents(open_only=True)
+        if any(
+            e.get("district") == district_id for e in i.detail.get("blast_radius", {}).get("endpoints", [])
+        )
+    ]
+    body = summary(snap, district_id, len(open_here))
+    agencies = [agency_item(snap, a) for a in sorted(state.network.agencies)]
+    return {
+        "id": district_id,
+        "name": state.network.district_names[district_id],
+        **{k: body[k] for k in ("agencies", "bts_sites", "hotspots", "incidents_open", "updated_at")},
+        "agency_list": [a for a in agencies if a["district"] == district_id],
+    }

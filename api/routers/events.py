@@ -1,0 +1,64 @@
+"""``/events``: state changes as Server-Sent Events, so the IOC wall updates without polling.
+
+Each change in the store becomes one event (``event: change``, JSON data, ``id`` = the change's
+id, so a client reconnecting with ``Last-Event-ID`` misses nothing). A comment line every 15 s
+keeps proxies from closing an idle stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import StreamingResponse
+
+from api.deps import Ioc, State
+
+router = APIRouter(tags=["status"])
+
+KEEPALIVE_S = 15.0
+
+
+@router.get("/events", summary="Live state changes (text/event-stream)", response_class=StreamingResponse)
+async def events(
+    request: Request,
+    state: State,
+    caller: Ioc,
+    last_event_id: Annotated[int | None, Header(ge=0)] = None,
+) -> StreamingResponse:
+    """Stream changes from now on (or since ``Last-Event-ID``)."""
+    store, network = state.store, state.network
+    start = last_event_id if last_event_id is not None else store.last_change_id()
+
+    def district_of(kind: str, name: str) -> str | None:
+        if kind == "device" and name in network.devices:
+            return network.district_of(name)
+        if kind == "link" and name in network.links_by_id:
+            return network.district_of(network.links_by_id[name].a_device)
+        return None
+
+    async def stream() -> AsyncIterator[bytes]:
+        last, idle = start, 0.0
+        yield b": govnet events\n\n"
+        while not await request.is_disconnected():
+            batch = await asyncio.to_thread(store.changes_after, last)
+            for change_id, change in batch:
+                last = change_id
+                district = district_of(change.kind, change.name)
+                if caller.district is not None and district not in (None, caller.district):
+                    continue
+                data = json.dumps({**change.__dict__, "id": change_id}, ensure_ascii=False)
+                yield f"id: {change_id}\nevent: change\ndata: {data}\n\n".encode()
+            if batch:
+                idle = 0.0
+                continue
+            await asyncio.sleep(state.events_poll_s)
+            idle += state.events_poll_s
+            if idle >= KEEPALIVE_S:
+                idle = 0.0
+                yield b": keep-alive\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

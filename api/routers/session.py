@@ -1,0 +1,39 @@
+"""``/session``: the NOC page trades a token for an HttpOnly cookie (and back)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Response
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from api.auth import AuthError
+from api.deps import COOKIE, State
+
+router = APIRouter(prefix="/session", tags=["session"])
+
+
+class Login(BaseModel):
+    """The token, as ``govnet api token create`` printed it."""
+
+    model_config = ConfigDict(extra="forbid")
+    token: SecretStr
+
+
+@router.post("", summary="Start a browser session from a token")
+def login(body: Login, response: Response, state: State) -> Any:
+    """Check the token and set it as an HttpOnly, SameSite=Strict cookie."""
+    token = body.token.get_secret_value()
+    try:
+        caller = state.tokens.verify(token)
+    except AuthError as exc:
+        raise HTTPException(401, detail={"message": exc.message, "hint": exc.hint}) from exc
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", max_age=12 * 3600)
+    return {"role": caller.role.value, "district": caller.district}
+
+
+@router.delete("", summary="End the browser session")
+def logout(response: Response) -> Any:
+    """Forget the cookie."""
+    response.delete_cookie(COOKIE)
+    return {"status": "logged out"}

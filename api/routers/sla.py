@@ -1,0 +1,29 @@
+"""``/sla``: availability per agency and district over a period."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.deps import PERIOD, Ioc, State
+from monitor.sla import availability, by_district, parse_period
+
+router = APIRouter(tags=["status"])
+
+
+@router.get("/sla", summary="Availability over a period, maintenance excluded")
+def sla(
+    state: State,
+    caller: Ioc,
+    period: Annotated[str, Query(pattern=PERIOD, description="90m, 24h, 30d or 2w.")] = "30d",
+) -> Any:
+    """Per agency and per district."""
+    items = [
+        a for a in availability(state.network, state.store, parse_period(period)) if caller.sees(a.district)
+    ]
+    return {
+        "period": period,
+        "districts": by_district(items, state.network),
+        "endpoints": [a.as_dict() for a in items],
+    }

@@ -1,0 +1,82 @@
+"""Fake SNMP agents for every device of an inventory (logic tests; the lab tests the wire).
+
+They answer like real ones would — IF-MIB rows named after the inventory's interfaces, oper
+status down on a port whose peer died — so the engine, the store and the API can be tested on
+the 360-device sample province without a network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from govnet.snmp import mibs
+from govnet.snmp.ber import VarBind
+from govnet.snmp.client import Target
+from inventory.network import Network
+from monitor.config import Module
+from monitor.scraper import Scrape
+
+INTEGER, OCTETS, COUNTER64, TICKS = 0x02, 0x04, 0x46, 0x43
+
+
+class Agents:
+    """Fake agents for every device of the inventory; devices can die and ports go down."""
+
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        self.by_ip = {str(d.mgmt_ip): name for name, d in network.devices.items()}
+        self.dead: set[str] = set()
+        self.ports_down: set[tuple[str, str]] = set()
+        self.calls: list[str] = []
+        self.ports = {
+            name: sorted(
+                {lk.a_interface for lk in network.links if lk.a_device == name}
+                | {lk.b_interface for lk in network.links if lk.b_device == name}
+            )
+            for name in network.devices
+        }
+
+    def kill(self, device: str) -> list[tuple[str, str]]:
+        """The device dies; its neighbours' ports toward it go down. Returns those ports."""
+        self.dead.add(device)
+        touched = []
+        for lk in self.network.links_by_device[device]:
+            for dev, ifname in ((lk.a_device, lk.a_interface), (lk.b_device, lk.b_interface)):
+                self.ports_down.add((dev, ifname))
+                if dev != device:
+                    touched.append((dev, ifname))
+        return touched
+
+    def revive(self, device: str) -> None:
+        self.dead.discard(device)
+        for lk in self.network.links_by_device[device]:
+            self.ports_down -= {(lk.a_device, lk.a_interface), (lk.b_device, lk.b_interface)}
+
+    def if_index(self, device: str, ifname: str) -> int:
+        return self.ports[device].index(ifname) + 2  # 1 is lo
+
+    async def scrape(
+        self, target: Target, modules: Sequence[Module] = (), deadline: float | None = None
+    ) -> Scrape:
+        device = self.by_ip[target.host]
+        self.calls.append(device)
+        if device in self.dead:
+            return Scrape(target.host, error="no answer within the deadline")
+        result = Scrape(target.host)
+        result.scalars[mibs.SYS_UPTIME] = VarBind(mibs.SYS_UPTIME, TICKS, 12345)
+        rows: dict[str, list[VarBind]] = {}
+        for ifname in self.ports[device]:
+            index = self.if_index(device, ifname)
+            oper = 2 if (device, ifname) in self.ports_down else 1
+            for column, tag, value in (
+                ("ifName", OCTETS, ifname.encode()),
+                ("ifOperStatus", INTEGER, oper),
+                ("ifAdminStatus", INTEGER, 1),
+                ("ifHCInOctets", COUNTER64, 1000),
+                ("ifHCOutOctets", COUNTER64, 1000),
+                ("ifHighSpeed", INTEGER, 1000),
+            ):
+                oid = {**mibs.IF_COLUMNS, **mibs.IFX_COLUMNS}[column]
+                rows.setdefault(oid, []).append(VarBind(f"{oid}.{index}", tag, value))
+        result.columns = rows
+        return result
