@@ -8,18 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,82 +22,11 @@ import pytest
 from lab.lifecycle import fail, restore
 from monitor.store import open_store
 from tests.labkit import LabHandle
+from tests.procs import Running, free_port, start_monitor, stop_monitor
 
 pytestmark = pytest.mark.lab
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Running:
-    """A `govnet monitor run` subprocess and the JSON events it printed."""
-
-    proc: subprocess.Popen[str]
-    store: str
-    metrics_port: int
-    events: queue.Queue[dict[str, Any]] = field(default_factory=queue.Queue)
-    seen: list[dict[str, Any]] = field(default_factory=list)
-
-    def drain(self) -> None:
-        while True:
-            try:
-                self.seen.append(self.events.get_nowait())
-            except queue.Empty:
-                return
-
-    def wait_for(self, match: Callable[[dict[str, Any]], bool], timeout: float, what: str) -> dict[str, Any]:
-        """The first event (from now on) that matches, within ``timeout`` seconds."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            try:
-                event = self.events.get(timeout=max(0.01, end - time.monotonic()))
-            except queue.Empty:
-                break
-            self.seen.append(event)
-            if match(event):
-                return event
-        assert self.proc.poll() is None, f"the monitor exited ({self.proc.returncode})"
-        raise AssertionError(f"no event within {timeout:g} s: {what}")
-
-
-def start_monitor(lab: LabHandle, store: str, *extra: str) -> Running:
-    port = free_port()
-    env = {**os.environ, "GOVNET_INVENTORY": str(lab.inventory), "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "govnet.cli", "monitor", "run", "--store", store, "--events", "--no-live"]
-    proc = subprocess.Popen(
-        [*cmd, "--metrics-listen", f"127.0.0.1:{port}", *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=REPO,
-    )
-    running = Running(proc, store, port)
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.startswith("{"):
-                running.events.put(json.loads(line))
-
-    threading.Thread(target=read, daemon=True).start()
-    return running
-
-
-def stop_monitor(running: Running) -> None:
-    if running.proc.poll() is None:
-        running.proc.send_signal(signal.SIGTERM)
-        try:
-            running.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            running.proc.kill()
-            running.proc.wait()
 
 
 @pytest.fixture(scope="module")
