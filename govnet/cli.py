@@ -82,33 +82,20 @@ def demo(
     keep_lab: Annotated[
         bool, typer.Option(help="Leave the lab up (tear down later with 'govnet lab down').")
     ] = False,
+    duration: Annotated[float | None, typer.Option(help="Stop by itself after N seconds.")] = None,
+    port: Annotated[int, typer.Option(help="Port of the API and NOC page on 127.0.0.1.")] = 8000,
+    interval: Annotated[float, typer.Option(help="Poll every device every N seconds.")] = 10.0,
 ) -> None:
-    """The main job on the embedded defaults.
+    """The main job: the sample province as a lab, provisioned, monitored and served.
 
-    Today: validate and summarise the inventory (the sample province unless --inventory says
-    otherwise), rank its single points of failure, and, where root allows, bring the namespace
-    lab up, show its status and tear it down again. It grows with the monitor and API work.
+    Validates and summarises the inventory and ranks its single points of failure; where root
+    allows, brings the lab up with day-0 configs, provisions it, runs the poller and trap
+    receiver, and serves the API and NOC page on 127.0.0.1 (URL and token printed). Ctrl-C stops
+    it all and tears the lab down.
     """
-    from govnet.output import console
-    from inventory.cli import stats, validate
-    from lab.lifecycle import missing_prerequisites
-    from topology.cli import spof
+    from govnet.demo import run_demo
 
-    validate(ctx)
-    stats(ctx)
-    spof(ctx, graphml=None, core=None, top=8, json=False)
-    problems = missing_prerequisites()
-    if problems:
-        console.print(f"lab skipped: {'; '.join(problems)}", highlight=False)
-        return
-    from lab.cli import down, status, up
-
-    up(ctx, size=size, bare=False, mgmt_subnet=None, trap_port=162, prefix=None)
-    try:
-        status(prefix=None, json=False)
-    finally:
-        if not keep_lab:
-            down(prefix=None)
+    run_demo(ctx, size, keep_lab, duration, port, interval)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,139 @@
+"""The main job: the sample province as a lab, provisioned, monitored and served, in one command.
+
+1. validate and summarise the inventory, rank its single points of failure;
+2. where root allows, bring the lab up with day-0 configs only (``--bare``) and provision it
+   through the real rollout (waves, commit-confirm, post-checks), so the demo shows the work;
+3. run the monitor (poller + trap receiver) and serve the API and the NOC page on 127.0.0.1,
+   printing the URL and a fresh NOC token (valid 12 h);
+4. on Ctrl-C (or after ``--duration``) stop everything and tear the lab down.
+
+Without root the lab is skipped and the API serves the sample province with unknown states.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Generator
+from pathlib import Path
+
+import typer
+
+from govnet.context import app_context
+from govnet.output import console
+
+
+def _step(start: float, what: str) -> None:
+    console.print(f"[{time.monotonic() - start:6.1f} s] {what}", highlight=False)
+
+
+def run_demo(
+    ctx: typer.Context, size: str, keep_lab: bool, duration: float | None, port: int, interval: float
+) -> None:
+    """See the module docstring."""
+    from inventory.cli import stats, validate
+    from lab.lifecycle import missing_prerequisites
+    from topology.cli import spof
+
+    start = time.monotonic()
+    validate(ctx)
+    stats(ctx)
+    spof(ctx, graphml=None, core=None, top=8, json=False)
+    problems = missing_prerequisites()
+    context = app_context(ctx)
+    lab_up = False
+    try:
+        if problems:
+            console.print(f"lab skipped: {'; '.join(problems)}", highlight=False)
+            store_path = None
+        else:
+            from lab.cli import up
+            from lab.state import lab_dir, lab_prefix
+            from tasks.cli import push
+
+            _step(start, f"lab up ({size}, day-0 configs)")
+            up(ctx, size=size, bare=True, mgmt_subnet=None, trap_port=162, prefix=None)
+            lab_up = True
+            prefix = lab_prefix()
+            context.inventory_path, context._network = lab_dir(prefix) / "inventory", None
+            _step(start, "provisioning the lab (waves from the core outward, commit-confirm)")
+            try:
+                push(ctx, commit=True, filter=None, json=False, workers=16, max_failures=0, revert_in=120)
+            except typer.Exit:
+                console.print("some devices were not provisioned (see the table); monitoring anyway")
+            store_path = lab_dir(prefix) / "monitor.db"
+        _serve(context.network(), store_path, start, duration, port, interval)
+    finally:
+        if lab_up and not keep_lab:
+            from lab.cli import down
+
+            _step(start, "tearing the lab down")
+            down(prefix=None)
+
+
+def _serve(
+    network: object, store_path: Path | None, start: float, duration: float | None, port: int, interval: float
+) -> None:
+    import uvicorn
+
+    from api.app import create_app
+    from api.auth import Role, TokenStore
+    from api.deps import ApiState
+    from govnet import aio
+    from inventory.network import Network
+    from monitor.runner import RunOptions, default_trap_listen, run_monitor
+    from monitor.store import open_store
+
+    assert isinstance(network, Network)
+    store = open_store(f"sqlite:///{store_path}" if store_path else None)
+    tokens = TokenStore()
+    token, _ = tokens.create(Role.NOC, expires_in=12 * 3600, note="demo")
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Generator[None, None, None]:
+            yield  # the monitor owns Ctrl-C and stops us
+
+    server = Server(
+        uvicorn.Config(
+            create_app(ApiState(network, store, tokens)),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+        )
+    )
+    options = RunOptions(
+        trap_listen=default_trap_listen(network) if store_path else None,
+        interval=interval,
+        duration=duration,
+    )
+
+    async def both() -> None:
+        serving = asyncio.ensure_future(server.serve())
+
+        def ready(_monitor: object) -> None:
+            _step(start, "monitor running (poller + trap receiver)")
+            console.print(
+                f"\nNOC page:  http://127.0.0.1:{port}/#token={token}\n"
+                f"API:       http://127.0.0.1:{port}/api/v1/summary  (Authorization: Bearer {token})\n"
+                f"OpenAPI:   http://127.0.0.1:{port}/api/v1/docs\n"
+                "Ctrl-C stops everything" + (" and tears the lab down." if store_path else "."),
+                highlight=False,
+                soft_wrap=True,
+            )
+
+        try:
+            if store_path is None:  # nothing to poll: serve the inventory until stopped
+                ready(None)
+                await asyncio.sleep(duration if duration is not None else 10**9)
+            else:
+                await run_monitor(network, store, options, on_ready=ready)
+        finally:
+            server.should_exit = True
+            await serving
+
+    with contextlib.suppress(KeyboardInterrupt):
+        aio.run(both())
+    store.close()
