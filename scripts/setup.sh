@@ -5,13 +5,13 @@
 #     and its driver for the NOC page) when root;
 #   - a virtual environment in .venv with govnet and its test tools.
 # Usage: scripts/setup.sh [--bench]   (then .venv/bin/govnet ...)
-#   --bench  also the peer the poll benchmark compares with (Prometheus' snmp_exporter)
+#   --bench  also the peers and tools the benchmarks use (Prometheus' snmp_exporter, wrk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(frr frr-pythontools snmpd snmp snmptrapd lldpd openssh-server iproute2 postgresql prometheus chromium chromium-driver)
 if [ "${1:-}" = "--bench" ]; then
-  DEBIAN_PACKAGES+=(prometheus-snmp-exporter)
+  DEBIAN_PACKAGES+=(prometheus-snmp-exporter wrk)
 fi
 
 missing=()

@@ -1,0 +1,58 @@
+"""Schemathesis against the live app (uvicorn on loopback): every operation of the OpenAPI document,
+with generated parameters, must answer as the document says and never with a 5xx."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+import uvicorn
+from hypothesis import HealthCheck, settings
+
+from api.auth import Role
+from tests.test_api import World, world  # noqa: F401 - the shared module fixture
+
+
+@pytest.fixture(scope="module")
+def live(world: World) -> Iterator[tuple[str, dict[str, str]]]:  # noqa: F811
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    app = world.client.app
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    end = time.monotonic() + 20
+    while not server.started and time.monotonic() < end:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}", world.token(Role.ENGINEER)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def api_schema(live: tuple[str, dict[str, str]]) -> Any:
+    base, _ = live
+    schema = schemathesis.openapi.from_url(f"{base}/api/v1/openapi.json")
+    # /events streams forever; /session would replace the token cookie (its own tests cover it).
+    return schema.exclude(path_regex=r"/events$|/session$")
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_keeps_its_contract(case: Any, live: tuple[str, dict[str, str]]) -> None:
+    base, headers = live
+    case.call_and_validate(base_url=base, headers=headers)
