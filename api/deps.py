@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request, status
+from pydantic import BaseModel
 
 from api.auth import AuthError, Principal, Role, TokenStore
 from api.status import Paths
@@ -143,3 +144,27 @@ Paging = Annotated[Page, Depends(page)]
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 DEVICE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
 PERIOD = r"^[1-9][0-9]{0,4}[mhdw]$"
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong and how to fix it."""
+
+    status: int
+    message: str
+    hint: str | None = None
+    details: list[dict[str, str]] | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error answer."""
+
+    error: ErrorDetail
+
+
+#: The error answers every authenticated route may give, documented in OpenAPI.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing, malformed, unknown or expired token"},
+    403: {"model": ErrorBody, "description": "Wrong role, or outside the token's district"},
+    404: {"model": ErrorBody, "description": "No such object"},
+    422: {"model": ErrorBody, "description": "A bad id or parameter (the message says which)"},
+}

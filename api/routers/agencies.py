@@ -6,10 +6,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
-from api.deps import SLUG, Ioc, Paging, State, forbid_district
+from api.deps import ERRORS, SLUG, Ioc, Paging, State, forbid_district
 from api.status import Snapshot, agency_item, path_to_core
 
-router = APIRouter(prefix="/agencies", tags=["status"])
+router = APIRouter(prefix="/agencies", tags=["status"], responses=ERRORS)
 
 
 @router.get("", summary="Agencies with their connectivity status")

@@ -6,10 +6,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import SLUG, Noc, Paging, State
+from api.deps import ERRORS, SLUG, Noc, Paging, State
 from api.status import Snapshot, device_item, link_districts, link_item
 
-router = APIRouter(tags=["network"])
+router = APIRouter(tags=["network"], responses=ERRORS)
 
 
 @router.get("/devices", summary="Devices and whether their agents answer")

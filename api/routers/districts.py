@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path
 
-from api.deps import SLUG, Ioc, State, forbid_district
+from api.deps import ERRORS, SLUG, Ioc, State, forbid_district
 from api.status import Snapshot, agency_item, summary
 
-router = APIRouter(prefix="/districts", tags=["status"])
+router = APIRouter(prefix="/districts", tags=["status"], responses=ERRORS)
 
 
 @router.get("", summary="Districts")

@@ -15,9 +15,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import Ioc, State
+from api.deps import ERRORS, Ioc, State
 
-router = APIRouter(tags=["status"])
+router = APIRouter(tags=["status"], responses=ERRORS)
 
 KEEPALIVE_S = 15.0
 

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
-from api.deps import Noc, Paging, State
+from api.deps import ERRORS, Noc, Paging, State
 from monitor.store import IncidentRow
 
-router = APIRouter(prefix="/incidents", tags=["incidents"])
+router = APIRouter(prefix="/incidents", tags=["incidents"], responses=ERRORS)
 
 
 def _visible(row: IncidentRow, district: str | None) -> bool:

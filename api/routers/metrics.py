@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
+from fastapi.responses import PlainTextResponse
 
-from api.deps import Noc, State
+from api.deps import ERRORS, Noc, State
 from monitor.metrics import CONTENT_TYPE, exposition
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], responses=ERRORS)
 
 
 @router.get("/healthz", summary="Liveness (no auth)")
@@ -19,7 +20,11 @@ def healthz(state: State) -> Any:
     return {"status": "ok"}
 
 
-@router.get("/metrics", summary="Prometheus exposition (snmp_exporter names + govnet_*)")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    summary="Prometheus exposition (snmp_exporter names + govnet_*)",
+)
 def metrics(state: State, caller: Noc) -> Response:
     """The same body as ``monitor run --metrics-listen``."""
     return Response(exposition(state.store, state.network), media_type=CONTENT_TYPE)

@@ -8,9 +8,9 @@ from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from api.auth import AuthError
-from api.deps import COOKIE, State
+from api.deps import COOKIE, ERRORS, State
 
-router = APIRouter(prefix="/session", tags=["session"])
+router = APIRouter(prefix="/session", tags=["session"], responses=ERRORS)
 
 
 class Login(BaseModel):

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import PERIOD, Ioc, State
+from api.deps import ERRORS, PERIOD, Ioc, State
 from monitor.sla import availability, by_district, parse_period
 
-router = APIRouter(tags=["status"])
+router = APIRouter(tags=["status"], responses=ERRORS)
 
 
 @router.get("/sla", summary="Availability over a period, maintenance excluded")

@@ -9,13 +9,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from api.deps import Ioc, State
+from api.deps import ERRORS, Ioc, State
 from api.status import Snapshot, summary
 
-router = APIRouter(tags=["status"])
+router = APIRouter(tags=["status"], responses=ERRORS)
 
 
-@router.get("/summary", summary="Agencies, BTS sites and hotspots online, by district; open incidents")
+@router.get(
+    "/summary",
+    responses={304: {"description": "Not modified since the ETag given"}},
+    summary="Agencies, BTS sites and hotspots online, by district; open incidents",
+)
 def get_summary(request: Request, response: Response, state: State, caller: Ioc) -> Any:
     """Counts for the whole province (or the caller's district)."""
     snap = Snapshot.read(state.network, state.store)

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import Ioc, State
+from api.deps import ERRORS, Ioc, State
 from topology.export import geojson
 
-router = APIRouter(prefix="/topology", tags=["topology"])
+router = APIRouter(prefix="/topology", tags=["topology"], responses=ERRORS)
 
 
 @router.get("/spof", summary="Failures ranked by what they cut off")
