@@ -90,14 +90,22 @@ class TokenStore:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_tokens_file()
+        self._cache: tuple[tuple[int, int, int], list[TokenRecord]] | None = None
 
     def records(self) -> list[TokenRecord]:
-        """Every record (an absent file is no tokens)."""
-        if not self.path.exists():
+        """Every record (an absent file is no tokens); re-read only when the file changed."""
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
             return []
+        key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
-            return [TokenRecord(**{**r, "role": Role(r["role"])}) for r in raw["tokens"]]
+            records = [TokenRecord(**{**r, "role": Role(r["role"])}) for r in raw["tokens"]]
+            self._cache = (key, records)
+            return records
         except (ValueError, KeyError, TypeError) as exc:
             raise GovnetError(
                 f"the token file {self.path} is damaged: {exc}",

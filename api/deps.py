@@ -11,9 +11,10 @@ from fastapi import Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
 from api.auth import AuthError, Principal, Role, TokenStore
-from api.status import Paths
+from api.status import Paths, all_endpoints
 from inventory.network import Network
 from monitor.store import Store
+from topology.graph import Endpoint
 from topology.report import SpofReport, inventory_report
 
 
@@ -27,6 +28,23 @@ class ApiState:
     cors_origins: list[str] = field(default_factory=list)
     #: Seconds between store reads on the /events stream.
     events_poll_s: float = 1.0
+
+    #: Answers computed for one store version (see :meth:`memo`).
+    _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per (store version, key): between two changes every caller shares it."""
+        full = (self.store.version(), *key)
+        if full not in self._memo:
+            if len(self._memo) > 256:
+                self._memo.clear()
+            self._memo[full] = compute()
+        return self._memo[full]
+
+    @cached_property
+    def endpoints(self) -> list[tuple[str, Endpoint]]:
+        """(device, endpoint) of the inventory, computed once."""
+        return all_endpoints(self.network)
 
     @cached_property
     def paths(self) -> Paths:

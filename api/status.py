@@ -29,9 +29,13 @@ class Snapshot:
     rows: list[StateRow]
 
     @classmethod
-    def read(cls, network: Network, store: Store) -> Snapshot:
-        """Read the store's current states once."""
-        return cls(network, store.current())
+    def read(
+        cls, network: Network, store: Store, kinds: tuple[str, ...] | None = None, *, detail: bool = True
+    ) -> Snapshot:
+        """Read the store's current states once (only ``kinds``; without JSON details if not needed)."""
+        if kinds is None:
+            return cls(network, store.current(detail=detail))
+        return cls(network, [row for kind in kinds for row in store.current(kind, detail=detail)])
 
     @cached_property
     def by_kind(self) -> dict[str, dict[str, StateRow]]:
@@ -74,13 +78,18 @@ def _count(items: list[str]) -> dict[str, int]:
     return {"total": len(items), "online": c["online"], "offline": c["offline"], "unknown": c["unknown"]}
 
 
-def summary(snap: Snapshot, district: str | None, open_incidents: int) -> dict[str, Any]:
+def summary(
+    snap: Snapshot,
+    district: str | None,
+    open_incidents: int,
+    endpoints: list[tuple[str, Endpoint]] | None = None,
+) -> dict[str, Any]:
     """The province (or one district) at a glance."""
     network = snap.network
     kinds = {"agency": "agencies", "bts": "bts_sites", "wifi": "hotspots"}
     overall: dict[str, list[str]] = {k: [] for k in kinds.values()}
     per_district: dict[str, dict[str, list[str]]] = {}
-    for _device, ep in all_endpoints(network):
+    for _device, ep in endpoints if endpoints is not None else all_endpoints(network):
         if district is not None and ep.district != district:
             continue
         status, _ = snap.endpoint_status(ep)

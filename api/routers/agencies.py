@@ -25,8 +25,12 @@ def list_agencies(
     """Agencies (in the caller's district when the token is scoped), filtered and paginated."""
     if district is not None:
         forbid_district(caller, district)
-    snap = Snapshot.read(state.network, state.store)
-    items = [agency_item(snap, a) for a in sorted(state.network.agencies)]
+
+    def compute() -> list[dict[str, Any]]:
+        snap = Snapshot.read(state.network, state.store, ("endpoint",), detail=False)
+        return [agency_item(snap, a) for a in sorted(state.network.agencies)]
+
+    items: list[dict[str, Any]] = state.memo(("agencies",), compute)
     items = [
         i
         for i in items

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from email.utils import formatdate
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
@@ -15,20 +15,38 @@ from api.status import Snapshot, summary
 router = APIRouter(tags=["status"], responses=ERRORS)
 
 
+@dataclass(frozen=True)
+class _Rendered:
+    body: bytes
+    headers: dict[str, str]
+
+
 @router.get(
     "/summary",
-    responses={304: {"description": "Not modified since the ETag given"}},
+    responses={
+        200: {"content": {"application/json": {"schema": {"type": "object"}}}},
+        304: {"description": "Not modified since the ETag given"},
+    },
+    response_class=Response,
     summary="Agencies, BTS sites and hotspots online, by district; open incidents",
 )
-def get_summary(request: Request, response: Response, state: State, caller: Ioc) -> Any:
-    """Counts for the whole province (or the caller's district)."""
-    snap = Snapshot.read(state.network, state.store)
-    body = summary(snap, caller.district, len(state.store.incidents(open_only=True)))
-    etag = '"' + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if body["updated_at"] is not None:
-        headers["Last-Modified"] = formatdate(body["updated_at"], usegmt=True)
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    response.headers.update(headers)
-    return body
+def get_summary(request: Request, state: State, caller: Ioc) -> Response:
+    """Counts for the whole province (or the caller's district).
+
+    Rendered once per store version and scope (JSON bytes, ETag, Last-Modified): the IOC's wall
+    and the NOC poll this, and between two changes they all get the same bytes.
+    """
+
+    def compute() -> _Rendered:
+        snap = Snapshot.read(state.network, state.store, ("endpoint",), detail=False)
+        body = summary(snap, caller.district, len(state.store.incidents(open_only=True)), state.endpoints)
+        raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = {"ETag": '"' + hashlib.sha256(raw).hexdigest()[:32] + '"', "Cache-Control": "no-cache"}
+        if body["updated_at"] is not None:
+            headers["Last-Modified"] = formatdate(body["updated_at"], usegmt=True)
+        return _Rendered(raw, headers)
+
+    rendered: _Rendered = state.memo(("summary", caller.district), compute)
+    if request.headers.get("if-none-match") == rendered.headers["ETag"]:
+        return Response(status_code=304, headers=rendered.headers)
+    return Response(rendered.body, media_type="application/json", headers=rendered.headers)
