@@ -22,6 +22,7 @@ from api.routers import (
     events,
     incidents,
     metrics,
+    provision,
     session,
     sla,
     summary,
@@ -85,7 +86,19 @@ def create_app(state: ApiState) -> FastAPI:
     async def govnet_error(_request: Request, exc: GovnetError) -> JSONResponse:
         return _error(400, exc.message, exc.hint)
 
-    for module in (summary, agencies, districts, devices, incidents, topology, sla, events, metrics, session):
+    for module in (
+        summary,
+        agencies,
+        districts,
+        devices,
+        incidents,
+        topology,
+        sla,
+        events,
+        metrics,
+        session,
+        provision,
+    ):
         app.include_router(module.router, prefix=PREFIX)
 
     @app.get("/", include_in_schema=False)

@@ -181,6 +181,7 @@ class ErrorBody(BaseModel):
 
 #: The error answers every authenticated route may give, documented in OpenAPI.
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "A request govnet cannot carry out (the hint says why)"},
     401: {"model": ErrorBody, "description": "Missing, malformed, unknown or expired token"},
     403: {"model": ErrorBody, "description": "Wrong role, or outside the token's district"},
     404: {"model": ErrorBody, "description": "No such object"},

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from inventory.network import Network
 from tests.labkit import (
     BARE_PREFIX,
     BARE_SUBNET,
@@ -147,3 +148,16 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     from tests.pgserver import fresh_database
 
     return fresh_database(request.getfixturevalue("postgres"))
+
+
+@pytest.fixture(scope="session")
+def net(tmp_path_factory: pytest.TempPathFactory) -> Network:
+    """The sample province, loaded once (its generated secrets in a throw-away HOME)."""
+    from govnet.paths import sample_inventory
+    from inventory.loader import load_inventory
+
+    home = tmp_path_factory.mktemp("sample-home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+        return load_inventory(sample_inventory())

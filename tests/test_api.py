@@ -250,3 +250,14 @@ def test_no_answer_contains_a_secret(world: World, tmp_path: Path) -> None:
     token, _ = world.tokens.create(Role.IOC)
     assert token.split("_", 2)[2] not in world.tokens.path.read_text(encoding="utf-8")
     assert json.loads(world.tokens.path.read_text(encoding="utf-8"))["tokens"]
+
+
+def test_provisioning_dry_run_is_for_engineers_and_checks_its_filters(world: World) -> None:
+    url = "/api/v1/provision/dry-run"
+    assert world.client.post(url, json={"filter": []}, headers=world.token(Role.NOC)).status_code == 403
+    bad = world.client.post(url, json={"filter": ["colour=red"]}, headers=world.token(Role.ENGINEER))
+    assert bad.status_code == 400 and "filter" in error_of(bad)["message"]
+    extra = world.client.post(url, json={"filter": [], "commit": True}, headers=world.token(Role.ENGINEER))
+    assert extra.status_code == 422  # there is no way to ask the API to change a device
+    none = world.client.post(url, json={"filter": ["name=no-such-*"]}, headers=world.token(Role.ENGINEER))
+    assert none.status_code == 200 and none.json()["devices"] == [] and none.json()["dry_run"] is True

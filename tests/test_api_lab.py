@@ -161,3 +161,27 @@ def test_a_cut_link_shows_in_summary_events_and_the_page(
             restore(lab.prefix, "link", link_id)
     finally:
         browser.quit()
+
+
+def test_an_engineer_dry_run_over_http_diffs_the_lab_and_changes_nothing(
+    lab: LabHandle, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.deps import ApiState
+    from monitor.store import open_store
+
+    tokens = TokenStore(tmp_path / "tokens.json")
+    token, _ = tokens.create(Role.ENGINEER)
+    client = TestClient(create_app(ApiState(lab.network, open_store(str(tmp_path / "m.db")), tokens)))
+    answer = client.post(
+        "/api/v1/provision/dry-run",
+        json={"filter": ["role=hub"]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    hubs = {d.name for d in lab.network.devices.values() if d.role.value == "hub"}
+    assert {d["name"] for d in report["devices"]} == hubs
+    assert {d["status"] for d in report["devices"]} == {"unchanged"}  # the lab runs its intended configs

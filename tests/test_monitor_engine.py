@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from govnet.paths import sample_inventory
-from inventory.loader import load_inventory
 from inventory.models import Role
 from inventory.network import Network
 from monitor.alerts import FlapDetector
@@ -22,15 +20,6 @@ from monitor.engine import CycleReport, Monitor, Shard
 from monitor.store import open_store
 from monitor.traps import parse
 from tests.fakeagents import Agents
-
-
-@pytest.fixture(scope="module")
-def net(tmp_path_factory: pytest.TempPathFactory) -> Network:
-    home = tmp_path_factory.mktemp("engine-home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(home))
-        mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-        return load_inventory(sample_inventory())
 
 
 class Clock:

@@ -2,21 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
-from govnet.paths import sample_inventory
-from inventory.loader import load_inventory
 from inventory.network import Network
 from monitor.incidents import correlate
-
-
-@pytest.fixture(scope="module")
-def net(tmp_path_factory: pytest.TempPathFactory) -> Network:
-    home = tmp_path_factory.mktemp("inc-home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(home))
-        mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-        return load_inventory(sample_inventory())
 
 
 def behind(net: Network, hub: str) -> set[str]:

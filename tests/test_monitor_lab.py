@@ -180,9 +180,9 @@ def test_two_shards_poll_every_device_exactly_once_per_cycle(lab: LabHandle, pos
     from tests.pgserver import fresh_database
 
     url = fresh_database(postgres)
-    shards = [start_monitor(lab, url, "--shard", f"{k}/2", "--interval", "2", "--no-traps") for k in (1, 2)]
+    shards = [start_monitor(lab, url, "--shard", f"{k}/2", "--interval", "4", "--no-traps") for k in (1, 2)]
     try:
-        time.sleep(15)
+        time.sleep(24)
     finally:
         for running in shards:
             stop_monitor(running)

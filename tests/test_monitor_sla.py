@@ -7,20 +7,9 @@ from pathlib import Path
 import pytest
 
 from govnet.errors import GovnetError
-from govnet.paths import sample_inventory
-from inventory.loader import load_inventory
 from inventory.network import Network
 from monitor.sla import availability, by_district, parse_period
 from monitor.store import open_store
-
-
-@pytest.fixture(scope="module")
-def net(tmp_path_factory: pytest.TempPathFactory) -> Network:
-    home = tmp_path_factory.mktemp("sla-home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(home))
-        mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-        return load_inventory(sample_inventory())
 
 
 def test_availability_counts_down_time_outside_maintenance_only(net: Network, tmp_path: Path) -> None:

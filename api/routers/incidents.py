@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
-from api.deps import ERRORS, Noc, Paging, State
+from api.auth import Principal
+from api.deps import ERRORS, ApiState, Noc, Paging, State
 from monitor.store import IncidentRow
 
 router = APIRouter(prefix="/incidents", tags=["incidents"], responses=ERRORS)
@@ -31,6 +32,15 @@ def list_incidents(
         r for r in state.store.incidents(open_only=open_only, limit=100_000) if _visible(r, caller.district)
     ]
     return paging.apply([r.as_dict() for r in rows])
+
+
+def _found(state: ApiState, caller: Principal, incident_id: int) -> IncidentRow:
+    row = state.store.incident(incident_id)
+    if row is None or not _visible(row, caller.district):
+        raise HTTPException(
+            404, detail={"message": f"no incident {incident_id}", "hint": "see /api/v1/incidents"}
+        )
+    return row
 
 
 @router.get("/{incident_id}", summary="One incident")

@@ -1,0 +1,45 @@
+"""``/provision/dry-run``: an engineer asks what a rollout would change. It never changes anything.
+
+The API does not push configurations: this route can only run the rollout in ``diff`` mode (the
+same code as ``govnet provision diff``), for the devices the filters select, within the caller's
+district when the token is scoped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import ERRORS, Engineer, State
+
+router = APIRouter(prefix="/provision", tags=["provisioning"], responses=ERRORS)
+
+
+class DryRun(BaseModel):
+    """Which devices: ``key=value`` filters as on the command line (name globs, role, district…)."""
+
+    model_config = ConfigDict(extra="forbid")
+    filter: list[str] = Field(
+        default_factory=list, max_length=20, examples=[["role=hub", "district=dong-xoai"]]
+    )
+    workers: int = Field(default=16, ge=1, le=64)
+
+
+@router.post("/dry-run", summary="What a rollout would change, per device (engineer; changes nothing)")
+async def dry_run(body: DryRun, state: State, caller: Engineer) -> Any:
+    """The ``provision diff --json`` report for the selected devices."""
+    from tasks.provision import select
+    from tasks.rollout import rollout
+
+    filters = list(body.filter)
+    if caller.district is not None:
+        filters.append(f"district={caller.district}")
+    names = select(state.network, filters)
+    results = await run_in_threadpool(rollout, state.network, names, mode="diff", workers=body.workers)
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    return {"mode": "diff", "dry_run": True, "summary": counts, "devices": [r.as_dict() for r in results]}
