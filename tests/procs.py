@@ -56,7 +56,8 @@ class Running:
             if match(event):
                 return event
         assert self.proc.poll() is None, f"the monitor exited ({self.proc.returncode})"
-        raise AssertionError(f"no event within {timeout:g} s: {what}")
+        recent = [e for e in self.seen if e.get("kind") != "endpoint"][-12:]
+        raise AssertionError(f"no event within {timeout:g} s: {what}; last events: {recent}")
 
 
 def start_monitor(lab: LabHandle, store: str, *extra: str) -> Running:
