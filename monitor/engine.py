@@ -215,6 +215,9 @@ class Monitor:
                 limit = target.timeout * (target.retries + 1) * 4
                 return collect(await self.scraper.scrape(target, self.modules, deadline=limit))
 
+        # A poll's answer is as old as the poll's start: a trap received while it was in flight
+        # is newer than what it read, and must not be overridden by it (the next poll decides).
+        started = self.clock()
         states = await asyncio.gather(*(one(d) for d, _ in due))
         at = self.clock()
         polls, samples = [], []
@@ -223,7 +226,7 @@ class Monitor:
             if cycle >= 0:
                 self.next_cycle[device] = cycle + 1
             self.last[device] = state
-            self.polled_at[device] = at
+            self.polled_at[device] = started
             report.polled.append(device)
             polls.append(
                 PollRecord(

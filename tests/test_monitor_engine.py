@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -166,3 +167,30 @@ def test_metrics_pass_promtool_and_govnet_metrics_are_lint_clean(net: Network, t
     assert not [p for p in problems if p.startswith("govnet_")], "govnet_* metrics must lint clean"
     mib_names = {"sysUpTime"} | {m for m, *_ in IF_METRICS}
     assert {p.split(" ", 1)[0] for p in problems} <= mib_names
+
+
+def test_a_trap_during_an_in_flight_poll_is_not_overridden_by_that_poll(net: Network, tmp_path: Path) -> None:
+    agents, clock = Agents(net), Clock(4_000_000.0)
+    mon = monitor(net, tmp_path, agents, clock)
+    tick(mon)
+    cpe = next(
+        d.name
+        for d in net.devices.values()
+        if d.role.value == "cpe" and len(net.links_by_device[d.name]) == 1
+    )
+    (link,) = net.links_by_device[cpe]
+    hub_end = (link.a_device, link.a_interface) if link.b_device == cpe else (link.b_device, link.b_interface)
+    real_scrape = agents.scrape
+
+    async def slow_scrape(target: Any, modules: Any = (), deadline: float | None = None) -> Any:
+        answer = await real_scrape(target, modules, deadline)  # read while the link was still up
+        if agents.by_ip[target.host] == cpe:
+            clock.now += 1  # ...and the link is cut while this answer travels back
+            mon.on_trap(trap(net, agents, hub_end[0], hub_end[1], "down", clock.now))  # type: ignore[arg-type]
+        return answer
+
+    agents.scrape = slow_scrape  # type: ignore[method-assign]
+    mon.confirm.add(cpe)  # poll the CPE now
+    tick(mon)
+    (row,) = [r for r in mon.store.current("link") if r.name == link.id]
+    assert row.state == "down", "the stale poll must not win over the newer trap"
