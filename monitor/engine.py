@@ -40,6 +40,9 @@ from monitor.store import Change, PollRecord, Sample, Store
 from monitor.traps import LinkMap, TrapEvent
 from topology.graph import endpoints_by_device
 
+#: How long a tick waits for polls under way before writing what it has (the rest come later).
+TICK_WAIT_S = 1.0
+
 
 @dataclass(frozen=True)
 class Shard:
@@ -124,8 +127,13 @@ class Monitor:
         self.polled_at: dict[str, float] = {}
         self.next_cycle: dict[str, int] = {}
         self.traps: dict[str, tuple[str, float]] = {}  # link id → (state, at)
-        self.confirm: set[str] = set()  # devices awaiting a confirmation poll
+        #: Devices awaiting a confirmation poll, with when it was asked for (a poll that started
+        #: earlier does not count).
+        self.confirm: dict[str, float] = {}
+        #: Polls under way: a slow agent holds up only itself, never the others' schedule.
+        self.inflight: dict[str, asyncio.Task[tuple[str, int, float, DeviceState]]] = {}
         self.wake = asyncio.Event()
+        self._semaphore: asyncio.Semaphore | None = None
         self._endpoints = endpoints_by_device(network)
         self._link_of_port = {
             (end_dev, end_if): lk.id
@@ -138,6 +146,8 @@ class Monitor:
         """(device, cycle) of every device whose next slot has come, and confirmation polls (cycle -1)."""
         out = []
         for device, target in self.targets.items():
+            if device in self.inflight:
+                continue
             slot = self._slot(device, target.interval, now)
             if device not in self.next_cycle:
                 self.next_cycle[device] = slot  # first poll: the current cycle
@@ -167,15 +177,18 @@ class Monitor:
         device, link_id = self.linkmap.link_of(event)
         if link_id is None:
             if device is not None and device in self.targets:
-                self.confirm.add(device)
-                self.wake.set()
+                self.request_poll(device, event.received_at)
             return
         state = "down" if event.kind == "linkDown" else "up"
         self.traps[link_id] = (state, event.received_at)
         link = self.network.links_by_id[link_id]
         for end in (link.a_device, link.b_device):
             if end in self.targets:
-                self.confirm.add(end)
+                self.request_poll(end, event.received_at)
+
+    def request_poll(self, device: str, since: float | None = None) -> None:
+        """Poll ``device`` as soon as possible (a poll that started before ``since`` does not count)."""
+        self.confirm[device] = self.clock() if since is None else since
         self.wake.set()
 
     # ------------------------------------------------------------------ one tick
@@ -185,11 +198,19 @@ class Monitor:
         report = CycleReport(now)
         if self.traps:  # trap-driven link changes go in before the (maybe slow) confirmation polls
             self._write_links(now, report)
-        due = self.due(now)
-        if due:
-            await self._poll(due, report)
+        for device, cycle in self.due(now):
+            if cycle >= 0:
+                self.next_cycle[device] = cycle + 1
+            task = asyncio.ensure_future(self._scrape(device, cycle))
+            task.add_done_callback(lambda _task: self.wake.set())
+            self.inflight[device] = task
+        if self.inflight:  # wait a little for answers, never for the slowest agent
+            await asyncio.wait(list(self.inflight.values()), timeout=TICK_WAIT_S)
+        finished = [d for d, t in self.inflight.items() if t.done()]
+        results = [self.inflight.pop(d).result() for d in finished]
+        self._absorb(results, report)
         at = self.clock()
-        report.changes += self.store.set_states(self._device_updates(), at, "poll")
+        report.changes += self.store.set_states(self._device_updates(finished), at, "poll")
         self._write_links(at, report)
         report.settled = not self.confirm
         if self.shard.leader and report.settled:
@@ -206,25 +227,31 @@ class Monitor:
                     self.flaps.change(change.name, change.at)
             report.changes += changed
 
-    async def _poll(self, due: list[tuple[str, int]], report: CycleReport) -> None:
-        gate = asyncio.Semaphore(self.concurrency)
-
-        async def one(device: str) -> DeviceState:
-            target = self.targets[device].target
-            async with gate:
-                limit = target.timeout * (target.retries + 1) * 4
-                return collect(await self.scraper.scrape(target, self.modules, deadline=limit))
-
+    async def _scrape(self, device: str, cycle: int) -> tuple[str, int, float, DeviceState]:
+        """One device's poll: (device, cycle, when it started, state)."""
+        target = self.targets[device].target
         # A poll's answer is as old as the poll's start: a trap received while it was in flight
         # is newer than what it read, and must not be overridden by it (the next poll decides).
         started = self.clock()
-        states = await asyncio.gather(*(one(d) for d, _ in due))
+        async with self._gate():
+            limit = target.timeout * (target.retries + 1) * 4
+            state = collect(await self.scraper.scrape(target, self.modules, deadline=limit))
+        return device, cycle, started, state
+
+    def _gate(self) -> asyncio.Semaphore:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.concurrency)
+        return self._semaphore
+
+    def _absorb(self, results: list[tuple[str, int, float, DeviceState]], report: CycleReport) -> None:
+        """Take finished polls in: state, poll records, rates, samples, threshold alerts."""
+        if not results:
+            return
         at = self.clock()
         polls, samples = [], []
-        for (device, cycle), state in zip(due, states, strict=True):
-            self.confirm.discard(device)
-            if cycle >= 0:
-                self.next_cycle[device] = cycle + 1
+        for device, cycle, started, state in results:
+            if device in self.confirm and started >= self.confirm[device]:
+                del self.confirm[device]
             self.last[device] = state
             self.polled_at[device] = started
             report.polled.append(device)
@@ -281,9 +308,10 @@ class Monitor:
                 "rule",
             )
 
-    def _device_updates(self) -> list[tuple[str, str, str, dict[str, Any] | None]]:
+    def _device_updates(self, devices: list[str]) -> list[tuple[str, str, str, dict[str, Any] | None]]:
         out: list[tuple[str, str, str, dict[str, Any] | None]] = []
-        for device, state in self.last.items():
+        for device in devices:
+            state = self.last[device]
             detail: dict[str, Any] = {
                 "sys_uptime": state.sys_uptime,
                 "error": state.error,
@@ -405,11 +433,17 @@ class Monitor:
             report = ticking.result()
             if on_tick is not None:
                 on_tick(report)
-            pause = 0.0 if self.confirm else self.next_wakeup(self.clock())
+            waiting = any(d not in self.inflight for d in self.confirm)
+            pause = 0.0 if waiting else self.next_wakeup(self.clock())
             if end is not None:
                 pause = min(pause, max(0.0, end - self.clock()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._either(stop), timeout=pause)
+        for task in self.inflight.values():  # stopping: polls under way are abandoned
+            task.cancel()
+        if self.inflight:
+            await asyncio.wait(list(self.inflight.values()))
+            self.inflight.clear()
 
     async def _either(self, stop: asyncio.Event) -> None:
         waits = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]

@@ -190,7 +190,7 @@ def test_a_trap_during_an_in_flight_poll_is_not_overridden_by_that_poll(net: Net
         return answer
 
     agents.scrape = slow_scrape  # type: ignore[method-assign]
-    mon.confirm.add(cpe)  # poll the CPE now
+    mon.request_poll(cpe)  # poll the CPE now
     tick(mon)
     (row,) = [r for r in mon.store.current("link") if r.name == link.id]
     assert row.state == "down", "the stale poll must not win over the newer trap"
