@@ -119,6 +119,13 @@ Noc = Annotated[Principal, Depends(require(Role.NOC))]
 Engineer = Annotated[Principal, Depends(require(Role.ENGINEER))]
 
 
+def not_found(what: str, listing: str) -> HTTPException:
+    """A 404 naming what is missing and where the valid ones are listed."""
+    return HTTPException(
+        status.HTTP_404_NOT_FOUND, detail={"message": f"no {what}", "hint": f"see {listing}"}
+    )
+
+
 def forbid_district(caller: Principal, district: str) -> None:
     """403 when a district-scoped caller asks about another district."""
     if not caller.sees(district):

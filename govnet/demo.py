@@ -17,11 +17,15 @@ import contextlib
 import time
 from collections.abc import Generator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from govnet.context import app_context
 from govnet.output import console
+
+if TYPE_CHECKING:
+    from inventory.network import Network
 
 
 def _step(start: float, what: str) -> None:
@@ -73,7 +77,12 @@ def run_demo(
 
 
 def _serve(
-    network: object, store_path: Path | None, start: float, duration: float | None, port: int, interval: float
+    network: Network,
+    store_path: Path | None,
+    start: float,
+    duration: float | None,
+    port: int,
+    interval: float,
 ) -> None:
     import uvicorn
 
@@ -81,11 +90,9 @@ def _serve(
     from api.auth import Role, TokenStore
     from api.deps import ApiState
     from govnet import aio
-    from inventory.network import Network
     from monitor.runner import RunOptions, default_trap_listen, run_monitor
     from monitor.store import open_store
 
-    assert isinstance(network, Network)
     store = open_store(f"sqlite:///{store_path}" if store_path else None)
     tokens = TokenStore()
     token, _ = tokens.create(Role.NOC, expires_in=12 * 3600, note="demo")

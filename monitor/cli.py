@@ -340,6 +340,8 @@ def maintenance_list(
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Every declared window."""
+    from datetime import datetime
+
     from monitor.store import open_store
 
     windows = open_store(store).maintenance()
@@ -347,4 +349,7 @@ def maintenance_list(
         print_json({"windows": [w.__dict__ for w in windows]})
         return
     for w in windows:
-        console.print(f"{w.id}: {w.target} {w.starts:.0f}–{w.ends:.0f} {w.reason}", highlight=False)
+        span = " – ".join(
+            datetime.fromtimestamp(t).astimezone().isoformat(timespec="minutes") for t in (w.starts, w.ends)
+        )
+        console.print(f"{w.id}: {w.target}  {span}  {w.reason}", highlight=False)

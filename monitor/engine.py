@@ -93,6 +93,18 @@ class CycleReport:
     settled: bool = True
 
 
+@dataclass(frozen=True)
+class Polled:
+    """One finished poll: when it started (what its answer is as old as), what it found, its cost."""
+
+    device: str
+    cycle: int  # -1 for a confirmation poll outside the schedule
+    started: float
+    state: DeviceState
+    seconds: float
+    varbinds: int
+
+
 def _offset(device: str, interval: float) -> float:
     return (zlib.crc32(device.encode()) % 1000) / 1000 * interval
 
@@ -131,7 +143,7 @@ class Monitor:
         #: earlier does not count).
         self.confirm: dict[str, float] = {}
         #: Polls under way: a slow agent holds up only itself, never the others' schedule.
-        self.inflight: dict[str, asyncio.Task[tuple[str, int, float, DeviceState]]] = {}
+        self.inflight: dict[str, asyncio.Task[Polled]] = {}
         self.wake = asyncio.Event()
         self._semaphore: asyncio.Semaphore | None = None
         self._endpoints = endpoints_by_device(network)
@@ -227,43 +239,44 @@ class Monitor:
                     self.flaps.change(change.name, change.at)
             report.changes += changed
 
-    async def _scrape(self, device: str, cycle: int) -> tuple[str, int, float, DeviceState]:
-        """One device's poll: (device, cycle, when it started, state)."""
+    async def _scrape(self, device: str, cycle: int) -> Polled:
+        """One device's poll."""
         target = self.targets[device].target
         # A poll's answer is as old as the poll's start: a trap received while it was in flight
         # is newer than what it read, and must not be overridden by it (the next poll decides).
         started = self.clock()
         async with self._gate():
             limit = target.timeout * (target.retries + 1) * 4
-            state = collect(await self.scraper.scrape(target, self.modules, deadline=limit))
-        return device, cycle, started, state
+            scrape = await self.scraper.scrape(target, self.modules, deadline=limit)
+        return Polled(device, cycle, started, collect(scrape), scrape.seconds, scrape.varbinds)
 
     def _gate(self) -> asyncio.Semaphore:
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.concurrency)
         return self._semaphore
 
-    def _absorb(self, results: list[tuple[str, int, float, DeviceState]], report: CycleReport) -> None:
+    def _absorb(self, results: list[Polled], report: CycleReport) -> None:
         """Take finished polls in: state, poll records, rates, samples, threshold alerts."""
         if not results:
             return
         at = self.clock()
         polls, samples = [], []
-        for device, cycle, started, state in results:
-            if device in self.confirm and started >= self.confirm[device]:
+        for polled in results:
+            device, state = polled.device, polled.state
+            if device in self.confirm and polled.started >= self.confirm[device]:
                 del self.confirm[device]
             self.last[device] = state
-            self.polled_at[device] = started
+            self.polled_at[device] = polled.started
             report.polled.append(device)
             polls.append(
                 PollRecord(
                     at,
                     device,
                     str(self.shard),
-                    cycle,
+                    polled.cycle,
                     state.reachable,
-                    0.0,
-                    len(state.interfaces),
+                    polled.seconds,
+                    polled.varbinds,
                     state.error,
                 )
             )

@@ -23,7 +23,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from govnet.snmp.mibs import IF_STATUS
 from inventory.network import Network
-from monitor.store import Store
+from monitor.store import StateRow, Store
 
 _STATUS_NUMBER = {word: number for number, word in IF_STATUS.items()}
 
@@ -64,9 +64,9 @@ def _labels(pairs: dict[str, str]) -> str:
     return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in pairs.items()) + "}"
 
 
-def if_mib_text(store: Store) -> str:
-    """The interface block, as snmp_exporter's if_mib module names it."""
-    devices = [row for row in store.current("device") if row.state == "up" and row.detail]
+def if_mib_text(rows: list[StateRow]) -> str:
+    """The interface block, as snmp_exporter's if_mib module names it (from the current states)."""
+    devices = [row for row in rows if row.kind == "device" and row.state == "up" and row.detail]
     lines: list[str] = []
     lines.append("# HELP sysUpTime Time since the agent was last re-initialized - 1.3.6.1.2.1.1.3")
     lines.append("# TYPE sysUpTime gauge")
@@ -106,12 +106,12 @@ def _value(iface: dict[str, Any], key: str, metric: str) -> float | int | None:
 class GovnetCollector:
     """``govnet_*`` gauges from the store's current state."""
 
-    def __init__(self, store: Store, network: Network) -> None:
-        self.store, self.network = store, network
+    def __init__(self, store: Store, network: Network, rows: list[StateRow]) -> None:
+        self.store, self.network, self.rows = store, network, rows
 
     def collect(self) -> Iterator[Metric]:
         """Called by prometheus_client on every scrape."""
-        rows = self.store.current()
+        rows = self.rows
         device_up = GaugeMetricFamily(
             "govnet_device_up",
             "1 when the device's SNMP agent answered its last poll.",
@@ -156,8 +156,9 @@ class GovnetCollector:
 def exposition(store: Store, network: Network) -> bytes:
     """The whole ``/metrics`` body."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(GovnetCollector(store, network))
-    return if_mib_text(store).encode() + generate_latest(registry)
+    rows = store.current()  # one read serves both parts
+    registry.register(GovnetCollector(store, network, rows))
+    return if_mib_text(rows).encode() + generate_latest(registry)
 
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

@@ -112,20 +112,23 @@ def _windows_for(windows: Sequence[Window], device: str, district: str, key: str
 
 
 def availability(
-    network: Network, store: Store, period_s: float, now: float | None = None
+    network: Network, store: Store, period_s: float, now: float | None = None, only: str | None = None
 ) -> list[Availability]:
-    """Availability of every endpoint over the last ``period_s`` seconds."""
+    """Availability of every endpoint (or only the one keyed ``only``, e.g. ``agency:ID``) over the
+    last ``period_s`` seconds."""
     end = time.time() if now is None else now
     start = end - period_s
     at_start = store.states_at("endpoint", start)
     history: dict[str, list[tuple[float, str]]] = {}
-    for change in store.changes(kind="endpoint", since=start, until=end):
+    for change in store.changes(kind="endpoint", name=only, since=start, until=end):
         history.setdefault(change.name, []).append((change.at, change.new))
     windows = store.maintenance(start, end)
     out = []
     for device, eps in sorted(endpoints_by_device(network).items()):
         for ep in eps:
             key = f"{ep.kind}:{ep.id}"
+            if only is not None and key != only:
+                continue
             known: list[Interval] = []
             down: list[Interval] = []
             state, since = at_start.get(key), start

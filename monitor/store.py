@@ -431,15 +431,24 @@ class Store:
         return True
 
     def incidents(
-        self, *, open_only: bool = False, since: float | None = None, limit: int = 1000, offset: int = 0
+        self,
+        *,
+        open_only: bool = False,
+        since: float | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+        incident_id: int | None = None,
     ) -> list[IncidentRow]:
-        """Incidents, newest first."""
+        """Incidents, newest first (or the one with ``incident_id``)."""
         where, params = ["1 = 1"], []
         if open_only:
             where.append("closed IS NULL")
         if since is not None:
             where.append("(closed IS NULL OR closed >= ?)")
             params.append(since)
+        if incident_id is not None:
+            where.append("id = ?")
+            params.append(incident_id)
         sql = (
             "SELECT id, key, kind, root_cause, opened, updated, closed, detail, acknowledged_by, "
             f"acknowledged_at FROM incidents WHERE {' AND '.join(where)} ORDER BY opened DESC, id DESC "
@@ -453,10 +462,8 @@ class Store:
 
     def incident(self, incident_id: int) -> IncidentRow | None:
         """One incident by id."""
-        for row in self.incidents(limit=1_000_000):
-            if row.id == incident_id:
-                return row
-        return None
+        found = self.incidents(incident_id=incident_id, limit=1)
+        return found[0] if found else None
 
     # -- maintenance
     def add_maintenance(self, target: str, starts: float, ends: float, reason: str) -> int:

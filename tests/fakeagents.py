@@ -79,4 +79,5 @@ class Agents:
                 oid = {**mibs.IF_COLUMNS, **mibs.IFX_COLUMNS}[column]
                 rows.setdefault(oid, []).append(VarBind(f"{oid}.{index}", tag, value))
         result.columns = rows
+        result.varbinds = 1 + sum(len(column) for column in rows.values())
         return result

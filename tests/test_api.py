@@ -163,6 +163,7 @@ def test_bad_ids_and_parameters_are_422_saying_what_is_wrong(world: World) -> No
         ("/api/v1/agencies?limit=0", "limit"),
         ("/api/v1/agencies?status=sleeping", "status"),
         ("/api/v1/incidents/0", "incident_id"),
+        ("/api/v1/incidents/99999999999999999999999", "incident_id"),
     ):
         answer = world.client.get(path, headers=headers)
         assert answer.status_code == 422, path

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from inventory.models import Role
+from inventory.models import Link, Role
 from inventory.network import Network
 from monitor.alerts import FlapDetector
 from monitor.config import targets_from_inventory
@@ -51,6 +51,18 @@ def a_hub_with_agencies(net: Network) -> str:
     return max(hubs, key=lambda h: len(net.links_by_device[h]))
 
 
+def single_homed_cpe(net: Network) -> tuple[str, Link, tuple[str, str]]:
+    """A CPE with one link: its name, the link, and the (device, interface) at the hub's end."""
+    cpe = next(
+        d.name
+        for d in net.devices.values()
+        if d.role.value == "cpe" and len(net.links_by_device[d.name]) == 1
+    )
+    (link,) = net.links_by_device[cpe]
+    hub_end = (link.a_device, link.a_interface) if link.b_device == cpe else (link.b_device, link.b_interface)
+    return cpe, link, hub_end
+
+
 def tick(mon: Monitor) -> CycleReport:
     return asyncio.run(mon.tick())
 
@@ -60,6 +72,8 @@ def test_a_dead_hub_is_one_incident_after_its_neighbours_traps_settle(net: Netwo
     mon = monitor(net, tmp_path, agents, clock)
     first = tick(mon)
     assert len(first.polled) == len(net.devices)
+    polls = mon.store.polls()
+    assert len(polls) == len(net.devices) and all(p.ok and p.varbinds > 0 and p.cycle >= 0 for p in polls)
     assert mon.store.incidents(open_only=True) == []
     endpoints = mon.store.current("endpoint")
     assert endpoints and all(e.state == "up" for e in endpoints)
@@ -106,13 +120,7 @@ def test_a_flapping_link_stays_one_incident(net: Network, tmp_path: Path) -> Non
     mon = monitor(net, tmp_path, agents, clock)
     mon.flaps = FlapDetector(flaps=3, window=300)
     tick(mon)
-    cpe = next(
-        d.name
-        for d in net.devices.values()
-        if d.role.value == "cpe" and len(net.links_by_device[d.name]) == 1
-    )
-    (link,) = net.links_by_device[cpe]
-    hub_end = (link.a_device, link.a_interface) if link.b_device == cpe else (link.b_device, link.b_interface)
+    _cpe, link, hub_end = single_homed_cpe(net)
     opened: set[int] = set()
     for _ in range(4):
         for kind in ("down", "up"):
@@ -173,13 +181,7 @@ def test_a_trap_during_an_in_flight_poll_is_not_overridden_by_that_poll(net: Net
     agents, clock = Agents(net), Clock(4_000_000.0)
     mon = monitor(net, tmp_path, agents, clock)
     tick(mon)
-    cpe = next(
-        d.name
-        for d in net.devices.values()
-        if d.role.value == "cpe" and len(net.links_by_device[d.name]) == 1
-    )
-    (link,) = net.links_by_device[cpe]
-    hub_end = (link.a_device, link.a_interface) if link.b_device == cpe else (link.b_device, link.b_interface)
+    cpe, link, hub_end = single_homed_cpe(net)
     real_scrape = agents.scrape
 
     async def slow_scrape(target: Any, modules: Any = (), deadline: float | None = None) -> Any:

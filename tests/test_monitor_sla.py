@@ -41,3 +41,21 @@ def test_availability_counts_down_time_outside_maintenance_only(net: Network, tm
 def test_a_bad_period_says_how_to_write_one() -> None:
     with pytest.raises(GovnetError, match="bad period"):
         parse_period("yesterday")
+
+
+def test_maintenance_cli_records_lists_and_refuses_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govnet.cli import main
+
+    monkeypatch.setenv("GOVNET_STORE", str(tmp_path / "m.db"))
+    window = ["--start", "2026-11-22T22:00+07:00", "--end", "2026-11-23T02:00+07:00", "--reason", "splice"]
+    assert main(["monitor", "maintenance", "add", "district:dong-xoai", *window]) == 0
+    assert main(["monitor", "maintenance", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "district:dong-xoai" in listed and "splice" in listed and "2026-11-22" in listed
+    assert main(["monitor", "maintenance", "add", "rack:7", *window]) != 0
+    assert "bad maintenance target" in capsys.readouterr().err
+    backwards = ["--start", "2026-11-23T02:00+07:00", "--end", "2026-11-22T22:00+07:00", "--reason", "x"]
+    assert main(["monitor", "maintenance", "add", "*", *backwards]) != 0
+    assert "end after it starts" in capsys.readouterr().err

@@ -10,8 +10,6 @@ from typing import Any
 import pytest
 
 from govnet.cli import main
-from govnet.paths import sample_inventory
-from inventory.loader import load_inventory
 from inventory.network import Network
 from tasks.napalm_frr import FrrDriver
 from tasks.provision import select, waves
@@ -19,13 +17,10 @@ from tasks.render import RenderError, render_device
 from tests.labkit import LabHandle, edited_copy, link_between
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Network:
-    home = tmp_path_factory.mktemp("prov-home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(home))
-        mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-        return load_inventory(sample_inventory())
+@pytest.fixture(scope="session")
+def sample(net: Network) -> Network:
+    """The session's sample province (conftest)."""
+    return net
 
 
 def test_waves_go_from_the_core_outward_with_a_canary_first(sample: Network) -> None:

@@ -11,8 +11,6 @@ import pytest
 
 from govnet.cli import main
 from govnet.errors import TopologyError
-from govnet.paths import sample_inventory
-from inventory.loader import load_inventory
 from inventory.network import Network
 from topology import export
 from topology.drift import Neighbour, compare
@@ -21,13 +19,10 @@ from topology.suggest import suggest_links
 from topology.whatif import Failure, what_if
 
 
-@pytest.fixture(scope="module")
-def network(tmp_path_factory: pytest.TempPathFactory) -> Network:
-    home = tmp_path_factory.mktemp("topo-home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(home))
-        mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-        return load_inventory(sample_inventory())
+@pytest.fixture(scope="session")
+def network(net: Network) -> Network:
+    """The session's sample province (conftest)."""
+    return net
 
 
 @pytest.fixture(scope="module")

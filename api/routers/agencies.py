@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 
-from api.deps import ERRORS, SLUG, Ioc, Paging, State, forbid_district
+from api.deps import ERRORS, SLUG, Ioc, Paging, State, forbid_district, not_found
 from api.status import Snapshot, agency_item, path_to_core
 
 router = APIRouter(prefix="/agencies", tags=["status"], responses=ERRORS)
@@ -49,25 +49,18 @@ def get_agency(
     from monitor.sla import availability
 
     if agency_id not in state.network.agencies:
-        raise HTTPException(
-            404, detail={"message": f"no agency '{agency_id}'", "hint": "see /api/v1/agencies"}
-        )
-    snap = Snapshot.read(state.network, state.store)
+        raise not_found(f"agency '{agency_id}'", "/api/v1/agencies")
+    # Path to the core needs device and link states, not their JSON details.
+    snap = Snapshot.read(state.network, state.store, ("endpoint", "device", "link"), detail=False)
     item = agency_item(snap, agency_id)
     forbid_district(caller, item["district"])
-    changes = state.store.changes(kind="endpoint", name=f"agency:{agency_id}")
+    key = f"agency:{agency_id}"
+    changes = state.store.changes(kind="endpoint", name=key)
     last = changes[-1] if changes else None
-    avail = {
-        period: next(
-            (
-                a.availability
-                for a in availability(state.network, state.store, seconds)
-                if a.kind == "agency" and a.id == agency_id
-            ),
-            None,
-        )
-        for period, seconds in (("24h", 86400), ("30d", 30 * 86400))
-    }
+    avail = {}
+    for period, seconds in (("24h", 86400), ("30d", 30 * 86400)):
+        (mine,) = availability(state.network, state.store, seconds, only=key)
+        avail[period] = mine.availability
     return {
         **item,
         "path_to_core": path_to_core(snap, state.paths, item["cpe"]),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, Path
 
-from api.deps import ERRORS, SLUG, Ioc, State, forbid_district
-from api.status import Snapshot, agency_item, summary
+from api.deps import ERRORS, SLUG, Ioc, State, forbid_district, not_found
+from api.status import Snapshot, agency_item, incident_touches, summary
 
 router = APIRouter(prefix="/districts", tags=["status"], responses=ERRORS)
 
@@ -27,19 +27,11 @@ def get_district(
 ) -> Any:
     """One district."""
     if district_id not in state.network.district_names:
-        raise HTTPException(
-            404, detail={"message": f"no district '{district_id}'", "hint": "see /api/v1/districts"}
-        )
+        raise not_found(f"district '{district_id}'", "/api/v1/districts")
     forbid_district(caller, district_id)
-    snap = Snapshot.read(state.network, state.store)
-    open_here = [
-        i
-        for i in state.store.incidents(open_only=True)
-        if any(
-            e.get("district") == district_id for e in i.detail.get("blast_radius", {}).get("endpoints", [])
-        )
-    ]
-    body = summary(snap, district_id, len(open_here))
+    snap = Snapshot.read(state.network, state.store, ("endpoint",), detail=False)
+    open_here = [i for i in state.store.incidents(open_only=True) if incident_touches(i.detail, district_id)]
+    body = summary(snap, district_id, len(open_here), state.endpoints)
     agencies = [agency_item(snap, a) for a in sorted(state.network.agencies)]
     return {
         "id": district_id,
