@@ -163,8 +163,10 @@ def test_fail_and_restore_a_link_changes_what_snmp_reports(lab: LabHandle) -> No
     assert main(["lab", "fail", "link", link.id, "--prefix", lab.prefix]) == 0
     try:
         eventually(lambda: snmp(lab, link.a_device, oid)[oid] == "2", 10, "ifOperStatus down")
-        peer = if_index(lab, link.b_device, link.b_interface)
-        assert snmp(lab, link.b_device, f"{IF_OPER}.{peer}")[f"{IF_OPER}.{peer}"] == "2"
+        peer = f"{IF_OPER}.{if_index(lab, link.b_device, link.b_interface)}"
+        # each agent caches its interface table for a few seconds, so the far end's agent
+        # may still answer from before the cut: wait for it as for the near end
+        eventually(lambda: snmp(lab, link.b_device, peer)[peer] == "2", 10, "far end ifOperStatus down")
     finally:
         assert main(["lab", "restore", "link", link.id, "--prefix", lab.prefix]) == 0
     eventually(lambda: snmp(lab, link.a_device, oid)[oid] == "1", 10, "ifOperStatus up again")
