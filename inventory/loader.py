@@ -62,7 +62,7 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(p) for p in loc)
 
 
-def _problem_from_error(model: type[BaseModel], label: str, file: str, raw: LocatedDict, err: Any) -> Problem:
+def problem_from_error(model: type[BaseModel], label: str, file: str, raw: LocatedDict, err: Any) -> Problem:
     """Turn one pydantic error into a :class:`Problem` with friendly wording and a fix."""
     loc: tuple[int | str, ...] = err["loc"]
     field = _field_path(loc) if loc else None
@@ -124,7 +124,7 @@ def _validate(
         return model.model_validate(dict(raw)), []
     except ValidationError as exc:
         return None, [
-            _problem_from_error(model, label, file, raw, err) for err in exc.errors(include_url=False)
+            problem_from_error(model, label, file, raw, err) for err in exc.errors(include_url=False)
         ]
 
 

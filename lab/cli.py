@@ -165,6 +165,32 @@ def restore(
     console.print(f"restored {kind}: {', '.join(done)}", highlight=False)
 
 
+@app.command()
+def attenuate(
+    link: Annotated[str, typer.Argument(help="A:ethX--B:ethY as 'lab status' lists it")],
+    db: Annotated[float, typer.Argument(help="Extra loss in dB (0 removes it).")],
+    prefix: Prefix = None,
+) -> None:
+    """Degrade a lab fiber: the link stays up, both transceivers report less light."""
+    from lab.lifecycle import attenuate as lab_attenuate
+
+    rx = lab_attenuate(_prefix(prefix), link, db)
+    console.print(f"{link}: {db:g} dB extra loss, receive power now {rx:.1f} dBm", highlight=False)
+
+
+@app.command()
+def wifi(
+    node: Annotated[str, typer.Argument(help="A WiFi AP or controller of the lab.")],
+    clients: Annotated[int, typer.Option(help="Associated clients it reports.")],
+    prefix: Prefix = None,
+) -> None:
+    """Set the client count a lab WiFi AP reports."""
+    from lab.lifecycle import set_wifi_clients
+
+    set_wifi_clients(_prefix(prefix), node, clients)
+    console.print(f"{node}: {clients} WiFi clients", highlight=False)
+
+
 @app.command("export-clab")
 def export_clab(
     ctx: typer.Context,

@@ -24,8 +24,10 @@ from typing import Any
 from govnet import aio
 from govnet.errors import LabError
 from inventory.loader import load_inventory
+from inventory.models import Role
 from inventory.network import Network
 from inventory.yamlfile import dump_yaml
+from lab import mibdata
 from lab import node as nodes
 from lab.guard import LAB_RANGES, install_guards, remove_guards
 from lab.shell import run
@@ -253,8 +255,10 @@ def start_node(
             mgmt_subnet=state.mgmt_subnet,
             trap_receiver=state.trap_receiver,
             location=site.name,
+            extra=mibdata.snmpd_lines(prefix, node),
         ),
     )
+    mibdata.write_node_data(state, node, lab_network)
     persistent = node_dir / "snmp"
     persistent.mkdir(exist_ok=True)
     snmp_env = ["env", f"SNMP_PERSISTENT_DIR={persistent}", "MIBS="]
@@ -360,6 +364,7 @@ def _prepare_runtime(state: LabState, lab_network: Network) -> None:
     shell = rt / "lab-shell"
     shell.write_text(nodes.LAB_SHELL, encoding="utf-8")
     os.chmod(shell, 0o755)
+    mibdata.install_program(state.prefix)
     tool = rt / "govnet-cfg"
     shutil.copyfile(Path(nodes.__file__).parent / "device" / "govnet_cfg.py", tool)
     os.chmod(tool, 0o755)
@@ -809,8 +814,11 @@ def _set_link(state: LabState, link: LinkState, up_: bool) -> None:
 
 
 def fail(prefix: str, kind: str, target: str) -> list[str]:
-    """Fail a link, a node or every link of a duct; return what was failed."""
-    state, _ = _require(prefix)
+    """Fail a link, a node or every link of a duct; return what was failed.
+
+    The far ends' transceivers then read "no light", as real ones would.
+    """
+    state, lab_network = _require(prefix)
     if kind == "node":
         node = _node(state, target)
         watch = nodes.frr_pids(node.namespace)
@@ -820,6 +828,7 @@ def fail(prefix: str, kind: str, target: str) -> list[str]:
         if target not in state.failed_nodes:
             state.failed_nodes.append(target)
         save_state(state)
+        mibdata.refresh(state, lab_network, _neighbours(state, [target]))
         return [target]
     if kind not in {"link", "duct"}:
         raise LabError(f"cannot fail a '{kind}'", hint="use link, node or duct")
@@ -830,7 +839,47 @@ def fail(prefix: str, kind: str, target: str) -> list[str]:
             state.failed_links.append(link.id)
         done.append(link.id)
     save_state(state)
+    mibdata.refresh(state, lab_network, _ends(state, done))
     return done
+
+
+def _ends(state: LabState, link_ids: list[str]) -> set[str]:
+    return {n for lk in state.links if lk.id in link_ids for n in (lk.a_node, lk.b_node)}
+
+
+def _neighbours(state: LabState, names: list[str]) -> set[str]:
+    return {n for lk in state.links if {lk.a_node, lk.b_node} & set(names) for n in (lk.a_node, lk.b_node)}
+
+
+def attenuate(prefix: str, link_id: str, db: float) -> float:
+    """Add ``db`` of loss to a lab fiber (0 removes it); return the receive power it now gives.
+
+    Models a bent, dirty or aging fiber: the link stays up, the optics report less light.
+    """
+    state, lab_network = _require(prefix)
+    (link,) = _links_for(state, "link", link_id)
+    if db < 0 or db > 40:
+        raise LabError(f"cannot attenuate by {db:g} dB", hint="give 0 (none) to 40 dB of extra loss")
+    if db:
+        state.attenuation[link.id] = db
+    else:
+        state.attenuation.pop(link.id, None)
+    save_state(state)
+    mibdata.refresh(state, lab_network, {link.a_node, link.b_node})
+    return mibdata.receive_dbm(lab_network, link.id, db)
+
+
+def set_wifi_clients(prefix: str, name: str, clients: int) -> None:
+    """Make a lab WiFi AP or controller report ``clients`` associated clients."""
+    state, lab_network = _require(prefix)
+    node = _node(state, name)
+    if lab_network.devices[name].role not in {Role.WIFI_AP, Role.WIFI_CONTROLLER}:
+        raise LabError(f"'{name}' is not a WiFi AP or controller", hint="'govnet lab status' lists the nodes")
+    if clients < 0:
+        raise LabError(f"a client count cannot be negative ({clients})")
+    state.wifi_clients[name] = clients
+    save_state(state)
+    mibdata.write_node_data(state, node, lab_network)
 
 
 def restore(prefix: str, kind: str, target: str) -> list[str]:
@@ -858,6 +907,7 @@ def restore(prefix: str, kind: str, target: str) -> list[str]:
         wait_agents(state, lab_network, [target], timeout=30)
         state.failed_nodes = [n for n in state.failed_nodes if n != target]
         save_state(state)
+        mibdata.refresh(state, lab_network, _neighbours(state, [target]))
         if not state.bare:
             wait_converged(state, lab_network, timeout=30)
         return [target]
@@ -867,6 +917,7 @@ def restore(prefix: str, kind: str, target: str) -> list[str]:
         state.failed_links = [lk for lk in state.failed_links if lk != link.id]
         done.append(link.id)
     save_state(state)
+    mibdata.refresh(state, lab_network, _ends(state, done))
     if not state.bare:  # the lab is back to normal when restore returns
         wait_converged(state, lab_network, timeout=30)
     return done

@@ -94,6 +94,7 @@ def snmpd_config(
     mgmt_subnet: str,
     trap_receiver: str,
     location: str,
+    extra: list[str] | None = None,
 ) -> str:
     """snmpd for one node: v2c from the management subnet, v3 authPriv, traps, AgentX master."""
     host, _, port = trap_receiver.partition(":")
@@ -115,6 +116,7 @@ def snmpd_config(
             f"notificationEvent govnetLinkUp .1.3.6.1.6.3.1.1.5.4 {oid_index} {oid_admin} {IF_OPER}",
             f'monitor -r 2 -e govnetLinkDown "ifDown" {IF_OPER} == 2',
             f'monitor -r 2 -e govnetLinkUp "ifUp" {IF_OPER} != 2',
+            *(extra or []),
             "",
         ]
     )

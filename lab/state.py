@@ -66,6 +66,10 @@ class LabState(BaseModel):
     links: list[LinkState] = []
     failed_links: list[str] = []
     failed_nodes: list[str] = []
+    #: Extra fiber loss per link id (dB), set by ``govnet lab attenuate``.
+    attenuation: dict[str, float] = Field(default_factory=dict)
+    #: WiFi client counts the APs report, set by ``govnet lab wifi``.
+    wifi_clients: dict[str, int] = Field(default_factory=dict)
     timings: dict[str, float] = Field(default_factory=dict)
 
 

@@ -7,8 +7,9 @@ incidents (:mod:`monitor.incidents`). What remains are measurements crossing a l
   under ``clear_at`` % (lower than ``raise_at``) for ``for_seconds``: a link hovering around the
   threshold does not page the NOC every minute;
 * error rate (errors + discards per second) over a threshold, same hysteresis;
-* optical receive power under the transceiver's low-warning threshold, or falling faster than
-  ``falling_db`` over the window (where the device exposes ENTITY-SENSOR-MIB).
+* optical receive power under the transceiver's own low-warning threshold (the rule's
+  ``raise_at`` when the device reports none), or down by more than 3 dB from the best level of
+  the last hour — a fiber degrading before it fails (where the device exposes ENTITY-SENSOR-MIB).
 
 A link whose state changed ``flaps`` times within ``window`` seconds is *flapping*: it is treated
 as down (one incident that stays open, marked flapping) until it has been stable for ``window``.
@@ -17,7 +18,7 @@ as down (one incident that stays open, marked flapping) until it has been stable
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ DEFAULT_RULES = (
     Rule("high-utilisation", "util_pct", raise_at=90.0, clear_at=80.0, for_seconds=300),
     Rule("errors", "error_ps", raise_at=1.0, clear_at=0.1, for_seconds=120),
     Rule("low-optical-power", "optical_dbm", raise_at=-25.0, clear_at=-23.0, for_seconds=60, below=True),
+    Rule("optical-power-falling", "optical_drop_db", raise_at=3.0, clear_at=1.0, for_seconds=0),
 )
 
 
@@ -51,6 +53,7 @@ DEFAULT_RULES = (
 class _Track:
     firing: bool = False
     pending_since: float | None = None  # when the value crossed (raise or clear) and stayed
+    last: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -82,13 +85,23 @@ class AlertEngine:
     rules: tuple[Rule, ...] = DEFAULT_RULES
     tracks: dict[tuple[str, str], _Track] = field(default_factory=dict)
 
-    def observe(self, metric: str, subject: str, value: float, at: float) -> list[AlertChange]:
-        """Feed one measurement; return the alerts that changed."""
+    def observe(
+        self, metric: str, subject: str, value: float, at: float, *, limit: float | None = None
+    ) -> list[AlertChange]:
+        """Feed one measurement; return the alerts that changed.
+
+        ``limit`` replaces the rules' ``raise_at`` for this subject (a transceiver's own
+        threshold), keeping the rule's hysteresis: it clears at the same distance from it.
+        """
         out = []
-        for rule in self.rules:
-            if rule.metric != metric:
+        for base in self.rules:
+            if base.metric != metric:
                 continue
+            rule = base
+            if limit is not None:
+                rule = replace(base, raise_at=limit, clear_at=limit + (base.clear_at - base.raise_at))
             track = self.tracks.setdefault((rule.name, subject), _Track())
+            track.last = value
             crossing = rule.clear(value) if track.firing else rule.over(value)
             if not crossing:
                 track.pending_since = None
@@ -101,9 +114,48 @@ class AlertEngine:
                 out.append(AlertChange(rule.name, subject, track.firing, at, value))
         return out
 
+    def withdraw(self, metric: str, subject: str, at: float) -> list[AlertChange]:
+        """Stop the rules on ``metric`` for ``subject``: what it measures is no longer meaningful
+        (a link that went down: its "no light" is the link's incident, not a second alarm)."""
+        out = []
+        for rule in self.rules:
+            track = self.tracks.pop((rule.name, subject), None) if rule.metric == metric else None
+            if track is not None and track.firing:
+                out.append(AlertChange(rule.name, subject, False, at, track.last))
+        return out
+
+    def firing_on(self, metric: str, subject: str) -> bool:
+        """Some rule on ``metric`` fires for ``subject`` now."""
+        return any(
+            self.tracks.get((r.name, subject), _Track()).firing for r in self.rules if r.metric == metric
+        )
+
     def firing(self) -> list[tuple[str, str]]:
         """(rule, subject) of every alert firing now."""
         return sorted(key for key, track in self.tracks.items() if track.firing)
+
+
+@dataclass
+class Drop:
+    """How far a level fell from the best of a sliding window (optical power in dB).
+
+    >>> drop = Drop(window=3600)
+    >>> drop.observe("L1", -8.0, 0), drop.observe("L1", -8.5, 600), drop.observe("L1", -12.0, 1200)
+    (0.0, 0.5, 4.0)
+    >>> drop.observe("L1", -12.0, 4000)  # the best of the last hour is now -12 itself
+    0.0
+    """
+
+    window: float = 3600.0
+    history: dict[str, deque[tuple[float, float]]] = field(default_factory=dict)
+
+    def observe(self, subject: str, value: float, at: float) -> float:
+        """Record a reading; return the best reading of the window minus this one (≥ 0)."""
+        seen = self.history.setdefault(subject, deque())
+        seen.append((at, value))
+        while seen and at - seen[0][0] > self.window:
+            seen.popleft()
+        return round(max(v for _, v in seen) - value, 2)
 
 
 @dataclass

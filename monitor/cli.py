@@ -1,8 +1,9 @@
-"""``govnet monitor ...``: polling (more to come: run, incidents, sla)."""
+"""``govnet monitor ...``: ad-hoc polls, the monitor loop, incidents, availability, maintenance."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -172,12 +173,17 @@ def run(
         bool | None, typer.Option("--live/--no-live", help="Live view (default: on a terminal).")
     ] = None,
     events: Annotated[bool, typer.Option("--events", help="Print every change as a JSON line.")] = False,
+    rules: Annotated[
+        Path | None, typer.Option(help="YAML file of alert thresholds replacing or adding to the defaults.")
+    ] = None,
 ) -> None:
     """Poll on schedule, receive traps, fold faults into incidents, until Ctrl-C."""
     import json as jsonlib
     import sys
 
+    from monitor.alerts import DEFAULT_RULES
     from monitor.engine import CycleReport, Shard
+    from monitor.rules import load_rules
     from monitor.runner import RunOptions, default_trap_listen, parse_listen, run_monitor
     from monitor.store import mask_url, open_store
 
@@ -192,6 +198,7 @@ def run(
         metrics_listen=parse_listen(metrics_listen) if metrics_listen else None,
         interval=interval,
         duration=duration,
+        rules=load_rules(rules) if rules is not None else DEFAULT_RULES,
     )
     where = mask_url(store) if store else "SQLite in the state directory"
     console.print(

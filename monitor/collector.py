@@ -1,4 +1,5 @@
-"""The collector: a scrape becomes device state — uptime, interfaces, LLDP neighbours.
+"""The collector: a scrape becomes device state — uptime, interfaces, LLDP neighbours, optical
+levels and WiFi client counts.
 
 Real agents are untidy, so the collector trusts rows, not counts: ``ifNumber`` may disagree
 with the table (it is reported, not believed); without ifXTable it falls back to ``ifDescr`` for
@@ -12,6 +13,8 @@ from typing import Any
 
 from govnet.snmp import mibs
 from govnet.snmp.ber import VarBind
+from govnet.snmp.entity import Optic, parse_optics
+from govnet.snmp.wireless import WifiClients, parse_wifi
 from monitor.scraper import Scrape
 
 
@@ -66,6 +69,8 @@ class DeviceState:
     if_number: int | None = None
     interfaces: list[Interface] = field(default_factory=list)
     lldp: list[mibs.LldpNeighbour] = field(default_factory=list)
+    optics: list[Optic] = field(default_factory=list)
+    wifi: WifiClients | None = None
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -79,14 +84,13 @@ class DeviceState:
             "if_number": self.if_number,
             "interfaces": [i.as_dict() for i in self.interfaces],
             "lldp_neighbors": [n.as_dict() for n in self.lldp],
+            "optics": [o.as_dict() for o in self.optics],
+            "wifi_clients": self.wifi.as_dict() if self.wifi is not None else None,
             "warnings": self.warnings,
         }
 
 
-def _int(vb: VarBind | None) -> int | None:
-    if vb is None or vb.is_exception or not isinstance(vb.value, int):
-        return None
-    return vb.value
+_int = mibs.integer
 
 
 def collect(scrape: Scrape) -> DeviceState:
@@ -143,4 +147,6 @@ def collect(scrape: Scrape) -> DeviceState:
     if state.if_number is not None and state.if_number != len(indexes):
         state.warnings.append(f"ifNumber says {state.if_number}, the table has {len(indexes)} rows")
     state.lldp = mibs.parse_lldp(scrape.columns)
+    state.optics = parse_optics(scrape.columns)
+    state.wifi = parse_wifi(scrape.columns)
     return state

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from govnet.snmp import mibs
 from govnet.snmp.client import Target
+from govnet.snmp.entity import OPTICS_COLUMNS
+from govnet.snmp.wireless import WIFI_COLUMNS
 from inventory.models import Role
 from inventory.network import Network
 from inventory.snmp import snmp_target
@@ -23,7 +25,24 @@ class Module:
 SYSTEM = Module("system", (mibs.SYS_UPTIME, mibs.SYS_NAME, mibs.IF_NUMBER), ())
 INTERFACES = Module("interfaces", (), tuple(mibs.IF_COLUMNS.values()) + tuple(mibs.IFX_COLUMNS.values()))
 LLDP = Module("lldp", (), tuple(mibs.LLDP_COLUMNS.values()))
-DEFAULT_MODULES = (SYSTEM, INTERFACES, LLDP)
+#: Transceiver rx/tx power (ENTITY-SENSOR-MIB) with the vendor thresholds where there are some.
+OPTICS = Module("optics", (), tuple(OPTICS_COLUMNS.values()))
+#: Associated WiFi clients from the vendor tables that count them.
+WIFI = Module("wifi", (), tuple(WIFI_COLUMNS.values()))
+#: What an engineer's ad-hoc poll and an unknown device get: everything govnet understands.
+DEFAULT_MODULES = (SYSTEM, INTERFACES, LLDP, OPTICS, WIFI)
+#: Only the interface data, as snmp_exporter's if_mib module (benchmarks compare like with like).
+IF_MIB_MODULES = (SYSTEM, INTERFACES)
+
+#: What each device class is polled for: optics where there is fiber, client counts on WiFi.
+ROLE_MODULES: dict[str, tuple[Module, ...]] = {
+    Role.CORE.value: (SYSTEM, INTERFACES, LLDP, OPTICS),
+    Role.HUB.value: (SYSTEM, INTERFACES, LLDP, OPTICS),
+    Role.BTS_ROUTER.value: (SYSTEM, INTERFACES, LLDP, OPTICS),
+    Role.CPE.value: (SYSTEM, INTERFACES, LLDP, OPTICS),
+    Role.WIFI_CONTROLLER.value: (SYSTEM, INTERFACES, LLDP, OPTICS, WIFI),
+    Role.WIFI_AP.value: (SYSTEM, INTERFACES, LLDP, WIFI),
+}
 
 #: Poll interval per device class (seconds): the backbone more often than the edge.
 INTERVALS = {
@@ -38,12 +57,13 @@ INTERVALS = {
 
 @dataclass(frozen=True)
 class PollTarget:
-    """One device to poll: its name, role, SNMP target and interval."""
+    """One device to poll: its name, role, SNMP target, interval and what to ask it."""
 
     device: str
     role: str
     target: Target
     interval: float
+    modules: tuple[Module, ...] = DEFAULT_MODULES
 
 
 def targets_from_inventory(network: Network) -> list[PollTarget]:
@@ -54,6 +74,7 @@ def targets_from_inventory(network: Network) -> list[PollTarget]:
             network.devices[name].role.value,
             snmp_target(network, name),
             INTERVALS.get(network.devices[name].role.value, 60),
+            ROLE_MODULES.get(network.devices[name].role.value, DEFAULT_MODULES),
         )
         for name in sorted(network.devices)
     ]

@@ -11,8 +11,11 @@ which no device awaits its confirmation poll. So a hub that dies gives one node 
 burst of link incidents from its neighbours' traps followed by a node incident.
 
 Link state: an end whose device answered says up or down (ifOperStatus of the inventory's
-interface); any answering end down → ``down``; no end answering → ``unknown``. A trap newer than
-both ends' polls wins until the next poll. A flapping link counts as down.
+interface); any answering end down → ``down``; no end answering → ``unknown``. A trap wins until
+a poll that started at least :data:`TRAP_HOLD_S` after it: agents cache their interface tables
+(net-snmp for about 3 s, measured in the lab), so a poll right after a trap can still read the
+state from before it, and taking that for the truth made a clean cut look like a flapping link.
+The confirmation polls are scheduled that long after the trap. A flapping link counts as down.
 
 Correlation runs on the store's current states (all shards write there); with ``--shard k/n``
 only shard 1 correlates, so incidents are opened once.
@@ -29,10 +32,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govnet.errors import GovnetError
+from govnet.snmp.entity import NO_LIGHT_DBM
 from inventory.network import Network
-from monitor.alerts import AlertChange, AlertEngine, FlapDetector
+from monitor.alerts import AlertChange, AlertEngine, Drop, FlapDetector
 from monitor.collector import DeviceState, collect
-from monitor.config import DEFAULT_MODULES, Module, PollTarget
+from monitor.config import Module, PollTarget
 from monitor.incidents import correlate, reachable_from_core
 from monitor.rates import Rates, RateTracker
 from monitor.scraper import Scraper
@@ -42,6 +46,8 @@ from topology.graph import endpoints_by_device
 
 #: How long a tick waits for polls under way before writing what it has (the rest come later).
 TICK_WAIT_S = 1.0
+#: How long a trap's word holds against polls (see the module's docstring).
+TRAP_HOLD_S = 4.0
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,7 @@ class Monitor:
         targets: Sequence[PollTarget],
         *,
         shard: Shard | None = None,
-        modules: Sequence[Module] = DEFAULT_MODULES,
+        modules: Sequence[Module] | None = None,
         concurrency: int = 64,
         clock: Callable[[], float] = time.time,
         flaps: FlapDetector | None = None,
@@ -129,11 +135,13 @@ class Monitor:
         self.network, self.store, self.scraper = network, store, scraper
         self.shard = shard or Shard()
         self.targets = {t.device: t for t in targets if self.shard.owns(t.device)}
-        self.modules, self.concurrency, self.clock = modules, concurrency, clock
+        self.modules = modules  # None: each target's own (by device class)
+        self.concurrency, self.clock = concurrency, clock
         self.linkmap = LinkMap(network)
         self.rates = RateTracker()
         self.flaps = flaps or FlapDetector()
         self.alerts = alerts or AlertEngine()
+        self.optical_drop = Drop()
         self.last: dict[str, DeviceState] = {}
         self.last_rates: dict[str, dict[str, Rates]] = {}
         self.polled_at: dict[str, float] = {}
@@ -165,7 +173,7 @@ class Monitor:
                 self.next_cycle[device] = slot  # first poll: the current cycle
             if slot >= self.next_cycle[device]:
                 out.append((device, slot))
-            elif device in self.confirm:
+            elif device in self.confirm and now >= self.confirm[device]:
                 out.append((device, -1))
         return out
 
@@ -179,6 +187,9 @@ class Monitor:
         for device, target in self.targets.items():
             start = (self.next_cycle.get(device, 0)) * target.interval + _offset(device, target.interval)
             soonest = min(soonest, max(0.0, start - now))
+        for device, since in self.confirm.items():
+            if device not in self.inflight:
+                soonest = min(soonest, max(0.0, since - now))
         return soonest
 
     # ------------------------------------------------------------------ traps
@@ -196,11 +207,14 @@ class Monitor:
         link = self.network.links_by_id[link_id]
         for end in (link.a_device, link.b_device):
             if end in self.targets:
-                self.request_poll(end, event.received_at)
+                self.request_poll(end, event.received_at + TRAP_HOLD_S)
 
     def request_poll(self, device: str, since: float | None = None) -> None:
-        """Poll ``device`` as soon as possible (a poll that started before ``since`` does not count)."""
-        self.confirm[device] = self.clock() if since is None else since
+        """Poll ``device`` at ``since`` or as soon as possible after (a poll that started earlier
+        does not count). A request already pending keeps its earlier time: a link flapping faster
+        than the hold must still get its confirmation polls, and so its incident."""
+        when = self.clock() if since is None else since
+        self.confirm[device] = min(when, self.confirm.get(device, when))
         self.wake.set()
 
     # ------------------------------------------------------------------ one tick
@@ -241,13 +255,15 @@ class Monitor:
 
     async def _scrape(self, device: str, cycle: int) -> Polled:
         """One device's poll."""
-        target = self.targets[device].target
+        poll_target = self.targets[device]
+        target = poll_target.target
         # A poll's answer is as old as the poll's start: a trap received while it was in flight
         # is newer than what it read, and must not be overridden by it (the next poll decides).
         started = self.clock()
         async with self._gate():
             limit = target.timeout * (target.retries + 1) * 4
-            scrape = await self.scraper.scrape(target, self.modules, deadline=limit)
+            modules = self.modules if self.modules is not None else poll_target.modules
+            scrape = await self.scraper.scrape(target, modules, deadline=limit)
         return Polled(device, cycle, started, collect(scrape), scrape.seconds, scrape.varbinds)
 
     def _gate(self) -> asyncio.Semaphore:
@@ -309,10 +325,11 @@ class Monitor:
                     x for x in (r.in_errors_ps, r.out_errors_ps, r.in_discards_ps, r.out_discards_ps) if x
                 ]
                 report.alerts += self.alerts.observe("error_ps", subject, sum(errors), at)
+            report.alerts += self._optical_alerts(device, state, at)
         self.store.write_polls(polls)
         self.store.write_samples(samples)
         if report.alerts:
-            self.store.set_states(
+            report.changes += self.store.set_states(
                 [
                     ("alert", f"{a.rule}:{a.subject}", "firing" if a.firing else "ok", {"value": a.value})
                     for a in report.alerts
@@ -320,6 +337,33 @@ class Monitor:
                 at,
                 "rule",
             )
+
+    def _optical_alerts(self, device: str, state: DeviceState, at: float) -> list[AlertChange]:
+        """Receive power under the transceiver's threshold, or falling: per link where known.
+
+        Only on interfaces that are up and receiving light at all: a cut fiber's "no light" is the
+        link's incident (the agent's interface table may still say up for a few seconds while
+        its optics already read dark), and the NOC gets one alarm per fault, not a second one.
+        """
+        names = {i.if_index: i.name for i in state.interfaces}
+        up = {i.if_index for i in state.interfaces if i.oper_status == "up"}
+        out = []
+        for optic in state.optics:
+            if optic.direction != "rx":
+                continue
+            port = names.get(optic.if_index or -1, optic.name)
+            link_id = self._link_of_port.get((device, port))
+            subject = f"{link_id}@{device}" if link_id else f"{device}:{port}"
+            if optic.dbm is None or optic.dbm <= NO_LIGHT_DBM or optic.if_index not in up:
+                out += self.alerts.withdraw("optical_dbm", subject, at)
+                out += self.alerts.withdraw("optical_drop_db", subject, at)
+                continue
+            out += self.alerts.observe("optical_dbm", subject, optic.dbm, at, limit=optic.low_warning_dbm)
+            drop = self.optical_drop.observe(subject, optic.dbm, at)
+            # "falling" warns before "low"; once the level is low that alert says it all
+            low = self.alerts.firing_on("optical_dbm", subject)
+            out += self.alerts.observe("optical_drop_db", subject, 0.0 if low else drop, at)
+        return out
 
     def _device_updates(self, devices: list[str]) -> list[tuple[str, str, str, dict[str, Any] | None]]:
         out: list[tuple[str, str, str, dict[str, Any] | None]] = []
@@ -340,6 +384,8 @@ class Monitor:
                     }
                     for n, r in self.last_rates.get(device, {}).items()
                 },
+                "optics": [o.as_dict() for o in state.optics],
+                "wifi_clients": state.wifi.total if state.wifi is not None else None,
             }
             out.append(("device", device, "up" if state.reachable else "unreachable", detail))
         return out
@@ -367,10 +413,14 @@ class Monitor:
                     rates = self.last_rates.get(dev, {}).get(ifname)
                     if rates is not None and rates.utilisation_pct is not None:
                         detail["util_pct"] = max(detail.get("util_pct", 0.0), rates.utilisation_pct)
+                    for optic in state.optics:
+                        rx = optic.dbm if optic.direction == "rx" else None
+                        if rx is not None and optic.if_index == iface.if_index:
+                            detail["rx_dbm"] = min(detail.get("rx_dbm", rx), rx)
             value = "unknown" if not seen else ("up" if all(s == "up" for s in seen) else "down")
             source = "poll"
             trap = self.traps.get(link.id)
-            if trap is not None and trap[1] > newest_poll:
+            if trap is not None and trap[1] + TRAP_HOLD_S > newest_poll:
                 value, source = trap[0], "trap"
             elif trap is not None:
                 del self.traps[link.id]  # the poll after the trap has the last word
@@ -446,8 +496,7 @@ class Monitor:
             report = ticking.result()
             if on_tick is not None:
                 on_tick(report)
-            waiting = any(d not in self.inflight for d in self.confirm)
-            pause = 0.0 if waiting else self.next_wakeup(self.clock())
+            pause = self.next_wakeup(self.clock())
             if end is not None:
                 pause = min(pause, max(0.0, end - self.clock()))
             with contextlib.suppress(TimeoutError):

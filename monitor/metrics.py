@@ -132,10 +132,32 @@ class GovnetCollector:
             "1 when the agency, BTS site or hotspot has a path to the core.",
             labels=["kind", "id", "district"],
         )
+        optical = GaugeMetricFamily(
+            "govnet_optical_power_dbm",
+            "Transceiver receive or transmit power (ENTITY-SENSOR-MIB), in dBm.",
+            labels=["device", "ifIndex", "sensor", "direction"],
+        )
+        wifi = GaugeMetricFamily(
+            "govnet_wifi_clients", "WiFi clients associated with the AP or controller.", labels=["device"]
+        )
+        firing = GaugeMetricFamily(
+            "govnet_alert_firing", "1 for every threshold alert firing now.", labels=["rule", "subject"]
+        )
         for row in rows:
             if row.kind == "device" and row.name in self.network.devices:
                 role = self.network.devices[row.name].role.value
                 device_up.add_metric([row.name, role], 1.0 if row.state == "up" else 0.0)
+                detail = row.detail or {}
+                for optic in detail.get("optics") or ():
+                    if optic.get("dbm") is not None:
+                        index = str(optic.get("ifIndex") or "")
+                        labels = [row.name, index, str(optic["name"]), str(optic["direction"])]
+                        optical.add_metric(labels, float(optic["dbm"]))
+                if detail.get("wifi_clients") is not None:
+                    wifi.add_metric([row.name], float(detail["wifi_clients"]))
+            elif row.kind == "alert" and row.state == "firing":
+                rule, _, subject = row.name.partition(":")
+                firing.add_metric([rule, subject], 1.0)
             elif row.kind == "link" and row.state in {"up", "down"}:
                 link_up.add_metric([row.name], 1.0 if row.state == "up" else 0.0)
                 if row.detail and row.detail.get("util_pct") is not None:
@@ -150,7 +172,7 @@ class GovnetCollector:
             counts[incident.kind] = counts.get(incident.kind, 0) + 1
         for kind, count in sorted(counts.items()):
             incidents.add_metric([kind], float(count))
-        yield from (device_up, link_up, util, endpoint, incidents)
+        yield from (device_up, link_up, util, endpoint, optical, wifi, firing, incidents)
 
 
 def exposition(store: Store, network: Network) -> bytes:

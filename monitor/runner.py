@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from govnet.errors import GovnetError
 from inventory.models import SNMPv2cCredential
 from inventory.network import Network
+from monitor.alerts import DEFAULT_RULES, AlertEngine, Rule
 from monitor.config import targets_from_inventory
 from monitor.engine import CycleReport, Monitor, Shard
 from monitor.metrics import CONTENT_TYPE, exposition
@@ -41,6 +42,7 @@ class RunOptions:
     interval: float | None = None  # override every device class's interval (labs, demos)
     duration: float | None = None
     concurrency: int = 64
+    rules: tuple[Rule, ...] = DEFAULT_RULES
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -114,7 +116,13 @@ def build_monitor(network: Network, store: Store, options: RunOptions) -> Monito
     if options.interval is not None:
         targets = [replace(t, interval=options.interval) for t in targets]
     return Monitor(
-        network, store, SnmpScraper(), targets, shard=options.shard, concurrency=options.concurrency
+        network,
+        store,
+        SnmpScraper(),
+        targets,
+        shard=options.shard,
+        concurrency=options.concurrency,
+        alerts=AlertEngine(options.rules),
     )
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from govnet.snmp import mibs
+from govnet.snmp import entity, mibs
 from govnet.snmp.ber import VarBind
 from govnet.snmp.client import Target
 from inventory.network import Network
 from monitor.config import Module
 from monitor.scraper import Scrape
 
-INTEGER, OCTETS, COUNTER64, TICKS = 0x02, 0x04, 0x46, 0x43
+INTEGER, OCTETS, OBJECT_ID, COUNTER64, TICKS = 0x02, 0x04, 0x06, 0x46, 0x43
 
 
 class Agents:
@@ -28,6 +28,8 @@ class Agents:
         self.dead: set[str] = set()
         self.ports_down: set[tuple[str, str]] = set()
         self.calls: list[str] = []
+        #: Receive power (dBm) of the ports that have a transceiver with DOM; warning at -18 dBm.
+        self.rx: dict[tuple[str, str], float] = {}
         self.ports = {
             name: sorted(
                 {lk.a_interface for lk in network.links if lk.a_device == name}
@@ -78,6 +80,29 @@ class Agents:
             ):
                 oid = {**mibs.IF_COLUMNS, **mibs.IFX_COLUMNS}[column]
                 rows.setdefault(oid, []).append(VarBind(f"{oid}.{index}", tag, value))
+        for (dev, ifname), dbm in self.rx.items():
+            if dev == device:
+                self._optic_rows(rows, self.if_index(device, ifname), f"{ifname} Rx Power", dbm)
         result.columns = rows
         result.varbinds = 1 + sum(len(column) for column in rows.values())
         return result
+
+    @staticmethod
+    def _optic_rows(rows: dict[str, list[VarBind]], index: int, name: str, dbm: float) -> None:
+        """A port entity mapped onto ``index`` holding one Rx sensor (tenths of dBm, thresholds)."""
+        port, sensor = 1000 + index, 2000 + index
+        for column, suffix, tag, value in (
+            (entity.ENT_PHYSICAL_NAME, port, OCTETS, b"port"),
+            (entity.ENT_PHYSICAL_NAME, sensor, OCTETS, name.encode()),
+            (entity.ENT_PHYSICAL_CONTAINED_IN, sensor, INTEGER, port),
+            (entity.ENT_ALIAS_MAPPING_IDENTIFIER, f"{port}.0", OBJECT_ID, f"{entity.IF_INDEX_OID}{index}"),
+            (entity.SENSOR_TYPE, sensor, INTEGER, entity.DBM),
+            (entity.SENSOR_SCALE, sensor, INTEGER, 9),
+            (entity.SENSOR_PRECISION, sensor, INTEGER, 1),
+            (entity.SENSOR_VALUE, sensor, INTEGER, round(dbm * 10)),
+            (entity.SENSOR_OPER_STATUS, sensor, INTEGER, 1),
+            (entity.THRESHOLD_SEVERITY, f"{sensor}.1", INTEGER, 10),
+            (entity.THRESHOLD_RELATION, f"{sensor}.1", INTEGER, 1),
+            (entity.THRESHOLD_VALUE, f"{sensor}.1", INTEGER, -180),
+        ):
+            rows.setdefault(column, []).append(VarBind(f"{column}.{suffix}", tag, value))

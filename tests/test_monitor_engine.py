@@ -17,7 +17,7 @@ from inventory.models import Link, Role
 from inventory.network import Network
 from monitor.alerts import FlapDetector
 from monitor.config import targets_from_inventory
-from monitor.engine import CycleReport, Monitor, Shard
+from monitor.engine import TRAP_HOLD_S, CycleReport, Monitor, Shard
 from monitor.store import open_store
 from monitor.traps import parse
 from tests.fakeagents import Agents
@@ -82,10 +82,13 @@ def test_a_dead_hub_is_one_incident_after_its_neighbours_traps_settle(net: Netwo
     clock.now += 2
     for device, ifname in agents.kill(hub):
         mon.on_trap(trap(net, agents, device, ifname, "down", clock.now))  # type: ignore[arg-type]
+    report = tick(mon)
+    assert not report.settled and report.opened == []  # the traps' word, not yet confirmed
+    clock.now += TRAP_HOLD_S  # agents cache their interface tables: confirm once that is past
     agents.calls.clear()
     report = tick(mon)
-    # The devices the traps named were re-polled at once (confirmation), not the whole province
-    # (a few others whose scheduled slot came up in these 2 s are polled too).
+    # The devices the traps named were re-polled (confirmation), not the whole province
+    # (a few others whose scheduled slot came up in these seconds are polled too).
     assert {hub} | {d for d, _ in agents.kill(hub)} <= set(agents.calls)
     assert len(agents.calls) < len(net.devices) / 4
     assert report.settled
@@ -196,3 +199,38 @@ def test_a_trap_during_an_in_flight_poll_is_not_overridden_by_that_poll(net: Net
     tick(mon)
     (row,) = [r for r in mon.store.current("link") if r.name == link.id]
     assert row.state == "down", "the stale poll must not win over the newer trap"
+
+
+def test_low_receive_power_alerts_per_link_end_and_yields_to_the_link_incident(
+    net: Network, tmp_path: Path
+) -> None:
+    agents, clock = Agents(net), Clock(3_000_000.0)
+    mon = monitor(net, tmp_path, agents, clock)
+    _cpe, link, hub_end = single_homed_cpe(net)
+    subject = f"{link.id}@{hub_end[0]}"
+    agents.rx[hub_end] = -6.0
+    tick(mon)
+    agents.rx[hub_end] = -21.5  # under the transceiver's own -18 dBm warning; the default rule says -25
+    seen = []
+    for _ in range(4):
+        clock.now += 30
+        seen += [(a.rule, a.subject, a.firing) for a in tick(mon).alerts]
+    # a sudden 15 dB fall warns at once; once the level has stayed low for the rule's 60 s, the
+    # low-power alert takes over and the fall warning clears: one alarm standing, not two
+    assert seen == [
+        ("optical-power-falling", subject, True),
+        ("low-optical-power", subject, True),
+        ("optical-power-falling", subject, False),
+    ]
+    stored = {r.name: r.state for r in mon.store.current("alert")}
+    assert stored == {f"low-optical-power:{subject}": "firing", f"optical-power-falling:{subject}": "ok"}
+    hub = mon.store.current("device", detail=True)
+    hub_row = next(r for r in hub if r.name == hub_end[0])
+    assert hub_row.detail is not None and hub_row.detail["optics"][0]["dbm"] == -21.5
+    # the fiber is cut: "no light" is the link's incident, the optical alert withdraws
+    agents.ports_down.add(hub_end)
+    agents.rx[hub_end] = -40.0
+    clock.now += 30
+    report = tick(mon)
+    assert [(a.rule, a.firing) for a in report.alerts] == [("low-optical-power", False)]
+    assert [i.root_cause for i in mon.store.incidents(open_only=True)] == [link.id]

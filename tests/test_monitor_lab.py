@@ -13,13 +13,13 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lab.lifecycle import fail, restore
+from lab.lifecycle import attenuate, fail, restore, set_wifi_clients
 from monitor.store import open_store
 from tests.labkit import LabHandle
 from tests.procs import Running, free_port, start_monitor, stop_monitor
@@ -32,7 +32,14 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def monitor(lab: LabHandle) -> Iterator[Running]:
     tmp = Path(tempfile.mkdtemp(prefix="govnet-monitor-"))
-    running = start_monitor(lab, f"sqlite:///{tmp / 'monitor.db'}", "--interval", "4")
+    rules = tmp / "rules.yaml"  # the NOC's own thresholds: optical power alerts at once
+    rules.write_text(
+        "rules:\n"
+        "  - {name: low-optical-power, metric: optical_dbm, raise_at: -25, clear_at: -23,"
+        " for_seconds: 0, below: true}\n",
+        encoding="utf-8",
+    )
+    running = start_monitor(lab, f"sqlite:///{tmp / 'monitor.db'}", "--interval", "4", "--rules", str(rules))
     try:
         # Ready when every device answered a first poll.
         answered: set[str] = set()
@@ -127,6 +134,74 @@ def test_a_stopped_hub_is_one_incident_listing_every_agency_behind_it(
     finally:
         restore(lab.prefix, "node", hub)
     monitor.wait_for(lambda e: e.get("event") == "incident_closed", 30, "the hub incident closing")
+
+
+def alert_is(name: str, state: str) -> Callable[[dict[str, Any]], bool]:
+    def match(event: dict[str, Any]) -> bool:
+        return event.get("kind") == "alert" and event.get("name") == name and event.get("new") == state
+
+    return match
+
+
+def test_a_degraded_fiber_is_an_optical_alert_at_each_end_and_no_incident(
+    lab: LabHandle, monitor: Running
+) -> None:
+    net = lab.network
+    link = next(
+        lk
+        for lk in net.links
+        if lk.medium.value == "fiber"
+        and {net.devices[lk.a_device].role.value, net.devices[lk.b_device].role.value} == {"core", "hub"}
+    )
+    ends = {f"low-optical-power:{link.id}@{dev}" for dev in (link.a_device, link.b_device)}
+    monitor.drain()
+    start = len(monitor.seen)
+    rx = attenuate(lab.prefix, link.id, 20.0)  # far below any transceiver's warning level
+    try:
+        for name in ends:
+            monitor.wait_for(alert_is(name, "firing"), 20, f"{name} firing")
+        store = open_store(monitor.store)
+        device = next(r for r in store.current("device", detail=True) if r.name == link.a_device)
+        store.close()
+        assert device.detail is not None
+        read = [
+            o["dbm"]
+            for o in device.detail["optics"]
+            if o["direction"] == "rx" and o["name"].startswith(link.a_interface + " ")
+        ]
+        assert read == [rx]
+        with urllib.request.urlopen(f"http://127.0.0.1:{monitor.metrics_port}/metrics", timeout=5) as answer:
+            body = answer.read().decode()
+        assert f'govnet_optical_power_dbm{{device="{link.a_device}",' in body
+        assert 'govnet_alert_firing{rule="low-optical-power"' in body
+    finally:
+        attenuate(lab.prefix, link.id, 0.0)
+    for name in ends:
+        monitor.wait_for(alert_is(name, "ok"), 20, f"{name} clearing")
+    monitor.drain()
+    # the link stayed up all along: the NOC saw the optics, not a fault
+    assert not any(e.get("event") == "incident_opened" for e in monitor.seen[start:])
+    assert not any(e.get("kind") == "link" and e.get("name") == link.id for e in monitor.seen[start:])
+
+
+def test_wifi_client_counts_reach_the_store_and_the_metrics(lab: LabHandle, monitor: Running) -> None:
+    ap = next(d.name for d in lab.network.devices.values() if d.role.value == "wifi_ap")
+    set_wifi_clients(lab.prefix, ap, 37)
+
+    def reported() -> object:
+        store = open_store(monitor.store)
+        try:
+            row = next(r for r in store.current("device", detail=True) if r.name == ap)
+            return (row.detail or {}).get("wifi_clients")
+        finally:
+            store.close()
+
+    end = time.monotonic() + 20
+    while time.monotonic() < end and reported() != 37:
+        time.sleep(1)
+    assert reported() == 37
+    with urllib.request.urlopen(f"http://127.0.0.1:{monitor.metrics_port}/metrics", timeout=5) as answer:
+        assert f'govnet_wifi_clients{{device="{ap}"}} 37.0' in answer.read().decode()
 
 
 def test_a_real_prometheus_scrapes_the_metrics(lab: LabHandle, monitor: Running, tmp_path: Path) -> None:

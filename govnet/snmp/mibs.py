@@ -74,6 +74,17 @@ def by_index(varbinds: Iterable[VarBind], column: str) -> dict[str, VarBind]:
     return {vb.oid[cut:]: vb for vb in varbinds if vb.oid.startswith(column + ".")}
 
 
+def integer(vb: VarBind | None) -> int | None:
+    """A varbind's integer value; None when absent, an exception, or not an integer.
+
+    >>> integer(VarBind("1.3.6.1.2.1.2.1.0", 2, 4)), integer(None)
+    (4, None)
+    """
+    if vb is None or vb.is_exception or not isinstance(vb.value, int):
+        return None
+    return vb.value
+
+
 def text(value: object) -> str:
     """A DisplayString as text (bytes decoded as UTF-8, undecodable bytes replaced)."""
     if isinstance(value, bytes):
