@@ -243,6 +243,7 @@ def start_node(
         _light_addressing(node, lab_network)
     dev = lab_network.devices[node.name]
     site = lab_network.sites[dev.site]
+    mib_rows = mibdata.write_node_data(state, node, lab_network)
     v3 = next(c for c in lab_network.credentials.values() if c.kind == "snmp_v3")
     nodes.write_private(
         node_dir / "snmpd.conf",
@@ -255,12 +256,15 @@ def start_node(
             mgmt_subnet=state.mgmt_subnet,
             trap_receiver=state.trap_receiver,
             location=site.name,
-            extra=mibdata.snmpd_lines(prefix, node),
+            extra=mibdata.snmpd_lines(prefix, node, mib_rows),
+            v3_traps=lab_network.snmp_profiles[dev.snmp_profile].version == "3",
         ),
     )
-    mibdata.write_node_data(state, node, lab_network)
     persistent = node_dir / "snmp"
     persistent.mkdir(exist_ok=True)
+    # snmpd -C reads no file but -c's, so name its persistent state too: a restarted node keeps
+    # its engine id and counts snmpEngineBoots up, as a real device does (v3 managers rely on it).
+    configs = [node_dir / "snmpd.conf", *[p for p in [persistent / "snmpd.conf"] if p.exists()]]
     snmp_env = ["env", f"SNMP_PERSISTENT_DIR={persistent}", "MIBS="]
     run(
         in_cgroup(
@@ -271,7 +275,7 @@ def start_node(
                 "/usr/sbin/snmpd",
                 "-C",
                 "-c",
-                str(node_dir / "snmpd.conf"),
+                ",".join(map(str, configs)),
                 "-I",
                 "-smux",
                 "-Lf",

@@ -2,7 +2,7 @@
 
 Linux has no optics and no radios to report, and Debian's snmpd implements neither
 ENTITY-SENSOR-MIB nor any WiFi vendor MIB. So each node's snmpd hands those subtrees to a tiny
-``pass`` program (sh + awk) that answers GET and GETNEXT from a data file this module writes:
+``pass_persist`` program (awk) that answers GET and GETNEXT from a data file this module writes:
 
 * every fiber interface is a port entity (mapped onto its ifIndex) holding an Rx and a Tx power
   sensor in dBm, with the transceiver's low thresholds in CISCO-ENTITY-SENSOR-MIB's threshold
@@ -33,11 +33,15 @@ from topology.graph import haversine_km
 #: The subtrees each node's snmpd passes to the data program.
 SUBTREES = (".1.3.6.1.2.1.47", ".1.3.6.1.2.1.99", ".1.3.6.1.4.1.9.9.91", ".1.3.6.1.4.1.14988.1.1.1.3")
 
-#: snmpd's ``pass`` protocol: ``PROG DATA SUBTREE -g|-n OID`` prints OID, type, value or NONE.
+#: snmpd's ``pass_persist`` protocol, spoken by one awk process per subtree: ``PING`` → ``PONG``;
+#: ``get``/``getnext`` and an OID → OID, type, value, or ``NONE``; ``set`` → ``not-writable``.
+#: It re-reads the data file on every request (a few hundred lines), so changes show at once,
+#: and never forks: a walk costs no process starts (``pass`` forked two per varbind).
 PASS_PROGRAM = r"""#!/bin/sh
-# govnet lab: answers snmpd "pass" requests from a tab-separated data file (OID, type, value),
-# sorted by OID. Arguments: DATA SUBTREE -g|-n OID.
-exec /usr/bin/awk -v mode="$3" -v want="$4" -v root="$2." '
+# govnet lab: answers snmpd "pass_persist" requests for one subtree from a tab-separated data
+# file (OID, type, value) sorted by OID. Arguments: DATA SUBTREE. "-W interactive": mawk (Debian's
+# awk) otherwise reads stdin in blocks and would wait for more than snmpd's one request.
+exec /usr/bin/awk -W interactive -v data="$1" -v root="$2." '
 function cmp(a, b,   x, y, n, m, i) {
   n = split(a, x, "."); m = split(b, y, ".")
   for (i = 2; i <= n && i <= m; i++) {
@@ -46,12 +50,27 @@ function cmp(a, b,   x, y, n, m, i) {
   }
   return n < m ? -1 : (n > m ? 1 : 0)
 }
-BEGIN { FS = "\t" }
-index($1, root) != 1 { next }
-mode == "-g" && $1 == want { print $1; print $2; print $3; found = 1; exit }
-mode == "-n" && cmp($1, want) > 0 { print $1; print $2; print $3; found = 1; exit }
-END { if (!found) print "NONE" }
-' "$1"
+function load(   line, f) {
+  N = 0
+  while ((getline line < data) > 0) {
+    if (index(line, root) != 1) continue
+    split(line, f, "\t"); N++; O[N] = f[1]; T[N] = f[2]; V[N] = f[3]
+  }
+  close(data)
+}
+function lookup(next_one, want,   i) {
+  load()
+  for (i = 1; i <= N; i++) {
+    if ((!next_one && O[i] == want) || (next_one && cmp(O[i], want) > 0)) {
+      print O[i]; print T[i]; print V[i]; return
+    }
+  }
+  print "NONE"
+}
+$0 == "PING" { print "PONG"; fflush(); next }
+$0 == "get" || $0 == "getnext" { cmd = $0; getline want; lookup(cmd == "getnext", want); fflush(); next }
+$0 == "set" { getline; getline; print "not-writable"; fflush(); next }
+'
 """
 
 FIBER_LOSS_DB_PER_KM = 0.35
@@ -80,10 +99,11 @@ def install_program(prefix: str) -> None:
     os.chmod(path, 0o755)
 
 
-def snmpd_lines(prefix: str, node: NodeState) -> list[str]:
-    """The ``pass`` directives for the node's snmpd configuration."""
+def snmpd_lines(prefix: str, node: NodeState, rows: list[Row]) -> list[str]:
+    """The ``pass_persist`` directives for the subtrees the node has data in (one process each)."""
     prog, data = program_path(prefix), data_path(prefix, node)
-    return [f"pass {tree} /bin/sh {prog} {data} {tree}" for tree in SUBTREES]
+    used = [tree for tree in SUBTREES if any(oid.startswith(tree + ".") for oid, _, _ in rows)]
+    return [f"pass_persist {tree} /bin/sh {prog} {data} {tree}" for tree in used]
 
 
 def _oid_key(oid: str) -> tuple[int, ...]:
@@ -196,7 +216,7 @@ def wifi_clients_default(name: str) -> int:
     return 5 + zlib.crc32(name.encode()) % 40
 
 
-def write_node_data(state: LabState, node: NodeState, network: Network) -> None:
+def write_node_data(state: LabState, node: NodeState, network: Network) -> list[Row]:
     """(Re)write one node's data file, atomically: the next SNMP request sees the new values."""
     rows = node_rows(state, node, network, interface_indexes(node))
     path = data_path(state.prefix, node)
@@ -204,6 +224,7 @@ def write_node_data(state: LabState, node: NodeState, network: Network) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text("".join(f"{o}\t{t}\t{v}\n" for o, t, v in rows), encoding="utf-8")
     os.replace(tmp, path)
+    return rows
 
 
 def refresh(state: LabState, network: Network, names: set[str]) -> None:

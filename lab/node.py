@@ -95,9 +95,19 @@ def snmpd_config(
     trap_receiver: str,
     location: str,
     extra: list[str] | None = None,
+    v3_traps: bool = False,
 ) -> str:
-    """snmpd for one node: v2c from the management subnet, v3 authPriv, traps, AgentX master."""
+    """snmpd for one node: v2c from the management subnet, v3 authPriv, traps, AgentX master.
+
+    Traps go as v3 authPriv (from the agent's own engine id) when the node's profile is v3,
+    as v2c otherwise.
+    """
     host, _, port = trap_receiver.partition(":")
+    sink = f"{host}:{port or 162}"
+    if v3_traps:
+        trap = f"trapsess -v 3 -u {v3_user} -l authPriv -a SHA -A {auth_key} -x AES -X {priv_key} {sink}"
+    else:
+        trap = f"trap2sink {sink} {community}"
     oid_index, oid_admin = ".1.3.6.1.2.1.2.2.1.1", ".1.3.6.1.2.1.2.2.1.7"
     return "\n".join(
         [
@@ -109,7 +119,7 @@ def snmpd_config(
             f"rouser {v3_user} priv",
             "master agentx",
             "agentXSocket tcp:127.0.0.1:705",
-            f"trap2sink {host}:{port or 162} {community}",
+            trap,
             "iquerySecName internalUser",
             "rouser internalUser",
             f"notificationEvent govnetLinkDown .1.3.6.1.6.3.1.1.5.3 {oid_index} {oid_admin} {IF_OPER}",

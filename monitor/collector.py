@@ -67,6 +67,7 @@ class DeviceState:
     sys_uptime: int | None = None
     sys_name: str | None = None
     if_number: int | None = None
+    engine_id: bytes | None = None
     interfaces: list[Interface] = field(default_factory=list)
     lldp: list[mibs.LldpNeighbour] = field(default_factory=list)
     optics: list[Optic] = field(default_factory=list)
@@ -82,6 +83,7 @@ class DeviceState:
             "sys_uptime": self.sys_uptime,
             "sys_name": self.sys_name,
             "if_number": self.if_number,
+            "engine_id": self.engine_id.hex() if self.engine_id else None,
             "interfaces": [i.as_dict() for i in self.interfaces],
             "lldp_neighbors": [n.as_dict() for n in self.lldp],
             "optics": [o.as_dict() for o in self.optics],
@@ -107,6 +109,9 @@ def collect(scrape: Scrape) -> DeviceState:
     name = scrape.scalars.get(mibs.SYS_NAME)
     state.sys_name = mibs.text(name.value) if name is not None and not name.is_exception else None
     state.if_number = _int(scrape.scalars.get(mibs.IF_NUMBER))
+    engine = scrape.scalars.get(mibs.SNMP_ENGINE_ID)
+    if engine is not None and isinstance(engine.value, bytes) and engine.value:
+        state.engine_id = engine.value
     cols = {
         key: mibs.by_index(scrape.columns.get(oid, []), oid)
         for key, oid in {**mibs.IF_COLUMNS, **mibs.IFX_COLUMNS}.items()

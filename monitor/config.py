@@ -22,7 +22,7 @@ class Module:
     columns: tuple[str, ...]
 
 
-SYSTEM = Module("system", (mibs.SYS_UPTIME, mibs.SYS_NAME, mibs.IF_NUMBER), ())
+SYSTEM = Module("system", (mibs.SYS_UPTIME, mibs.SYS_NAME, mibs.IF_NUMBER, mibs.SNMP_ENGINE_ID), ())
 INTERFACES = Module("interfaces", (), tuple(mibs.IF_COLUMNS.values()) + tuple(mibs.IFX_COLUMNS.values()))
 LLDP = Module("lldp", (), tuple(mibs.LLDP_COLUMNS.values()))
 #: Transceiver rx/tx power (ENTITY-SENSOR-MIB) with the vendor thresholds where there are some.

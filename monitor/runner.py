@@ -157,6 +157,11 @@ async def run_monitor(
 
         def tick(report: CycleReport) -> None:
             nonlocal last_prune
+            if receiver is not None:  # v3 traps need the sender's engine id: learn it from polls
+                for device in report.polled:
+                    state = monitor.last.get(device)
+                    if state is not None and state.engine_id:
+                        receiver.learn(monitor.targets[device].target, state.engine_id)
             if report.at - last_prune > PRUNE_EVERY_S and options.shard.leader:
                 store.prune(report.at)
                 last_prune = report.at
@@ -165,6 +170,8 @@ async def run_monitor(
 
         await monitor.run(stop, tick, duration=options.duration)
     finally:
+        if isinstance(monitor.scraper, SnmpScraper):
+            monitor.scraper.close()
         if receiver is not None:
             receiver.close()
         if metrics is not None:

@@ -5,8 +5,12 @@ admin/oper status. :class:`LinkMap` turns (device address, ifIndex) into the inv
 using the ifIndex → ifName table of the device's last poll, so that the event names the link the
 NOC knows; the next poll confirms (or corrects) what the trap said.
 
-v2c communities and v3 users (authPriv, with the sender's engine id) are accepted; v2c is what
-the lab's agents send and what the tests exercise.
+v2c communities and v3 users are accepted. An SNMPv3 trap is authenticated with keys localised
+to the *sender's* engine id, so the receiver must know each sender's engine id before its first
+trap: the poller reads ``snmpEngineID`` from every device and the monitor registers the device's
+v3 user for it (:meth:`TrapReceiver.learn`), as an engineer would otherwise do by hand in
+snmptrapd.conf. The lab's agents send v3 traps where the inventory's profile is v3, v2c
+elsewhere, and the tests exercise both.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from govnet.errors import GovnetError
+from govnet.snmp.client import Target, usm_protocols
 from govnet.snmp.mibs import IF_STATUS
 from inventory.network import Network
 
@@ -43,9 +48,12 @@ class TrapEvent:
     oper_status: str | None
     received_at: float
     varbinds: dict[str, str] = field(default_factory=dict)
+    security: str = ""  # "v2c" or "v3": how the sender authenticated it
 
 
-def parse(source: str, varbinds: list[tuple[str, Any]], at: float | None = None) -> TrapEvent:
+def parse(
+    source: str, varbinds: list[tuple[str, Any]], at: float | None = None, security: str = ""
+) -> TrapEvent:
     """Turn a notification's varbinds into a :class:`TrapEvent`.
 
     >>> e = parse("198.18.0.12", [("1.3.6.1.6.3.1.1.4.1.0", "1.3.6.1.6.3.1.1.5.3"),
@@ -66,7 +74,8 @@ def parse(source: str, varbinds: list[tuple[str, Any]], at: float | None = None)
         elif oid.startswith(IF_OPER) and value.isdigit():
             oper = IF_STATUS.get(int(value), value)
             if_index = if_index or int(oid.rsplit(".", 1)[1])
-    return TrapEvent(source, trap_oid, kind, if_index, admin, oper, time.time() if at is None else at, values)
+    when = time.time() if at is None else at
+    return TrapEvent(source, trap_oid, kind, if_index, admin, oper, when, values, security)
 
 
 class LinkMap:
@@ -103,13 +112,14 @@ class TrapReceiver:
         port: int,
         on_event: Callable[[TrapEvent], None],
         communities: list[SecretStr] | None = None,
-        v3_users: list[tuple[str, SecretStr, SecretStr, bytes]] | None = None,
+        v3_users: list[tuple[Target, bytes]] | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.on_event = on_event
         self.communities = communities or []
-        self.v3_users = v3_users or []
+        self.v3_users = list(v3_users or [])
         self._engine: Any = None
+        self._known: set[tuple[str, bytes]] = set()
 
     async def start(self) -> None:
         """Open the socket and register credentials."""
@@ -129,26 +139,42 @@ class TrapReceiver:
             ) from exc
         for i, community in enumerate(self.communities):
             config.add_v1_system(snmp_engine, f"govnet-area-{i}", community.get_secret_value())
-        for user, auth, priv, engine_id in self.v3_users:
-            config.add_v3_user(
-                snmp_engine,
-                user,
-                config.USM_AUTH_HMAC96_SHA,
-                auth.get_secret_value(),
-                config.USM_PRIV_CFB128_AES,
-                priv.get_secret_value(),
-                securityEngineId=engine_id,
-            )
+        self._engine = snmp_engine
+        for target, engine_id in self.v3_users:
+            self.learn(target, engine_id)
 
         def received(
             engine_: Any, state: Any, _ctx_engine: Any, _ctx_name: Any, varbinds: Any, _cb: Any
         ) -> None:
             _domain, address = engine_.message_dispatcher.get_transport_info(state)
-            self.on_event(parse(str(address[0]), [(str(o), v) for o, v in varbinds]))
+            context = engine_.observer.get_execution_context("rfc3412.receiveMessage:request")
+            security = "v3" if int(context.get("securityModel", 0)) == 3 else "v2c"
+            self.on_event(parse(str(address[0]), [(str(o), v) for o, v in varbinds], security=security))
 
         ntfrcv.NotificationReceiver(snmp_engine, received)
-        self._engine = snmp_engine
         await asyncio.sleep(0)
+
+    def learn(self, target: Target, engine_id: bytes) -> bool:
+        """Accept v3 traps from ``target``'s user sent by the engine ``engine_id``; True if new."""
+        from pysnmp.entity import config
+        from pysnmp.proto.api import v2c
+
+        key = (target.user or "", engine_id)
+        if self._engine is None or target.version != "3" or not engine_id or key in self._known:
+            return False
+        assert target.auth_key is not None and target.priv_key is not None
+        auth, priv = usm_protocols(target)
+        config.add_v3_user(
+            self._engine,
+            target.user,
+            auth,
+            target.auth_key.get_secret_value(),
+            priv,
+            target.priv_key.get_secret_value(),
+            securityEngineId=v2c.OctetString(engine_id),
+        )
+        self._known.add(key)
+        return True
 
     def close(self) -> None:
         """Stop listening."""

@@ -246,21 +246,41 @@ def test_interlock_refuses_a_lab_address_routed_by_the_default_route() -> None:
         subprocess.run(["ip", "netns", "del", ns], check=False)
 
 
+def engine_id(lab: LabHandle, node: str) -> str:
+    """The node agent's snmpEngineID in hex, through net-snmp's snmpget."""
+    address = lab.mgmt[node]
+    check_target(address)
+    proc = subprocess.run(
+        ["snmpget", "-v2c", "-c", lab.community, "-Oqv", "-Ox", address, "1.3.6.1.6.3.10.2.1.1.0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return "".join(proc.stdout.split()).replace('"', "")
+
+
 def test_link_down_and_up_send_traps_to_the_configured_receiver(lab: LabHandle, tmp_path: Path) -> None:
-    """net-snmp's own snmptrapd, on the lab controller address and the lab's trap port, hears them."""
+    """net-snmp's own snmptrapd, on the lab controller address and the lab's trap port, hears them
+    (routers whose profile is v3 send v3 authPriv: snmptrapd knows their user per engine id)."""
     from lab.state import load_state
 
     state = load_state(lab.prefix)
     assert state is not None
     log = tmp_path / "traps.log"
     conf = tmp_path / "snmptrapd.conf"
-    conf.write_text(f"authCommunity log {lab.community}\n", encoding="utf-8")
+    link = next(lk for lk in lab.network.links if lk.a_device in lab.routers and lk.b_device in lab.routers)
+    user, auth, priv = lab.v3
+    lines = [f"authCommunity log {lab.community}", f"authUser log {user}"]
+    for device in (link.a_device, link.b_device):
+        engine = engine_id(lab, device)
+        lines.append(f"createUser -e 0x{engine} {user} SHA {auth} AES {priv}")
+    conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
     receiver = subprocess.Popen(
         ["snmptrapd", "-f", "-C", "-c", str(conf), "-On", "-Lf", str(log), f"udp:{state.trap_receiver}"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    link = next(lk for lk in lab.network.links if lk.a_device in lab.routers and lk.b_device in lab.routers)
     try:
         time.sleep(1)
         fail(lab.prefix, "link", link.id)

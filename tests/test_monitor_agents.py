@@ -4,18 +4,23 @@ one round with a real lab agent: each bad one becomes an unreachable device, the
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
 from govnet.snmp.client import Target
+from monitor.config import SYSTEM
 from monitor.poll import poll_round
 from monitor.scraper import SnmpScraper
 from tests.labkit import LabHandle
+from tests.procs import stop_process
 
 
 class Agent:
@@ -81,3 +86,85 @@ def test_bad_agents_become_unreachable_and_never_stop_the_round(
     assert real.reachable and real.sys_uptime and real.interfaces
     # The round is bounded by the per-device deadline, not by the slow agent's 3 s.
     assert elapsed < 2.9, f"the round took {elapsed:.1f} s"
+
+
+def test_a_v3_agent_that_lost_its_boots_counter_is_heard_again(tmp_path: Path) -> None:
+    """A real snmpd on loopback that had booted 8 times comes back saying 1 (its saved state
+    lost: an NVRAM reset, a replaced board keeping the engine id). To the poller's shared pysnmp
+    engine every answer now looks like a replay; the scraper must recover (the failed host gets
+    an engine of its own on its next poll)."""
+    snmpd = shutil.which("snmpd") or "/usr/sbin/snmpd"
+    if not Path(snmpd).exists():
+        pytest.skip("no snmpd here (scripts/setup.sh installs it)")
+    port = free_udp_port()
+    conf, saved = tmp_path / "snmpd.conf", tmp_path / "saved.conf"
+    conf.write_text(
+        "engineID govnet-boots-test\nrouser noc priv\n"
+        'createUser noc SHA "auth-key-123456" AES "priv-key-123456"\n',
+        encoding="utf-8",
+    )
+    # snmpd's saved state: 7 boots of the engine "govnet-boots-test" (text engine id, format 4)
+    engine_id = "80001f8804" + b"govnet-boots-test".hex()
+    saved.write_text(f"engineBoots 7\noldEngineID 0x{engine_id}\n", encoding="utf-8")
+    argv = [snmpd, "-f", "-Lo", "-C", "-I", "-smux", f"udp:127.0.0.1:{port}", "-c"]
+    env = {"SNMP_PERSISTENT_DIR": str(tmp_path / "state"), "MIBS": "", "PATH": "/usr/bin:/bin"}
+    v3 = Target(
+        "127.0.0.1",
+        port,
+        "3",
+        user="noc",
+        auth_key=SecretStr("auth-key-123456"),
+        priv_key=SecretStr("priv-key-123456"),
+        timeout=0.5,
+        retries=1,
+    )
+
+    async def polls(scraper: SnmpScraper, count: int) -> list[bool]:
+        out = []
+        for _ in range(count):
+            out.append((await scraper.scrape(v3, (SYSTEM,), deadline=4)).reachable)
+        return out
+
+    async def scenario() -> tuple[list[bool], list[bool]]:
+        scraper = SnmpScraper()
+        try:
+            proc = await wait_agent([*argv, f"{conf},{saved}"], env, v3)
+            try:
+                before = await polls(scraper, 2)
+            finally:
+                stop_process(proc)
+            proc = await wait_agent([*argv, str(conf)], env, v3)
+            try:
+                after = await polls(scraper, 3)
+            finally:
+                stop_process(proc)
+            return before, after
+        finally:
+            scraper.close()
+
+    before, after = asyncio.run(scenario())
+    assert before == [True, True]
+    assert after[1:] == [True, True], f"never heard again after its restart: {after}"
+
+
+async def wait_agent(argv: list[str], env: dict[str, str], target: Target) -> subprocess.Popen[str]:
+    """Start snmpd and wait until a fresh engine gets an answer (the test's own is left alone)."""
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    probe = SnmpScraper()
+    try:
+        for _ in range(50):
+            if (await probe.scrape(target, (SYSTEM,), deadline=1)).reachable:
+                return proc
+            probe.close()
+            probe = SnmpScraper()
+            await asyncio.sleep(0.1)
+    finally:
+        probe.close()
+    stop_process(proc)
+    raise AssertionError("snmpd did not answer on loopback")
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

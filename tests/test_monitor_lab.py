@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -136,11 +136,16 @@ def test_a_stopped_hub_is_one_incident_listing_every_agency_behind_it(
     monitor.wait_for(lambda e: e.get("event") == "incident_closed", 30, "the hub incident closing")
 
 
-def alert_is(name: str, state: str) -> Callable[[dict[str, Any]], bool]:
-    def match(event: dict[str, Any]) -> bool:
-        return event.get("kind") == "alert" and event.get("name") == name and event.get("new") == state
+def wait_all(monitor: Running, alerts: set[str], state: str) -> None:
+    """Wait until every one of ``alerts`` has changed to ``state`` (in any order)."""
+    left = set(alerts)
 
-    return match
+    def match(event: dict[str, Any]) -> bool:
+        if event.get("kind") == "alert" and event.get("new") == state:
+            left.discard(str(event.get("name")))
+        return not left
+
+    monitor.wait_for(match, 20, f"{sorted(alerts)} {state}")
 
 
 def test_a_degraded_fiber_is_an_optical_alert_at_each_end_and_no_incident(
@@ -158,8 +163,7 @@ def test_a_degraded_fiber_is_an_optical_alert_at_each_end_and_no_incident(
     start = len(monitor.seen)
     rx = attenuate(lab.prefix, link.id, 20.0)  # far below any transceiver's warning level
     try:
-        for name in ends:
-            monitor.wait_for(alert_is(name, "firing"), 20, f"{name} firing")
+        wait_all(monitor, ends, "firing")
         store = open_store(monitor.store)
         device = next(r for r in store.current("device", detail=True) if r.name == link.a_device)
         store.close()
@@ -176,8 +180,7 @@ def test_a_degraded_fiber_is_an_optical_alert_at_each_end_and_no_incident(
         assert 'govnet_alert_firing{rule="low-optical-power"' in body
     finally:
         attenuate(lab.prefix, link.id, 0.0)
-    for name in ends:
-        monitor.wait_for(alert_is(name, "ok"), 20, f"{name} clearing")
+    wait_all(monitor, ends, "ok")
     monitor.drain()
     # the link stayed up all along: the NOC saw the optics, not a fault
     assert not any(e.get("event") == "incident_opened" for e in monitor.seen[start:])

@@ -230,9 +230,11 @@ def test_discover_falls_back_to_napalm_where_snmp_lacks_lldp(
     assert doc["clean"] is True, doc
 
 
-def test_traps_name_the_link_within_seconds(lab: LabHandle) -> None:
-    """The lab's agents send linkDown/linkUp to govnet's receiver; the event maps to the inventory link."""
+def test_v3_and_v2c_traps_name_the_link_within_seconds(lab: LabHandle) -> None:
+    """The lab's agents send linkDown/linkUp — v3 authPriv where the inventory's profile is v3,
+    v2c elsewhere — to govnet's receiver, which learned each v3 sender's engine id from a poll."""
     from govnet.aio import run
+    from inventory.snmp import snmp_target
     from lab.state import load_state
     from monitor.collector import collect
     from monitor.scraper import SnmpScraper
@@ -241,33 +243,48 @@ def test_traps_name_the_link_within_seconds(lab: LabHandle) -> None:
     state = load_state(lab.prefix)
     assert state is not None
     host, _, port = state.trap_receiver.partition(":")
-    link = next(lk for lk in lab.network.links if {lk.a_device, lk.b_device} == {"hub-dx", "hub-dp"})
-    links = LinkMap(lab.network)
+    net = lab.network
+    version = {n: net.snmp_profiles[d.snmp_profile].version for n, d in net.devices.items()}
+    v3_link = next(lk for lk in net.links if {lk.a_device, lk.b_device} == {"hub-dx", "hub-dp"})
+    v2c_end = next(n for n in sorted(net.devices) if version[n] == "2c" and net.links_by_device.get(n))
+    v2c_link = net.links_by_device[v2c_end][0]
+    assert version["hub-dx"] == "3", "the sample's routers use the v3 profile"
+    links = LinkMap(net)
     events: list[TrapEvent] = []
 
-    async def scenario() -> None:
-        scrape = await SnmpScraper().scrape(v2c(lab, "hub-dx"))
-        links.learn("hub-dx", {i.if_index: i.name for i in collect(scrape).interfaces})
+    async def wait_for(device: str, link_id: str, kind: str) -> TrapEvent:
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            for e in events:
+                if e.kind == kind and links.link_of(e) == (device, link_id):
+                    return e
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"no {kind} from {device} for {link_id} within 10 s: {events}")
+
+    async def scenario() -> dict[str, TrapEvent]:
         receiver = TrapReceiver(host, int(port), events.append, communities=[SecretStr(lab.community)])
         await receiver.start()
+        seen = {}
         try:
+            for device in ("hub-dx", v2c_end):
+                target = snmp_target(net, device)
+                polled = collect(await SnmpScraper().scrape(target))
+                assert polled.reachable, polled.error
+                links.learn(device, {i.if_index: i.name for i in polled.interfaces})
+                if version[device] == "3":
+                    assert polled.engine_id and receiver.learn(target, polled.engine_id)
             loop = asyncio.get_running_loop()
-            started = time.monotonic()
-            await loop.run_in_executor(None, fail, lab.prefix, "link", link.id)
-            while time.monotonic() - started < 15 and not any(
-                e.kind == "linkDown" and links.link_of(e) == ("hub-dx", link.id) for e in events
-            ):
-                await asyncio.sleep(0.2)
-            took = time.monotonic() - started
-            assert took < 10, f"no linkDown for {link.id} within 10 s"
-            await loop.run_in_executor(None, restore, lab.prefix, "link", link.id)
-            started = time.monotonic()
-            while time.monotonic() - started < 15 and not any(e.kind == "linkUp" for e in events):
-                await asyncio.sleep(0.2)
+            for device, link in (("hub-dx", v3_link), (v2c_end, v2c_link)):
+                await loop.run_in_executor(None, fail, lab.prefix, "link", link.id)
+                try:
+                    seen[device] = await wait_for(device, link.id, "linkDown")
+                finally:
+                    await loop.run_in_executor(None, restore, lab.prefix, "link", link.id)
+                await wait_for(device, link.id, "linkUp")
         finally:
             receiver.close()
+        return seen
 
-    run(scenario())
-    down_events = [e for e in events if e.kind == "linkDown" and e.source == lab.mgmt["hub-dx"]]
-    assert down_events and down_events[0].oper_status == "down"
-    assert any(e.kind == "linkUp" for e in events)
+    seen = run(scenario())
+    assert (seen["hub-dx"].security, seen["hub-dx"].oper_status) == ("v3", "down")
+    assert (seen[v2c_end].security, seen[v2c_end].oper_status) == ("v2c", "down")

@@ -14,6 +14,8 @@ SYS_DESCR = "1.3.6.1.2.1.1.1.0"
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
 IF_NUMBER = "1.3.6.1.2.1.2.1.0"
+#: SNMP-FRAMEWORK-MIB snmpEngineID: what a v3 trap's keys are localised to.
+SNMP_ENGINE_ID = "1.3.6.1.6.3.10.2.1.1.0"
 
 IF_ENTRY = "1.3.6.1.2.1.2.2.1"
 IF_COLUMNS = {
