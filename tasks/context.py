@@ -1,7 +1,8 @@
 """The data a template needs for one device, derived from the inventory (no secrets).
 
 Kept apart from the templates so that every platform's template reads the same facts:
-interfaces with their addresses and descriptions, OSPF, BGP neighbours, static routes.
+interfaces with their addresses and descriptions, OSPF, BGP neighbours, static routes, and the
+management plane (SNMP, trap receivers, NTP, syslog, the management ACL).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Interface
 from typing import Any
 
-from inventory.models import Protocol, Role
+from inventory.models import Protocol, Role, SNMPv3Credential, SubnetPurpose
 from inventory.network import Network
 
 
@@ -56,10 +57,38 @@ class DeviceCtx:
     trap_receivers: list[str] = field(default_factory=list)
     ntp_servers: list[str] = field(default_factory=list)
     syslog_servers: list[str] = field(default_factory=list)
+    #: SNMP as the device's profile says: version, v3 user or v2c community. Secret values are
+    #: :data:`MASK` here; the push path substitutes them on the device's session, so rendered
+    #: files, diffs and reports never hold them.
+    snmp: dict[str, Any] = field(default_factory=dict)
+    #: Management-plane ACL: the management subnets allowed to reach SSH and SNMP.
+    mgmt_acl: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for Jinja2."""
         return {k: v for k, v in self.__dict__.items()}
+
+
+#: What a secret looks like in rendered configs.
+MASK = "********"
+
+
+def _snmp(network: Network, name: str) -> dict[str, Any]:
+    """The device's SNMP settings for templates: v3 authPriv by default, v2c only if the profile
+    asks (the community and keys masked)."""
+    profile = network.snmp_profiles[network.devices[name].snmp_profile]
+    cred = network.credentials[profile.credential]
+    if isinstance(cred, SNMPv3Credential):
+        return {
+            "version": "3",
+            "user": cred.username,
+            "auth_protocol": cred.auth_protocol,
+            "auth_key": MASK,
+            "priv_protocol": cred.priv_protocol,
+            "priv_key": MASK,
+            "group": "GOVNET-NOC",
+        }
+    return {"version": "2c", "community": MASK}
 
 
 def _describe(network: Network, peer: str, peer_if: str) -> str:
@@ -83,6 +112,16 @@ def device_context(network: Network, name: str) -> DeviceCtx:
         trap_receivers=[f"{r.host}:{r.port}" for r in network.province.trap_receivers],
         ntp_servers=[str(s) for s in network.province.ntp_servers],
         syslog_servers=[str(s) for s in network.province.syslog_servers],
+        snmp=_snmp(network, name),
+        mgmt_acl=[
+            {
+                "network": str(s.prefix.network_address),
+                "wildcard": str(s.prefix.hostmask),
+                "prefix": str(s.prefix),
+            }
+            for s in network.subnets.values()
+            if s.purpose == SubnetPurpose.MANAGEMENT
+        ],
     )
     for link in network.links_by_device.get(name, []):
         local_is_a = link.a_device == name

@@ -7,6 +7,7 @@ overridden per role by ``<role>.j2``. A template error or an undefined variable 
 
 from __future__ import annotations
 
+from ipaddress import ip_interface
 from pathlib import Path
 
 import jinja2
@@ -24,13 +25,34 @@ class RenderError(GovnetError):
     exit_code = 2
 
 
+def address(value: str) -> str:
+    """The address part of ``A.B.C.D/len`` (or the network of a prefix).
+
+    >>> address("198.18.1.1/30"), address("198.18.64.0/24")
+    ('198.18.1.1', '198.18.64.0')
+    """
+    return str(ip_interface(value).ip)
+
+
+def netmask(value: str) -> str:
+    """The dotted netmask of ``A.B.C.D/len``.
+
+    >>> netmask("198.18.1.1/30")
+    '255.255.255.252'
+    """
+    return str(ip_interface(value).netmask)
+
+
 def _environment(root: Path) -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root)),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,  # router configs, not HTML
     )
+    env.filters["ip"] = address
+    env.filters["netmask"] = netmask
+    return env
 
 
 def template_for(platform: str, role: str, root: Path = TEMPLATES) -> str:
