@@ -223,6 +223,8 @@ def start_node(
     cfg_dir = node_dir / "cfg"  # govnet-cfg's checkpoints, as the lab user
     cfg_dir.mkdir(mode=0o700, exist_ok=True)
     shutil.chown(cfg_dir, state.user, "frr")
+    # a (re)started router has no commit awaiting confirmation: it booted on its saved config
+    (cfg_dir / "pending").unlink(missing_ok=True)
     uts = _uts_file(prefix, node)
     if not uts.exists():
         uts.touch()

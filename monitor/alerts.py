@@ -142,7 +142,7 @@ class Drop:
     >>> drop = Drop(window=3600)
     >>> drop.observe("L1", -8.0, 0), drop.observe("L1", -8.5, 600), drop.observe("L1", -12.0, 1200)
     (0.0, 0.5, 4.0)
-    >>> drop.observe("L1", -12.0, 4000)  # the best of the last hour is now -12 itself
+    >>> drop.observe("L1", -12.0, 5000)  # the best of the last hour is now -12 itself
     0.0
     """
 
@@ -190,6 +190,10 @@ class FlapDetector:
         while len(times) > self.flaps:
             times.popleft()
         return len(times) >= self.flaps and times[-1] - times[0] <= self.window
+
+    def forget(self, subject: str) -> None:
+        """Drop a subject's history (its changes are explained by something else)."""
+        self.history.pop(subject, None)
 
     def subjects(self, at: float) -> list[str]:
         """Everything flapping at ``at``."""

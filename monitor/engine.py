@@ -236,7 +236,12 @@ class Monitor:
         results = [self.inflight.pop(d).result() for d in finished]
         self._absorb(results, report)
         at = self.clock()
-        report.changes += self.store.set_states(self._device_updates(finished), at, "poll")
+        device_changes = self.store.set_states(self._device_updates(finished), at, "poll")
+        for change in device_changes:
+            if change.new == "unreachable":  # a dead node explains its links' changes: not flaps
+                for link in self.network.links_by_device.get(change.name, []):
+                    self.flaps.forget(link.id)
+        report.changes += device_changes
         self._write_links(at, report)
         report.settled = not self.confirm
         if self.shard.leader and report.settled:
@@ -249,9 +254,17 @@ class Monitor:
             rows = [u for u in link_updates if sources[u[1]] == source]
             changed = self.store.set_states(rows, at, source)
             for change in changed:
-                if change.old is not None:
+                if change.old is not None and self._ends_answer(change.name):
                     self.flaps.change(change.name, change.at)
             report.changes += changed
+
+    def _ends_answer(self, link_id: str) -> bool:
+        """Both ends of the link answered their last poll (a flap is a link that changes while its
+        devices stay up; changes while one is dead or rebooting are that device's)."""
+        link = self.network.links_by_id[link_id]
+        return all(
+            (state := self.last.get(dev)) is None or state.reachable for dev in (link.a_device, link.b_device)
+        )
 
     async def _scrape(self, device: str, cycle: int) -> Polled:
         """One device's poll."""

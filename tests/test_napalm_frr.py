@@ -12,6 +12,7 @@ from napalm.base import models
 from napalm.base.exceptions import CommitError
 from napalm.base.test.helpers import test_model as model_ok
 
+from lab.lifecycle import fail, restore
 from tasks.napalm_frr import FrrDriver
 from tests.labkit import LabHandle
 
@@ -107,3 +108,32 @@ def test_merge_adds_without_removing(hub: FrrDriver) -> None:
     assert diff.strip() == "+ip route 198.19.255.0/28 Null0"
     hub.discard_config()
     assert hub.compare_config() == ""
+
+
+def test_a_router_that_dies_before_the_confirm_comes_back_on_its_previous_config(lab: LabHandle) -> None:
+    """The device never confirms: the node is killed inside the confirmation window. An
+    unconfirmed change is not saved, so the router boots on the configuration it had before."""
+    name = "hub-dp"
+    cred = lab.network.ssh_credential(name)
+
+    def connect() -> FrrDriver:
+        driver = get_network_driver("frr")(lab.mgmt[name], cred.username, lab.secret("lab-ssh", "password"))
+        driver.open()
+        return driver  # type: ignore[no-any-return]
+
+    driver = connect()
+    before = driver.get_config()["running"]
+    assert "ip ospf hello-interval 1" in before
+    changed = before.replace("ip ospf hello-interval 1", "ip ospf hello-interval 2")
+    driver.load_replace_candidate(config=changed)
+    driver.commit_config(revert_in=300)
+    assert "hello-interval 2" in driver.get_config()["running"]
+    driver.close()
+    fail(lab.prefix, "node", name)
+    restore(lab.prefix, "node", name)
+    driver = connect()
+    try:
+        assert not driver.has_pending_commit()
+        assert driver.get_config()["running"] == before
+    finally:
+        driver.close()
