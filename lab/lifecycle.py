@@ -223,8 +223,15 @@ def start_node(
     cfg_dir = node_dir / "cfg"  # govnet-cfg's checkpoints, as the lab user
     cfg_dir.mkdir(mode=0o700, exist_ok=True)
     shutil.chown(cfg_dir, state.user, "frr")
-    # a (re)started router has no commit awaiting confirmation: it booted on its saved config
-    (cfg_dir / "pending").unlink(missing_ok=True)
+    # A router that died with a commit awaiting confirmation boots on the configuration from
+    # before that commit, as IOS's "configure replace ... time N" or Junos' "commit confirmed"
+    # leave it (frr-reload.py saves every change at once, so the saved file cannot tell).
+    pending = cfg_dir / "pending"
+    if pending.exists():
+        checkpoint = cfg_dir / "checkpoint.conf"
+        if node.kind == "router" and checkpoint.exists():
+            frr_conf = checkpoint.read_text(encoding="utf-8")
+        pending.unlink()
     uts = _uts_file(prefix, node)
     if not uts.exists():
         uts.touch()
