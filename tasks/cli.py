@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -12,6 +12,9 @@ from rich.table import Table
 from govnet.context import app_context
 from govnet.errors import GovnetError
 from govnet.output import console, print_json
+
+if TYPE_CHECKING:
+    from tasks.provision import DeviceResult
 
 config_app = typer.Typer(help="Intended configurations: render.", no_args_is_help=True)
 provision_app = typer.Typer(
@@ -121,7 +124,7 @@ def _run(
     revert_in: int,
     configs: dict[str, str] | None = None,
 ) -> None:
-    from tasks.provision import DeviceResult, select
+    from tasks.provision import select
     from tasks.rollout import rollout
 
     network = app_context(ctx).network()
@@ -152,6 +155,11 @@ def _run(
             progress=advance,
             configs=configs,
         )
+    _report(mode, mode == "diff", results, json)
+
+
+def _report(mode: str, dry_run: bool, results: list[DeviceResult], json: bool) -> None:
+    """The per-device report, as a table or the ``--json`` object; exit 1 on failures."""
     counts: dict[str, int] = {}
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1
@@ -159,7 +167,7 @@ def _run(
         print_json(
             {
                 "mode": mode,
-                "dry_run": mode == "diff",
+                "dry_run": dry_run,
                 "summary": counts,
                 "devices": [r.as_dict() for r in results],
             }
@@ -174,6 +182,35 @@ def _run(
         console.print(table)
     if any(r.status in {"failed", "rolled_back"} for r in results):
         raise typer.Exit(1)
+
+
+@provision_app.command()
+def send(
+    ctx: typer.Context,
+    line: Annotated[list[str], typer.Option("--line", help="A configuration line (repeat for several).")],
+    filter: Filters = None,
+    commit: Annotated[bool, typer.Option("--commit", help="Really send (default: dry run).")] = False,
+    json: JsonFlag = False,
+    workers: Annotated[int, typer.Option(help="Devices worked on at once.")] = 16,
+) -> None:
+    """Send configuration lines over the CLI (Netmiko), for what NAPALM has no path for.
+
+    Dry run by default: the running configuration is read and the lines not yet in it are
+    reported; the session itself refuses any change. With --commit they are sent, saved and
+    checked in the running configuration.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tasks.netmiko_send import send_lines
+    from tasks.provision import select
+
+    network = app_context(ctx).network()
+    names = select(network, filter or [])
+    if not names:
+        raise GovnetError("no device matches the filters", hint="see 'govnet inventory show'")
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        results = list(pool.map(lambda n: send_lines(network, n, line, commit=commit), names))
+    _report("send", not commit, results, json)
 
 
 @provision_app.command()

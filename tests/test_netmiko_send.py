@@ -1,0 +1,59 @@
+"""The Netmiko path against a lab router's CLI (vtysh behind sshd, Netmiko's cisco_ios driver):
+dry run reads and reports but can change nothing; --commit sends, saves and checks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from govnet.cli import main
+from tasks.netmiko_send import DryRunRefusedError, open_session, send_lines
+from tests.labkit import LabHandle
+
+pytestmark = pytest.mark.lab
+
+ROUTE = "ip route 198.19.254.0/28 Null0"
+
+
+def test_dry_run_reports_what_would_be_sent_and_refuses_every_change(lab: LabHandle) -> None:
+    first = send_lines(lab.network, "hub-dx", [ROUTE], commit=False)
+    assert (first.status, first.diff, first.error) == ("changed", f"+{ROUTE}\n", None)
+    session = open_session(lab.network, "hub-dx", commit=False)
+    try:
+        with pytest.raises(DryRunRefusedError):
+            session.send_config_set([ROUTE])
+        with pytest.raises(DryRunRefusedError):
+            session.save_config()
+        with pytest.raises(DryRunRefusedError):
+            session.send_command("configure terminal")
+        assert ROUTE not in session.send_command("show running-config")
+    finally:
+        session.disconnect()
+    again = send_lines(lab.network, "hub-dx", [ROUTE], commit=False)
+    assert again.status == "changed", "the dry run changed the device"
+
+
+def test_commit_sends_saves_and_checks_then_nothing_is_left_to_send(lab: LabHandle) -> None:
+    try:
+        done = send_lines(lab.network, "hub-dx", [ROUTE], commit=True)
+        assert (done.status, done.error) == ("changed", None)
+        assert send_lines(lab.network, "hub-dx", [ROUTE], commit=False).status == "unchanged"
+        rejected = send_lines(lab.network, "hub-dx", ["ip route not-a-prefix Null0"], commit=True)
+        assert rejected.status == "failed" and rejected.error and "%" in rejected.error
+    finally:
+        undone = send_lines(lab.network, "hub-dx", [f"no {ROUTE}"], commit=True)
+    assert undone.status == "changed", undone.error
+    assert send_lines(lab.network, "hub-dx", [ROUTE], commit=False).status == "changed"
+
+
+def test_the_cli_is_a_dry_run_unless_told_to_commit(
+    lab: LabHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--inventory", str(lab.inventory), "provision", "send", "--filter", "name=hub-dx,hub-dp"]
+    assert main([*args, "--line", ROUTE, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["mode"] == "send" and report["dry_run"] is True
+    assert {d["name"]: d["status"] for d in report["devices"]} == {"hub-dx": "changed", "hub-dp": "changed"}
+    assert all(d["diff"] == f"+{ROUTE}\n" and d["error"] is None for d in report["devices"])
+    assert send_lines(lab.network, "hub-dp", [ROUTE], commit=False).status == "changed"
