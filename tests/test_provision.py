@@ -296,3 +296,44 @@ def test_faults_each_give_a_clear_result_and_keep_the_previous_config(
         assert check.get_config()["running"] == running["hub-dp"]
     finally:
         check.close()
+
+
+@pytest.mark.lab
+def test_a_device_that_dies_mid_rollout_fails_alone_and_comes_back_unchanged(bare_lab: LabHandle) -> None:
+    """The CPE is killed while the rollout is in its first wave: its result says why, the
+    devices before it are done, and when it comes back it has the configuration it had."""
+    from lab.lifecycle import fail, restore
+    from tasks.provision import DeviceResult
+    from tasks.rollout import rollout
+
+    network = bare_lab.network
+    names = ["core-01", "hub-dp", "cpe-dp-cong-an"]
+    drivers = {n: _driver(bare_lab, n) for n in names}
+    running = {n: d.get_config()["running"] for n, d in drivers.items()}
+    for d in drivers.values():
+        d.close()
+    extra = "ip route 198.19.253.0/28 Null0"
+    changed = {n: text.replace("\nend", f"\n{extra}\nend") for n, text in running.items()}
+    killed: list[str] = []
+
+    def progress(result: DeviceResult) -> None:
+        if not killed:  # the canary is done: the CPE dies now, before its wave
+            fail(bare_lab.prefix, "node", "cpe-dp-cong-an")
+            killed.append(result.name)
+
+    try:
+        done = rollout(network, names, mode="push", configs=changed, progress=progress)
+        results = {r.name: r for r in done}
+    finally:
+        restore(bare_lab.prefix, "node", "cpe-dp-cong-an")
+    assert killed == ["core-01"]
+    assert results["core-01"].status == "changed" and results["hub-dp"].status == "changed"
+    cpe = results["cpe-dp-cong-an"]
+    assert cpe.status == "failed" and cpe.error, cpe
+    check = _driver(bare_lab, "cpe-dp-cong-an")
+    try:
+        assert check.get_config()["running"] == running["cpe-dp-cong-an"]
+    finally:
+        check.close()
+    back = {r.name: r.status for r in rollout(network, names[:2], mode="push", configs=running)}
+    assert back == {"core-01": "changed", "hub-dp": "changed"}
