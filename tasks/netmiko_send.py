@@ -96,7 +96,7 @@ def in_effect(line: str, running: str) -> bool:
     """Whether a configuration line already holds in a running configuration (a ``no`` line
     holds when its positive form is absent).
 
-    >>> cfg = "hostname r1\nip route 198.19.0.0/28 Null0\n"
+    >>> cfg = "hostname r1\\nip route 198.19.0.0/28 Null0\\n"
     >>> in_effect("ip route 198.19.0.0/28 Null0", cfg), in_effect("no ip route 198.19.0.0/28 Null0", cfg)
     (True, False)
     """
