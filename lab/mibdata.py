@@ -120,7 +120,7 @@ def link_loss_db(network: Network, link_id: str) -> float:
     >>> link_loss_db(net, link.id) >= CONNECTOR_LOSS_DB
     True
     """
-    link = next(lk for lk in network.links if lk.id == link_id)
+    link = network.links_by_id[link_id]
     a = network.sites[network.devices[link.a_device].site]
     b = network.sites[network.devices[link.b_device].site]
     return round(haversine_km(a.lat, a.lon, b.lat, b.lon) * FIBER_LOSS_DB_PER_KM + CONNECTOR_LOSS_DB, 1)
@@ -145,14 +145,10 @@ def interface_indexes(node: NodeState) -> dict[str, int]:
 
 def node_rows(state: LabState, node: NodeState, network: Network, ifindex: dict[str, int]) -> list[Row]:
     """Every varbind the node's pass program serves, sorted by OID."""
-    rows: list[Row] = [
-        (f".{entity.ENT_PHYSICAL_NAME}.1", "string", "chassis"),
-        (f".{entity.ENT_PHYSICAL_CONTAINED_IN}.1", "integer", "0"),
-    ]
-    links = {lk.id: lk for lk in network.links}
+    rows: list[Row] = []
     failed = set(state.failed_links)
     for lab_link in state.links:
-        link = links.get(lab_link.id)
+        link = network.links_by_id.get(lab_link.id)
         if link is None or link.medium != Medium.FIBER or node.name not in {lab_link.a_node, lab_link.b_node}:
             continue
         mine, far = (
@@ -196,6 +192,11 @@ def node_rows(state: LabState, node: NodeState, network: Network, ifindex: dict[
                 (f".{entity.THRESHOLD_RELATION}.{rx_sensor}.{number}", "integer", "1"),
                 (f".{entity.THRESHOLD_VALUE}.{rx_sensor}.{number}", "integer", str(round(level * 10))),
             ]
+    if rows:  # the ports' chassis (no ports: no ENTITY-MIB subtree, no pass process for it)
+        rows += [
+            (f".{entity.ENT_PHYSICAL_NAME}.1", "string", "chassis"),
+            (f".{entity.ENT_PHYSICAL_CONTAINED_IN}.1", "integer", "0"),
+        ]
     role = network.devices[node.name].role if node.name in network.devices else None
     if role in (Role.WIFI_AP, Role.WIFI_CONTROLLER):
         radio = ifindex.get(node.lan[0] if node.lan else "", 1)

@@ -31,16 +31,15 @@ OPTICS = Module("optics", (), tuple(OPTICS_COLUMNS.values()))
 WIFI = Module("wifi", (), tuple(WIFI_COLUMNS.values()))
 #: What an engineer's ad-hoc poll and an unknown device get: everything govnet understands.
 DEFAULT_MODULES = (SYSTEM, INTERFACES, LLDP, OPTICS, WIFI)
-#: Only the interface data, as snmp_exporter's if_mib module (benchmarks compare like with like).
-IF_MIB_MODULES = (SYSTEM, INTERFACES)
+_ROUTER = (SYSTEM, INTERFACES, LLDP, OPTICS)
 
 #: What each device class is polled for: optics where there is fiber, client counts on WiFi.
 ROLE_MODULES: dict[str, tuple[Module, ...]] = {
-    Role.CORE.value: (SYSTEM, INTERFACES, LLDP, OPTICS),
-    Role.HUB.value: (SYSTEM, INTERFACES, LLDP, OPTICS),
-    Role.BTS_ROUTER.value: (SYSTEM, INTERFACES, LLDP, OPTICS),
-    Role.CPE.value: (SYSTEM, INTERFACES, LLDP, OPTICS),
-    Role.WIFI_CONTROLLER.value: (SYSTEM, INTERFACES, LLDP, OPTICS, WIFI),
+    Role.CORE.value: _ROUTER,
+    Role.HUB.value: _ROUTER,
+    Role.BTS_ROUTER.value: _ROUTER,
+    Role.CPE.value: _ROUTER,
+    Role.WIFI_CONTROLLER.value: DEFAULT_MODULES,
     Role.WIFI_AP.value: (SYSTEM, INTERFACES, LLDP, WIFI),
 }
 

@@ -6,9 +6,10 @@ a poll belongs to — that is what lets several shards share the devices and be 
 "each device exactly once per cycle".
 
 A linkDown/linkUp trap changes the link's state at once (source ``trap``) and schedules a
-confirmation poll of both ends; incidents are (re)computed only from a *settled* snapshot, one in
-which no device awaits its confirmation poll. So a hub that dies gives one node incident, not a
-burst of link incidents from its neighbours' traps followed by a node incident.
+confirmation poll of both ends, as does a link change found by one end's poll; incidents are
+(re)computed only from a *settled* snapshot, one in which no device awaits its confirmation poll.
+So a hub that dies gives one node incident, not a burst of link incidents from its neighbours'
+traps or polls followed by a node incident.
 
 Link state: an end whose device answered says up or down (ifOperStatus of the inventory's
 interface); any answering end down → ``down``; no end answering → ``unknown``. A trap wins until
@@ -254,8 +255,15 @@ class Monitor:
             rows = [u for u in link_updates if sources[u[1]] == source]
             changed = self.store.set_states(rows, at, source)
             for change in changed:
-                if change.old is not None and self._ends_answer(change.name):
+                if change.old is None:
+                    continue
+                if self._ends_answer(change.name):
                     self.flaps.change(change.name, change.at)
+                if source == "poll":  # seen by one end's poll: hear the other end before correlating
+                    link = self.network.links_by_id[change.name]
+                    for end in (link.a_device, link.b_device):
+                        if end in self.targets and self.polled_at.get(end, 0.0) < change.at:
+                            self.request_poll(end, change.at)
             report.changes += changed
 
     def _ends_answer(self, link_id: str) -> bool:

@@ -9,8 +9,9 @@ that fault's incident instead of raising alarms of its own. The rules:
    device next to an answering one is a root cause candidate.
 2. **Duct before node before link.** Down links that all run through one duct, at least two of
    them, are that duct's failure; a silent candidate all of whose (two or more) links toward
-   answering neighbours are down is a node failure; any other down link is a link failure (a
-   single-homed device behind it listed in ``also_possible``).
+   answering neighbours are down is a node failure — and so is one with two or more such links
+   when only some are seen down yet, since no one link explains its silence; any other down
+   link is a link failure (a single-homed device behind it listed in ``also_possible``).
 3. **Blast radius** is computed, not configured: the devices (and their agencies, BTS sites and
    hotspots) that have no path to the core once the root causes are removed from the inventory's
    graph. A link down with redundancy around it is an incident with an empty blast radius.
@@ -139,11 +140,13 @@ def correlate(network: Network, links_down: Iterable[str], silent: Iterable[str]
             (only,) = outward
             incidents.append(Incident("link", only, [only], [], also_possible=[f"node:{dev}"]))
             explained.add(only)
-        elif len(outward) > 1 and all(i in down for i in outward):
-            incidents.append(Incident("node", dev, sorted(i for i in outward if i not in explained), []))
-            explained |= set(outward)
-        elif not any(i in down for i in outward):
-            incidents.append(Incident("node", dev, [], []))  # silent with its links up: agent or box
+        elif len(outward) > 1 or not outward & down:
+            # Silent with more than one link toward the answering network: no single link can
+            # explain it, whether all of them are seen down yet or only some (neighbours' traps
+            # and polls come in over seconds); silent with its links up: the agent or the box.
+            seen = outward & down
+            incidents.append(Incident("node", dev, sorted(seen - explained), []))
+            explained |= seen
     for link_id in sorted(down - explained):
         incidents.append(Incident("link", link_id, [link_id], []))
     # Rule 3: blast radius of each incident from the graph without its own failed elements.

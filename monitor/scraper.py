@@ -55,12 +55,13 @@ class SnmpScraper:
         #: One pysnmp engine per credential, shared by every poll that uses it (an engine costs
         #: ~70 ms of CPU to build; one per credential keeps users with the same name apart).
         self._snmp_engines: dict[tuple[object, ...], Any] = {}
-        #: Hosts that failed: their next poll gets a brand-new engine of their own, kept while it
-        #: works. An engine remembers each agent's v3 clock (snmpEngineBoots/Time); an agent that
-        #: restarts without raising its boots counter (it happens) looks like a replay to that
-        #: engine and is never heard again, though a fresh engine talks to it at once.
+        #: A host that answered and then failed gets a brand-new engine of its own for its next
+        #: poll (once per outage, not on every poll of a dead device). An engine remembers each
+        #: agent's v3 identity and clock (snmpEngineID, Boots, Time); an agent replaced or reset
+        #: at the same address can look like a replay to it, while a fresh engine starts over.
         self._own: dict[str, Any] = {}
         self._renew: set[str] = set()
+        self._answered: set[str] = set()
 
     def _snmp_engine(self, target: Target) -> Any:
         if self.engine == "fast" or (target.version != "3" and self.engine != "pysnmp"):
@@ -107,8 +108,12 @@ class SnmpScraper:
         finally:
             await session.close()
             result.seconds = time.perf_counter() - start
-        if result.error is not None and snmp_engine is not None:
-            self._renew.add(target.host)
+        if snmp_engine is not None:
+            if result.error is None:
+                self._answered.add(target.host)
+            elif target.host in self._answered:
+                self._answered.discard(target.host)
+                self._renew.add(target.host)
         result.varbinds = len(result.scalars) + sum(len(v) for v in result.columns.values())
         return result
 

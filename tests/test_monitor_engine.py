@@ -8,6 +8,7 @@ settling, correlation into incidents and endpoint states are tested on a 360-dev
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -234,3 +235,26 @@ def test_low_receive_power_alerts_per_link_end_and_yields_to_the_link_incident(
     report = tick(mon)
     assert [(a.rule, a.firing) for a in report.alerts] == [("low-optical-power", False)]
     assert [i.root_cause for i in mon.store.incidents(open_only=True)] == [link.id]
+
+
+def test_a_link_down_found_by_polling_waits_for_the_far_end_before_correlating(
+    net: Network, tmp_path: Path
+) -> None:
+    """No traps: the hub's neighbours find their ports down on their own polls before the hub's
+    slot comes. The far end (the hub) is polled before any incident is opened, so the dead hub
+    is one node incident, not a link incident for each neighbour that looked first."""
+    agents, clock = Agents(net), Clock(4_000_000.0)
+    hub = a_hub_with_agencies(net)
+    targets = [
+        dataclasses.replace(t, interval=3600.0 if t.device == hub else 30.0)
+        for t in targets_from_inventory(net)
+    ]
+    mon = Monitor(net, open_store(str(tmp_path / "monitor.db")), agents, targets, clock=clock)
+    tick(mon)
+    agents.kill(hub)
+    clock.now += 31  # every neighbour's slot came, the hub's did not
+    first = tick(mon)
+    assert first.opened == [] and not first.settled and hub in mon.confirm
+    second = tick(mon)  # the hub's confirmation poll
+    assert second.settled
+    assert [(i.kind, i.root_cause) for i in mon.store.incidents(open_only=True)] == [("node", hub)]

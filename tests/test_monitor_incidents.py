@@ -62,3 +62,18 @@ def test_two_faults_at_once_stay_two_incidents(net: Network) -> None:
     down = links_of(net, {"hub-bdg", "hub-bl"})
     roots = {(i.kind, i.root_cause) for i in correlate(net, down, silent)}
     assert roots == {("node", "hub-bdg"), ("node", "hub-bl")}
+
+
+def test_a_dead_hub_with_only_one_link_seen_down_yet_is_already_the_node(net: Network) -> None:
+    """Neighbours' traps and polls come in over seconds: the first snapshot after a hub dies may
+    show one of its links down and the others still up. No single link explains a silent hub
+    that has other links, so it is the node, not a link incident replaced seconds later."""
+    silent = behind(net, "hub-bdg")
+    ring = sorted(
+        lk.id
+        for lk in net.links_by_device["hub-bdg"]
+        if {net.devices[lk.a_device].role.value, net.devices[lk.b_device].role.value} <= {"hub", "core"}
+    )
+    incidents = correlate(net, ring[:1], silent)
+    assert [(i.kind, i.root_cause, i.links_down) for i in incidents] == [("node", "hub-bdg", ring[:1])]
+    assert incidents[0].as_dict()["blast_radius"]["agencies"] == 26

@@ -86,15 +86,6 @@ class Session(Protocol):
         ...
 
 
-def in_subtree(oid: str, root: str) -> bool:
-    """Whether ``oid`` lies strictly under ``root``.
-
-    >>> in_subtree("1.3.6.1.2.1.2.2.1.8.3", "1.3.6.1.2.1.2.2"), in_subtree("1.3.6.1.2.1.20", "1.3.6.1.2.1.2")
-    (True, False)
-    """
-    return oid.startswith(root + ".")
-
-
 class _Datagrams(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.waiting: dict[int, asyncio.Future[ber.Pdu]] = {}
@@ -383,27 +374,8 @@ class PysnmpSession:
         return [_to_varbind(o, v) for o, v in vbs]
 
     async def walk(self, oid: str) -> list[VarBind]:
-        """GETBULK walk through pysnmp."""
-        hl, engine, transport = await self._setup()
-        out: list[VarBind] = []
-        async for ei, es, ex, vbs in hl.bulk_walk_cmd(
-            engine,
-            self._auth,
-            transport,
-            hl.ContextData(),
-            0,
-            self.target.max_repetitions,
-            hl.ObjectType(hl.ObjectIdentity(oid)),
-            lexicographicMode=False,
-            lookupMib=False,
-        ):
-            self._check(ei, es, ex)
-            for o, v in vbs:
-                vb = _to_varbind(o, v)
-                if vb.tag == ber.END_OF_MIB_VIEW or not in_subtree(vb.oid, oid):
-                    return out
-                out.append(vb)
-        return out
+        """GETBULK walk of one subtree through pysnmp."""
+        return (await self.walk_columns([oid]))[oid]
 
     async def walk_columns(self, columns: Sequence[str]) -> dict[str, list[VarBind]]:
         """Several columns per GETBULK through pysnmp (see :func:`walk_columns`)."""

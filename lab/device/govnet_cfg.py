@@ -128,11 +128,9 @@ def diff_text(report: str) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
-def apply(text: str, save: bool = True) -> None:
-    """Make ``text`` the running config; ``save`` also makes it the startup config."""
+def apply(text: str) -> None:
     reload(write("candidate.conf", text), test=False)
-    if save:
-        vtysh("write memory")
+    vtysh("write memory")
 
 
 def cancel_timer() -> None:
@@ -162,9 +160,7 @@ def main(argv: list[str]) -> None:
         candidate = sys.stdin.read()
         cancel_timer()
         write("checkpoint.conf", running())
-        # A change awaiting confirmation is not saved: a router that dies before the confirm
-        # boots on its previous configuration (as IOS's "configure replace ... time N" does).
-        apply(candidate, save=not revert_in)
+        apply(candidate)
         if revert_in:
             timer = subprocess.Popen(  # detached: outlives this SSH session
                 [sys.executable, __file__, "_revert-after", str(revert_in)],
@@ -183,7 +179,6 @@ def main(argv: list[str]) -> None:
             write("reverted", time.strftime("%Y-%m-%dT%H:%M:%S"))
     elif verb == "confirm":
         cancel_timer()
-        vtysh("write memory")
     elif verb == "pending":
         print("yes" if os.path.exists(path("pending")) else "no")
     elif verb == "rollback":
