@@ -507,17 +507,30 @@ def up(
         raise
 
 
-def _refuse_used_subnet(subnet: IPv4Network) -> None:
-    """Two labs on one management subnet would answer for each other: refuse."""
+def subnet_user(subnet: IPv4Network) -> str | None:
+    """The interface (and its address) that already has an address in ``subnet``, if any.
+
+    Two labs on one management subnet would answer for each other, so ``up`` refuses such a
+    subnet and test fixtures look for a free one with this.
+    """
     for link in json.loads(run(["ip", "-j", "addr", "show"], check=False).stdout or "[]"):
         for addr in link.get("addr_info", []):
             if addr.get("family") == "inet" and IPv4Interface(
                 f"{addr['local']}/{addr['prefixlen']}"
             ).network.overlaps(subnet):
-                raise LabError(
-                    f"management subnet {subnet} is already used by {link['ifname']} ({addr['local']})",
-                    hint="another lab is up there: use --mgmt-subnet (e.g. 198.51.100.0/24) or take it down",
-                )
+                return f"{link['ifname']} ({addr['local']})"
+    return None
+
+
+def _refuse_used_subnet(subnet: IPv4Network) -> None:
+    """Refuse a management subnet another lab (or anything else here) already uses."""
+    user = subnet_user(subnet)
+    if user is not None:
+        raise LabError(
+            f"management subnet {subnet} is already used by {user}",
+            hint="another lab is up there: take it down (govnet lab down --prefix P) or use "
+            "--mgmt-subnet with a free range (e.g. 198.18.240.0/24; the tests use 198.51.100.0/24)",
+        )
 
 
 def _step(progress: Any, what: str, total: int) -> None:

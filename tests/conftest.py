@@ -16,6 +16,7 @@ from inventory.network import Network
 from tests.labkit import (
     BARE_PREFIX,
     BARE_SUBNET,
+    SPARE_SUBNETS,
     TEST_PREFIX,
     TEST_SUBNET,
     TRAP_PORT,
@@ -45,7 +46,7 @@ def _session_lab(
         pytest.skip(f"the lab cannot run here: {reason}")
     from govnet.paths import sample_inventory
     from inventory.loader import load_inventory
-    from lab.lifecycle import down, up
+    from lab.lifecycle import down, subnet_user, up
 
     home = factory.mktemp(f"{prefix}-home")
     saved = {k: os.environ.get(k) for k in ("HOME", "XDG_CONFIG_HOME")}
@@ -54,6 +55,9 @@ def _session_lab(
     try:
         network = load_inventory(sample_inventory())
         down(prefix)  # a previous run that was killed
+        free = [s for s in (subnet, *SPARE_SUBNETS) if subnet_user(IPv4Network(s)) is None]
+        if not free:
+            pytest.fail(f"no free management subnet for the test lab among {subnet} and {SPARE_SUBNETS}")
         up(
             network,
             size="small",
@@ -61,7 +65,7 @@ def _session_lab(
             prefix=prefix,
             trap_port=trap_port,
             wait=30,
-            mgmt_subnet=IPv4Network(subnet),
+            mgmt_subnet=IPv4Network(free[0]),
         )
         yield handle(prefix)
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,9 @@ SCRATCH_PREFIX = "gvx"
 SCRATCH_SUBNET = "198.18.200.0/24"  # unused by the sample's address plan
 #: The session lab's management subnet: not the inventory's, so a developer's own lab can stay up.
 TEST_SUBNET = "198.51.100.0/24"
+#: Where a session lab goes when its own subnet is taken (by a lab someone left up by hand):
+#: the tests still run, on a spare range, and the left-over lab is not touched.
+SPARE_SUBNETS = ("198.18.230.0/24", "198.18.231.0/24", "198.18.232.0/24", "198.18.233.0/24")
 TRAP_PORT = 10162
 #: The bare (day-0) lab provisioning tests push to.
 BARE_PREFIX = "gvp"
@@ -35,6 +39,13 @@ class LabHandle:
     namespaces: dict[str, str]
     mgmt: dict[str, str]
     routers: list[str]
+    subnet: str
+
+    def no_node(self, n: int = 0) -> str:
+        """An address in the lab's management subnet that no node has (from the top down)."""
+        hosts = list(IPv4Network(self.subnet).hosts())
+        free = [str(h) for h in reversed(hosts) if str(h) not in self.mgmt.values()]
+        return free[n]
 
     def secret(self, credential: str, field: str) -> str:
         """A lab secret in clear (tests only)."""
@@ -71,6 +82,7 @@ def handle(prefix: str) -> LabHandle:
         namespaces={n.name: n.namespace for n in state.nodes.values()},
         mgmt={n.name: n.mgmt_ip for n in state.nodes.values()},
         routers=[n.name for n in state.nodes.values() if n.kind == "router"],
+        subnet=str(state.mgmt_subnet),
     )
 
 

@@ -80,9 +80,7 @@ def test_wrong_v3_key_and_dead_agent_time_out_cleanly(lab: LabHandle) -> None:
         timeout=0.5,
         retries=0,
     )
-    dead = Target(
-        "198.51.100.250", community=SecretStr(lab.community), timeout=0.3, retries=1
-    )  # no such node
+    dead = Target(lab.no_node(), community=SecretStr(lab.community), timeout=0.3, retries=1)  # no such node
 
     async def go() -> None:
         with pytest.raises(SnmpTimeoutError):
@@ -153,7 +151,7 @@ def test_poll_once_target_v2c_and_v3(lab: LabHandle, capsys: pytest.CaptureFixtu
                 "monitor",
                 "poll-once",
                 "--target",
-                "198.51.100.251",
+                lab.no_node(1),
                 "--community",
                 "x",
                 "--timeout",
