@@ -97,6 +97,16 @@ def test_diff_push_then_nothing_left_to_change(
     assert not any(v in report for v in bare_lab.network.secrets.plain_values())
     code, doc = run_json([*inv, "provision", "diff", "--json"], capsys)
     assert set(statuses(doc).values()) == {"unchanged"}, doc
+    # FRR's share of the management plane is on the router: syslog, the ACL on its vty
+    cred = bare_lab.network.ssh_credential("core-01")
+    core = FrrDriver(bare_lab.mgmt["core-01"], cred.username, bare_lab.secret("lab-ssh", "password"))
+    core.open()
+    try:
+        running = core.get_config()["running"]
+    finally:
+        core.close()
+    assert f"access-list GOVNET-MGMT seq 5 permit {bare_lab.subnet}" in running
+    assert "line vty\n access-class GOVNET-MGMT" in running and "log syslog informational" in running
     from lab.lifecycle import wait_converged
     from lab.state import load_state
 
