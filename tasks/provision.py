@@ -29,6 +29,7 @@ from typing import Any, Literal
 from govnet.errors import GovnetError
 from inventory.models import Role
 from inventory.network import Network
+from tasks.context import MASK
 from tasks.render import RenderError, render_device
 
 Status = Literal["unchanged", "changed", "failed", "rolled_back", "skipped"]
@@ -119,13 +120,25 @@ Connect = Callable[[str], Any]  # device name -> an open NAPALM driver
 
 
 def _open(
-    network: Network, name: str, connect: Connect, config: str | None
+    network: Network, name: str, connect: Connect, config: str | None, *, push: bool = False
 ) -> tuple[str, Any] | DeviceResult:
-    """The configuration to load and an open driver, or the failed result that stops here."""
+    """The configuration to load and an open driver, or the failed result that stops here.
+
+    A push never sends a configuration with masked secrets in it (a vendor template's SNMP keys,
+    a masked backup): the mask would become the device's password.
+    """
     try:
         intended = config if config is not None else render_device(network, name)
     except RenderError as exc:
         return DeviceResult(name, "failed", error=exc.message)
+    if push and MASK in intended:
+        return DeviceResult(
+            name,
+            "failed",
+            error=f"the configuration holds masked secrets ({MASK}): govnet does not put secret values "
+            "into a whole-config push yet, and pushing the mask would replace the real ones; "
+            "nothing was sent",
+        )
     try:
         return intended, connect(name)
     except Exception as exc:  # any driver or transport error is this device's result
@@ -189,7 +202,7 @@ def push_device(
     ``config`` pushes that text instead of the rendered intent (a rollback to a backup).
     """
     start = time.monotonic()
-    opened = _open(network, name, connect, config)
+    opened = _open(network, name, connect, config, push=True)
     if isinstance(opened, DeviceResult):
         return opened
     intended, driver = opened

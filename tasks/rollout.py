@@ -12,27 +12,49 @@ from nornir.core.task import Result, Task
 from govnet.errors import GovnetError
 from govnet.safety import check_target
 from inventory.network import Network
+from tasks.backup import mask
 from tasks.provision import DeviceResult, diff_device, push_device, waves
 
 Progress = Callable[[DeviceResult], None]
 
 
-def connect_device(network: Network, name: str) -> Any:
-    """An open NAPALM driver for a device (its platform's driver, its SSH credential)."""
+#: The PyPI packages of NAPALM's community drivers, for the hint when one is missing.
+_DRIVER_PACKAGES = {"ros": "napalm-ros", "huawei_vrp": "napalm-huawei-vrp"}
+
+
+def napalm_driver_class(network: Network, name: str) -> Any:
+    """The NAPALM driver class for a device's platform, found before anything is contacted.
+
+    A platform with no NAPALM driver, or whose community driver is not installed, is a
+    :class:`GovnetError` that says what to install or to use ``provision send`` (Netmiko).
+    """
     from napalm import get_network_driver
+    from napalm.base.exceptions import ModuleImportError
 
     from inventory.platforms import napalm_driver
 
-    dev = network.devices[name]
-    driver_name = napalm_driver(dev.platform)
+    platform = network.devices[name].platform
+    driver_name = napalm_driver(platform)
+    netmiko = "or send lines over its CLI with 'govnet provision send' (Netmiko)"
     if driver_name is None:
+        raise GovnetError(f"{name}: NAPALM has no driver for platform '{platform}'", hint=netmiko[3:])
+    try:
+        return get_network_driver(driver_name)
+    except ModuleImportError:
+        package = _DRIVER_PACKAGES.get(driver_name, f"the NAPALM driver '{driver_name}'")
         raise GovnetError(
-            f"{name}: no NAPALM driver for platform '{dev.platform}'",
-            hint="the Netmiko path for such platforms is not built yet",
-        )
+            f"{name}: the NAPALM driver for platform '{platform}' ({driver_name}) is not installed",
+            hint=f"pip install {package} into govnet's environment, {netmiko}",
+        ) from None
+
+
+def connect_device(network: Network, name: str) -> Any:
+    """An open NAPALM driver for a device (its platform's driver, its SSH credential)."""
+    driver_class = napalm_driver_class(network, name)
+    dev = network.devices[name]
     cred = network.ssh_credential(name)
     check_target(str(dev.mgmt_ip))
-    driver = get_network_driver(driver_name)(
+    driver = driver_class(
         str(dev.mgmt_ip),
         cred.username,
         network.secrets.get(cred.name, "password").get_secret_value(),
@@ -78,6 +100,7 @@ def rollout(
 
     results: list[DeviceResult] = []
     failures = 0
+    secrets = network.secrets.plain_values()
     plan = waves(network, devices, canary=canary if mode == "push" else 0)
     for number, wave in enumerate(plan, start=1):
         if mode == "push" and failures > max_failures:
@@ -97,6 +120,9 @@ def rollout(
                 error = str(multi[0].exception) if multi and multi[0].exception else "no result"
                 item = DeviceResult(name, "failed", error=error)
             item.wave = number
+            # a vendor's running config may show a community or key in clear: reports never do
+            item.diff = mask(item.diff, secrets) if item.diff else item.diff
+            item.error = mask(item.error, secrets) if item.error else item.error
             failures += item.status in {"failed", "rolled_back"}
             results.append(item)
             if progress:

@@ -347,3 +347,64 @@ def test_a_device_that_dies_mid_rollout_fails_alone_and_comes_back_unchanged(bar
         check.close()
     back = {r.name: r.status for r in rollout(network, names[:2], mode="push", configs=running)}
     assert back == {"core-01": "changed", "hub-dp": "changed"}
+
+
+def test_a_platform_whose_napalm_driver_is_missing_fails_alone_with_what_to_install(
+    sample: Network,
+) -> None:
+    """MikroTik and Huawei need NAPALM community drivers; without them the device fails with the
+    package to install and the Netmiko alternative, before anything is contacted."""
+    from govnet.errors import GovnetError
+    from tasks.provision import diff_device
+    from tasks.rollout import connect_device, napalm_driver_class
+
+    with pytest.raises(GovnetError) as err:
+        napalm_driver_class(sample, "ap-bl-10")
+    assert "pip install napalm-ros" in str(err.value) and "govnet provision send" in str(err.value)
+    result = diff_device(sample, "bts-rtr-bdg-03", lambda name: connect_device(sample, name))
+    assert result.status == "failed"
+    assert result.error is not None and "napalm-huawei-vrp" in result.error
+    assert napalm_driver_class(sample, "core-01").__name__ == "FrrDriver"
+
+
+def test_a_config_with_masked_secrets_is_never_pushed(sample: Network) -> None:
+    """A vendor template's SNMP keys render as the mask: pushing it would make the mask the
+    device's key, so the device fails with the reason and is not even contacted."""
+    from tasks.context import MASK
+    from tasks.provision import push_device
+
+    contacted: list[str] = []
+
+    def connect(name: str) -> object:
+        contacted.append(name)
+        raise AssertionError("contacted")
+
+    assert MASK in render_device(sample, "bts-rtr-bdg-03")
+    result = push_device(sample, "bts-rtr-bdg-03", connect)
+    assert result.status == "failed" and result.error is not None and "masked secrets" in result.error
+    assert contacted == []
+
+
+@pytest.mark.lab
+def test_a_secret_in_a_running_config_is_masked_in_the_report(bare_lab: LabHandle) -> None:
+    """Vendors show communities in clear in their running configs, so a diff can carry one: every
+    report is masked. Here a description holding the lab's community goes on and comes off."""
+    from tasks.rollout import rollout
+
+    network = bare_lab.network
+    cpe = _driver(bare_lab, "cpe-dp-cong-an")
+    try:
+        running = cpe.get_config()["running"]
+    finally:
+        cpe.close()
+    secret = bare_lab.community
+    leaky = running.replace("\nend", f"\ninterface lo\n description snmp {secret}\nexit\nend")
+    try:
+        (on,) = rollout(network, ["cpe-dp-cong-an"], mode="push", configs={"cpe-dp-cong-an": leaky})
+        assert on.status == "changed", on
+        (seen,) = rollout(network, ["cpe-dp-cong-an"], mode="diff")
+        assert on.diff and seen.diff and "description snmp ********" in on.diff + seen.diff
+        assert secret not in json.dumps([on.as_dict(), seen.as_dict()])
+    finally:
+        (off,) = rollout(network, ["cpe-dp-cong-an"], mode="push", configs={"cpe-dp-cong-an": running})
+    assert off.status == "changed" and secret not in (off.diff or "")
