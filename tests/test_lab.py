@@ -148,13 +148,13 @@ def test_lldp_over_snmp_finds_exactly_the_lab_links(lab: LabHandle) -> None:
             ports = {oid.rsplit(".", 1)[1]: value for oid, value in local.items()}
             for oid, system in names.items():
                 suffix = oid[len(LLDP_REM_SYSNAME) + 1 :]
-                local = ports.get(suffix.split(".")[1])
+                local_port = ports.get(suffix.split(".")[1])
                 remote = remote_ports.get(f"{LLDP_REM_PORTID}.{suffix}")
-                if local is None or remote is None:
+                if local_port is None or remote is None:
                     # three walks are three snapshots: lldpd refreshed an entry (a new time
                     # mark in its index) between them, so ask again
                     return set()
-                found.add((name, local, system, remote))
+                found.add((name, local_port, system, remote))
         return found
 
     eventually(lambda: seen() == expected, 40, "LLDP neighbours equal the lab links")
