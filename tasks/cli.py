@@ -210,6 +210,9 @@ def send(
         raise GovnetError("no device matches the filters", hint="see 'govnet inventory show'")
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         results = list(pool.map(lambda n: send_lines(network, n, line, commit=commit), names))
+    secrets = network.secrets.plain_values()
+    for result in results:
+        result.mask_secrets(secrets)
     _report("send", not commit, results, json)
 
 

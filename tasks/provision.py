@@ -29,6 +29,7 @@ from typing import Any, Literal
 from govnet.errors import GovnetError
 from inventory.models import Role
 from inventory.network import Network
+from tasks.backup import mask
 from tasks.context import MASK
 from tasks.render import RenderError, render_device
 
@@ -50,6 +51,12 @@ class DeviceResult:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return asdict(self)
+
+    def mask_secrets(self, secrets: set[str]) -> None:
+        """Mask secret values in the diff and the error before the result leaves the task: a
+        vendor's running config shows communities in clear, and a sent line may hold a key."""
+        self.diff = mask(self.diff, secrets)
+        self.error = mask(self.error, secrets) if self.error else self.error
 
 
 def select(network: Network, filters: list[str]) -> list[str]:

@@ -12,7 +12,6 @@ from nornir.core.task import Result, Task
 from govnet.errors import GovnetError
 from govnet.safety import check_target
 from inventory.network import Network
-from tasks.backup import mask
 from tasks.provision import DeviceResult, diff_device, push_device, waves
 
 Progress = Callable[[DeviceResult], None]
@@ -35,16 +34,16 @@ def napalm_driver_class(network: Network, name: str) -> Any:
 
     platform = network.devices[name].platform
     driver_name = napalm_driver(platform)
-    netmiko = "or send lines over its CLI with 'govnet provision send' (Netmiko)"
+    netmiko = "send lines over its CLI with 'govnet provision send' (Netmiko)"
     if driver_name is None:
-        raise GovnetError(f"{name}: NAPALM has no driver for platform '{platform}'", hint=netmiko[3:])
+        raise GovnetError(f"{name}: NAPALM has no driver for platform '{platform}'", hint=netmiko)
     try:
         return get_network_driver(driver_name)
     except ModuleImportError:
         package = _DRIVER_PACKAGES.get(driver_name, f"the NAPALM driver '{driver_name}'")
         raise GovnetError(
             f"{name}: the NAPALM driver for platform '{platform}' ({driver_name}) is not installed",
-            hint=f"pip install {package} into govnet's environment, {netmiko}",
+            hint=f"pip install {package} into govnet's environment, or {netmiko}",
         ) from None
 
 
@@ -120,9 +119,7 @@ def rollout(
                 error = str(multi[0].exception) if multi and multi[0].exception else "no result"
                 item = DeviceResult(name, "failed", error=error)
             item.wave = number
-            # a vendor's running config may show a community or key in clear: reports never do
-            item.diff = mask(item.diff, secrets) if item.diff else item.diff
-            item.error = mask(item.error, secrets) if item.error else item.error
+            item.mask_secrets(secrets)
             failures += item.status in {"failed", "rolled_back"}
             results.append(item)
             if progress:

@@ -13,20 +13,34 @@ from inventory.loader import load_inventory
 from inventory.models import SNMPv3Credential
 from inventory.network import Network
 
+#: Parallel test runs on one machine (two work trees, helpers) each take a lane with
+#: ``GOVNET_TEST_LANE=N`` (0-6): lane 0 is the default below; lane N>0 moves every prefix, management
+#: subnet and trap port the tests use, so two runs never share a lab, an address or a port.
+LANE = int(os.environ.get("GOVNET_TEST_LANE", "0") or 0)
+if not 0 <= LANE <= 6:
+    raise RuntimeError(f"GOVNET_TEST_LANE={LANE}: use 0 to 6")
+
+
+def _lane_subnet(default: str, slot: int) -> str:
+    """Lane 0 keeps ``default``; lane N takes 198.18.(234+3N+slot).0/24 (unused by the sample's plan)."""
+    return default if LANE == 0 else f"198.18.{234 + 3 * LANE + slot}.0/24"
+
+
 #: Prefix of the tests' lab (a developer's own 'gvl' lab may be up at the same time) and of the
 #: throw-away labs that lifecycle tests build on another management subnet.
-TEST_PREFIX = "gvt"
-SCRATCH_PREFIX = "gvx"
-SCRATCH_SUBNET = "198.18.200.0/24"  # unused by the sample's address plan
+TEST_PREFIX = "gvt" if LANE == 0 else f"g{LANE}t"
+SCRATCH_PREFIX = "gvx" if LANE == 0 else f"g{LANE}x"
+SCRATCH_SUBNET = _lane_subnet("198.18.200.0/24", 2)  # unused by the sample's address plan
 #: The session lab's management subnet: not the inventory's, so a developer's own lab can stay up.
-TEST_SUBNET = "198.51.100.0/24"
+TEST_SUBNET = _lane_subnet("198.51.100.0/24", 0)
 #: Where a session lab goes when its own subnet is taken (by a lab someone left up by hand):
 #: the tests still run, on a spare range, and the left-over lab is not touched.
 SPARE_SUBNETS = ("198.18.230.0/24", "198.18.231.0/24", "198.18.232.0/24", "198.18.233.0/24")
-TRAP_PORT = 10162
+#: Trap ports: the session lab's, the bare lab's (+1) and the scratch lab's (+2).
+TRAP_PORT = 10162 + 10 * LANE
 #: The bare (day-0) lab provisioning tests push to.
-BARE_PREFIX = "gvp"
-BARE_SUBNET = "198.18.220.0/24"
+BARE_PREFIX = "gvp" if LANE == 0 else f"g{LANE}p"
+BARE_SUBNET = _lane_subnet("198.18.220.0/24", 1)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from govnet.cli import main
 from lab.guard import LAB_RANGES, guard_routes_present
 from lab.lifecycle import cgroup_dir, leftovers
 from lab.state import lab_dir, runtime_dir
-from tests.labkit import SCRATCH_PREFIX, SCRATCH_SUBNET, lab_skip_reason
+from tests.labkit import SCRATCH_PREFIX, SCRATCH_SUBNET, TRAP_PORT, lab_skip_reason
 
 pytestmark = pytest.mark.lab
 
@@ -46,7 +46,7 @@ def scratch_up() -> subprocess.Popen[str]:
         "--mgmt-subnet",
         SCRATCH_SUBNET,
         "--trap-port",
-        "10163",
+        str(TRAP_PORT + 2),
     )
 
 

@@ -57,3 +57,17 @@ def test_the_cli_is_a_dry_run_unless_told_to_commit(
     assert {d["name"]: d["status"] for d in report["devices"]} == {"hub-dx": "changed", "hub-dp": "changed"}
     assert all(d["diff"] == f"+{ROUTE}\n" and d["error"] is None for d in report["devices"])
     assert send_lines(lab.network, "hub-dp", [ROUTE], commit=False).status == "changed"
+
+
+def test_a_secret_in_a_sent_line_is_masked_in_the_report(
+    lab: LabHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A line may carry a key (an OSPF password, a community): the report shows the mask."""
+    secret = lab.community
+    line = f"ip prefix-list {secret} seq 5 deny any"
+    args = ["--inventory", str(lab.inventory), "provision", "send", "--filter", "name=hub-dx"]
+    assert main([*args, "--line", line, "--json"]) == 0
+    out = capsys.readouterr().out
+    assert secret not in out
+    (device,) = json.loads(out)["devices"]
+    assert device["diff"] == "+ip prefix-list ******** seq 5 deny any\n"

@@ -129,6 +129,9 @@ def diff_text(report: str) -> str:
 
 
 def apply(text: str) -> None:
+    """Make ``text`` the running and the startup config (frr-reload.py saves by itself, so a
+    commit awaiting confirmation cannot stay unsaved: the lab boots a restarted node from
+    checkpoint.conf while one is pending)."""
     reload(write("candidate.conf", text), test=False)
     vtysh("write memory")
 
