@@ -16,7 +16,10 @@ interface); any answering end down → ``down``; no end answering → ``unknown`
 a poll that started at least :data:`TRAP_HOLD_S` after it: agents cache their interface tables
 (net-snmp for about 3 s, measured in the lab), so a poll right after a trap can still read the
 state from before it, and taking that for the truth made a clean cut look like a flapping link.
-The confirmation polls are scheduled that long after the trap. A flapping link counts as down.
+The confirmation polls are scheduled that long after the trap. A flapping link counts as down
+for its incident (held open, marked flapping, until stable for the flap window); the agencies'
+availability follows the link's real state. Only up ↔ down changes are flaps: a change from or
+to ``unknown`` (nobody answers; a restarted monitor before its first polls) is not.
 
 Correlation runs on the store's current states (all shards write there); with ``--shard k/n``
 only shard 1 correlates, so incidents are opened once.
@@ -257,7 +260,7 @@ class Monitor:
             for change in changed:
                 if change.old is None:
                     continue
-                if self._ends_answer(change.name):
+                if self._is_flap(change):
                     self.flaps.change(change.name, change.at)
                 if source == "poll":  # seen by one end's poll: hear the other end before correlating
                     link = self.network.links_by_id[change.name]
@@ -265,6 +268,13 @@ class Monitor:
                         if end in self.targets and self.polled_at.get(end, 0.0) < change.at:
                             self.request_poll(end, change.at)
             report.changes += changed
+
+    def _is_flap(self, change: Change) -> bool:
+        """A flap is the link going up → down or down → up while its ends answer. A change from or
+        to ``unknown`` is not: that is what nobody answering, or a monitor restart (links unknown
+        until their ends' first polls), looks like, not the link itself changing."""
+        real = {"up", "down"}
+        return change.old in real and change.new in real and self._ends_answer(change.name)
 
     def _ends_answer(self, link_id: str) -> bool:
         """Both ends of the link answered their last poll (a flap is a link that changes while its
@@ -420,6 +430,8 @@ class Monitor:
             ends = [(link.a_device, link.a_interface), (link.b_device, link.b_interface)]
             if not any(dev in self.targets for dev, _ in ends):
                 continue  # another shard's link
+            if link.id not in self.traps and all(self.last.get(dev) is None for dev, _ in ends):
+                continue  # neither end polled yet by this process (just started): the stored state stands
             seen: list[str] = []
             newest_poll = 0.0
             detail: dict[str, Any] = {}
@@ -475,8 +487,11 @@ class Monitor:
             if key not in wanted:
                 self.store.close_incident(row.id, at)
                 report.closed.append(row.id)
-        # Endpoints: connected when their device answers and has a path to the core.
-        reach = reachable_from_core(self.network, links_down, silent)
+        # Endpoints: connected when their device answers and has a path to the core over links
+        # that are up now. A flapping link's incident stays open, but availability counts only the
+        # time its agencies really had no path (the flap's down phases), not the hold around them.
+        really_down = {r.name for r in current if r.kind == "link" and r.state == "down"}
+        reach = reachable_from_core(self.network, really_down, silent)
         updates: list[tuple[str, str, str, dict[str, Any] | None]] = []
         for device, eps in self._endpoints.items():
             up = device in reach and device not in silent
