@@ -159,6 +159,10 @@ class Monitor:
         self.wake = asyncio.Event()
         self._semaphore: asyncio.Semaphore | None = None
         self._endpoints = endpoints_by_device(network)
+        #: Since when the snapshot has not been settled (None: settled).
+        self.unsettled_since: float | None = None
+        #: Endpoint states as last written by this process (only changes are written).
+        self.endpoint_states: dict[str, str] = {}
         self._link_of_port = {
             (end_dev, end_if): lk.id
             for lk in network.links
@@ -248,9 +252,30 @@ class Monitor:
         report.changes += device_changes
         self._write_links(at, report)
         report.settled = not self.confirm
-        if self.shard.leader and report.settled:
-            self._correlate(at, report)
+        if report.settled:
+            self.unsettled_since = None
+        elif self.unsettled_since is None:
+            self.unsettled_since = at
+        if self.shard.leader:
+            # Incidents from a settled snapshot; but a link that flaps faster than its confirmation
+            # polls never settles, so after the longest a confirmation can take, take what is known.
+            overdue = self.unsettled_since is not None and at - self.unsettled_since > self._settle_limit()
+            if report.settled or overdue:
+                self._correlate(at, report)
+                if overdue:
+                    self.unsettled_since = at
+            self._update_endpoints(at, report)
         return report
+
+    def _poll_limit(self, device: str) -> float:
+        """The longest one poll of ``device`` may take."""
+        target = self.targets[device].target
+        return target.timeout * (target.retries + 1) * 4
+
+    def _settle_limit(self) -> float:
+        """How long incidents wait for a settled snapshot: a confirmation's hold plus its poll."""
+        pending = [self._poll_limit(d) for d in self.confirm if d in self.targets]
+        return TRAP_HOLD_S + max(pending, default=0.0) + TICK_WAIT_S
 
     def _write_links(self, at: float, report: CycleReport) -> None:
         link_updates, sources = self._link_updates(at)
@@ -292,7 +317,7 @@ class Monitor:
         # is newer than what it read, and must not be overridden by it (the next poll decides).
         started = self.clock()
         async with self._gate():
-            limit = target.timeout * (target.retries + 1) * 4
+            limit = self._poll_limit(device)
             modules = self.modules if self.modules is not None else poll_target.modules
             scrape = await self.scraper.scrape(target, modules, deadline=limit)
         return Polled(device, cycle, started, collect(scrape), scrape.seconds, scrape.varbinds)
@@ -487,24 +512,28 @@ class Monitor:
             if key not in wanted:
                 self.store.close_incident(row.id, at)
                 report.closed.append(row.id)
-        # Endpoints: connected when their device answers and has a path to the core over links
-        # that are up now. A flapping link's incident stays open, but availability counts only the
-        # time its agencies really had no path (the flap's down phases), not the hold around them.
+
+    def _update_endpoints(self, at: float, report: CycleReport) -> None:
+        """Endpoints: connected when their device answers and has a path to the core over links
+        that are up now, written on every tick (not only on settled ones), so availability counts
+        what the agencies lived through to the second: the down phases of a flap, not the hold
+        that keeps its incident open, nor the seconds a confirmation poll takes."""
+        current = self.store.current()
         really_down = {r.name for r in current if r.kind == "link" and r.state == "down"}
+        silent = {r.name for r in current if r.kind == "device" and r.state == "unreachable"}
         reach = reachable_from_core(self.network, really_down, silent)
         updates: list[tuple[str, str, str, dict[str, Any] | None]] = []
         for device, eps in self._endpoints.items():
             up = device in reach and device not in silent
             for ep in eps:
-                updates.append(
-                    (
-                        "endpoint",
-                        f"{ep.kind}:{ep.id}",
-                        "up" if up else "down",
-                        {"device": device, "district": ep.district, "name": ep.name},
-                    )
-                )
-        report.changes += self.store.set_states(updates, at, "correlation")
+                key, state = f"{ep.kind}:{ep.id}", "up" if up else "down"
+                if self.endpoint_states.get(key) == state:
+                    continue
+                self.endpoint_states[key] = state
+                detail = {"device": device, "district": ep.district, "name": ep.name}
+                updates.append(("endpoint", key, state, detail))
+        if updates:
+            report.changes += self.store.set_states(updates, at, "correlation")
 
     # ------------------------------------------------------------------ the loop
     async def run(
