@@ -121,6 +121,12 @@ def test_ten_cuts_in_two_minutes_are_link_incidents_and_the_sla_counts_the_real_
     summary = [(i.kind, i.root_cause, round(i.opened - start, 1), i.closed and round(i.closed - start, 1))
                for i in incidents]  # fmt: skip
     cut_s = [(round(c - start, 1), round(r - start, 1)) for c, r in cuts]
+    behind_ids = {a.id for a in lab.network.agencies_by_cpe[cpe]}
+    print(f"cuts (s from start): {cut_s}")
+    print(f"incidents: {summary}")
+    print("agencies behind the CPE, recorded down:", {a: round(sla[a].down_s, 1) for a in behind_ids})
+    print(f"real down: {sum(r - c for c, r in cuts):.1f} s; others' max: "
+          f"{max(r.down_s for a, r in sla.items() if a not in behind_ids):.1f} s")  # fmt: skip
     assert open_now == [], f"still open after the link was stable for {window:g} s: {summary}"
 
     # No node incident: every device answered all along.
