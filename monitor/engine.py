@@ -314,7 +314,7 @@ class Monitor:
                     state.reachable,
                     polled.seconds,
                     polled.varbinds,
-                    state.error,
+                    state.note(),  # the error, or what a reachable device's modules lacked
                 )
             )
             if not state.reachable:
