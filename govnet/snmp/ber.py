@@ -76,6 +76,9 @@ class VarBind(NamedTuple):
     #: equal OIDs have equal bytes, and a prefix of arcs is a prefix of bytes. They do NOT sort
     #: like the OID (``16383`` is ``ff 7f``, ``16384`` is ``81 80 00``): order with :func:`oid_arcs`.
     raw: bytes = b""
+    #: The OID as a tuple of ints: what walks order by (empty when the maker did not say; then
+    #: :func:`oid_arcs` of :attr:`raw` gives it).
+    arcs: tuple[int, ...] = ()
 
     @property
     def type_name(self) -> str:
@@ -209,7 +212,7 @@ def encode_request(
 
 # --------------------------------------------------------------------------- decoding
 
-_OID_CACHE: dict[bytes, str] = {}
+_OID_CACHE: dict[bytes, tuple[str, tuple[int, ...]]] = {}
 _OID_CACHE_MAX = 500_000
 
 
@@ -225,7 +228,6 @@ def _length(buf: bytes, pos: int) -> tuple[int, int]:
 
 #: RFC 2578 §7.1.3: at most 128 sub-identifiers, each at most 2^32-1.
 MAX_SUB_IDS, MAX_SUB_ID = 128, 0xFFFFFFFF
-_ARCS_CACHE: dict[bytes, tuple[int, ...]] = {}
 
 
 def _lenient_text(body: bytes) -> str:
@@ -278,6 +280,18 @@ def _decode_arcs(body: bytes) -> tuple[int, ...]:
     return out
 
 
+def _named(body: bytes) -> tuple[str, tuple[int, ...]]:
+    """An OID's dotted form and arcs from its content octets (cached: a poller sees the same
+    OIDs every cycle); malformed OIDs are a :class:`BerError`."""
+    named = _OID_CACHE.get(body)
+    if named is None:
+        arcs = _decode_arcs(body)
+        named = (".".join(map(str, arcs)), arcs)
+        if len(_OID_CACHE) < _OID_CACHE_MAX:
+            _OID_CACHE[bytes(body)] = named
+    return named
+
+
 def oid_arcs(body: bytes) -> tuple[int, ...]:
     """The arcs of an OID's content octets, as a tuple of ints (cached): what walks order by.
 
@@ -286,12 +300,7 @@ def oid_arcs(body: bytes) -> tuple[int, ...]:
     >>> oid_arcs(bytes.fromhex("2b 06 01 02 01 ff 7f")) < oid_arcs(bytes.fromhex("2b 06 01 02 01 81 80 00"))
     True
     """
-    cached = _ARCS_CACHE.get(body)
-    if cached is None:
-        cached = _decode_arcs(body)
-        if len(_ARCS_CACHE) < _OID_CACHE_MAX:
-            _ARCS_CACHE[bytes(body)] = cached
-    return cached
+    return _named(body)[1]
 
 
 def decode_oid_body(body: bytes) -> str:
@@ -304,13 +313,7 @@ def decode_oid_body(body: bytes) -> str:
     ...
     govnet.snmp.ber.BerError: OID 1.3.6.1.2.1.1.3.0 has sub-identifier 7 padded with 0x80 ...
     """
-    cached = _OID_CACHE.get(body)
-    if cached is not None:
-        return cached
-    text = ".".join(map(str, oid_arcs(body)))
-    if len(_OID_CACHE) < _OID_CACHE_MAX:
-        _OID_CACHE[bytes(body)] = text
-    return text
+    return _named(body)[0]
 
 
 #: Largest content length of each integer type (one more than its width, for a leading zero).
@@ -408,6 +411,7 @@ def decode_pdu(buf: bytes, pos: int = 0) -> Pdu:
         varbinds: list[VarBind] = []
         append = varbinds.append
         cache_get = _OID_CACHE.get
+        make = tuple.__new__  # a VarBind without NamedTuple's Python-level __new__: a poller makes millions
         while pos < end:
             if buf[pos] != SEQUENCE:
                 raise BerError("malformed variable-binding")
@@ -422,7 +426,7 @@ def decode_pdu(buf: bytes, pos: int = 0) -> Pdu:
             else:
                 n, start = _length(buf, pos + 1)
             raw = buf[start : start + n]
-            oid = cache_get(raw) or decode_oid_body(raw)
+            named = cache_get(raw) or _named(raw)
             pos = start + n
             vtag = buf[pos]
             n = buf[pos + 1]
@@ -437,11 +441,11 @@ def decode_pdu(buf: bytes, pos: int = 0) -> Pdu:
                 value: Any = int.from_bytes(body, "big", signed=True)
             elif vtag == OCTET_STRING:
                 value = body
-            elif vtag in _UNSIGNED and 0 < n <= 4:
+            elif vtag in _UNSIGNED and (0 < n <= 4 or (vtag == COUNTER64 and 4 < n <= 8)):
                 value = int.from_bytes(body, "big")
             else:
-                value = _value(vtag, body, oid)
-            append(VarBind(oid, vtag, value, raw))
+                value = _value(vtag, body, named[0])
+            append(make(VarBind, (named[0], vtag, value, raw, named[1])))
         if pos != end:
             raise BerError("variable-bindings overrun")
         return Pdu(tag, ints[0], ints[1], ints[2], varbinds)

@@ -269,10 +269,11 @@ class _Protocol(asyncio.DatagramProtocol):
             agent.dropped_retries += 1
             return
         agent.pending.add(key)
+        message = agent.answer(data)
 
         def later() -> None:
             agent.pending.discard(key)
-            self._send(agent.answer(data), addr)
+            self._send(message, addr)
 
         asyncio.get_running_loop().call_later(agent.late, later)
 

@@ -59,6 +59,11 @@ class ColumnWalk(dict[str, list[VarBind]]):
         self.requests = 0
         self.answers = 0
 
+    def __repr__(self) -> str:
+        # short: asyncio formats a finished task's result, and a walk can hold a million rows
+        rows = sum(len(v) for v in self.values())
+        return f"<ColumnWalk of {len(self)} column(s): {rows} row(s), {len(self.warnings)} warning(s)>"
+
 
 class ScalarGet(list[VarBind]):
     """A GET's varbinds in the order asked (a plain list to its readers), with warnings.
@@ -148,6 +153,7 @@ async def walk_columns(
     names = list(dict.fromkeys(columns))
     out = ColumnWalk(names)
     roots = [ber.oid_body(c) for c in names]
+    root_len = [len(r) for r in roots]
     last = [ber.oid_arcs(r) for r in roots]
     cursor = list(names)
     rows = [out[c] for c in names]
@@ -156,7 +162,6 @@ async def walk_columns(
     width_cap = max(1, min(max_oids, MAX_REQUEST_OIDS))
     end_of_view = ber.END_OF_MIB_VIEW
     exceptions = ber.EXCEPTIONS
-    arcs_get = ber._ARCS_CACHE.get
     oid_arcs = ber.oid_arcs
 
     def stop(k: int, why: str) -> None:
@@ -207,29 +212,32 @@ async def walk_columns(
                 stop(k, "the agent answered a GETBULK with no varbinds")
             continue
         done = [False] * width
-        for i, vb in enumerate(varbinds):
-            j = i % width
-            if done[j]:
-                continue
+        for j in range(width):  # column by column: the j-th varbind of every row is column j's
             k = batch[j]
-            raw = vb.raw
-            root = roots[k]
-            if vb.tag in exceptions or len(raw) <= len(root) or not raw.startswith(root):
-                done[j] = True
-                if vb.tag in exceptions and vb.tag != end_of_view and raw.startswith(root):
-                    out.warnings.append(f"{names[k]}: the agent answered {vb.type_name} in a GETBULK")
-                continue
-            key = arcs_get(raw) or oid_arcs(raw)
-            if key <= last[k]:
-                done[j] = True
-                out.warnings.append(
-                    f"{names[k]}: OID not increasing ({vb.oid} after {cursor[k]}): the walk of this "
-                    f"column stopped there, as snmpbulkwalk does; {len(rows[k])} row(s) kept"
-                )
-                continue
-            last[k] = key
-            rows[k].append(vb)
-            cursor[k] = vb.oid
+            root, size, prev, kept = roots[k], root_len[k], last[k], rows[k]
+            newest: VarBind | None = None
+            for vb in varbinds[j::width]:
+                raw = vb.raw
+                if vb.tag & 0x80 or len(raw) <= size or not raw.startswith(root):
+                    # past the column (exceptions are the only context tags a varbind carries)
+                    done[j] = True
+                    if vb.tag in exceptions and vb.tag != end_of_view and raw.startswith(root):
+                        out.warnings.append(f"{names[k]}: the agent answered {vb.type_name} in a GETBULK")
+                    break
+                key = vb.arcs or oid_arcs(raw)
+                if key <= prev:
+                    done[j] = True
+                    after = newest.oid if newest is not None else cursor[k]
+                    out.warnings.append(
+                        f"{names[k]}: OID not increasing ({vb.oid} after {after}): the walk of this "
+                        f"column stopped there, as snmpbulkwalk does; {len(kept)} row(s) kept"
+                    )
+                    break
+                prev = key
+                kept.append(vb)
+                newest = vb
+            if newest is not None:
+                last[k], cursor[k] = prev, newest.oid
         if len(varbinds) < reps * width and varbinds[-1].tag != end_of_view:
             # A short answer: the agent caps varbinds per response (or cut a big one). Not the
             # end of anything: ask again from each column's last OID, no wider than it answers.
