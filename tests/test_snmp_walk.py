@@ -167,6 +167,15 @@ def test_toobig_backs_off_instead_of_failing_the_device() -> None:
     assert state.module_warnings == {}
 
 
+def test_toobig_in_a_get_splits_it() -> None:
+    mib = device_mib([1, 2])
+    mib.set(mibs.SYS_NAME, octets(b"s" * 300))
+    state = poll(Agent(mib, too_big_bytes=380))
+    assert state.reachable and state.sys_uptime == 4242 and state.sys_name == "s" * 300
+    assert state.engine_id is not None and state.if_number == 2
+    assert "system" not in state.module_warnings, state.warnings
+
+
 def test_toobig_even_for_one_varbind_is_a_module_warning() -> None:
     mib = device_mib([1, 2])
     mib.set(f"{mibs.LLDP_REM_SYS_NAME}.1.1.1", octets(b"x" * 900))
