@@ -230,8 +230,21 @@ def _length(buf: bytes, pos: int) -> tuple[int, int]:
 MAX_SUB_IDS, MAX_SUB_ID = 128, 0xFFFFFFFF
 
 
+def _shown(body: bytes, limit: int = 24) -> str:
+    """Bytes for an error message: hex, the first ``limit`` only (an agent's garbage can be long).
+
+    >>> _shown(bytes(range(3))), _shown(bytes(30), 2)
+    ('00 01 02', '00 00 ... (30 bytes)')
+    """
+    if len(body) <= limit:
+        return body.hex(" ")
+    return f"{body[:limit].hex(' ')} ... ({len(body)} bytes)"
+
+
 def _lenient_text(body: bytes) -> str:
-    """What a malformed OID reads as, ignoring its faults (for error messages only)."""
+    """What a malformed OID reads as, ignoring its faults (for error messages only; cut short)."""
+    if len(body) > 160:
+        return f"(an OID of {len(body)} bytes: {_shown(body)})"
     arcs: list[int] = []
     value = 0
     for byte in body:
@@ -240,7 +253,7 @@ def _lenient_text(body: bytes) -> str:
             arcs.append(value)
             value = 0
     if not arcs:
-        return f"(bytes {body.hex(' ')})"
+        return f"(bytes {_shown(body)})"
     first = arcs[0]
     head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
     return ".".join(map(str, head + arcs[1:]))
@@ -257,7 +270,7 @@ def _decode_arcs(body: bytes) -> tuple[int, ...]:
         if fresh and byte == 0x80:
             raise BerError(
                 f"OID {_lenient_text(body)} has sub-identifier {len(subs) + 1} padded with 0x80 "
-                f"(a non-minimal encoding: bytes {body.hex(' ')})",
+                f"(a non-minimal encoding: bytes {_shown(body)})",
                 oid=_lenient_text(body),
             )
         value = (value << 7) | (byte & 0x7F)
@@ -268,7 +281,7 @@ def _decode_arcs(body: bytes) -> tuple[int, ...]:
         else:
             fresh = False
     if not fresh:
-        raise BerError(f"OID ends inside a sub-identifier (bytes {body.hex(' ')})", oid=_lenient_text(body))
+        raise BerError(f"OID ends inside a sub-identifier (bytes {_shown(body)})", oid=_lenient_text(body))
     first = subs[0]
     arcs = (0, first) if first < 40 else (1, first - 40) if first < 80 else (2, first - 80)
     out = arcs + tuple(subs[1:])
@@ -339,7 +352,7 @@ def _checked_integer(tag: int, body: bytes, oid: str) -> int:
         width = 64 if tag == COUNTER64 else 32
         if len(body) <= _INT_LIMITS[tag] and value >> width == 0:
             return value
-    raise BerError(f"{name} at {oid} is {len(body)} bytes long (oversized: {body.hex(' ')})", oid=oid)
+    raise BerError(f"{name} at {oid} is {len(body)} bytes long (oversized: {_shown(body)})", oid=oid)
 
 
 def _value(tag: int, body: bytes, oid: str) -> Any:

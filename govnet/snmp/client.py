@@ -205,7 +205,8 @@ class V2cSession:
             pdu = await future
         except TimeoutError:
             malformed = (
-                f"; {protocol.garbage} unreadable datagram(s) ignored, the last: {protocol.last_garbage}"
+                f"; {protocol.garbage} unreadable datagram(s) from it so far, "
+                f"the last: {protocol.last_garbage}"
                 if protocol.garbage
                 else ""
             )
