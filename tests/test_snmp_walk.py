@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 from pydantic import SecretStr
@@ -15,10 +15,11 @@ from typer.testing import CliRunner
 
 from govnet.cli import app
 from govnet.snmp import ber, mibs
-from govnet.snmp.client import SnmpTimeoutError, Target, V2cSession
+from govnet.snmp.ber import VarBind
+from govnet.snmp.client import SnmpStatusError, SnmpTimeoutError, Target, V2cSession
 from govnet.snmp.entity import ENT_PHYSICAL_NAME
 from govnet.snmp.testing import Agent, AgentServer, Mib, integer, octets, raw, unsigned
-from govnet.snmp.walk import MAX_REQUEST_OIDS, ColumnWalk
+from govnet.snmp.walk import MAX_REQUEST_OIDS, Bulk, ColumnWalk, walk_columns
 from monitor.collector import DeviceState
 from monitor.config import DEFAULT_MODULES, INTERFACES, LLDP, SYSTEM, Module
 from monitor.poll import poll_round
@@ -381,3 +382,44 @@ def test_poll_once_modules_are_walked_one_module_per_request() -> None:
     agent = Agent(device_mib([1, 2]))
     poll(agent, (SYSTEM, INTERFACES, LLDP))
     assert agent.widest == len(INTERFACES.columns) <= MAX_REQUEST_OIDS
+
+
+# --------------------------------------------------------------------------- scripted exchanges
+
+COL_A, COL_B = "1.3.6.1.4.1.99999.1.1.1", "1.3.6.1.4.1.99999.1.1.2"
+
+
+def scripted(fail: Callable[[list[str]], SnmpStatusError | None]) -> Bulk:
+    """A GETBULK over an in-process agent (no socket) that fails when ``fail`` says so."""
+    mib = Mib()
+    for column in (COL_A, COL_B):
+        mib.column(column, {i: integer(i) for i in range(1, 8)})
+    agent = Agent(mib)
+
+    async def bulk(oids: list[str], reps: int) -> list[VarBind]:
+        error = fail(oids)
+        if error is not None:
+            raise error
+        answer = agent.answer(ber.encode_request(1, b"public", ber.GET_BULK, 1, oids, 0, reps))
+        assert answer is not None
+        return ber.decode_message(answer)[2].varbinds
+
+    return bulk
+
+
+def test_an_error_status_naming_one_column_ends_only_that_column() -> None:
+    def fail(oids: list[str]) -> SnmpStatusError | None:
+        at = next((i for i, o in enumerate(oids) if o.startswith(COL_B)), None)
+        return SnmpStatusError("h", 5, at + 1) if at is not None else None
+
+    walked = asyncio.run(walk_columns(scripted(fail), [COL_A, COL_B], 25, "h"))
+    assert len(walked[COL_A]) == 7 and walked[COL_B] == []
+    assert walked.warnings == [f"{COL_B}: the agent answered genErr; 0 row(s) kept"]
+
+
+def test_an_error_status_naming_no_column_asks_one_column_at_a_time() -> None:
+    def fail(oids: list[str]) -> SnmpStatusError | None:
+        return SnmpStatusError("h", 5, 0) if len(oids) > 1 else None
+
+    walked = asyncio.run(walk_columns(scripted(fail), [COL_A, COL_B], 25, "h"))
+    assert [len(walked[COL_A]), len(walked[COL_B])] == [7, 7] and walked.warnings == []
