@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import socket
+import subprocess
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -16,7 +20,7 @@ from typer.testing import CliRunner
 from govnet.cli import app
 from govnet.snmp import ber, mibs
 from govnet.snmp.ber import VarBind
-from govnet.snmp.client import SnmpStatusError, SnmpTimeoutError, Target, V2cSession
+from govnet.snmp.client import SnmpError, SnmpStatusError, SnmpTimeoutError, Target, V2cSession
 from govnet.snmp.entity import ENT_PHYSICAL_NAME
 from govnet.snmp.testing import Agent, AgentServer, Mib, integer, octets, raw, unsigned
 from govnet.snmp.walk import MAX_REQUEST_OIDS, Bulk, ColumnWalk, walk_columns
@@ -24,6 +28,7 @@ from monitor.collector import DeviceState
 from monitor.config import DEFAULT_MODULES, INTERFACES, LLDP, SYSTEM, Module
 from monitor.poll import poll_round
 from monitor.scraper import SnmpScraper
+from tests.procs import stop_process
 
 #: ifIndex values of real devices, across every sub-identifier length boundary.
 BOUNDARY_INDEXES = [1, 127, 128, 16383, 16384, 16385, 2**21 - 1, 2**21, 5_000_000, 2**28 - 1, 2**28]
@@ -423,3 +428,54 @@ def test_an_error_status_naming_no_column_asks_one_column_at_a_time() -> None:
 
     walked = asyncio.run(walk_columns(scripted(fail), [COL_A, COL_B], 25, "h"))
     assert [len(walked[COL_A]), len(walked[COL_B])] == [7, 7] and walked.warnings == []
+
+
+# --------------------------------------------------------------------------- a real net-snmp agent
+
+HR_SW_RUN_INDEX = "1.3.6.1.2.1.25.4.2.1.1"  # hrSWRunIndex: one row per process, indexed by PID
+
+
+def test_a_real_snmpd_process_table_is_walked_like_snmpbulkwalk(tmp_path: Path) -> None:
+    """net-snmp's hrSWRunTable is indexed by PID, and PIDs cross 16384 (``ff 7f`` → ``81 80 00``)
+    on any machine that has run a while: walked by byte order, it was "out of order"."""
+    snmpd = shutil.which("snmpd") or "/usr/sbin/snmpd"
+    if not Path(snmpd).exists() or not shutil.which("snmpbulkwalk"):
+        pytest.skip("no snmpd/snmpbulkwalk here (scripts/setup.sh installs them)")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    conf = tmp_path / "snmpd.conf"
+    conf.write_text("rocommunity public 127.0.0.1\n", encoding="utf-8")
+    env = {"SNMP_PERSISTENT_DIR": str(tmp_path / "state"), "MIBS": "", "PATH": "/usr/bin:/bin"}
+    argv = [snmpd, "-f", "-Lo", "-C", "-I", "-smux", "-c", str(conf), f"udp:127.0.0.1:{port}"]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+
+    async def walk() -> ColumnWalk:
+        session = V2cSession(target(port, timeout=2.0, retries=2))
+        try:
+            for _ in range(100):  # until snmpd listens
+                try:
+                    await session.get([mibs.SYS_UPTIME])
+                    break
+                except SnmpError:  # refused (ICMP port unreachable) or silent: not up yet
+                    await asyncio.sleep(0.1)
+            return await session.walk_columns([HR_SW_RUN_INDEX])
+        finally:
+            await session.close()
+
+    try:
+        walked = asyncio.run(walk())
+        listed = subprocess.run(
+            ["snmpbulkwalk", "-v2c", "-c", "public", "-Cr25", "-On", f"127.0.0.1:{port}", HR_SW_RUN_INDEX],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+    finally:
+        stop_process(proc)
+    pids = [int(vb.oid.rsplit(".", 1)[1]) for vb in walked[HR_SW_RUN_INDEX]]
+    theirs = {int(line.split()[0].rsplit(".", 1)[1]) for line in listed.splitlines() if line.strip()}
+    assert walked.warnings == [] and pids == sorted(pids) and len(pids) > 10
+    # processes come and go between the two walks; nearly all are the same
+    assert len(set(pids) & theirs) >= 0.9 * len(theirs), (len(pids), len(theirs))
