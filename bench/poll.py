@@ -2,8 +2,9 @@
 
 Brings up a small lab (prefix ``gvb`` on 198.18.210.0/24), gives one agent about 300 interfaces
 (veth pairs), then walks its ifXTable (1.3.6.1.2.1.31.1.1, GETBULK, max-repetitions 25) ``--rounds``
-times with each contender, in one run, and prints varbinds per second and CPU-seconds per 10,000
-varbinds:
+times with each contender, the contenders interleaved, ``--repeats`` times (at least 3), and
+prints the median and min of varbinds per second and of CPU-seconds per 10,000 varbinds, with the
+load average:
 
 * govnet fast path (:class:`govnet.snmp.client.V2cSession`), in process (CPU of this process);
 * pysnmp 7's high-level API (:class:`govnet.snmp.client.PysnmpSession`), in process;
@@ -12,7 +13,9 @@ varbinds:
 * net-snmp's ``snmpbulkwalk`` (CPU of the child processes).
 
 Needs root, the lab's packages and ``prometheus-snmp-exporter`` (``scripts/setup.sh --bench``).
-Run: ``.venv/bin/python bench/poll.py [--rounds 20] [--interfaces 300]``.
+Run: ``.venv/bin/python bench/poll.py [--rounds 20] [--interfaces 300]``; where other labs run
+on the same machine, give the bench its own ``--prefix``, ``--subnet``, ``--exporter-port`` and
+``--trap-port`` (it tears down and rebuilds the lab of its prefix).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import os
 import platform
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -93,6 +97,34 @@ def measure_async(name: str, rounds: int, session: Session) -> Row:
     return name, total / wall, used / total * 10_000, count
 
 
+GOVNET = "govnet (fast v2c path, uvloop)"
+PYSNMP = "pysnmp 7 high-level API"
+EXPORTER = "snmp_exporter 0.21"
+NETSNMP = "net-snmp snmpbulkwalk"
+
+
+def report(runs: dict[str, list[Row]]) -> str:
+    """Median and min of each contender's figures over the repetitions, and its CPU per varbind
+    against snmp_exporter's: ratio of the medians, and median and min of the per-repetition ratios
+    (each repetition ran every contender back to back, so its ratio pairs like with like)."""
+    reference = [row[2] for row in runs[EXPORTER]]
+    lines = [
+        "poller | varbinds/walk | varbinds/s median (min) | CPU-s per 10k varbinds median (min) "
+        "| CPU vs snmp_exporter: medians | paired median (min)"
+    ]
+    for name, rows in runs.items():
+        rates = [r[1] for r in rows]
+        cpus = [r[2] for r in rows]
+        paired = [c / ref for c, ref in zip(cpus, reference, strict=True)]
+        lines.append(
+            f"{name} | {rows[0][3]} | {statistics.median(rates):,.0f} ({min(rates):,.0f}) | "
+            f"{statistics.median(cpus):.4f} ({min(cpus):.4f}) | "
+            f"{statistics.median(cpus) / statistics.median(reference):.2f}x | "
+            f"{statistics.median(paired):.2f}x ({min(paired):.2f}x)"
+        )
+    return "\n".join(lines)
+
+
 def exporter_config(path: Path, community: str) -> None:
     """An snmp_exporter 0.21 module walking ifXTable, with a few metrics defined."""
     index = "        indexes:\n          - labelname: ifIndex\n            type: gauge\n"
@@ -116,7 +148,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--interfaces", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repetitions (>= 3)")
+    parser.add_argument("--prefix", default=PREFIX, help="the bench lab's prefix")
+    parser.add_argument("--subnet", default=SUBNET, help="the bench lab's management subnet")
+    parser.add_argument("--exporter-port", type=int, default=EXPORTER_PORT)
+    parser.add_argument("--trap-port", type=int, default=10165)
     args = parser.parse_args()
+    prefix, exporter_port = args.prefix, args.exporter_port
     problems = missing_prerequisites()
     exporter = shutil.which("prometheus-snmp-exporter")
     if problems or not exporter or not shutil.which("snmpbulkwalk"):
@@ -125,13 +163,13 @@ def main() -> None:
             + "; ".join(problems or ["install prometheus-snmp-exporter and snmp (setup.sh --bench)"])
         )
     os.environ.setdefault("GOVNET_LAB_STATE", tempfile.mkdtemp(prefix="govnet-bench-poll-"))
-    down(PREFIX)
+    down(prefix)
     state = up(
         load_inventory(sample_inventory()),
         size="small",
-        prefix=PREFIX,
-        mgmt_subnet=IPv4Network(SUBNET),
-        trap_port=10165,
+        prefix=prefix,
+        mgmt_subnet=IPv4Network(args.subnet),
+        trap_port=args.trap_port,
     )
     work = Path(tempfile.mkdtemp(prefix="govnet-bench-exporter-"))
     exporter_proc: subprocess.Popen[bytes] | None = None
@@ -145,7 +183,7 @@ def main() -> None:
         from inventory.loader import load_inventory as load
 
         community = (
-            load(lab_dir(PREFIX) / "inventory").secrets.get("lab-snmp-v2c", "community").get_secret_value()
+            load(lab_dir(prefix) / "inventory").secrets.get("lab-snmp-v2c", "community").get_secret_value()
         )
         target = Target(node.mgmt_ip, community=SecretStr(community), max_repetitions=REPS, timeout=5)
 
@@ -174,14 +212,14 @@ def main() -> None:
         config = work / "snmp.yml"
         exporter_config(config, community)
         exporter_proc = subprocess.Popen(
-            [exporter, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{EXPORTER_PORT}"],
+            [exporter, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{exporter_port}"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        url = f"http://127.0.0.1:{EXPORTER_PORT}/snmp?target={node.mgmt_ip}&module=bench"
+        url = f"http://127.0.0.1:{exporter_port}/snmp?target={node.mgmt_ip}&module=bench"
         for _ in range(50):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{EXPORTER_PORT}/", timeout=1).read()
+                urllib.request.urlopen(f"http://127.0.0.1:{exporter_port}/", timeout=1).read()
                 break
             except OSError:
                 time.sleep(0.1)
@@ -195,26 +233,32 @@ def main() -> None:
             return int(float(returned.split()[-1]))
 
         pid = exporter_proc.pid
-        rows = [
-            measure_async("govnet (fast v2c path, uvloop)", args.rounds, V2cSession(target)),
-            measure_async("pysnmp 7 high-level API", max(3, args.rounds // 5), PysnmpSession(target)),
-            measure("snmp_exporter 0.21", args.rounds, exporter_scrape, lambda: proc_cpu(pid)),
-            measure("net-snmp snmpbulkwalk", args.rounds, netsnmp_walk, children_cpu),
+        contenders: list[tuple[str, Callable[[], Row]]] = [
+            (GOVNET, lambda: measure_async(GOVNET, args.rounds, V2cSession(target))),
+            (PYSNMP, lambda: measure_async(PYSNMP, max(3, args.rounds // 5), PysnmpSession(target))),
+            (EXPORTER, lambda: measure(EXPORTER, args.rounds, exporter_scrape, lambda: proc_cpu(pid))),
+            (NETSNMP, lambda: measure(NETSNMP, args.rounds, netsnmp_walk, children_cpu)),
         ]
+        load_before = os.getloadavg()
+        runs: dict[str, list[Row]] = {name: [] for name, _ in contenders}
+        for _ in range(args.repeats):  # interleaved: every contender once per repetition
+            for name, run in contenders:
+                runs[name].append(run())
+        load_after = os.getloadavg()
         print(
             f"# machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}; agent: net-snmp 5.9 with {walked} ifXTable varbinds"
+            f"Python {platform.python_version()}; agent: net-snmp 5.9 with {walked} ifXTable varbinds; "
+            f"{args.repeats} interleaved repetitions of {args.rounds} walks; load average "
+            f"{' '.join(f'{x:.2f}' for x in load_before)} before, "
+            f"{' '.join(f'{x:.2f}' for x in load_after)} after"
         )
-        print("poller | varbinds/walk | varbinds/s | CPU-s per 10k varbinds | CPU vs snmp_exporter")
-        reference = rows[2][2]
-        for name, rate, cpu, count in rows:
-            print(f"{name} | {count} | {rate:,.0f} | {cpu:.3f} | {cpu / reference:.2f}x")
+        print(report(runs))
     finally:
         if exporter_proc is not None:
             exporter_proc.terminate()
             exporter_proc.wait(timeout=10)
         shutil.rmtree(work, ignore_errors=True)
-        down(PREFIX)
+        down(prefix)
 
 
 if __name__ == "__main__":

@@ -1,44 +1,138 @@
 """The interlock every govnet command goes through before it contacts an address.
 
-Lab and sample addresses come from 198.18.0.0/15 (RFC 2544) and 198.51.100.0/24. The third
-documentation range, 203.0.113.0/24, is *not* a lab range on these machines: the package registries
-(Debian, PyPI, npm) resolve to an address in it, so guarding or using it would cut the machine off
-from its packages. It is refused for lab subnets like 192.0.2.0/24, and never guarded.
-A packet to such an address with no lab route leaves through the default route; so before govnet
+Two settings, read from the environment once per process, with safe defaults:
+
+``GOVNET_LAB_RANGES`` (default ``198.18.0.0/15,198.51.100.0/24``)
+    where lab (and sample) addresses come from: RFC 2544's benchmarking block and one RFC 5737
+    documentation block. Only private or reserved space is accepted.
+``GOVNET_DENY_RANGES`` (default ``192.0.2.0/24,203.0.113.0/24``)
+    ranges govnet never contacts and never uses for a lab: by default the two RFC 5737
+    documentation blocks the lab does not use. Add the build machine's own uplink here, or any range
+    where a packet would reach something that is not yours. A deny range may not overlap a lab range.
+
+A packet to a lab address with no lab route leaves through the default route; so before govnet
 contacts a lab-range address it asks the kernel which route the packet would take, and refuses if
-that is the default route or no route at all. 192.0.2.0/24, this machine's own uplink, is refused
-outright. Other addresses (a production network's) are not the lab's business and pass.
+that is the default route or no route at all. Addresses outside both lists (a production
+network's) are not the lab's business and pass.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from govnet.errors import SafetyError
 
-#: Ranges the lab may use: RFC 2544 benchmarking, and two documentation ranges.
-LAB_RANGES = (IPv4Network("198.18.0.0/15"), IPv4Network("198.51.100.0/24"))
-#: Never contacted: this machine's own uplink.
-FORBIDDEN = (IPv4Network("192.0.2.0/24"),)
-#: Never a lab range: the package registries' address here lies in it.
-NOT_LAB = (IPv4Network("203.0.113.0/24"),)
+DEFAULT_LAB_RANGES = "198.18.0.0/15,198.51.100.0/24"
+DEFAULT_DENY_RANGES = "192.0.2.0/24,203.0.113.0/24"
 #: Seconds a positive route check stays valid (a route does not change under a running poll).
 CACHE_SECONDS = 10.0
+
+
+def parse_ranges(text: str, variable: str) -> tuple[IPv4Network, ...]:
+    """Comma-separated IPv4 networks, each named in the error when it is not one.
+
+    >>> parse_ranges("198.18.0.0/15, 198.51.100.0/24", "GOVNET_LAB_RANGES")
+    (IPv4Network('198.18.0.0/15'), IPv4Network('198.51.100.0/24'))
+    >>> parse_ranges("10.0.0.1/8", "GOVNET_LAB_RANGES")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    govnet.errors.SafetyError: GOVNET_LAB_RANGES: '10.0.0.1/8' is not an IPv4 network ...
+    """
+    nets = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            nets.append(IPv4Network(item))
+        except ValueError:
+            raise SafetyError(
+                f"{variable}: {item!r} is not an IPv4 network",
+                hint="give networks like 198.18.0.0/15, separated by commas, with host bits zero",
+            ) from None
+    return tuple(nets)
+
+
+@dataclass(frozen=True)
+class SafetySettings:
+    """Where the lab may live and what govnet never contacts."""
+
+    lab_ranges: tuple[IPv4Network, ...]
+    deny_ranges: tuple[IPv4Network, ...]
+
+    def __post_init__(self) -> None:
+        if not self.lab_ranges:
+            raise SafetyError("GOVNET_LAB_RANGES is empty", hint=f"unset it for {DEFAULT_LAB_RANGES}")
+        for net in self.lab_ranges:
+            if not net.is_private:
+                raise SafetyError(
+                    f"GOVNET_LAB_RANGES: {net} is public address space, not a lab range",
+                    hint="use private or reserved space such as 198.18.0.0/15",
+                )
+            clash = next((d for d in self.deny_ranges if d.overlaps(net)), None)
+            if clash is not None:
+                raise SafetyError(
+                    f"lab range {net} overlaps the deny range {clash}",
+                    hint="take the range out of GOVNET_LAB_RANGES or GOVNET_DENY_RANGES",
+                )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SafetySettings:
+        """The settings from ``env`` (default: the process environment).
+
+        >>> SafetySettings.from_env({}).deny_ranges
+        (IPv4Network('192.0.2.0/24'), IPv4Network('203.0.113.0/24'))
+        >>> SafetySettings.from_env({"GOVNET_DENY_RANGES": "198.18.0.0/24"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        govnet.errors.SafetyError: lab range 198.18.0.0/15 overlaps the deny range 198.18.0.0/24 ...
+        """
+        env = os.environ if env is None else env
+        return cls(
+            lab_ranges=parse_ranges(env.get("GOVNET_LAB_RANGES") or DEFAULT_LAB_RANGES, "GOVNET_LAB_RANGES"),
+            deny_ranges=parse_ranges(
+                env.get("GOVNET_DENY_RANGES", DEFAULT_DENY_RANGES), "GOVNET_DENY_RANGES"
+            ),
+        )
+
+    def lab_hint(self) -> str:
+        """What to use instead, for error hints."""
+        return "use a subnet of " + " or ".join(map(str, self.lab_ranges))
+
+
+#: This process's settings (read once: a route check must not change its mind mid-run).
+SETTINGS = SafetySettings.from_env()
+#: Ranges the lab may use.
+LAB_RANGES = SETTINGS.lab_ranges
+#: Never contacted, never a lab range.
+DENIED = SETTINGS.deny_ranges
 
 _checked: dict[tuple[str, str | None], float] = {}
 
 
-def in_lab_range(address: IPv4Address | str) -> bool:
+def in_lab_range(address: IPv4Address | str, settings: SafetySettings = SETTINGS) -> bool:
     """Whether an address lies in a lab range.
 
     >>> in_lab_range("198.18.0.10"), in_lab_range("198.51.100.7"), in_lab_range("203.0.113.7")
     (True, True, False)
     """
     addr = IPv4Address(str(address))
-    return any(addr in net for net in LAB_RANGES)
+    return any(addr in net for net in settings.lab_ranges)
+
+
+def denied_range(address: IPv4Address | str, settings: SafetySettings = SETTINGS) -> IPv4Network | None:
+    """The deny range holding ``address``, or None.
+
+    >>> denied_range("192.0.2.1"), denied_range("198.18.0.1")
+    (IPv4Network('192.0.2.0/24'), None)
+    """
+    addr = IPv4Address(str(address))
+    return next((net for net in settings.deny_ranges if addr in net), None)
 
 
 def _ip_json(args: list[str]) -> tuple[int, list[dict[str, object]], str]:
@@ -52,24 +146,25 @@ def _ip_json(args: list[str]) -> tuple[int, list[dict[str, object]], str]:
     return proc.returncode, data, proc.stderr.strip()
 
 
-def check_target(address: IPv4Address | str, namespace: str | None = None) -> None:
-    """Refuse to contact a lab-range address whose route is the default route or missing.
+def check_target(
+    address: IPv4Address | str, namespace: str | None = None, settings: SafetySettings = SETTINGS
+) -> None:
+    """Refuse a denied address, and a lab-range address whose route is the default route or missing.
 
     >>> check_target("127.0.0.1")  # loopback always passes
     >>> check_target("192.0.2.1")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    govnet.errors.SafetyError: 192.0.2.1 is in 192.0.2.0/24, this machine's own uplink: ...
+    govnet.errors.SafetyError: 192.0.2.1 is in 192.0.2.0/24, a range govnet never contacts ...
     """
     addr = IPv4Address(str(address))
-    if any(addr in net for net in FORBIDDEN):
-        raise SafetyError(f"{addr} is in 192.0.2.0/24, this machine's own uplink: govnet never contacts it")
-    if any(addr in net for net in NOT_LAB):
+    denied = denied_range(addr, settings)
+    if denied is not None:
         raise SafetyError(
-            f"{addr} is in 203.0.113.0/24, where this machine's package mirror lives: not a lab address",
-            hint="lab addresses come from 198.18.0.0/15 or 198.51.100.0/24",
+            f"{addr} is in {denied}, a range govnet never contacts (GOVNET_DENY_RANGES)",
+            hint="lab addresses come from " + ", ".join(map(str, settings.lab_ranges)),
         )
-    if addr.is_loopback or not in_lab_range(addr):
+    if addr.is_loopback or not in_lab_range(addr, settings):
         return
     key = (str(addr), namespace)
     if time.monotonic() - _checked.get(key, -1e9) < CACHE_SECONDS:

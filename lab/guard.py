@@ -13,10 +13,10 @@ import json
 from ipaddress import IPv4Network
 
 from govnet.errors import SafetyError
-from govnet.safety import FORBIDDEN, LAB_RANGES, check_target, in_lab_range
+from govnet.safety import DENIED, LAB_RANGES, check_target, in_lab_range
 from lab.shell import run
 
-__all__ = ["FORBIDDEN", "GUARD_METRIC", "LAB_RANGES", "check_target", "in_lab_range", "install_guards"]
+__all__ = ["DENIED", "GUARD_METRIC", "LAB_RANGES", "check_target", "in_lab_range", "install_guards"]
 
 GUARD_METRIC = 4242
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from govnet import aio
 from govnet.errors import LabError
+from govnet.safety import SETTINGS
 from inventory.loader import load_inventory
 from inventory.models import Role
 from inventory.network import Network
@@ -428,8 +429,8 @@ def up(
     )
     if not any(subnet.subnet_of(r) for r in LAB_RANGES):
         raise LabError(
-            f"lab management subnet {subnet} is outside the lab ranges",
-            hint="use a subnet of 198.18.0.0/15 or 198.51.100.0/24 (not 203.0.113.0/24: package mirror)",
+            f"lab management subnet {subnet} is outside the lab ranges (GOVNET_LAB_RANGES)",
+            hint=SETTINGS.lab_hint(),
         )
     _refuse_used_subnet(subnet)
     t0 = time.monotonic()

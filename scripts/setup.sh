@@ -24,9 +24,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    # The package mirror answers on 203.0.113.80 here: an old guard route for 203.0.113.0/24
-    # (govnet before it stopped using that range) would make apt fail, so drop it if present.
-    ip route del unreachable 203.0.113.0/24 metric 4242 2>/dev/null || true
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else

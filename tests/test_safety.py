@@ -1,0 +1,78 @@
+"""The interlock's ranges are settings with safe defaults, checked before any packet leaves."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from ipaddress import IPv4Network
+
+import pytest
+
+from govnet.errors import SafetyError
+from govnet.safety import SafetySettings, check_target
+
+
+def _govnet(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "govnet.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, **env},
+    )
+
+
+def test_a_configured_deny_range_is_never_contacted() -> None:
+    settings = SafetySettings.from_env({"GOVNET_DENY_RANGES": "10.0.0.0/8"})
+    assert settings.deny_ranges == (IPv4Network("10.0.0.0/8"),)
+    with pytest.raises(SafetyError, match=r"10\.1\.2\.3 is in 10\.0\.0\.0/8, a range govnet never contacts"):
+        check_target("10.1.2.3", settings=settings)
+    check_target("10.1.2.3", settings=SafetySettings.from_env({}))  # not denied by default: passes
+
+
+def test_the_defaults_refuse_both_unused_documentation_ranges() -> None:
+    for address in ("192.0.2.1", "203.0.113.80"):
+        with pytest.raises(SafetyError, match="never contacts"):
+            check_target(address, settings=SafetySettings.from_env({}))
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"GOVNET_LAB_RANGES": "8.8.0.0/16"}, "public address space"),
+        ({"GOVNET_LAB_RANGES": "198.18.0.0/15", "GOVNET_DENY_RANGES": "198.19.0.0/16"}, "overlaps"),
+        ({"GOVNET_DENY_RANGES": "10.0.0.300/8"}, "GOVNET_DENY_RANGES: '10.0.0.300/8' is not an IPv4"),
+    ],
+)
+def test_bad_settings_are_refused_with_the_variable_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SafetyError, match=message):
+        SafetySettings.from_env(env)
+
+
+def test_the_cli_refuses_a_denied_target_before_any_packet() -> None:
+    proc = _govnet(
+        {"GOVNET_DENY_RANGES": "10.0.0.0/8"},
+        "monitor",
+        "poll-once",
+        "--target",
+        "10.9.9.9",
+        "--community",
+        "x",
+        "--json",
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "a range govnet never contacts" in proc.stdout
+    bad = _govnet(
+        {"GOVNET_LAB_RANGES": "8.8.0.0/16"},
+        "monitor",
+        "poll-once",
+        "--target",
+        "127.0.0.1",
+        "--community",
+        "x",
+    )
+    assert bad.returncode != 0
+    assert "GOVNET_LAB_RANGES: 8.8.0.0/16 is public address space" in bad.stderr
+    assert "Traceback" not in bad.stderr
