@@ -115,6 +115,11 @@ class Polled:
     varbinds: int
 
 
+def _link_value(oper: list[str]) -> str:
+    """A link's state from its answering ends' ifOperStatus: down when any end is not up."""
+    return "unknown" if not oper else ("up" if all(s == "up" for s in oper) else "down")
+
+
 def _offset(device: str, interval: float) -> float:
     return (zlib.crc32(device.encode()) % 1000) / 1000 * interval
 
@@ -457,18 +462,16 @@ class Monitor:
                 continue  # another shard's link
             if link.id not in self.traps and all(self.last.get(dev) is None for dev, _ in ends):
                 continue  # neither end polled yet by this process (just started): the stored state stands
-            seen: list[str] = []
-            newest_poll = 0.0
+            seen: list[tuple[str, float]] = []  # (oper status, when that poll started) per end
             detail: dict[str, Any] = {}
             for dev, ifname in ends:
                 state = self.last.get(dev)
                 if state is None or not state.reachable:
                     continue
-                newest_poll = max(newest_poll, self.polled_at.get(dev, 0.0))
                 iface = next((i for i in state.interfaces if i.name == ifname), None)
                 if iface is not None:
                     if iface.oper_status != "unknown":  # what the agent did not say is not "down"
-                        seen.append(iface.oper_status)
+                        seen.append((iface.oper_status, self.polled_at.get(dev, 0.0)))
                     rates = self.last_rates.get(dev, {}).get(ifname)
                     if rates is not None and rates.utilisation_pct is not None:
                         detail["util_pct"] = max(detail.get("util_pct", 0.0), rates.utilisation_pct)
@@ -476,13 +479,19 @@ class Monitor:
                         rx = optic.dbm if optic.direction == "rx" else None
                         if rx is not None and optic.if_index == iface.if_index:
                             detail["rx_dbm"] = min(detail.get("rx_dbm", rx), rx)
-            value = "unknown" if not seen else ("up" if all(s == "up" for s in seen) else "down")
-            source = "poll"
+            value, source = _link_value([s for s, _ in seen]), "poll"
             trap = self.traps.get(link.id)
-            if trap is not None and trap[1] + TRAP_HOLD_S > newest_poll:
-                value, source = trap[0], "trap"
-            elif trap is not None:
-                del self.traps[link.id]  # the poll after the trap has the last word
+            if trap is not None:
+                # Only an end polled after the trap (and the agents' cache) says what the link is
+                # now: the other end's last answer is from before, and taking its "down" after an
+                # up trap held every restored link down until that end's poll came back too.
+                fresh = [s for s, started in seen if started >= trap[1] + TRAP_HOLD_S]
+                if not fresh:
+                    value, source = trap[0], "trap"
+                else:
+                    value = _link_value(fresh)
+                    if len(fresh) == len(seen):
+                        del self.traps[link.id]  # the polls after the trap have the last word
             if self.flaps.flapping(link.id, at):
                 detail["flapping"] = True
             updates.append(("link", link.id, value, detail or None))

@@ -116,6 +116,11 @@ def test_ten_cuts_in_two_minutes_are_link_incidents_and_the_sla_counts_the_real_
         open_now = store.incidents(open_only=True)
         incidents = [i for i in store.incidents() if i.opened >= start - 1]
         sla = {a.id: a for a in availability(lab.network, store, end - start, now=end) if a.kind == "agency"}
+        history = [
+            (round(c.at - start, 1), c.kind, c.new, c.source)
+            for c in store.changes(since=start, until=end)
+            if c.name == link_id or (c.kind == "endpoint" and c.name.startswith("agency:"))
+        ]
     finally:
         store.close()
     summary = [(i.kind, i.root_cause, round(i.opened - start, 1), i.closed and round(i.closed - start, 1))
@@ -124,6 +129,7 @@ def test_ten_cuts_in_two_minutes_are_link_incidents_and_the_sla_counts_the_real_
     behind_ids = {a.id for a in lab.network.agencies_by_cpe[cpe]}
     print(f"cuts (s from start): {cut_s}")
     print(f"incidents: {summary}")
+    print(f"link and agency changes (s from start, kind, new, source): {history}")
     print("agencies behind the CPE, recorded down:", {a: round(sla[a].down_s, 1) for a in behind_ids})
     print(f"real down: {sum(r - c for c, r in cuts):.1f} s; others' max: "
           f"{max(r.down_s for a, r in sla.items() if a not in behind_ids):.1f} s")  # fmt: skip
