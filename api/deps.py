@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
 from api.auth import AuthError, Principal, Role, TokenStore
+from api.health import StoreProbe
 from api.scope import Scope
 from api.status import Paths, all_endpoints
 from inventory.network import Network
@@ -50,6 +51,11 @@ class ApiState:
         if caller.district not in self._scopes:
             self._scopes[caller.district] = Scope(self.network, caller.district)
         return self._scopes[caller.district]
+
+    @cached_property
+    def store_probe(self) -> StoreProbe:
+        """Whether the store takes writes (see api/health.py)."""
+        return StoreProbe(self.store)
 
     @cached_property
     def endpoints(self) -> list[tuple[str, Endpoint]]:

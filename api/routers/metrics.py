@@ -9,18 +9,21 @@ from fastapi.responses import PlainTextResponse
 
 from api.deps import ERRORS, Noc, State, forbid_scoped
 from monitor.metrics import CONTENT_TYPE, exposition
+from monitor.spool import healthz_body
 
 router = APIRouter(tags=["operations"], responses=ERRORS)
 
 
 @router.get("/healthz", summary="Liveness (no auth)")
 def healthz(state: State) -> Any:
-    """The API answers and its store can be read.
+    """The API answers and its store can be read; ``degraded`` (still 200) with the reason when the
+    store cannot be written (a full disk): the monitor cannot record, what it sees is kept in
+    memory (``store.pending_rows``) and written when the store works again.
 
     District scope: none (no token); the answer names no device, site or district.
     """
     state.store.last_change_id()
-    return {"status": "ok"}
+    return healthz_body(state.store_probe.health())
 
 
 @router.get(
@@ -35,4 +38,5 @@ def metrics(state: State, caller: Noc) -> Response:
     series (interfaces, links between districts, alerts, incident counts) are not cut per district.
     """
     forbid_scoped(caller, "the Prometheus exposition is the whole province's")
-    return Response(exposition(state.store, state.network), media_type=CONTENT_TYPE)
+    body = exposition(state.store, state.network, state.store_probe.health())
+    return Response(body, media_type=CONTENT_TYPE)
