@@ -233,3 +233,125 @@ def test_postgresql_on_a_full_tablespace_keeps_monitoring_and_catches_up(
         with psycopg.connect(postgres, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {name}")
             admin.execute(f"DROP TABLESPACE IF EXISTS {name}")
+
+
+def test_monitor_run_on_a_full_disk_says_so_once_and_exits_cleanly(small_fs: Path, tmp_path: Path) -> None:
+    """`govnet monitor run` itself, in a network namespace of its own (its polls cannot leave it)."""
+    import queue
+    import signal
+    import sys
+    import threading
+
+    from tests.mini import MINI_SECRETS, mini_files, write_inventory
+
+    inventory = write_inventory(tmp_path / "inv", mini_files())
+    url = f"sqlite:///{small_fs / 'monitor.db'}"
+    holder = open_store(url)  # keeps the WAL and its index alive, as a second reader would
+    holder._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[attr-defined]
+    filler = fill(small_fs)
+    port = 20000 + 1000 * int(os.environ.get("GOVNET_TEST_LANE", "0")) + 917  # inside its own netns
+    env = {
+        **os.environ,
+        **MINI_SECRETS,
+        "GOVNET_INVENTORY": str(inventory),
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / ".config"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    monitor_cmd = [
+        sys.executable, "-m", "govnet.cli", "monitor", "run", "--store", url, "--no-traps", "--no-live",
+        "--interval", "1", "--metrics-listen", f"127.0.0.1:{port}", "--duration", "120",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *monitor_cmd],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    err: list[str] = []
+
+    def read_stderr() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            err.append(line)
+            lines.put(line)
+
+    threading.Thread(target=read_stderr, daemon=True).start()
+    threading.Thread(target=lambda: proc.stdout and proc.stdout.read(), daemon=True).start()
+
+    def wait_for(word: str, timeout: float = 90.0) -> str:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                line = lines.get(timeout=0.5)
+            except queue.Empty:
+                assert proc.poll() is None, f"the monitor exited ({proc.returncode}):\n{''.join(err)}"
+                continue
+            if word in line:
+                return line
+        raise AssertionError(f"no '{word}' within {timeout:g} s:\n{''.join(err)}")
+
+    def healthz() -> dict[str, object]:
+        fetch = "import sys, urllib.request as u; print(u.urlopen(sys.argv[1], timeout=10).read().decode())"
+        out = subprocess.run(
+            ["nsenter", "-t", str(proc.pid), "-n", sys.executable, "-c", fetch, f"http://127.0.0.1:{port}/healthz"],
+            capture_output=True, text=True, check=True, timeout=30,
+        )  # fmt: skip
+        import json
+
+        body: dict[str, object] = json.loads(out.stdout)
+        return body
+
+    try:
+        assert "full" in wait_for("cannot record")
+        degraded = healthz()
+        assert degraded["status"] == "degraded" and "full" in str(degraded["reason"]), degraded
+        filler.unlink()
+        wait_for("recording again")
+        assert healthz() == {"status": "ok"}
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0, "".join(err)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        holder.close()
+    text = "".join(err)
+    assert "Traceback" not in text and text.count("cannot record") == 1, text
+    # What it saw while the disk was full is in the store: every device, unreachable (no network).
+    store = open_store(url)
+    try:
+        seen = {c.name: c.new for c in store.changes(kind="device")}
+        assert seen and set(seen.values()) == {"unreachable"}, seen
+    finally:
+        store.close()
+
+
+def test_the_api_over_a_store_it_does_not_share_probes_it(
+    net: Network, small_fs: Path, tmp_path: Path
+) -> None:
+    """`govnet serve` beside a separate monitor: /healthz and /metrics from a write probe."""
+    store = open_store(str(small_fs / "monitor.db"))
+    tokens = TokenStore(tmp_path / "tokens.json")
+    token, _ = tokens.create(Role.NOC)
+    client = TestClient(create_app(ApiState(net, store, tokens)))
+    try:
+        assert client.get("/api/v1/healthz").json() == {"status": "ok"}
+        store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[attr-defined]
+        filler = fill(small_fs)
+        deadline = time.monotonic() + 60
+        while (body := client.get("/api/v1/healthz").json())["status"] == "ok":
+            assert time.monotonic() < deadline, "the probe never saw the full disk"
+            time.sleep(0.5)  # a probe's answer is reused for a few seconds
+        assert body["status"] == "degraded" and "full" in body["reason"], body
+        metrics = client.get("/api/v1/metrics", headers={"Authorization": f"Bearer {token}"}).text
+        assert "govnet_store_writable 0.0" in metrics
+        filler.unlink()
+        while client.get("/api/v1/healthz").json() != {"status": "ok"}:
+            assert time.monotonic() < deadline + 60, "the probe never saw the space come back"
+            time.sleep(0.5)
+    finally:
+        store.close()
