@@ -8,6 +8,9 @@ incidents are still worked out as if written. Every write after that first tries
 queue out (at most once per :data:`RETRY_S`); when that works, the history is the same as if the
 store had never failed, and recording resumes.
 
+If the store cannot even be read when the outage begins (a PostgreSQL server gone), the view
+starts empty: every state the monitor writes then looks new (``old`` None) until it is back.
+
 The queue is bounded (``limit`` rows): past it, the oldest interface samples go first, then poll
 records, then the oldest state changes; every dropped row is counted and said once.
 
@@ -156,13 +159,14 @@ class SpoolingStore(Store):
 
     def health(self) -> StoreHealth:
         """Now."""
-        return StoreHealth(
-            self.writable, self._reason, self._since, self._failures, self.pending, self._dropped
-        )
+        with self._lock:
+            return StoreHealth(
+                self.writable, self._reason, self._since, self._failures, self.pending, self._dropped
+            )
 
     # -- the queue
     def _write(self, kind: str, rows: int, apply: Callable[[Store], None]) -> bool:
-        """Write now when possible (True); otherwise queue it (False)."""
+        """Write now when possible (True); otherwise queue it (False). Callers hold the lock."""
         self._flush()
         if not self._queue:
             try:
@@ -242,30 +246,33 @@ class SpoolingStore(Store):
         def apply(store: Store) -> None:
             result[:] = store.set_states(rows, at, source)
 
-        if self._write("states", len(rows), apply):
-            return result
-        assert self._states is not None
-        changed = []
-        for kind, name, state, detail in rows:
-            old = self._states.get((kind, name))
-            if old is not None and old.state == state:
-                self._states[(kind, name)] = replace(old, detail=detail)
-                continue
-            self._states[(kind, name)] = StateRow(kind, name, state, at, detail)
-            changed.append(Change(at, kind, name, old.state if old else None, state, source))
-        return changed
+        with self._lock:
+            if self._write("states", len(rows), apply):
+                return result
+            assert self._states is not None
+            changed = []
+            for kind, name, state, detail in rows:
+                old = self._states.get((kind, name))
+                if old is not None and old.state == state:
+                    self._states[(kind, name)] = replace(old, detail=detail)
+                    continue
+                self._states[(kind, name)] = StateRow(kind, name, state, at, detail)
+                changed.append(Change(at, kind, name, old.state if old else None, state, source))
+            return changed
 
     def write_samples(self, samples: Sequence[Sample]) -> None:
         """As :meth:`Store.write_samples` (queued when the store fails)."""
         if samples:
             rows = list(samples)
-            self._write("samples", len(rows), lambda store: store.write_samples(rows))
+            with self._lock:
+                self._write("samples", len(rows), lambda store: store.write_samples(rows))
 
     def write_polls(self, polls: Sequence[PollRecord]) -> None:
         """As :meth:`Store.write_polls` (queued when the store fails)."""
         if polls:
             rows = list(polls)
-            self._write("polls", len(rows), lambda store: store.write_polls(rows))
+            with self._lock:
+                self._write("polls", len(rows), lambda store: store.write_polls(rows))
 
     def open_incident(self, key: str, kind: str, root_cause: str, at: float, detail: dict[str, Any]) -> int:
         """As :meth:`Store.open_incident`; while queueing the id is negative until written."""
@@ -277,12 +284,13 @@ class SpoolingStore(Store):
             self._ids[temp] = real
             result.append(real)
 
-        if self._write("incident", 1, apply):
-            return result[0]
-        self._next_temp -= 1
-        assert self._open is not None
-        self._open[temp] = IncidentRow(temp, key, kind, root_cause, at, at, None, detail, None, None)
-        return temp
+        with self._lock:
+            if self._write("incident", 1, apply):
+                return result[0]
+            self._next_temp -= 1
+            assert self._open is not None
+            self._open[temp] = IncidentRow(temp, key, kind, root_cause, at, at, None, detail, None, None)
+            return temp
 
     def _real_id(self, incident_id: int) -> int | None:
         return self._ids.get(incident_id) if incident_id < 0 else incident_id
@@ -295,8 +303,9 @@ class SpoolingStore(Store):
             if real is not None:  # None: its opening was dropped; correlation opens it again
                 store.update_incident(real, at, detail)
 
-        if not self._write("incident", 1, apply) and self._open and incident_id in self._open:
-            self._open[incident_id] = replace(self._open[incident_id], updated=at, detail=detail)
+        with self._lock:
+            if not self._write("incident", 1, apply) and self._open and incident_id in self._open:
+                self._open[incident_id] = replace(self._open[incident_id], updated=at, detail=detail)
 
     def close_incident(self, incident_id: int, at: float) -> None:
         """As :meth:`Store.close_incident` (queued when the store fails)."""
@@ -306,14 +315,15 @@ class SpoolingStore(Store):
             if real is not None:
                 store.close_incident(real, at)
 
-        if not self._write("incident", 1, apply) and self._open is not None:
-            self._open.pop(incident_id, None)
+        with self._lock:
+            if not self._write("incident", 1, apply) and self._open is not None:
+                self._open.pop(incident_id, None)
 
     def prune(
         self, now: float, raw_seconds: float = 7 * 86400, hourly_seconds: float = 400 * 86400
     ) -> PruneReport:
         """As :meth:`Store.prune`, skipped while the store cannot be written (it runs again later)."""
-        if self._queue:
+        if not self.writable:
             return PruneReport(0, 0, 0, 0)
         try:
             return self.inner.prune(now, raw_seconds, hourly_seconds)
@@ -325,12 +335,13 @@ class SpoolingStore(Store):
     # -- the monitor's view while queueing
     def current(self, kind: str | None = None, *, detail: bool = True) -> list[StateRow]:
         """As :meth:`Store.current`, including what waits in memory."""
-        if self._states is None:
-            return self.inner.current(kind, detail=detail)
-        rows = sorted(
-            (r for r in self._states.values() if kind is None or r.kind == kind),
-            key=lambda r: (r.kind, r.name),
-        )
+        with self._lock:
+            if self._states is None:
+                return self.inner.current(kind, detail=detail)
+            rows = sorted(
+                (r for r in self._states.values() if kind is None or r.kind == kind),
+                key=lambda r: (r.kind, r.name),
+            )
         return rows if detail else [replace(r, detail=None) for r in rows]
 
     def incidents(
@@ -343,9 +354,10 @@ class SpoolingStore(Store):
         incident_id: int | None = None,
     ) -> list[IncidentRow]:
         """As :meth:`Store.incidents`; open incidents include what waits in memory."""
-        if self._open is None or not open_only or since is not None or incident_id is not None:
-            return self.inner.incidents(
-                open_only=open_only, since=since, limit=limit, offset=offset, incident_id=incident_id
-            )
-        rows = sorted(self._open.values(), key=lambda r: (-r.opened, -r.id))
+        with self._lock:
+            if self._open is None or not open_only or since is not None or incident_id is not None:
+                return self.inner.incidents(
+                    open_only=open_only, since=since, limit=limit, offset=offset, incident_id=incident_id
+                )
+            rows = sorted(self._open.values(), key=lambda r: (-r.opened, -r.id))
         return rows[offset : offset + limit]
