@@ -227,6 +227,7 @@ def test_postgresql_on_a_full_tablespace_keeps_monitoring_and_catches_up(
     url = postgres.replace("/postgres?", f"/{name}?")
     store = open_store(url)
     try:
+        store.probe_write(time.time())  # the API's probe speaks PostgreSQL too
         outage_and_back(net, store, small_fs, caplog, tmp_path)
     finally:
         store.close()
