@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from monitor.spool import SpoolingStore, StoreHealth
+from monitor.spool import SpoolingStore, StoreHealth, why
 from monitor.store import Store, StoreError
 
 #: Seconds a probe's answer is reused.
@@ -44,5 +44,5 @@ class StoreProbe:
             self.store.probe_write(now)
         except StoreError as exc:
             since = last.since if not last.writable else now
-            return StoreHealth(False, exc.message, since, last.failures + 1, 0, 0)
+            return StoreHealth(False, why(exc), since, last.failures + 1, 0, 0)
         return StoreHealth(True, None, None, last.failures, 0, 0)

@@ -49,6 +49,22 @@ RETRY_S = 1.0
 StateUpdate = tuple[str, str, str, dict[str, Any] | None]
 
 
+def why(exc: StoreError) -> str:
+    """The database's own words, without where the store is (``/healthz`` needs no token).
+
+    >>> import sqlite3
+    >>> try:
+    ...     raise StoreError("store /var/lib/govnet/monitor.db: x") from sqlite3.OperationalError(
+    ...         "database or disk is full")
+    ... except StoreError as exc:
+    ...     why(exc)
+    'database or disk is full'
+    """
+    cause = exc.__cause__
+    text = str(cause).strip().splitlines()[0] if cause is not None and str(cause).strip() else ""
+    return text or exc.message
+
+
 @dataclass(frozen=True)
 class StoreHealth:
     """Whether the store can be written now, and what an outage cost so far."""
@@ -180,7 +196,7 @@ class SpoolingStore(Store):
 
     def _outage(self, exc: StoreError) -> None:
         self._failures += 1
-        self._reason = exc.message
+        self._reason = why(exc)
         if self._since is not None:
             return
         self._since = self.clock()
@@ -207,7 +223,7 @@ class SpoolingStore(Store):
                 op.apply(self.inner)
             except StoreError as exc:
                 self._failures += 1
-                self._reason = exc.message
+                self._reason = why(exc)
                 return
             written += op.rows
             self._queue.pop(0)
