@@ -122,10 +122,13 @@ def _read_rows(csv_path: Path, problems: list[Problem]) -> list[tuple[int, dict[
             if missing or unknown:
                 return []
             rows = []
+            last = reader.line_num
             for row in reader:
+                # A quoted cell may span lines: name the line where the row starts.
+                start, last = last + 1, reader.line_num
                 clean = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
                 if any(clean.values()):
-                    rows.append((reader.line_num, clean))
+                    rows.append((start, clean))
             return rows
     except UnicodeDecodeError:
         problems.append(
