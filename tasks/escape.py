@@ -6,23 +6,27 @@ device's command line, and the devices' length limits:
 
 * Cisco IOS and Huawei VRP take a description as the rest of the line, but their command line
   treats ``?`` as a request for help wherever it is typed (the character is never entered), so
-  ``?`` is written as ``.``. Runs of blanks are one space, as the devices store them. IOS keeps
+  ``?`` is written as ``.``. Runs of spaces are one space, as the devices store them. IOS keeps
   at most 240 bytes of a description, VRP 242 (their ``description`` command references); the
   text is cut on a character boundary to fit in UTF-8.
-* FRR joins the words of ``description LINE...`` with single spaces; runs of blanks are one
+* FRR joins the words of ``description LINE...`` with single spaces; runs of spaces are one
   space, so the intended config reads back identically.
 * RouterOS values go in double quotes with the escapes of its scripting language (MikroTik
   Manual:Scripting, "Constant Escape Sequences"): ``\\"``, ``\\\\``, ``\\$`` (else a variable),
   ``\\?`` (else help in the console) and ``\\XX`` in capital hexadecimal for every byte outside
-  printable ASCII, as RouterOS itself exports non-ASCII text.
-* A single-word value (a route name) has its blanks replaced by ``_``.
+  printable ASCII, as RouterOS itself exports non-ASCII text (a control character would be hidden the
+  same way, so it is left as it is for the render guard to refuse).
+* A single-word value (a route name) has its spaces replaced by ``_``.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
-_BLANKS = re.compile(r"\s+")
+#: Runs of spaces only: a control character or line break is left in place for the render guard
+#: to refuse (quietly turning it into a space would hide a value that should never get here).
+_BLANKS = re.compile(r" +")
 
 
 def _fit(text: str, max_bytes: int) -> str:
@@ -64,6 +68,7 @@ def frr_text(value: str) -> str:
     return _BLANKS.sub(" ", str(value)).strip()
 
 
+_GUARDED = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
 _ROS_ESCAPES = {'"': '\\"', "\\": "\\\\", "$": "\\$", "?": "\\?"}
 
 
@@ -79,7 +84,7 @@ def ros_str(value: str) -> str:
     for char in str(value):
         if char in _ROS_ESCAPES:
             out.append(_ROS_ESCAPES[char])
-        elif " " <= char <= "~":
+        elif " " <= char <= "~" or unicodedata.category(char) in _GUARDED:
             out.append(char)
         else:
             out.extend(f"\\{byte:02X}" for byte in char.encode("utf-8"))
