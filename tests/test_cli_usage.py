@@ -15,7 +15,21 @@ import pytest
 import typer.main
 
 from govnet.cli import app, main
-from govnet.usage import choices_of
+
+
+def choices_of(param: Any) -> list[str]:
+    """The values an enum- or Literal-typed option accepts (read here from the annotation, so
+    the test does not lean on the code it checks)."""
+    annotation = param.type_descriptor.annotation
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) is typing.Literal:
+        return [str(a) for a in args]
+    base = args[0] if args and typing.get_origin(annotation) is not typing.Literal else annotation
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        return [str(m.value) for m in base]
+    if typing.get_origin(base) is typing.Literal:
+        return [str(a) for a in typing.get_args(base)]
+    return []
 
 
 def _walk(command: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], Any]]:
