@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from api.cli import app as api_app
 from api.cli import serve
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     except TyperException as exc:  # typer's own (vendored click) errors: usage errors above all
         return report_typer_error(exc)
     except GovnetError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+        err_console.print(Text.assemble(("error:", "bold red"), f" {exc.message}"), highlight=False)
         problems = getattr(exc, "problems", None)
         if problems:
             for problem in problems:

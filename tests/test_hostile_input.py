@@ -335,3 +335,16 @@ def test_every_csv_column_refuses_hostile_text(
         for line in err.splitlines()
     ), err
     assert tree_snapshot(mini_inventory, isolated_home) == before
+
+
+def test_legal_text_with_markup_brackets_prints_as_text(
+    tmp_path: Path, mini_secrets: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Brackets are legal in a name; the terminal report prints them, it does not style or crash."""
+    files = mini_files()
+    files["network.yaml"]["agencies"][0]["name"] = "[/x][b]Bắc"
+    root = write_inventory(tmp_path / "inv", files)
+    assert main(["--inventory", str(root), "inventory", "show"]) == 0
+    assert "[/x][b]Bắc" in capsys.readouterr().out
+    assert main(["--inventory", str(root), "inventory", "show", "--district", "[/x]"]) == 1
+    assert "unknown district '[/x]'" in capsys.readouterr().err
