@@ -24,6 +24,7 @@ use), the agency with a free LAN, and an uplink on the hub's first free interfac
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 import tempfile
 from collections import Counter
@@ -38,7 +39,7 @@ from inventory.network import Network
 from inventory.problems import Problem
 from inventory.samplegen import slug
 from inventory.text import HOSTNAME_MAX, NAME_MAX, shown, text_problem
-from inventory.yamlfile import dump_yaml
+from inventory.yamlfile import UnreadableFileError, YamlSyntaxError, dump_yaml, read_text
 
 REQUIRED = ("name", "type", "district", "lat", "lon", "uplink_hub")
 OPTIONAL = ("commune", "service_level", "id")
@@ -92,7 +93,17 @@ class _Free:
 def _read_rows(csv_path: Path, problems: list[Problem]) -> list[tuple[int, dict[str, str]]]:
     rel = csv_path.name
     try:
-        with csv_path.open(encoding="utf-8-sig", newline="") as handle:
+        text = read_text(csv_path).removeprefix("\ufeff")  # never blocks on a FIFO; BOM of Excel
+    except UnreadableFileError as exc:
+        problems.append(Problem(rel, None, None, None, exc.message, exc.hint))
+        return []
+    except YamlSyntaxError:
+        problems.append(
+            Problem(rel, None, None, None, "the file is not UTF-8", "save the spreadsheet as CSV UTF-8")
+        )
+        return []
+    try:
+        with io.StringIO(text, newline="") as handle:
             reader = csv.DictReader(handle)
             header = [h.strip() for h in (reader.fieldnames or [])]
             missing = [c for c in REQUIRED if c not in header]
@@ -130,12 +141,6 @@ def _read_rows(csv_path: Path, problems: list[Problem]) -> list[tuple[int, dict[
                 if any(clean.values()):
                     rows.append((start, clean))
             return rows
-    except UnicodeDecodeError:
-        problems.append(
-            Problem(rel, None, None, None, "the file is not UTF-8", "save the spreadsheet as CSV UTF-8")
-        )
-    except OSError as exc:
-        problems.append(Problem(rel, None, None, None, f"cannot read the file: {exc.strerror}", None))
     except csv.Error as exc:
         problems.append(
             Problem(rel, None, None, None, f"CSV error: {exc}", "save the spreadsheet as CSV UTF-8")

@@ -107,6 +107,8 @@ def read_text(path: Path) -> str:
                 f"{path} is a symbolic link to '{os.readlink(path)}', which does not exist",
                 hint="point the link at an existing file, or remove it",
             ) from exc
+        if exc.errno == errno.ENOENT:
+            raise UnreadableFileError(f"{path} does not exist", hint="check the path") from exc
         if exc.errno == errno.ELOOP:
             raise UnreadableFileError(
                 f"{path} is a symbolic link that loops back on itself",
@@ -126,7 +128,7 @@ def read_text(path: Path) -> str:
         if not stat.S_ISREG(mode):
             raise UnreadableFileError(
                 f"{path} is {_kind(mode)}, not a regular file; govnet does not read it",
-                hint="replace it with a regular YAML file, or remove it",
+                hint="replace it with a regular file, or remove it",
             )
         chunks: list[bytes] = []
         while True:

@@ -139,3 +139,27 @@ def test_a_secrets_file_that_is_a_fifo_or_a_dangling_link_is_an_error(
     link.symlink_to(outside / "missing.yaml")
     assert main(["--inventory", str(mini_inventory), "--secrets", str(link), "inventory", "validate"]) == 2
     assert "which does not exist" in capsys.readouterr().err
+
+
+def test_a_csv_to_import_that_is_a_fifo_or_missing_is_named(
+    tmp_path: Path, mini_inventory: Path, isolated_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fifo = tmp_path / "agencies.csv"
+    os.mkfifo(fifo)
+    argv = [
+        "--inventory",
+        str(mini_inventory),
+        "inventory",
+        "import-csv",
+        str(fifo),
+        "--into",
+        str(mini_inventory),
+    ]
+    before = tree_snapshot(mini_inventory, isolated_home)
+    code, err = within_deadline(lambda: (main(argv), capsys.readouterr().err), fifo)
+    assert code == 2
+    assert "agencies.csv" in err and "is a FIFO (named pipe)" in err
+    argv[4] = str(tmp_path / "missing.csv")
+    assert main(argv) == 2
+    assert "missing.csv" in capsys.readouterr().err
+    assert tree_snapshot(mini_inventory, isolated_home) == before
