@@ -164,7 +164,7 @@ def build_import(network: Network, csv_path: Path) -> tuple[dict[str, list[dict[
     rel = csv_path.name
 
     for line, row in rows:
-        label = f"row {line} '{shown(row.get('name', ''))}'"
+        label = f"row {line} '{shown(row.get('name', ''), 80)}'"
 
         def bad(
             column: str, message: str, hint: str | None = None, _line: int = line, _label: str = label

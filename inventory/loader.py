@@ -42,7 +42,7 @@ class Entry:
         if self.section == "links" and "b" in self.raw:
             name = f"{self.raw.get('a')}--{self.raw.get('b')}"
         return (
-            f"{self.section}[{self.index}] '{shown(name)}'"
+            f"{self.section}[{self.index}] '{shown(name, 80)}'"
             if name is not None
             else f"{self.section}[{self.index}]"
         )
