@@ -348,3 +348,17 @@ def test_legal_text_with_markup_brackets_prints_as_text(
     assert "[/x][b]Bắc" in capsys.readouterr().out
     assert main(["--inventory", str(root), "inventory", "show", "--district", "[/x]"]) == 1
     assert "unknown district '[/x]'" in capsys.readouterr().err
+
+
+def test_a_one_megabyte_name_is_refused_in_a_short_report(
+    tmp_path: Path, mini_secrets: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = mini_files()
+    files["network.yaml"]["agencies"][0]["name"] = "UBND " + "x" * (1 << 20)
+    files["network.yaml"]["devices"][0]["name"] = "core-" + "a" * (1 << 20)
+    root = write_inventory(tmp_path / "inv", files)
+    assert main(["--inventory", str(root), "inventory", "validate"]) == 2
+    err = capsys.readouterr().err
+    assert "field 'name': String should have at most 120 characters" in err
+    assert "field 'name': String should have at most 63 characters" in err
+    assert len(err) < 5000, "the report repeats the value"
