@@ -347,7 +347,7 @@ def check_interface_name(name: str) -> str:
     if len(name) > INTERFACE_MAX or not _INTERFACE.match(name):
         problem = text_problem(name, INTERFACE_MAX)
         why = f"the text {problem}" if problem else "it may hold only letters, digits and . _ / : -"
-        raise ValueError(f"not a valid interface name: {why}")
+        raise ValueError(f"'{shown(name)}' is not a valid interface name: {why}")
     return name
 
 
