@@ -177,3 +177,19 @@ def test_config_render_refuses_an_injected_inventory(
     err = capsys.readouterr().err
     assert "network.yaml:" in err and "agencies[0]" in err and "field 'name'" in err
     assert not out.exists()
+
+
+def test_the_lab_export_never_writes_a_config_with_an_injected_name(net: Network, tmp_path: Path) -> None:
+    """The lab builds its own inventory from the network and renders from it: the injected name
+    is refused there (validation, then the guard) before any config is written."""
+    from govnet.errors import GovnetError
+    from lab.clab import export
+    from lab.subset import select
+
+    devices = set(select(net, "small"))
+    agency = next(a for a in net.agencies.values() if a.cpe in devices)
+    out = tmp_path / "clab"
+    with pytest.raises(GovnetError):
+        export(with_agency_name(net, agency.id, "UBND" + INJECTION), out, size="small")
+    written = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
+    assert not any("198.18.8.1" in p.read_text(encoding="utf-8") for p in written)
