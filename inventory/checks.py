@@ -536,7 +536,7 @@ class _Checker:
         pending: list[tuple[tuple[str, str], SecretRef]] = []
         for entry in self.by_section["credentials"]:
             model = entry.model
-            for field_name in ("password", "community", "auth_key", "priv_key"):
+            for field_name in type(model).model_fields:  # every SecretRef field, present and future
                 ref = getattr(model, field_name, None)
                 if not isinstance(ref, SecretRef):
                     continue

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from govnet.cli import main
 from inventory.csv_import import OPTIONAL, REQUIRED
-from inventory.models import CREDENTIAL_KINDS, SECTIONS
+from inventory.models import CREDENTIAL_KINDS, SECTIONS, SecretRef
 from inventory.yamlfile import dump_yaml
 from tests.conftest import tree_snapshot
 from tests.mini import mini_files, write_inventory
@@ -200,7 +200,25 @@ def test_every_string_field_refuses_hostile_text(
 
 # --------------------------------------------------------------------------- secrets
 
-SECRET_FIELDS = [("ssh", 0, "password"), ("v3", 1, "auth_key"), ("v3", 1, "priv_key"), ("v2", 2, "community")]
+
+def secret_fields() -> list[tuple[str, int, str]]:
+    """(credential name, index in the mini inventory, field) of every SecretRef field of every
+    credential kind, found by walking the models."""
+    found = []
+    credentials = mini_files()["province.yaml"]["credentials"]
+    for kind, model in CREDENTIAL_KINDS.items():
+        index = next(i for i, c in enumerate(credentials) if c["kind"] == kind)
+        for name, info in model.model_fields.items():
+            if SecretRef in _unwrap(info.annotation):
+                found.append((credentials[index]["name"], index, name))
+    return found
+
+
+SECRET_FIELDS = secret_fields()
+
+
+def test_the_secret_walk_finds_every_secret() -> None:
+    assert {f for _, _, f in SECRET_FIELDS} == {"password", "auth_key", "priv_key", "community"}
 
 
 @pytest.mark.parametrize("value_id", list(HOSTILE))
