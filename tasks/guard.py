@@ -8,6 +8,9 @@ must have the same lines: a line without a marker identical, a line with markers
 outside them, a :class:`Word` one word, a :class:`FreeText` one line, and no control, format or
 separator character anywhere. Anything else means a value added, removed or split a command,
 and the configuration is refused (:class:`tasks.render.RenderError`) before diff, push or lab.
+
+A template must therefore not branch on inventory text (``{% if name == ... %}``): the marker
+rendering would take another branch and the guard would refuse a sound configuration.
 """
 
 from __future__ import annotations
