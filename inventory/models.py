@@ -56,7 +56,7 @@ UserName = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$", min_length=1, max_length=USERNAME_MAX),
 ]
-_INTERFACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:-]*$")
+_INTERFACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:-]*\Z")  # \Z: "$" would pass a trailing newline
 
 
 class Strict(BaseModel):
@@ -316,7 +316,7 @@ class Site(Strict):
     address: Text | None = None
 
 
-_RANGE = re.compile(r"^(?P<stem>.*?)\[(?P<lo>\d+)-(?P<hi>\d+)\](?P<tail>.*)$")
+_RANGE = re.compile(r"^(?P<stem>.*?)\[(?P<lo>\d+)-(?P<hi>\d+)\](?P<tail>.*)\Z")
 
 
 def expand_interfaces(spec: str) -> list[str]:
@@ -343,6 +343,10 @@ def check_interface_name(name: str) -> str:
 
     >>> check_interface_name("GigabitEthernet0/1")
     'GigabitEthernet0/1'
+    >>> check_interface_name("eth1\\n")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: 'eth1\\n' is not a valid interface name: the text holds a control character ...
     """
     if len(name) > INTERFACE_MAX or not _INTERFACE.match(name):
         problem = text_problem(name, INTERFACE_MAX)
@@ -408,7 +412,7 @@ class Agency(Strict):
 
 
 _ENDPOINT = re.compile(
-    r"^(?P<device>[A-Za-z0-9][A-Za-z0-9._-]*):(?P<interface>[A-Za-z0-9][A-Za-z0-9._/:-]*)$"
+    r"^(?P<device>[A-Za-z0-9][A-Za-z0-9._-]*):(?P<interface>[A-Za-z0-9][A-Za-z0-9._/:-]*)\Z"
 )
 
 
