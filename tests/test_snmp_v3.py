@@ -233,7 +233,7 @@ def target(port: int, timeout: float = 1.0) -> Target:
 
 def test_unknown_user_report_is_a_clear_error(fake: Callable[..., FakeAgent]) -> None:
     agent = fake(lambda data: report(decode_envelope(data).msg_id, "3", 0))
-    with pytest.raises(SnmpUnknownUserError, match="no SNMPv3 user 'noc'.*fix: create the user"):
+    with pytest.raises(SnmpUnknownUserError, match=r"no SNMPv3 user 'noc'.*fix: create the user"):
         asyncio.run(V3Session(target(agent.port), UsmCache()).get(["1.3.6.1.2.1.1.5.0"]))
     first = decode_envelope(agent.requests[0])
     assert first.engine_id == b"" and first.flags == FLAG_REPORTABLE, "discovery: no engine id, no auth"
