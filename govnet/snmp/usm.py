@@ -146,12 +146,12 @@ def localized_priv_key(priv: PrivProtocol, master: bytes, engine_id: bytes, hash
 # --------------------------------------------------------------------------- authentication
 
 
-def sign(auth: AuthProtocol, key: bytes, message: bytes) -> bytes:
+def sign(auth: AuthProtocol, key: bytes, message: bytes | bytearray) -> bytes:
     """The truncated HMAC of a whole message (its authentication field zeroed by the caller)."""
     return hmac.digest(key, message, auth.hash_name)[: auth.mac_length]
 
 
-def verify(auth: AuthProtocol, key: bytes, message: bytes, mac: bytes) -> bool:
+def verify(auth: AuthProtocol, key: bytes, message: bytes | bytearray, mac: bytes) -> bool:
     """Constant-time check of a received MAC (``message`` has the MAC's place zeroed)."""
     return len(mac) == auth.mac_length and hmac.compare_digest(sign(auth, key, message), mac)
 

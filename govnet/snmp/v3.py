@@ -23,6 +23,7 @@ Cryptography is in :mod:`govnet.snmp.usm`. No key is ever logged, printed or put
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import random
 import time
@@ -107,7 +108,11 @@ def _expect(buf: bytes, pos: int, tag: int, what: str) -> tuple[int, int]:
     """The content (start, end) of the TLV at ``pos``, which must carry ``tag``."""
     if buf[pos] != tag:
         raise ber.BerError(f"v3 message: {what} missing")
-    n, start = ber.read_length(buf, pos + 1)
+    n = buf[pos + 1]
+    if n < 0x80:  # short lengths are the rule: read inline
+        start = pos + 2
+    else:
+        n, start = ber.read_length(buf, pos + 1)
     end = start + n
     if end > len(buf):
         raise ber.BerError(f"v3 message: {what} truncated")
@@ -128,16 +133,16 @@ def decode_envelope(buf: bytes) -> Envelope:
     """Parse a v3 message's header and USM parameters; :class:`ber.BerError` if it is not one."""
     try:
         pos = _expect(buf, 0, ber.SEQUENCE, "message")[0]
-        version, pos = _integer(buf, pos, "msgVersion")
-        if version != 3:
-            raise ber.BerError(f"not an SNMPv3 message (version {version})")
-        pos = _expect(buf, pos, ber.SEQUENCE, "msgGlobalData")[0]
+        if buf[pos : pos + 3] != b"\x02\x01\x03":
+            raise ber.BerError("not an SNMPv3 message (msgVersion is not 3)")
+        pos = _expect(buf, pos + 3, ber.SEQUENCE, "msgGlobalData")[0]
         msg_id, pos = _integer(buf, pos, "msgID")
-        _max_size, pos = _integer(buf, pos, "msgMaxSize")
-        flags_raw, _, pos = _octets(buf, pos, "msgFlags")
-        model, pos = _integer(buf, pos, "msgSecurityModel")
-        if len(flags_raw) != 1:
+        pos = _expect(buf, pos, ber.INTEGER, "msgMaxSize")[1]
+        start, pos = _expect(buf, pos, ber.OCTET_STRING, "msgFlags")
+        if pos - start != 1:
             raise ber.BerError("v3 message: msgFlags is not one octet")
+        flags = buf[start]
+        model, pos = _integer(buf, pos, "msgSecurityModel")
         start, payload = _expect(buf, pos, ber.OCTET_STRING, "msgSecurityParameters")
         pos = _expect(buf, start, ber.SEQUENCE, "UsmSecurityParameters")[0]
         engine_id, _, pos = _octets(buf, pos, "msgAuthoritativeEngineID")
@@ -151,7 +156,7 @@ def decode_envelope(buf: bytes) -> Envelope:
     except IndexError as exc:
         raise ber.BerError("truncated v3 message") from exc
     return Envelope(
-        msg_id, flags_raw[0], model, engine_id, boots, engine_time, user, auth_params, auth_offset,
+        msg_id, flags, model, engine_id, boots, engine_time, user, auth_params, auth_offset,
         priv_params, buf, payload,
     )  # fmt: skip
 
@@ -175,6 +180,24 @@ def encode_scoped_pdu(context_engine_id: bytes, context_name: bytes, pdu: bytes)
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _fixed_parts(flags: int, engine_id: bytes, user: bytes, mac_length: int) -> tuple[bytes, bytes, bytes]:
+    """What stays the same from one message to the next of a session: encoded once."""
+    global_tail = (
+        ber.encode_int(MAX_MESSAGE_SIZE)
+        + ber.tlv(ber.OCTET_STRING, bytes((flags,)))
+        + ber.encode_int(USM_SECURITY_MODEL)
+    )
+    engine = ber.tlv(ber.OCTET_STRING, engine_id)
+    user_and_mac = (
+        ber.tlv(ber.OCTET_STRING, user)
+        + bytes((ber.OCTET_STRING,))
+        + ber.encode_length(mac_length)
+        + bytes(mac_length)
+    )
+    return global_tail, engine, user_and_mac
+
+
 def encode_message(
     msg_id: int,
     flags: int,
@@ -187,33 +210,24 @@ def encode_message(
     msg_data: bytes,
 ) -> tuple[bytes, int]:
     """A v3 message with ``mac_length`` zero octets as its MAC: (message, offset of the MAC)."""
-    global_data = ber.tlv(
-        ber.SEQUENCE,
-        ber.encode_int(msg_id)
-        + ber.encode_int(MAX_MESSAGE_SIZE)
-        + ber.tlv(ber.OCTET_STRING, bytes((flags,)))
-        + ber.encode_int(USM_SECURITY_MODEL),
-    )
-    before_mac = (
-        ber.tlv(ber.OCTET_STRING, engine_id)
-        + ber.encode_int(boots)
-        + ber.encode_int(engine_time)
-        + ber.tlv(ber.OCTET_STRING, user)
-        + bytes((ber.OCTET_STRING,))
-        + ber.encode_length(mac_length)
-    )
-    usm_body = before_mac + bytes(mac_length) + ber.tlv(ber.OCTET_STRING, priv_params)
+    global_tail, engine, user_and_mac = _fixed_parts(flags, engine_id, user, mac_length)
+    global_data = ber.tlv(ber.SEQUENCE, ber.encode_int(msg_id) + global_tail)
+    head = engine + ber.encode_int(boots) + ber.encode_int(engine_time) + user_and_mac
+    usm_body = head + ber.tlv(ber.OCTET_STRING, priv_params)
     usm_sequence = ber.tlv(ber.SEQUENCE, usm_body)
     security = ber.tlv(ber.OCTET_STRING, usm_sequence)
     inner = b"\x02\x01\x03" + global_data + security + msg_data
     message = ber.tlv(ber.SEQUENCE, inner)
+    # the MAC is the last thing in ``head``; everything before it has a known length
     offset = (
-        (len(message) - len(inner))
+        len(message)
+        - len(inner)
         + 3
         + len(global_data)
-        + (len(security) - len(usm_sequence))
-        + (len(usm_sequence) - len(usm_body))
-        + len(before_mac)
+        + len(security)
+        - len(usm_body)
+        + len(head)
+        - mac_length
     )
     return message, offset
 
@@ -456,7 +470,7 @@ class V3Session:
         data = bytearray(envelope.data)
         end = envelope.auth_offset + len(envelope.auth_params)
         data[envelope.auth_offset : end] = bytes(len(envelope.auth_params))
-        return usm.verify(self._auth, keys.auth, bytes(data), envelope.auth_params)
+        return usm.verify(self._auth, keys.auth, data, envelope.auth_params)
 
     def _scoped_pdu(self, envelope: Envelope, keys: LocalKeys) -> ber.Pdu:
         data, pos = envelope.data, envelope.payload
