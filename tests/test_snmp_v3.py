@@ -263,3 +263,52 @@ def test_open_session_picks_the_fast_v3_path() -> None:
     t = target(161)
     assert isinstance(open_session(t), V3Session)
     assert type(open_session(t, engine="pysnmp")).__name__ == "PysnmpSession"
+
+
+@pytest.mark.parametrize("auth", list(usm.AUTH_PROTOCOLS))
+def test_signer_is_hmac(auth: str) -> None:
+    import hmac
+    import os
+
+    proto = usm.auth_protocol(auth)
+    key = usm.localize_key(
+        usm.password_to_key(b"signer-passphrase", proto.hash_name), ENGINE, proto.hash_name
+    )
+    signer = usm.Signer(proto, key)
+    message = os.urandom(700)
+    assert signer.mac(message) == hmac.digest(key, message, proto.hash_name)[: proto.mac_length]
+    zeroed = message[:100] + bytes(proto.mac_length) + message[100 + proto.mac_length :]
+    assert signer.mac(message, 100) == usm.sign(proto, key, zeroed)
+    assert signer.verify(message, 100, usm.sign(proto, key, zeroed))
+    assert not signer.verify(message, 101, usm.sign(proto, key, zeroed))
+
+
+@pytest.mark.parametrize("priv", list(usm.PRIV_PROTOCOLS))
+@pytest.mark.parametrize("length", [1, 15, 16, 17, 64, 571, 1400])
+def test_priv_cipher_decrypts_like_cryptography_modes(priv: str, length: int) -> None:
+    """PrivCipher's one-call ECB decryption equals cryptography's CFB/CBC decryption."""
+    import os
+    import struct
+
+    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+    from cryptography.hazmat.decrepit.ciphers.modes import CFB
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    proto = usm.priv_protocol(priv)
+    key = os.urandom(proto.key_length)
+    params = os.urandom(8)
+    if proto.cipher == "des":
+        length = (length + 7) // 8 * 8
+        iv = bytes(a ^ b for a, b in zip(key[8:16], params, strict=True))
+        algorithm: TripleDES | algorithms.AES = TripleDES(key[:8] * 3)
+        mode: modes.CBC | CFB = modes.CBC(iv)
+    else:
+        algorithm, mode = algorithms.AES(key), CFB(struct.pack(">II", 9, 12345) + params)
+    cipher = usm.PrivCipher(proto, key)
+    for _ in range(3):  # one ECB context serves message after message
+        ciphertext = os.urandom(length)
+        reference = Cipher(algorithm, mode).decryptor()
+        assert cipher.decrypt(9, 12345, params, ciphertext) == reference.update(ciphertext)
+    plain = os.urandom(length)
+    encrypted, sent = cipher.encrypt(9, 12345, 77, plain)
+    assert cipher.decrypt(9, 12345, sent, encrypted)[:length] == plain

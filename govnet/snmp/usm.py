@@ -203,3 +203,88 @@ def decrypt(
     iv = struct.pack(">II", boots, engine_time) + params
     decryptor = Cipher(algorithms.AES(key), CFB(iv)).decryptor()
     return decryptor.update(ciphertext) + decryptor.finalize()
+
+
+# --------------------------------------------------------------------------- keyed objects (the hot path)
+
+
+class Signer:
+    """HMAC with one key, its inner and outer hash states made once (RFC 2104).
+
+    A poller signs and checks every message with the same few keys: starting from the saved
+    states skips the key setup, and the MAC's place is hashed as zeros without copying the message.
+    """
+
+    __slots__ = ("_inner", "_outer", "_zeros", "auth")
+
+    def __init__(self, auth: AuthProtocol, key: bytes) -> None:
+        self.auth = auth
+        block = hashlib.new(auth.hash_name).block_size
+        padded = key.ljust(block, b"\x00") if len(key) <= block else hashlib.new(auth.hash_name, key).digest()
+        padded = padded.ljust(block, b"\x00")
+        self._inner = hashlib.new(auth.hash_name, bytes(b ^ 0x36 for b in padded))
+        self._outer = hashlib.new(auth.hash_name, bytes(b ^ 0x5C for b in padded))
+        self._zeros = bytes(auth.mac_length)
+
+    def mac(self, message: bytes, at: int = -1) -> bytes:
+        """The truncated HMAC of ``message``, reading its ``mac_length`` bytes at ``at`` as zeros."""
+        inner = self._inner.copy()
+        if at < 0:
+            inner.update(message)
+        else:
+            view = memoryview(message)
+            inner.update(view[:at])
+            inner.update(self._zeros)
+            inner.update(view[at + len(self._zeros) :])
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()[: self.auth.mac_length]
+
+    def verify(self, message: bytes, at: int, mac: bytes) -> bool:
+        """Constant-time check of the MAC found at ``at`` in a received message."""
+        return len(mac) == self.auth.mac_length and hmac.compare_digest(self.mac(message, at), mac)
+
+
+def _xor(a: bytes, b: bytes) -> bytes:
+    return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).to_bytes(len(a), "big")
+
+
+class PrivCipher:
+    """A privacy protocol bound to one localised key, for many messages.
+
+    Encryption uses ``cryptography``'s CFB and CBC modes as they are. Decryption, where the big
+    responses are, needs no chaining: CFB's keystream is the block cipher applied to the IV and
+    the ciphertext shifted by one block, CBC's plaintext is the block decryption XOR the previous
+    ciphertext block. One ECB context made per key does that in a single call per message (ECB
+    keeps no state between whole blocks), instead of building a cipher object per message.
+    Tests check both ways against ``cryptography``'s own modes.
+    """
+
+    __slots__ = ("_ecb", "key", "priv")
+
+    def __init__(self, priv: PrivProtocol, key: bytes) -> None:
+        self.priv, self.key = priv, key
+        if priv.cipher == "des":
+            self._ecb = Cipher(_des(key), modes.ECB()).decryptor()
+        else:
+            self._ecb = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+
+    def encrypt(self, boots: int, engine_time: int, salt: int, plaintext: bytes) -> tuple[bytes, bytes]:
+        """(ciphertext, msgPrivacyParameters): see :func:`encrypt`."""
+        return encrypt(self.priv, self.key, boots, engine_time, salt, plaintext)
+
+    def decrypt(self, boots: int, engine_time: int, params: bytes, ciphertext: bytes) -> bytes:
+        """The plaintext of an encryptedPDU (DES output keeps its padding)."""
+        if len(params) != 8:
+            raise DecryptError("the privacy parameters are not 8 bytes")
+        if not ciphertext:
+            return b""
+        if self.priv.cipher == "des":
+            if len(ciphertext) % 8:
+                raise DecryptError("a DES ciphertext is not a whole number of blocks")
+            iv = _xor(self.key[8:16], params)
+            return _xor(self._ecb.update(ciphertext), iv + ciphertext[:-8])
+        iv = struct.pack(">II", boots, engine_time) + params
+        whole = (len(ciphertext) - 1) // 16 * 16
+        keystream = self._ecb.update(iv + ciphertext[:whole])
+        return _xor(ciphertext, keystream[: len(ciphertext)])

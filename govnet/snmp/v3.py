@@ -268,10 +268,10 @@ class AgentClock:
 
 @dataclass(frozen=True, slots=True)
 class LocalKeys:
-    """A user's keys localised to one engine id."""
+    """A user's keys localised to one engine id, bound to their HMAC and cipher."""
 
-    auth: bytes
-    priv: bytes | None
+    auth: usm.Signer
+    priv: usm.PrivCipher | None
 
 
 class UsmCache:
@@ -317,9 +317,11 @@ class UsmCache:
         )
         found = self._local.get(slot)
         if found is None:
+            auth_key = usm.localize_key(auth_master, engine_id, auth.hash_name)
+            priv_key = usm.localized_priv_key(priv, priv_master, engine_id, auth.hash_name) if priv else None
             found = LocalKeys(
-                usm.localize_key(auth_master, engine_id, auth.hash_name),
-                usm.localized_priv_key(priv, priv_master, engine_id, auth.hash_name) if priv else None,
+                usm.Signer(auth, auth_key),
+                usm.PrivCipher(priv, priv_key) if priv is not None and priv_key is not None else None,
             )
             if len(self._local) >= self._max:
                 self._local.clear()
@@ -448,17 +450,15 @@ class V3Session:
             scoped = encode_scoped_pdu(clock.engine_id, b"", pdu(msg_id))
             priv_params = b""
             if flags & FLAG_PRIV:
-                assert self._priv is not None and keys.priv is not None
+                assert keys.priv is not None
                 self._salt = (self._salt + 1) & 0xFFFFFFFFFFFFFFFF
-                cipher, priv_params = usm.encrypt(
-                    self._priv, keys.priv, boots, engine_time, self._salt, scoped
-                )
+                cipher, priv_params = keys.priv.encrypt(boots, engine_time, self._salt, scoped)
                 scoped = ber.tlv(ber.OCTET_STRING, cipher)
             message, offset = encode_message(
                 msg_id, flags, clock.engine_id, boots, engine_time, self._user,
                 self._auth.mac_length, priv_params, scoped,
             )  # fmt: skip
-            mac = usm.sign(self._auth, keys.auth, message)
+            mac = keys.auth.mac(message)
             return message[:offset] + mac + message[offset + len(mac) :]
 
         return build
@@ -467,10 +467,7 @@ class V3Session:
         """Whether an answer carries our user's valid MAC (RFC 3414 §3.2.6)."""
         if not envelope.flags & FLAG_AUTH or envelope.user != self._user:
             return False
-        data = bytearray(envelope.data)
-        end = envelope.auth_offset + len(envelope.auth_params)
-        data[envelope.auth_offset : end] = bytes(len(envelope.auth_params))
-        return usm.verify(self._auth, keys.auth, data, envelope.auth_params)
+        return keys.auth.verify(envelope.data, envelope.auth_offset, envelope.auth_params)
 
     def _scoped_pdu(self, envelope: Envelope, keys: LocalKeys) -> ber.Pdu:
         data, pos = envelope.data, envelope.payload
@@ -479,13 +476,8 @@ class V3Session:
                 raise SnmpUsmError(f"{self.target.host}: an encrypted answer to an authNoPriv request")
             ciphertext, _, _ = _octets(data, pos, "encryptedPDU")
             try:
-                plain = usm.decrypt(
-                    self._priv,
-                    keys.priv,
-                    envelope.boots,
-                    envelope.engine_time,
-                    envelope.priv_params,
-                    ciphertext,
+                plain = keys.priv.decrypt(
+                    envelope.boots, envelope.engine_time, envelope.priv_params, ciphertext
                 )
                 return decode_scoped_pdu(plain)
             except (usm.DecryptError, ber.BerError) as exc:
