@@ -312,3 +312,17 @@ def test_priv_cipher_decrypts_like_cryptography_modes(priv: str, length: int) ->
     plain = os.urandom(length)
     encrypted, sent = cipher.encrypt(9, 12345, 77, plain)
     assert cipher.decrypt(9, 12345, sent, encrypted)[:length] == plain
+
+
+def test_the_poller_engine_is_selectable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from govnet.errors import GovnetError
+    from monitor.scraper import SnmpScraper
+
+    monkeypatch.delenv("GOVNET_SNMP_ENGINE", raising=False)
+    assert SnmpScraper().engine == "auto"
+    monkeypatch.setenv("GOVNET_SNMP_ENGINE", "pysnmp")
+    assert SnmpScraper().engine == "pysnmp"
+    assert SnmpScraper("fast").engine == "fast"
+    monkeypatch.setenv("GOVNET_SNMP_ENGINE", "net-snmp; rm -rf /")
+    with pytest.raises(GovnetError, match="GOVNET_SNMP_ENGINE is 'net-snmp; rm -rf /', not one of"):
+        SnmpScraper()
