@@ -101,7 +101,10 @@ def encode_length(n: int) -> bytes:
 
 def tlv(tag: int, body: bytes) -> bytes:
     """One tag-length-value."""
-    return bytes((tag,)) + encode_length(len(body)) + body
+    n = len(body)
+    if n < 0x80:  # the rule in SNMP requests: no call for the length
+        return bytes((tag, n)) + body
+    return bytes((tag,)) + encode_length(n) + body
 
 
 def encode_int(value: int, tag: int = INTEGER) -> bytes:
@@ -110,6 +113,8 @@ def encode_int(value: int, tag: int = INTEGER) -> bytes:
     >>> encode_int(0).hex(), encode_int(128).hex(), encode_int(-1).hex()
     ('020100', '02020080', '0201ff')
     """
+    if 0 <= value < 0x80:
+        return bytes((tag, 1, value))
     if tag in _UNSIGNED:
         body = value.to_bytes(value.bit_length() // 8 + 1, "big")
     else:
