@@ -326,3 +326,22 @@ def test_the_poller_engine_is_selectable(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("GOVNET_SNMP_ENGINE", "net-snmp; rm -rf /")
     with pytest.raises(GovnetError, match="GOVNET_SNMP_ENGINE is 'net-snmp; rm -rf /', not one of"):
         SnmpScraper()
+
+
+def test_a_silent_agent_times_out_and_is_discovered_afresh_next_time(fake: Callable[..., FakeAgent]) -> None:
+    """No answer: a timeout (no priv-key probe to an agent that never answered this session),
+    and the agent's clock is forgotten so the next poll starts with a discovery."""
+    from govnet.snmp.client import SnmpTimeoutError
+
+    agent = fake(lambda data: None)
+    cache = UsmCache()
+    clock = AgentClock(ENGINE, 0, 0, 0, 0.0)
+    clock.adopt(3, 500)
+    cache.clocks[("127.0.0.1", agent.port)] = clock
+    with pytest.raises(SnmpTimeoutError):
+        asyncio.run(V3Session(target(agent.port, timeout=0.3), cache).get(["1.3.6.1.2.1.1.5.0"]))
+    assert len(agent.requests) == 1 and decode_envelope(agent.requests[0]).boots == 3
+    assert ("127.0.0.1", agent.port) not in cache.clocks
+    with pytest.raises(SnmpTimeoutError):
+        asyncio.run(V3Session(target(agent.port, timeout=0.3), cache).get(["1.3.6.1.2.1.1.5.0"]))
+    assert decode_envelope(agent.requests[1]).engine_id == b"", "a fresh discovery"

@@ -392,6 +392,9 @@ class V3Session:
         self._salt = random.getrandbits(64)
         self._keys: tuple[bytes, LocalKeys] | None = None
         self.requests = 0
+        #: Whether the agent answered this session at all (discovery included): only then can
+        #: silence to encrypted requests mean a wrong priv key rather than a dead agent.
+        self._heard = False
 
     # ---------------------------------------------------------------- plumbing
 
@@ -421,7 +424,9 @@ class V3Session:
             transport.sendto(build(msg_id))
             timer = loop.call_later(self.target.timeout, _expire, future)
             try:
-                return await future
+                envelope = await future
+                self._heard = True
+                return envelope
             except TimeoutError:
                 protocol.waiting.pop(msg_id, None)
                 continue
@@ -569,7 +574,7 @@ class V3Session:
                 envelope = await self._exchange(self._build(clock, self._flags, pdu))
             except SnmpTimeoutError:
                 self._cache.clocks.pop(self._address, None)  # next poll: a fresh discovery
-                if self._priv is not None and await self._answers_without_privacy(clock):
+                if self._priv is not None and self._heard and await self._answers_without_privacy(clock):
                     raise SnmpDecryptionError(
                         f"{self.target.host}: the agent answers user '{self.target.user}' unencrypted but "
                         "ignores encrypted requests: wrong priv key or protocol "
@@ -610,6 +615,12 @@ class V3Session:
                 raise SnmpNotInTimeWindowError(
                     f"{self.target.host}: an answer outside the time window (an old or replayed message)",
                     hint="the next poll discovers the agent again; if this repeats, check the agent's clock",
+                )
+            if result.request_id != envelope.msg_id:
+                raise SnmpUsmError(
+                    f"{self.target.host}: an answer's request-id ({result.request_id}) differs from its "
+                    f"msgID ({envelope.msg_id})",
+                    hint="the agent's SNMPv3 is broken",
                 )
             if result.error_status:
                 raise SnmpError(
