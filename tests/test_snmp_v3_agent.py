@@ -82,15 +82,19 @@ class Agent:
         )
         probe = self.target("sha", "aes", timeout=0.3, retries=0)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"snmpd exited with {self.proc.returncode}")
-            try:
-                asyncio.run(get(V3Session(probe, UsmCache())))
-                return
-            except SnmpError:  # not listening yet (refused), or no answer yet
-                time.sleep(0.1)
-        raise AssertionError("snmpd did not answer on loopback within 30 s")
+        try:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"snmpd exited with {self.proc.returncode}")
+                try:
+                    asyncio.run(get(V3Session(probe, UsmCache())))
+                    return
+                except SnmpError:  # not listening yet (refused), or no answer yet
+                    time.sleep(0.1)
+            raise AssertionError("snmpd did not answer on loopback within 30 s")
+        except BaseException:
+            self.stop()  # never leave an snmpd behind
+            raise
 
     def stop(self) -> None:
         if self.proc is not None:
