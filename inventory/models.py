@@ -257,14 +257,18 @@ class SNMPv2cCredential(Strict):
 
 
 class SNMPv3Credential(Strict):
-    """An SNMP v3 USM user (authPriv)."""
+    """An SNMP v3 USM user (authPriv).
+
+    ``aes192``/``aes256`` are net-snmp's ``AES-192``/``AES-256`` (draft-blumenthal key extension),
+    ``aes192c``/``aes256c`` Cisco's (net-snmp's ``AES-192-C``/``AES-256-C``).
+    """
 
     name: Slug
     kind: Literal["snmp_v3"]
     username: UserName
-    auth_protocol: Literal["sha", "sha256", "sha512", "md5"] = "sha"
+    auth_protocol: Literal["sha", "sha224", "sha256", "sha384", "sha512", "md5"] = "sha"
     auth_key: SecretRef
-    priv_protocol: Literal["aes", "aes256", "des"] = "aes"
+    priv_protocol: Literal["aes", "aes192", "aes256", "aes192c", "aes256c", "des"] = "aes"
     priv_key: SecretRef
 
 

@@ -77,8 +77,8 @@ def poll_once(
     priv_key: Annotated[
         str | None, typer.Option(envvar="GOVNET_SNMP_PRIV_KEY", help="v3 priv passphrase.")
     ] = None,
-    auth_protocol: Annotated[str, typer.Option(help="sha, sha256, sha512 or md5.")] = "sha",
-    priv_protocol: Annotated[str, typer.Option(help="aes, aes256 or des.")] = "aes",
+    auth_protocol: Annotated[str, typer.Option(help="sha, sha224, sha256, sha384, sha512 or md5.")] = "sha",
+    priv_protocol: Annotated[str, typer.Option(help="aes, aes192, aes256, aes192c, aes256c or des.")] = "aes",
     timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 2.0,
     retries: Annotated[int, typer.Option(help="Retries per request.")] = 1,
     concurrency: Annotated[int, typer.Option(help="Devices polled at once (inventory mode).")] = 64,
