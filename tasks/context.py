@@ -13,6 +13,7 @@ from typing import Any
 
 from inventory.models import Protocol, Role, SNMPv3Credential, SubnetPurpose
 from inventory.network import Network
+from tasks.snmpwords import snmp_words
 
 
 class FreeText(str):
@@ -86,18 +87,19 @@ class DeviceCtx:
 MASK = "********"
 
 
-def _snmp(network: Network, name: str) -> dict[str, Any]:
+def _snmp(network: Network, name: str, platform: str) -> dict[str, Any]:
     """The device's SNMP settings for templates: v3 authPriv by default, v2c only if the profile
     asks (the community and keys masked)."""
     profile = network.snmp_profiles[network.devices[name].snmp_profile]
     cred = network.credentials[profile.credential]
     if isinstance(cred, SNMPv3Credential):
+        auth, priv = snmp_words(platform, cred.name, cred.auth_protocol, cred.priv_protocol)
         return {
             "version": "3",
             "user": Word(cred.username),
-            "auth_protocol": cred.auth_protocol,
+            "auth_protocol": auth,
             "auth_key": MASK,
-            "priv_protocol": cred.priv_protocol,
+            "priv_protocol": priv,
             "priv_key": MASK,
             "group": "GOVNET-NOC",
         }
@@ -111,13 +113,14 @@ def _describe(network: Network, peer: str, peer_if: str) -> FreeText:
     return FreeText(f"{peer} {peer_if}")
 
 
-def device_context(network: Network, name: str) -> DeviceCtx:
-    """Build the template context of one device."""
+def device_context(network: Network, name: str, platform: str | None = None) -> DeviceCtx:
+    """Build the template context of one device (as if of ``platform``, when given)."""
     dev = network.devices[name]
+    platform = platform or dev.platform
     ctx = DeviceCtx(
         name=Word(name),
         role=dev.role.value,
-        platform=dev.platform,
+        platform=platform,
         loopback=str(dev.loopback) if dev.loopback else None,
         asn=dev.asn,
         mgmt_ip=str(dev.mgmt_ip),
@@ -125,7 +128,7 @@ def device_context(network: Network, name: str) -> DeviceCtx:
         trap_receivers=[f"{r.host}:{r.port}" for r in network.province.trap_receivers],
         ntp_servers=[str(s) for s in network.province.ntp_servers],
         syslog_servers=[str(s) for s in network.province.syslog_servers],
-        snmp=_snmp(network, name),
+        snmp=_snmp(network, name, platform),
         mgmt_acl=[
             {
                 "network": str(s.prefix.network_address),

@@ -18,6 +18,7 @@ from inventory.network import Network
 from tasks.context import device_context
 from tasks.escape import cli_text, cli_word, frr_text, ros_str
 from tasks.guard import SkeletonMismatchError, check_skeleton, mask_values
+from tasks.snmpwords import UnsupportedProtocolError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -83,7 +84,10 @@ def render_device(network: Network, name: str, *, root: Path = TEMPLATES) -> str
     dev = network.devices[name]
     path = template_for(dev.platform, dev.role.value, root)
     env = _environment(root)
-    context = device_context(network, name).as_dict()
+    try:
+        context = device_context(network, name).as_dict()
+    except UnsupportedProtocolError as exc:
+        raise RenderError(f"device '{name}': {exc.message}", hint=exc.hint) from exc
     text = _render(env, path, name, context)
     markers: dict[str, str] = {}
     skeleton = _render(env, path, name, mask_values(context, markers))
