@@ -2,8 +2,14 @@
 
 **Dry run is the default.** ``diff`` loads each device's intended configuration as a replace
 candidate, reports the difference and discards it. ``push`` (only with ``commit=True``) commits
-with a confirm timer, runs post-checks and confirms only when they pass; otherwise it rolls the
-device back at once (and the device's own timer would have done it anyway if govnet had lost it).
+with a confirm timer, runs post-checks and confirms only when they pass.
+
+**All or nothing.** A push that fails once anything was sent (the device refuses a line half-way,
+post-checks fail, the confirm fails, the session is lost) puts the device back on the running
+configuration it had before the push: its checkpoint (rollback), else that configuration pushed
+back, else its own confirm timer, waited for. Then govnet reads the running configuration back
+and compares it line by line with the one from before: the same gives ``rolled_back`` with the
+reason; anything else is ``failed`` with "device state unknown, previous config restored: yes/no".
 
 **Post-checks** compare with what held *before* the push: the management session still answers,
 every interface that was up is still up, every OSPF neighbour that was Full is Full again and
@@ -14,7 +20,9 @@ push newly creates are not required, since their other end may not be configured
 from the core over the inventory's links (edge devices carry no transit): a device is pushed only
 after every device on its path toward the core is done and healthy, so a change that breaks an
 uplink is caught, and rolled back, on the upstream device before anything behind it is touched.
-A canary wave of one device goes first. The rollout stops when failures exceed a threshold.
+A canary wave of one device goes first. The rollout stops when failures exceed a threshold, and
+whatever the threshold, a device whose management path runs through a device that failed, was
+rolled back or was skipped is skipped (:func:`upstream`).
 """
 
 from __future__ import annotations
