@@ -252,6 +252,8 @@ def _config_differences(wanted: str, now: str, limit: int = 6) -> str:
     return ", ".join(repr(line) for line in lines[:limit]) + more
 
 
+#: Seconds past a commit's confirm timer that a push waits for the device to revert by itself.
+TIMER_MARGIN = 30.0
 SAME_AS_BEFORE = "the running config is the one from before the push (read back, line by line)"
 
 
@@ -334,7 +336,7 @@ def _restore(session: _Session, previous: str, revert_in: int) -> tuple[bool, st
             notes.append(f"{how}, but the running config still differs: {_config_differences(previous, now)}")
         except Exception as exc:
             notes.append(str(exc))
-    deadline = time.monotonic() + revert_in + 30
+    deadline = time.monotonic() + revert_in + TIMER_MARGIN
     while time.monotonic() < deadline:
         time.sleep(1)
         try:
