@@ -270,18 +270,18 @@ def commit(candidate: str, revert_in: int) -> None:
             arm_timer(revert_in)
         try:
             apply(candidate)
-        except VerbError as exc:
+        except Exception as exc:  # whatever stopped the change, it must not stay half-done
+            reason = exc.message if isinstance(exc, VerbError) else f"{type(exc).__name__}: {exc}"
             left = restore(before)
             if left is None:
                 cancel_timer()
                 raise VerbError(
-                    f"{exc.message}; rolled back: the previous configuration runs again "
-                    "(checked line by line)",
+                    f"{reason}; rolled back: the previous configuration runs again (checked line by line)",
                     3,
                 ) from None
             retry = f"; the confirm timer tries again in {revert_in} s" if revert_in else ""
             raise VerbError(
-                f"{exc.message}; device state unknown, previous config restored: no "
+                f"{reason}; device state unknown, previous config restored: no "
                 f"(still differs: {left}){retry}",
                 4,
             ) from None
