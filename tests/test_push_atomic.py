@@ -201,3 +201,67 @@ def test_a_rollout_does_not_push_behind_a_hub_that_was_rolled_back(
     assert _running(lab, "hub-dp") == running["hub-dp"]
     doc = json.dumps([r.as_dict() for r in results.values()])
     assert not any(v in doc for v in lab.network.secrets.plain_values())
+
+
+def _processes() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, command line) of every process."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError, IndexError):
+            continue
+        found.append((int(proc.name), ppid, cmdline))
+    return found
+
+
+def test_an_apply_killed_half_way_is_reverted_by_its_confirm_timer(intended: LabHandle) -> None:
+    """The device's agent dies in the middle of a commit confirmed (killed while its frr-reload
+    runs): the confirm timer, armed before anything changed, brings the previous config back,
+    and 'pending' says yes until it has."""
+    import threading
+
+    lab, name = intended, "hub-dx"
+    before = _running(lab, name)
+    changed = before.replace("\nend", "\nip route 198.19.252.0/28 Null0\nend")
+    driver = _driver(lab, name)
+    errors: list[Exception] = []
+
+    def commit() -> None:
+        try:
+            driver.load_replace_candidate(config=changed)
+            driver.commit_config(revert_in=3)
+        except Exception as exc:  # the session's agent is killed: an error is expected
+            errors.append(exc)
+
+    worker = threading.Thread(target=commit)
+    worker.start()
+    killed = None
+    deadline = time.monotonic() + 60
+    marker = f"/govnet-{lab.prefix}/govnet-cfg apply"
+    while killed is None and time.monotonic() < deadline and worker.is_alive():
+        procs = _processes()
+        agents = {pid for pid, _, cmd in procs if marker in cmd}
+        for _pid, ppid, cmd in procs:
+            if ppid in agents and "frr-reload" in cmd:
+                os.kill(ppid, signal.SIGKILL)  # the agent dies; its frr-reload goes on, orphaned
+                killed = ppid
+                break
+        else:
+            time.sleep(0.002)
+    worker.join(timeout=60)
+    driver.close()
+    assert killed is not None, "never caught the agent while it applied"
+    check = _driver(lab, name)
+    try:
+        assert check.has_pending_commit(), "an interrupted commit must stay pending until reverted"
+        deadline = time.monotonic() + 60
+        while check.has_pending_commit() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not check.has_pending_commit()
+        assert check.get_config()["running"] == before
+    finally:
+        check.close()

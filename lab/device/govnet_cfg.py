@@ -60,7 +60,7 @@ def vtysh(*commands: str) -> str:
     args = ["/usr/bin/vtysh", "-N", NODE]
     for command in commands:
         args += ["-c", command]
-    out = subprocess.run(args, capture_output=True, text=True, check=False)
+    out = subprocess.run(args, capture_output=True, text=True, check=False, pass_fds=held())
     if out.returncode != 0:
         raise VerbError(f"vtysh failed: {(out.stderr or out.stdout).strip()}")
     return out.stdout
@@ -92,7 +92,7 @@ def write(name: str, text: str) -> str:
 def reload(config_file: str, test: bool) -> str:
     args = [sys.executable, RELOAD, "-N", NODE, "--rundir", STATE, "--stdout"]
     args += ["--test"] if test else ["--reload"]
-    out = subprocess.run([*args, config_file], capture_output=True, text=True, check=False)
+    out = subprocess.run([*args, config_file], capture_output=True, text=True, check=False, pass_fds=held())
     if out.returncode != 0:
         text = out.stdout + out.stderr
         rejected = re.findall(r"line \d+: % [^\\\n']+", text)
@@ -201,6 +201,17 @@ def restore(wanted: str, attempts: int = 3) -> str | None:
     return left
 
 
+#: The lock's file descriptor while this process holds it.
+_LOCK: list[int] = []
+
+
+def held() -> tuple[int, ...]:
+    """The lock's descriptor for the commands run under it (vtysh, frr-reload): they hold the
+    lock with this process, so if this process dies mid-change, the lock stays taken until the
+    command it started has finished too; nobody reverts under a reload still running."""
+    return tuple(_LOCK)
+
+
 @contextlib.contextmanager
 def locked() -> Iterator[None]:
     """One configuration change at a time on this node: apply, confirm, rollback and the confirm
@@ -208,8 +219,11 @@ def locked() -> Iterator[None]:
     fd = os.open(path("lock"), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
+        _LOCK.append(fd)
         yield
     finally:
+        if fd in _LOCK:
+            _LOCK.remove(fd)
         os.close(fd)  # releases the lock (also when this process dies)
 
 
