@@ -11,6 +11,8 @@ from fastapi import Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
 from api.auth import AuthError, Principal, Role, TokenStore
+from api.health import StoreProbe
+from api.scope import Scope
 from api.status import Paths, all_endpoints
 from inventory.network import Network
 from monitor.store import Store
@@ -40,6 +42,20 @@ class ApiState:
                 self._memo.clear()
             self._memo[full] = compute()
         return self._memo[full]
+
+    #: One :class:`Scope` per district asked about (the inventory does not change under the app).
+    _scopes: dict[str | None, Scope] = field(default_factory=dict, repr=False)
+
+    def scope(self, caller: Principal) -> Scope:
+        """What ``caller``'s token may see."""
+        if caller.district not in self._scopes:
+            self._scopes[caller.district] = Scope(self.network, caller.district)
+        return self._scopes[caller.district]
+
+    @cached_property
+    def store_probe(self) -> StoreProbe:
+        """Whether the store takes writes (see api/health.py)."""
+        return StoreProbe(self.store)
 
     @cached_property
     def endpoints(self) -> list[tuple[str, Endpoint]]:
@@ -133,6 +149,18 @@ def forbid_district(caller: Principal, district: str) -> None:
             status.HTTP_403_FORBIDDEN,
             detail={
                 "message": f"this token is limited to district '{caller.district}'",
+                "hint": "ask for a token without a district scope",
+            },
+        )
+
+
+def forbid_scoped(caller: Principal, why: str) -> None:
+    """403 for any district-scoped caller: the answer is province-wide and a cut one would mislead."""
+    if caller.district is not None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail={
+                "message": f"this token is limited to district '{caller.district}': {why}",
                 "hint": "ask for a token without a district scope",
             },
         )

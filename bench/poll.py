@@ -1,21 +1,34 @@
-"""Benchmark: the same SNMP walk by govnet's poller, Prometheus' snmp_exporter and net-snmp.
+"""Benchmark: the same SNMP walk by govnet's poller, Prometheus' snmp_exporter and net-snmp, v2c and v3.
 
-Brings up a small lab (prefix ``gvb`` on 198.18.210.0/24), gives one agent about 300 interfaces
-(veth pairs), then walks its ifXTable (1.3.6.1.2.1.31.1.1, GETBULK, max-repetitions 25) ``--rounds``
-times with each contender, the contenders interleaved, ``--repeats`` times (at least 3), and
-prints the median and min of varbinds per second and of CPU-seconds per 10,000 varbinds, with the
-load average:
+Brings up a small lab (prefix ``gvb`` on 198.18.210.0/24 unless told otherwise), gives one agent
+about 300 interfaces (veth pairs), then walks its ifXTable (1.3.6.1.2.1.31.1.1, GETBULK,
+max-repetitions 25) with each contender, and prints varbinds per second and CPU-seconds per
+10,000 varbinds, as the median and the minimum of ``--reps`` repetitions. The contenders run
+interleaved: each repetition runs every contender once, one after the other, so load from
+elsewhere on the machine falls on all of them alike (the load average is printed before and after).
+
+v2c (the community of the lab):
 
 * govnet fast path (:class:`govnet.snmp.client.V2cSession`), in process (CPU of this process);
 * pysnmp 7's high-level API (:class:`govnet.snmp.client.PysnmpSession`), in process;
 * snmp_exporter 0.21 (Debian ``prometheus-snmp-exporter``) with a module written here, scraped over
-  HTTP on loopback (CPU of the exporter process);
+  HTTP on loopback (CPU of the exporter process): the yardstick;
 * net-snmp's ``snmpbulkwalk`` (CPU of the child processes).
 
+v3 authPriv with the lab's SHA/AES user, the way the sample inventory polls most devices:
+
+* govnet fast v3 path (:class:`govnet.snmp.v3.V3Session`), in process;
+* pysnmp 7 (what ``engine="pysnmp"`` uses), in process;
+* snmp_exporter 0.21 with a ``version: 3`` module;
+* ``snmpbulkwalk -v3 -l authPriv -a SHA -x AES``.
+
+And the poller as ``monitor run`` polls a device (:class:`monitor.scraper.SnmpScraper`, the
+interfaces module: 16 ifTable/ifXTable columns in one multi-column walk, a session per scrape), v2c
+and v3, on the same agent: its CPU per 10k varbinds is the figure issue #14 sets against
+snmp_exporter's on v2c (at most 1.5x for v3).
+
 Needs root, the lab's packages and ``prometheus-snmp-exporter`` (``scripts/setup.sh --bench``).
-Run: ``.venv/bin/python bench/poll.py [--rounds 20] [--interfaces 300]``; where other labs run
-on the same machine, give the bench its own ``--prefix``, ``--subnet``, ``--exporter-port`` and
-``--trap-port`` (it tears down and rebuilds the lab of its prefix).
+Run: ``.venv/bin/python bench/poll.py [--rounds 10] [--reps 3] [--interfaces 300]``.
 """
 
 from __future__ import annotations
@@ -32,6 +45,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from pathlib import Path
 
@@ -43,15 +57,15 @@ from pydantic import SecretStr
 from govnet import aio
 from govnet.paths import sample_inventory
 from govnet.snmp.client import PysnmpSession, Session, Target, V2cSession
+from govnet.snmp.v3 import V3Session
 from inventory.loader import load_inventory
 from lab.lifecycle import down, missing_prerequisites, up
 from lab.state import lab_dir
+from monitor.config import INTERFACES
+from monitor.scraper import SnmpScraper
 
-PREFIX = "gvb"
-SUBNET = "198.18.210.0/24"
 ROOT = "1.3.6.1.2.1.31.1.1"
 REPS = 25
-EXPORTER_PORT = 9116
 
 
 def proc_cpu(pid: int) -> float:
@@ -66,67 +80,85 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-Row = tuple[str, float, float, int]
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text(encoding="utf-8").split()[:3])
 
 
-def measure(name: str, rounds: int, one: Callable[[], int], cpu: Callable[[], float]) -> Row:
-    """Run ``one`` rounds times; return (name, varbinds/s, CPU-s per 10k varbinds, varbinds per walk)."""
-    count = one()  # warm-up (and the count)
-    c0, t0 = cpu(), time.perf_counter()
-    total = 0
-    for _ in range(rounds):
-        total += one()
-    wall, used = time.perf_counter() - t0, cpu() - c0
-    return name, total / wall, used / total * 10_000, count
+@dataclass
+class Contender:
+    """One way of walking the table: ``run(rounds)`` -> (varbinds, wall seconds, CPU seconds)."""
+
+    name: str
+    run: Callable[[int], tuple[int, float, float]]
+    rounds_divisor: int = 1
+    cpu: list[float] = field(default_factory=list)
+    rate: list[float] = field(default_factory=list)
+    per_walk: int = 0
 
 
-def measure_async(name: str, rounds: int, session: Session) -> Row:
-    """Like :func:`measure`, with every walk on one event loop, as a long-running poller has."""
+def timed(one: Callable[[], int], cpu: Callable[[], float]) -> Callable[[int], tuple[int, float, float]]:
+    """Rounds of a blocking walk, with the CPU ``cpu`` reports (another process's, or children's)."""
 
-    async def go() -> tuple[int, int, float, float]:
-        count = len(await session.walk(ROOT))
-        c0, t0 = time.process_time(), time.perf_counter()
-        total = 0
-        for _ in range(rounds):
-            total += len(await session.walk(ROOT))
-        wall, used = time.perf_counter() - t0, time.process_time() - c0
-        await session.close()
-        return count, total, wall, used
+    def run(rounds: int) -> tuple[int, float, float]:
+        c0, t0 = cpu(), time.perf_counter()
+        total = sum(one() for _ in range(rounds))
+        return total, time.perf_counter() - t0, cpu() - c0
 
-    count, total, wall, used = aio.run(go())
-    return name, total / wall, used / total * 10_000, count
+    return run
 
 
-GOVNET = "govnet (fast v2c path, uvloop)"
-PYSNMP = "pysnmp 7 high-level API"
-EXPORTER = "snmp_exporter 0.21"
-NETSNMP = "net-snmp snmpbulkwalk"
+def in_process(make: Callable[[], Session]) -> Callable[[int], tuple[int, float, float]]:
+    """Rounds of walks on one session and one event loop, as a long-running poller has."""
+
+    def run(rounds: int) -> tuple[int, float, float]:
+        async def go() -> tuple[int, float, float]:
+            session = make()
+            try:
+                await session.walk(ROOT)  # warm: sockets, v3 discovery and keys
+                c0, t0 = time.process_time(), time.perf_counter()
+                total = 0
+                for _ in range(rounds):
+                    total += len(await session.walk(ROOT))
+                return total, time.perf_counter() - t0, time.process_time() - c0
+            finally:
+                await session.close()
+
+        return aio.run(go())
+
+    return run
 
 
-def report(runs: dict[str, list[Row]]) -> str:
-    """Median and min of each contender's figures over the repetitions, and its CPU per varbind
-    against snmp_exporter's: ratio of the medians, and median and min of the per-repetition ratios
-    (each repetition ran every contender back to back, so its ratio pairs like with like)."""
-    reference = [row[2] for row in runs[EXPORTER]]
-    lines = [
-        "poller | varbinds/walk | varbinds/s median (min) | CPU-s per 10k varbinds median (min) "
-        "| CPU vs snmp_exporter: medians | paired median (min)"
-    ]
-    for name, rows in runs.items():
-        rates = [r[1] for r in rows]
-        cpus = [r[2] for r in rows]
-        paired = [c / ref for c, ref in zip(cpus, reference, strict=True)]
-        lines.append(
-            f"{name} | {rows[0][3]} | {statistics.median(rates):,.0f} ({min(rates):,.0f}) | "
-            f"{statistics.median(cpus):.4f} ({min(cpus):.4f}) | "
-            f"{statistics.median(cpus) / statistics.median(reference):.2f}x | "
-            f"{statistics.median(paired):.2f}x ({min(paired):.2f}x)"
-        )
-    return "\n".join(lines)
+def polled(target: Target) -> Callable[[int], tuple[int, float, float]]:
+    """Rounds of what the poller does per device: :class:`SnmpScraper` with the interfaces module
+    (16 ifTable/ifXTable columns at once, a session per scrape, as ``monitor run`` has it)."""
+
+    def run(rounds: int) -> tuple[int, float, float]:
+        async def go() -> tuple[int, float, float]:
+            scraper = SnmpScraper()
+            try:
+
+                async def one() -> int:
+                    result = await scraper.scrape(target, (INTERFACES,), deadline=60)
+                    if result.error:
+                        raise SystemExit(f"the poller failed: {result.error}")
+                    return result.varbinds
+
+                await one()
+                c0, t0 = time.process_time(), time.perf_counter()
+                total = 0
+                for _ in range(rounds):
+                    total += await one()
+                return total, time.perf_counter() - t0, time.process_time() - c0
+            finally:
+                scraper.close()
+
+        return aio.run(go())
+
+    return run
 
 
-def exporter_config(path: Path, community: str) -> None:
-    """An snmp_exporter 0.21 module walking ifXTable, with a few metrics defined."""
+def exporter_config(path: Path, community: str, v3: tuple[str, str, str]) -> None:
+    """snmp_exporter 0.21 modules walking ifXTable, v2c (``bench``) and v3 authPriv (``bench_v3``)."""
     index = "        indexes:\n          - labelname: ifIndex\n            type: gauge\n"
     metrics = ""
     for name, oid, kind in (
@@ -137,24 +169,30 @@ def exporter_config(path: Path, community: str) -> None:
         ("ifAlias", "18", "DisplayString"),
     ):
         metrics += f"      - name: {name}\n        oid: {ROOT}.1.{oid}\n        type: {kind}\n{index}"
+    common = f"  walk:\n    - {ROOT}\n  metrics:\n{metrics}"
+    common += f"  max_repetitions: {REPS}\n  retries: 1\n  timeout: 5s\n"
+    user, auth, priv = v3
     path.write_text(
-        f"bench:\n  walk:\n    - {ROOT}\n  metrics:\n{metrics}  version: 2\n  max_repetitions: {REPS}\n"
-        f"  retries: 1\n  timeout: 5s\n  auth:\n    community: {community}\n",
+        f"bench:\n{common}  version: 2\n  auth:\n    community: {community}\n"
+        f"bench_v3:\n{common}  version: 3\n  auth:\n    username: {user}\n    security_level: authPriv\n"
+        f"    password: {auth}\n    auth_protocol: SHA\n    priv_protocol: AES\n    priv_password: {priv}\n",
         encoding="utf-8",
     )
+    path.chmod(0o600)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=10, help="walks per contender and repetition")
+    parser.add_argument("--reps", type=int, default=3, help="interleaved repetitions (>= 3)")
     parser.add_argument("--interfaces", type=int, default=300)
-    parser.add_argument("--repeats", type=int, default=3, help="interleaved repetitions (>= 3)")
-    parser.add_argument("--prefix", default=PREFIX, help="the bench lab's prefix")
-    parser.add_argument("--subnet", default=SUBNET, help="the bench lab's management subnet")
-    parser.add_argument("--exporter-port", type=int, default=EXPORTER_PORT)
+    parser.add_argument("--prefix", default="gvb", help="the bench lab's prefix (one of your own)")
+    parser.add_argument("--subnet", default="198.18.210.0/24", help="the bench lab's management subnet")
+    parser.add_argument("--exporter-port", type=int, default=9116)
     parser.add_argument("--trap-port", type=int, default=10165)
     args = parser.parse_args()
-    prefix, exporter_port = args.prefix, args.exporter_port
+    if args.reps < 3:
+        sys.exit("--reps must be 3 or more (median and min of repetitions)")
     problems = missing_prerequisites()
     exporter = shutil.which("prometheus-snmp-exporter")
     if problems or not exporter or not shutil.which("snmpbulkwalk"):
@@ -162,6 +200,7 @@ def main() -> None:
             "cannot run: "
             + "; ".join(problems or ["install prometheus-snmp-exporter and snmp (setup.sh --bench)"])
         )
+    prefix = args.prefix
     os.environ.setdefault("GOVNET_LAB_STATE", tempfile.mkdtemp(prefix="govnet-bench-poll-"))
     down(prefix)
     state = up(
@@ -180,79 +219,111 @@ def main() -> None:
             for i in range(args.interfaces // 2)
         )
         subprocess.run(["ip", "netns", "exec", node.namespace, "sh", "-c", script], check=True)
-        from inventory.loader import load_inventory as load
-
-        community = (
-            load(lab_dir(prefix) / "inventory").secrets.get("lab-snmp-v2c", "community").get_secret_value()
-        )
+        lab_inventory = load_inventory(lab_dir(prefix) / "inventory")
+        secrets = lab_inventory.secrets
+        community = secrets.get("lab-snmp-v2c", "community").get_secret_value()
+        user = getattr(lab_inventory.credentials["lab-snmp-v3"], "username", "")
+        auth = secrets.get("lab-snmp-v3", "auth_key").get_secret_value()
+        priv = secrets.get("lab-snmp-v3", "priv_key").get_secret_value()
         target = Target(node.mgmt_ip, community=SecretStr(community), max_repetitions=REPS, timeout=5)
+        target_v3 = Target(
+            node.mgmt_ip,
+            version="3",
+            user=user,
+            auth_protocol="sha",
+            auth_key=SecretStr(auth),
+            priv_protocol="aes",
+            priv_key=SecretStr(priv),
+            max_repetitions=REPS,
+            timeout=5,
+        )
 
-        def govnet_walk() -> int:
-            async def go() -> int:
-                session = V2cSession(target)
-                try:
-                    return len(await session.walk(ROOT))
-                finally:
-                    await session.close()
-
-            return aio.run(go())
-
-        def netsnmp_walk() -> int:
-            out = subprocess.run(
-                ["snmpbulkwalk", "-v2c", "-c", community, f"-Cr{REPS}", "-On", node.mgmt_ip, ROOT],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            return len(out.splitlines())
+        def walked() -> int:
+            return in_process(lambda: V2cSession(target))(1)[0]
 
         deadline = time.monotonic() + 40  # snmpd caches its interface table for a while
-        while govnet_walk() < args.interfaces * 15 and time.monotonic() < deadline:
+        while walked() < args.interfaces * 15 and time.monotonic() < deadline:
             time.sleep(2)
         config = work / "snmp.yml"
-        exporter_config(config, community)
+        exporter_config(config, community, (user, auth, priv))
         exporter_proc = subprocess.Popen(
-            [exporter, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{exporter_port}"],
+            [exporter, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{args.exporter_port}"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        url = f"http://127.0.0.1:{exporter_port}/snmp?target={node.mgmt_ip}&module=bench"
+        base = f"http://127.0.0.1:{args.exporter_port}"
         for _ in range(50):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{exporter_port}/", timeout=1).read()
+                urllib.request.urlopen(f"{base}/", timeout=1).read()
                 break
             except OSError:
                 time.sleep(0.1)
-        walked = govnet_walk()
-
-        def exporter_scrape() -> int:
-            body = urllib.request.urlopen(url, timeout=30).read().decode()
-            returned = next(
-                line for line in body.splitlines() if line.startswith("snmp_scrape_pdus_returned")
-            )
-            return int(float(returned.split()[-1]))
-
         pid = exporter_proc.pid
-        contenders: list[tuple[str, Callable[[], Row]]] = [
-            (GOVNET, lambda: measure_async(GOVNET, args.rounds, V2cSession(target))),
-            (PYSNMP, lambda: measure_async(PYSNMP, max(3, args.rounds // 5), PysnmpSession(target))),
-            (EXPORTER, lambda: measure(EXPORTER, args.rounds, exporter_scrape, lambda: proc_cpu(pid))),
-            (NETSNMP, lambda: measure(NETSNMP, args.rounds, netsnmp_walk, children_cpu)),
+
+        def exporter_scrape(module: str) -> Callable[[], int]:
+            url = f"{base}/snmp?target={node.mgmt_ip}&module={module}"
+
+            def one() -> int:
+                body = urllib.request.urlopen(url, timeout=30).read().decode()
+                returned = next(
+                    line for line in body.splitlines() if line.startswith("snmp_scrape_pdus_returned")
+                )
+                return int(float(returned.split()[-1]))
+
+            return one
+
+        def netsnmp(*auth_args: str) -> Callable[[], int]:
+            argv = ["snmpbulkwalk", *auth_args, f"-Cr{REPS}", "-On", node.mgmt_ip, ROOT]
+
+            def one() -> int:
+                out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+                return len(out.splitlines())
+
+            return one
+
+        v3_args = ("-v3", "-l", "authPriv", "-u", user, "-a", "SHA", "-A", auth, "-x", "AES", "-X", priv)
+        contenders = [
+            Contender("govnet fast v2c", in_process(lambda: V2cSession(target))),
+            Contender("snmp_exporter 0.21 v2c", timed(exporter_scrape("bench"), lambda: proc_cpu(pid))),
+            Contender("govnet fast v3 (SHA/AES)", in_process(lambda: V3Session(target_v3))),
+            Contender(
+                "snmp_exporter 0.21 v3 (SHA/AES)", timed(exporter_scrape("bench_v3"), lambda: proc_cpu(pid))
+            ),
+            Contender("pysnmp 7 v2c", in_process(lambda: PysnmpSession(target)), 5),
+            Contender("pysnmp 7 v3 (SHA/AES)", in_process(lambda: PysnmpSession(target_v3)), 5),
+            Contender("net-snmp snmpbulkwalk v2c", timed(netsnmp("-v2c", "-c", community), children_cpu)),
+            Contender("net-snmp snmpbulkwalk v3 (SHA/AES)", timed(netsnmp(*v3_args), children_cpu)),
+            Contender("govnet poller v2c (SnmpScraper, 16 interface columns)", polled(target)),
+            Contender("govnet poller v3 (SnmpScraper, 16 interface columns)", polled(target_v3)),
         ]
-        load_before = os.getloadavg()
-        runs: dict[str, list[Row]] = {name: [] for name, _ in contenders}
-        for _ in range(args.repeats):  # interleaved: every contender once per repetition
-            for name, run in contenders:
-                runs[name].append(run())
-        load_after = os.getloadavg()
+        load_before = load_average()
+        for contender in contenders:  # warm-up, and the count per walk
+            contender.per_walk = contender.run(1)[0]
+        for rep in range(args.reps):
+            order = contenders[rep % len(contenders) :] + contenders[: rep % len(contenders)]
+            for contender in order:
+                total, wall, cpu = contender.run(max(1, args.rounds // contender.rounds_divisor))
+                contender.cpu.append(cpu / total * 10_000)
+                contender.rate.append(total / wall)
+        load_after = load_average()
         print(
             f"# machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}; agent: net-snmp 5.9 with {walked} ifXTable varbinds; "
-            f"{args.repeats} interleaved repetitions of {args.rounds} walks; load average "
-            f"{' '.join(f'{x:.2f}' for x in load_before)} before, "
-            f"{' '.join(f'{x:.2f}' for x in load_after)} after"
+            f"Python {platform.python_version()}; agent: net-snmp 5.9 with {contenders[0].per_walk} "
+            f"ifXTable varbinds; {args.reps} interleaved repetitions of {args.rounds} walks; "
+            f"load average {load_before} before, {load_after} after"
         )
-        print(report(runs))
+        yardstick = statistics.median(contenders[1].cpu)
+        v3_yardstick = statistics.median(contenders[3].cpu)
+        print(
+            "poller | varbinds/walk | varbinds/s median | CPU-s per 10k varbinds median (min) "
+            "| CPU vs snmp_exporter v2c | vs snmp_exporter v3"
+        )
+        for c in contenders:
+            cpu = statistics.median(c.cpu)
+            print(
+                f"{c.name} | {c.per_walk} | {statistics.median(c.rate):,.0f} | {cpu:.3f} ({min(c.cpu):.3f}) "
+                f"| {cpu / yardstick:.2f}x | {cpu / v3_yardstick:.2f}x"
+            )
     finally:
         if exporter_proc is not None:
             exporter_proc.terminate()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from api.cli import app as api_app
 from api.cli import serve
@@ -18,6 +19,7 @@ from govnet import __version__
 from govnet.context import AppContext
 from govnet.errors import GovnetError
 from govnet.output import err_console
+from govnet.usage import TyperException, report_typer_error
 from inventory.cli import app as inventory_app
 from lab.cli import app as lab_app
 from monitor.cli import app as monitor_app
@@ -99,11 +101,17 @@ def demo(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point: run the app and turn :class:`GovnetError` into an exit code."""
+    """Console-script entry point: run the app and turn :class:`GovnetError` into an exit code.
+
+    A usage error (unknown command or option, a bad value) is one line on stderr naming the fix,
+    exit status 2, never a traceback: see :mod:`govnet.usage`.
+    """
     try:
         result = app(args=argv, prog_name="govnet", standalone_mode=False)
+    except TyperException as exc:  # typer's own (vendored click) errors: usage errors above all
+        return report_typer_error(exc)
     except GovnetError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+        err_console.print(Text.assemble(("error:", "bold red"), f" {exc.message}"), highlight=False)
         problems = getattr(exc, "problems", None)
         if problems:
             for problem in problems:
@@ -113,11 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
-    except typer.Abort:
-        print("aborted", file=sys.stderr)
-        return 130
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except (typer.Abort, KeyboardInterrupt) as exc:
+        print("aborted" if isinstance(exc, typer.Abort) else "interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
         import click

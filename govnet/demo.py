@@ -91,9 +91,14 @@ def _serve(
     from api.deps import ApiState
     from govnet import aio
     from monitor.runner import RunOptions, default_trap_listen, run_monitor
+    from monitor.spool import SpoolingStore
     from monitor.store import open_store
 
-    store = open_store(f"sqlite:///{store_path}" if store_path else None)
+    # One spooling store for the monitor and the API: /healthz is then the monitor's own word.
+    store = SpoolingStore(
+        open_store(f"sqlite:///{store_path}" if store_path else None),
+        notify=lambda text: console.print(text, highlight=False, markup=False),
+    )
     tokens = TokenStore()
     token, _ = tokens.create(Role.NOC, expires_in=12 * 3600, note="demo")
 

@@ -38,6 +38,29 @@ from inventory.models import (
 from inventory.network import Network, ResolvedSecrets
 from inventory.problems import Problem
 from inventory.secrets import SecretStore, env_name_for
+from inventory.text import SECRET_MAX, text_problem
+
+
+def secret_problem(value: str, *, one_word: bool) -> str | None:
+    """Why a secret value cannot be used, never quoting it (None when it can).
+
+    A community or key is written into device commands as one word; a password is not, but it
+    still must be one line of printable characters.
+
+    >>> secret_problem("s3cret-Value", one_word=True) is None
+    True
+    >>> secret_problem("public RW", one_word=True)
+    'holds a space at character 7: a community or key is one word'
+    """
+    problem = text_problem(value, SECRET_MAX)
+    if problem is not None:
+        return problem
+    if one_word:
+        for index, char in enumerate(value):
+            if char.isspace():
+                return f"holds a space at character {index + 1}: a community or key is one word"
+    return None
+
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -513,7 +536,7 @@ class _Checker:
         pending: list[tuple[tuple[str, str], SecretRef]] = []
         for entry in self.by_section["credentials"]:
             model = entry.model
-            for field_name in ("password", "community", "auth_key", "priv_key"):
+            for field_name in type(model).model_fields:  # every SecretRef field, present and future
                 ref = getattr(model, field_name, None)
                 if not isinstance(ref, SecretRef):
                     continue
@@ -533,6 +556,18 @@ class _Checker:
                         )
                     self.problems.append(
                         _problem(entry, field_name, f"no value found for {ref.describe()}", hint)
+                    )
+                    continue
+                unsafe = secret_problem(value.get_secret_value(), one_word=field_name != "password")
+                if unsafe is not None:
+                    self.problems.append(
+                        _problem(
+                            entry,
+                            field_name,
+                            f"the value of {ref.describe()} {unsafe}",
+                            "set the secret again: one line of printable characters"
+                            + ("" if field_name == "password" else " without spaces"),
+                        )
                     )
                     continue
                 values[key] = value

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from govnet.context import app_context
 from govnet.errors import GovnetError, InventoryError
@@ -42,8 +43,11 @@ def validate(ctx: typer.Context, json: JsonFlag = False) -> None:
         print_json({"valid": True, "path": str(network.path), "problems": [], "stats": stats})
         return
     console.print(
-        f"[green]valid[/]: {network.path} — {stats['devices']} devices, {stats['links']} links, "
-        f"{stats['agencies']} agencies in {stats['districts']} districts",
+        Text.assemble(
+            ("valid", "green"),
+            f": {network.path} — {stats['devices']} devices, {stats['links']} links, "
+            f"{stats['agencies']} agencies in {stats['districts']} districts",
+        ),
         highlight=False,
     )
 

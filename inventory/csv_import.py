@@ -24,6 +24,7 @@ use), the agency with a free LAN, and an uplink on the hub's first free interfac
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 import tempfile
 from collections import Counter
@@ -37,10 +38,14 @@ from inventory.models import AgencyType, Role, ServiceLevel, SubnetPurpose
 from inventory.network import Network
 from inventory.problems import Problem
 from inventory.samplegen import slug
-from inventory.yamlfile import dump_yaml
+from inventory.text import HOSTNAME_MAX, NAME_MAX, shown, text_problem
+from inventory.yamlfile import UnreadableFileError, YamlSyntaxError, dump_yaml, read_text
 
 REQUIRED = ("name", "type", "district", "lat", "lon", "uplink_hub")
 OPTIONAL = ("commune", "service_level", "id")
+#: Longest text per column: the limit of the inventory field the column becomes (every other
+#: column is a short keyword or number, held to the name limit).
+COLUMN_LIMITS = {"name": NAME_MAX, "commune": NAME_MAX, "uplink_hub": HOSTNAME_MAX, "id": 56}
 
 
 class _Free:
@@ -88,7 +93,17 @@ class _Free:
 def _read_rows(csv_path: Path, problems: list[Problem]) -> list[tuple[int, dict[str, str]]]:
     rel = csv_path.name
     try:
-        with csv_path.open(encoding="utf-8-sig", newline="") as handle:
+        text = read_text(csv_path).removeprefix("\ufeff")  # never blocks on a FIFO; BOM of Excel
+    except UnreadableFileError as exc:
+        problems.append(Problem(rel, None, None, None, exc.message, exc.hint))
+        return []
+    except YamlSyntaxError:
+        problems.append(
+            Problem(rel, None, None, None, "the file is not UTF-8", "save the spreadsheet as CSV UTF-8")
+        )
+        return []
+    try:
+        with io.StringIO(text, newline="") as handle:
             reader = csv.DictReader(handle)
             header = [h.strip() for h in (reader.fieldnames or [])]
             missing = [c for c in REQUIRED if c not in header]
@@ -111,24 +126,21 @@ def _read_rows(csv_path: Path, problems: list[Problem]) -> list[tuple[int, dict[
                         1,
                         "header",
                         col,
-                        f"unknown column '{col}'",
+                        f"unknown column '{shown(col)}'",
                         f"columns are {', '.join(REQUIRED + OPTIONAL)}",
                     )
                 )
             if missing or unknown:
                 return []
             rows = []
+            last = reader.line_num
             for row in reader:
+                # A quoted cell may span lines: name the line where the row starts.
+                start, last = last + 1, reader.line_num
                 clean = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
                 if any(clean.values()):
-                    rows.append((reader.line_num, clean))
+                    rows.append((start, clean))
             return rows
-    except UnicodeDecodeError:
-        problems.append(
-            Problem(rel, None, None, None, "the file is not UTF-8", "save the spreadsheet as CSV UTF-8")
-        )
-    except OSError as exc:
-        problems.append(Problem(rel, None, None, None, f"cannot read the file: {exc.strerror}", None))
     except csv.Error as exc:
         problems.append(
             Problem(rel, None, None, None, f"CSV error: {exc}", "save the spreadsheet as CSV UTF-8")
@@ -152,12 +164,21 @@ def build_import(network: Network, csv_path: Path) -> tuple[dict[str, list[dict[
     rel = csv_path.name
 
     for line, row in rows:
-        label = f"row {line} '{row.get('name', '')}'"
+        label = f"row {line} '{shown(row.get('name', ''), 80)}'"
 
         def bad(
             column: str, message: str, hint: str | None = None, _line: int = line, _label: str = label
         ) -> None:
             problems.append(Problem(rel, _line, _label, column, message, hint))
+
+        unsafe = False
+        for column, value in row.items():
+            problem = text_problem(value, COLUMN_LIMITS.get(column, NAME_MAX))
+            if problem is not None:
+                bad(column, f"the cell {problem}", "correct the cell in the spreadsheet and export it again")
+                unsafe = True
+        if unsafe:
+            continue
 
         for column in REQUIRED:
             if not row.get(column):
@@ -167,16 +188,16 @@ def build_import(network: Network, csv_path: Path) -> tuple[dict[str, list[dict[
         if row["type"] not in {t.value for t in AgencyType}:
             bad(
                 "type",
-                f"unknown agency type '{row['type']}'",
+                f"unknown agency type '{shown(row['type'])}'",
                 f"use one of {', '.join(t.value for t in AgencyType)}",
             )
         level = row.get("service_level") or "silver"
         if level not in {s.value for s in ServiceLevel}:
-            bad("service_level", f"unknown service level '{level}'", "use gold, silver or bronze")
+            bad("service_level", f"unknown service level '{shown(level)}'", "use gold, silver or bronze")
         if row["district"] not in districts:
             bad(
                 "district",
-                f"unknown district '{row['district']}'",
+                f"unknown district '{shown(row['district'])}'",
                 f"use one of {', '.join(sorted(districts))}",
             )
         try:
@@ -184,18 +205,22 @@ def build_import(network: Network, csv_path: Path) -> tuple[dict[str, list[dict[
         except ValueError:
             bad(
                 "lat",
-                f"coordinates '{row['lat']}, {row['lon']}' are not numbers",
+                f"coordinates '{shown(row['lat'])}, {shown(row['lon'])}' are not numbers",
                 "use decimal degrees, e.g. 11.93",
             )
             continue
         hub = row["uplink_hub"]
         hub_dev = network.devices.get(hub)
         if hub_dev is None or hub_dev.role not in {Role.HUB, Role.CORE}:
-            bad("uplink_hub", f"'{hub}' is not a hub or core device of the inventory", "name an existing hub")
+            bad(
+                "uplink_hub",
+                f"'{shown(hub)}' is not a hub or core device of the inventory",
+                "name an existing hub",
+            )
             continue
         agency_id = row.get("id") or slug(f"{hub.removeprefix('hub-')} {row['name']}")[:56]
         if agency_id in taken_ids:
-            bad("id", f"agency id '{agency_id}' is already taken", "give the row its own 'id'")
+            bad("id", f"agency id '{shown(agency_id)}' is already taken", "give the row its own 'id'")
             continue
         taken_ids.add(agency_id)
         mgmt = free.mgmt_ip()

@@ -9,6 +9,7 @@ Loading never writes anything, except a generated value for a ``SecretRef`` that
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ from pydantic import BaseModel, ValidationError
 from govnet.errors import InventoryError
 from inventory.models import CREDENTIAL_KINDS, SECTIONS, Strict
 from inventory.problems import Problem
-from inventory.yamlfile import LocatedDict, YamlSyntaxError, load_yaml
+from inventory.text import shown
+from inventory.yamlfile import LocatedDict, UnreadableFileError, YamlSyntaxError, load_yaml
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,9 @@ class Entry:
         if self.section == "links" and "b" in self.raw:
             name = f"{self.raw.get('a')}--{self.raw.get('b')}"
         return (
-            f"{self.section}[{self.index}] '{name}'" if name is not None else f"{self.section}[{self.index}]"
+            f"{self.section}[{self.index}] '{shown(name, 80)}'"
+            if name is not None
+            else f"{self.section}[{self.index}]"
         )
 
     def line_of(self, field: str | None) -> int:
@@ -70,7 +74,7 @@ def problem_from_error(model: type[BaseModel], label: str, file: str, raw: Locat
     kind = err["type"]
     hint: str | None = None
     if kind == "extra_forbidden":
-        message = f"unknown key '{loc[-1]}'"
+        message = f"unknown key '{shown(loc[-1])}'"
         allowed = _model_keys(model, loc)
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         if close:
@@ -95,7 +99,7 @@ def problem_from_error(model: type[BaseModel], label: str, file: str, raw: Locat
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
         if kind in {"enum", "literal_error"}:
-            message = f"{message}, got {err.get('input')!r}"
+            message = f"{message}, got '{shown(err.get('input'))}'"
     return Problem(file, line, label, field, message, hint)
 
 
@@ -134,6 +138,10 @@ def _parse_file(
     rel = str(path.relative_to(root))
     try:
         doc = load_yaml(path)
+    except UnreadableFileError as exc:
+        message = exc.message.removeprefix(f"{path} ")
+        problems.append(Problem(rel, None, None, None, f"the inventory file {message}", exc.hint))
+        return
     except YamlSyntaxError as exc:
         problems.append(
             Problem(
@@ -213,9 +221,52 @@ def _parse_file(
                 broken.setdefault(section, set()).add(raw[SECTIONS[section][1]])
 
 
-def inventory_files(root: Path) -> list[Path]:
-    """The YAML files of an inventory directory, in a stable order."""
-    return sorted(p for p in root.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+_SUFFIXES = {".yaml", ".yml"}
+
+
+def inventory_files(root: Path, problems: list[Problem] | None = None) -> list[Path]:
+    """Every path of an inventory directory named ``*.yaml`` / ``*.yml``, in a stable order.
+
+    Nothing is left out for being odd: a dangling symbolic link, a link loop, a FIFO or a
+    directory with such a name is returned too, so that reading it names it in an error instead
+    of the inventory silently losing its entries. Symbolic links to directories are followed
+    (each real directory once); a directory that cannot be listed is a problem appended to
+    ``problems`` (raised as :class:`InventoryError` when no list is given).
+    """
+    found: list[Path] = []
+    walk_problems: list[Problem] = []
+    seen: set[str] = set()
+
+    def failed(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else root
+        rel = str(where.relative_to(root)) if where.is_relative_to(root) else str(where)
+        walk_problems.append(
+            Problem(
+                rel or ".",
+                None,
+                None,
+                None,
+                f"the inventory directory cannot be listed: {exc.strerror or exc}",
+                "give the user running govnet read access to it, or remove it",
+            )
+        )
+
+    for folder, dirs, files in os.walk(root, onerror=failed, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:  # a link back to a directory already read
+            dirs[:] = []
+            continue
+        seen.add(real)
+        here = Path(folder)
+        for name in [*files, *dirs]:
+            if Path(name).suffix in _SUFFIXES:
+                found.append(here / name)
+        dirs[:] = sorted(d for d in dirs if Path(d).suffix not in _SUFFIXES)
+    if walk_problems:
+        if problems is None:
+            raise InventoryError(walk_problems, summary=f"cannot list the inventory at {root}")
+        problems.extend(walk_problems)
+    return sorted(found)
 
 
 @dataclass
@@ -237,8 +288,8 @@ def parse_directory(root: Path) -> Parsed:
             [Problem(str(root), None, None, None, "no such inventory directory", "pass --inventory DIR")],
             summary=f"cannot load the inventory at {root}",
         )
-    files = inventory_files(root)
-    if not files:
+    files = inventory_files(root, problems)
+    if not files and not problems:
         raise InventoryError(
             [
                 Problem(

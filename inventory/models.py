@@ -13,13 +13,50 @@ from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from inventory.platforms import known_platforms, suggest_platform
+from inventory.text import HOSTNAME_MAX, INTERFACE_MAX, NAME_MAX, TEXT_MAX, USERNAME_MAX, shown, text_problem
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
-DeviceName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=63)]
-EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+DeviceName = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=HOSTNAME_MAX)
+]
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]
+
+
+def _free_text(limit: int) -> AfterValidator:
+    """A validator refusing what :func:`inventory.text.text_problem` refuses."""
+
+    def check(value: str) -> str:
+        problem = text_problem(value, limit)
+        if problem is not None:
+            raise ValueError(f"the text {problem}")
+        return value
+
+    return AfterValidator(check)
+
+
+#: A name people read (agency, site, district, duct, province): one printable line, Vietnamese
+#: letters welcome, at most :data:`inventory.text.NAME_MAX` characters. The length is checked
+#: before the characters, so a 1 MB value is refused without being scanned.
+Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX), _free_text(NAME_MAX)]
+#: Other free text (a site's address, a model, a serial, a path).
+Text = Annotated[str, Field(min_length=1, max_length=TEXT_MAX), _free_text(TEXT_MAX)]
+#: A user name that is written into device commands as one word: no space, no quote.
+UserName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$", min_length=1, max_length=USERNAME_MAX),
+]
+_INTERFACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:-]*\Z")  # \Z: "$" would pass a trailing newline
 
 
 class Strict(BaseModel):
@@ -134,7 +171,7 @@ class District(Strict):
     """A district-level unit (city, town or rural district)."""
 
     id: Slug
-    name: str = Field(min_length=1)
+    name: Name
     kind: Literal["city", "town", "district"] = "district"
 
 
@@ -148,7 +185,7 @@ class TrapReceiver(Strict):
 class Province(Strict):
     """The province itself: its name, extent and district-level units."""
 
-    name: str = Field(min_length=1)
+    name: Name
     code: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,4}$")]
     bbox: BoundingBox
     districts: list[District] = Field(min_length=1)
@@ -157,7 +194,7 @@ class Province(Strict):
     syslog_servers: list[IPv4Address] = []
     #: Where this inventory's secrets file is (relative to the inventory directory), when it has
     #: one of its own, as a lab's does. ``--secrets`` and ``$GOVNET_SECRETS`` still win.
-    secrets_file: str | None = None
+    secrets_file: Text | None = None
     #: OSPF hello/dead intervals for every OSPF link (seconds); FRR's defaults (10/40) when unset.
     #: Labs set 1/4 so that adjacencies form within seconds.
     ospf_hello_s: int | None = Field(default=None, ge=1, le=65535)
@@ -206,7 +243,7 @@ class SSHCredential(Strict):
 
     name: Slug
     kind: Literal["ssh"]
-    username: str = Field(min_length=1)
+    username: UserName
     password: SecretRef
     port: int = Field(default=22, ge=1, le=65535)
 
@@ -220,14 +257,18 @@ class SNMPv2cCredential(Strict):
 
 
 class SNMPv3Credential(Strict):
-    """An SNMP v3 USM user (authPriv)."""
+    """An SNMP v3 USM user (authPriv).
+
+    ``aes192``/``aes256`` are net-snmp's ``AES-192``/``AES-256`` (draft-blumenthal key extension),
+    ``aes192c``/``aes256c`` Cisco's (net-snmp's ``AES-192-C``/``AES-256-C``).
+    """
 
     name: Slug
     kind: Literal["snmp_v3"]
-    username: str = Field(min_length=1)
-    auth_protocol: Literal["sha", "sha256", "sha512", "md5"] = "sha"
+    username: UserName
+    auth_protocol: Literal["sha", "sha224", "sha256", "sha384", "sha512", "md5"] = "sha"
     auth_key: SecretRef
-    priv_protocol: Literal["aes", "aes256", "des"] = "aes"
+    priv_protocol: Literal["aes", "aes192", "aes256", "aes192c", "aes256c", "des"] = "aes"
     priv_key: SecretRef
 
 
@@ -262,7 +303,7 @@ class Duct(Strict):
     """A fiber duct or trench: links in one duct share one risk (an excavator cuts them all)."""
 
     id: Slug
-    name: str = Field(min_length=1)
+    name: Name
     length_km: float | None = Field(default=None, gt=0)
 
 
@@ -270,16 +311,16 @@ class Site(Strict):
     """A place with equipment, with WGS84 coordinates."""
 
     id: Slug
-    name: str = Field(min_length=1)
+    name: Name
     kind: SiteKind
     district: Slug
-    commune: str | None = None
+    commune: Name | None = None
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    address: str | None = None
+    address: Text | None = None
 
 
-_RANGE = re.compile(r"^(?P<stem>.*?)\[(?P<lo>\d+)-(?P<hi>\d+)\](?P<tail>.*)$")
+_RANGE = re.compile(r"^(?P<stem>.*?)\[(?P<lo>\d+)-(?P<hi>\d+)\](?P<tail>.*)\Z")
 
 
 def expand_interfaces(spec: str) -> list[str]:
@@ -301,12 +342,29 @@ def expand_interfaces(spec: str) -> list[str]:
     return [f"{match['stem']}{n}{match['tail']}" for n in range(lo, hi + 1)]
 
 
+def check_interface_name(name: str) -> str:
+    """Refuse an interface name that is not one word of letters, digits and ``._/:-``.
+
+    >>> check_interface_name("GigabitEthernet0/1")
+    'GigabitEthernet0/1'
+    >>> check_interface_name("eth1\\n")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: 'eth1\\n' is not a valid interface name: the text holds a control character ...
+    """
+    if len(name) > INTERFACE_MAX or not _INTERFACE.match(name):
+        problem = text_problem(name, INTERFACE_MAX)
+        why = f"the text {problem}" if problem else "it may hold only letters, digits and . _ / : -"
+        raise ValueError(f"'{shown(name)}' is not a valid interface name: {why}")
+    return name
+
+
 class Device(Strict):
     """A managed network element."""
 
     name: DeviceName
     role: Role
-    platform: str
+    platform: Annotated[str, Field(max_length=64)]
     site: Slug
     mgmt_ip: IPv4Address
     loopback: IPv4Address | None = None
@@ -314,8 +372,8 @@ class Device(Strict):
     ssh_credential: Slug
     interfaces: list[str] = Field(min_length=1)
     asn: int | None = Field(default=None, ge=1, le=4294967295)
-    model: str | None = None
-    serial: str | None = None
+    model: Text | None = None
+    serial: Text | None = None
 
     @field_validator("platform")
     @classmethod
@@ -323,7 +381,9 @@ class Device(Strict):
         if value not in known_platforms():
             close = suggest_platform(value)
             hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-            raise ValueError(f"unknown platform '{value}'{hint} (use a netutils normalised name, or 'frr')")
+            raise ValueError(
+                f"unknown platform '{shown(value)}'{hint} (use a netutils normalised name, or 'frr')"
+            )
         return value
 
     @field_validator("interfaces")
@@ -331,9 +391,12 @@ class Device(Strict):
     def _expand(cls, value: list[str]) -> list[str]:
         names: list[str] = []
         for item in value:
+            if len(item) > INTERFACE_MAX:
+                raise ValueError(f"an interface name is {len(item)} characters long; at most {INTERFACE_MAX}")
             names.extend(expand_interfaces(item))
         seen: set[str] = set()
         for name in names:
+            check_interface_name(name)
             if name in seen:
                 raise ValueError(f"interface '{name}' is listed twice")
             seen.add(name)
@@ -344,7 +407,7 @@ class Agency(Strict):
     """A public body served by the network through a CPE."""
 
     id: Slug
-    name: str = Field(min_length=1)
+    name: Name
     type: AgencyType
     site: Slug
     cpe: DeviceName
@@ -352,14 +415,16 @@ class Agency(Strict):
     lan_prefix: IPv4Network | None = None
 
 
-_ENDPOINT = re.compile(r"^(?P<device>[A-Za-z0-9][A-Za-z0-9._-]*):(?P<interface>\S+)$")
+_ENDPOINT = re.compile(
+    r"^(?P<device>[A-Za-z0-9][A-Za-z0-9._-]*):(?P<interface>[A-Za-z0-9][A-Za-z0-9._/:-]*)\Z"
+)
 
 
 class Link(Strict):
     """A physical link between two device interfaces, written ``device:interface``."""
 
-    a: str
-    b: str
+    a: Annotated[str, Field(max_length=HOSTNAME_MAX + 1 + INTERFACE_MAX)]
+    b: Annotated[str, Field(max_length=HOSTNAME_MAX + 1 + INTERFACE_MAX)]
     a_ip: IPv4Interface | None = None
     b_ip: IPv4Interface | None = None
     capacity_mbps: int = Field(gt=0)
@@ -373,7 +438,7 @@ class Link(Strict):
     @classmethod
     def _endpoint(cls, value: str) -> str:
         if not _ENDPOINT.match(value):
-            raise ValueError(f"'{value}' is not 'device:interface' (for example 'hub-dx:eth3')")
+            raise ValueError(f"'{shown(value)}' is not 'device:interface' (for example 'hub-dx:eth3')")
         return value
 
     @model_validator(mode="after")

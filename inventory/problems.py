@@ -31,7 +31,9 @@ class Problem:
         text = ": ".join(parts) + ": " + self.message
         if self.hint:
             text += f" (fix: {self.hint})"
-        return text
+        # A problem is one line of printable text whatever the inventory held: a line break or a
+        # bidirectional override copied from a value would make the report lie.
+        return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form."""

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from govnet.errors import SecretError
 from govnet.paths import config_home
 from inventory.models import SecretRef
-from inventory.yamlfile import YamlSyntaxError, dump_yaml, load_yaml
+from inventory.yamlfile import UnreadableFileError, YamlSyntaxError, dump_yaml, load_yaml
 
 
 def env_name_for(key: str) -> str:
@@ -76,7 +76,7 @@ class SecretStore:
     def _load_file(self) -> dict[str, str]:
         if self._file_values is None:
             self._file_values = {}
-            if self.path.exists():
+            if self.path.exists() or self.path.is_symlink():  # a dangling link is an error, not "no file"
                 try:
                     data = load_yaml(self.path)
                 except YamlSyntaxError as exc:
@@ -84,8 +84,8 @@ class SecretStore:
                         f"{self.path}:{exc.line}: {exc.message}",
                         hint="the secrets file is a YAML mapping key: value",
                     ) from exc
-                except OSError as exc:
-                    raise SecretError(f"cannot read the secrets file {self.path}: {exc.strerror}") from exc
+                except UnreadableFileError as exc:
+                    raise SecretError(f"cannot read the secrets file: {exc.message}", hint=exc.hint) from exc
                 if data is None:
                     data = {}
                 if not isinstance(data, dict):

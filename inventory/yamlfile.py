@@ -7,6 +7,9 @@ each of its keys. Duplicate keys in one mapping are an error (PyYAML silently ke
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +73,86 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+class UnreadableFileError(GovnetError):
+    """A file that should be read is not a readable regular file; says what it is and what to do."""
+
+    exit_code = 2
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device node"
+    return "not a regular file"
+
+
+def read_text(path: Path) -> str:
+    """The UTF-8 text of a regular file, or :class:`UnreadableFileError` saying why not.
+
+    Never blocks: the file is opened with ``O_NONBLOCK`` and its type checked on the open
+    descriptor before any read, so a FIFO or device in its place is named, not read. A dangling
+    symbolic link, a link loop, a permission or I/O error is an error with the path, never a
+    skipped file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT and path.is_symlink():
+            raise UnreadableFileError(
+                f"{path} is a symbolic link to '{os.readlink(path)}', which does not exist",
+                hint="point the link at an existing file, or remove it",
+            ) from exc
+        if exc.errno == errno.ENOENT:
+            raise UnreadableFileError(f"{path} does not exist", hint="check the path") from exc
+        if exc.errno == errno.ELOOP:
+            raise UnreadableFileError(
+                f"{path} is a symbolic link that loops back on itself",
+                hint="point the link at a real file, or remove it",
+            ) from exc
+        if exc.errno in {errno.EACCES, errno.EPERM}:
+            raise UnreadableFileError(
+                f"{path} cannot be read: {exc.strerror}",
+                hint="give the user running govnet read access to it",
+            ) from exc
+        raise UnreadableFileError(
+            f"{path} cannot be opened: {exc.strerror or exc}",
+            hint="check the file and the disk it is on, or remove it",
+        ) from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise UnreadableFileError(
+                f"{path} is {_kind(mode)}, not a regular file; govnet does not read it",
+                hint="replace it with a regular file, or remove it",
+            )
+        chunks: list[bytes] = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except OSError as exc:
+        raise UnreadableFileError(
+            f"{path} cannot be read: {exc.strerror or exc}",
+            hint="check the file and the disk it is on; restore it from the repository",
+        ) from exc
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlSyntaxError(f"the file is not UTF-8 text ({exc.reason})", 1, 1) from exc
+
+
 def load_yaml(path: Path) -> Any:
-    """Parse one YAML file; raise :class:`YamlSyntaxError` with the line of a syntax error.
+    """Parse one YAML file; raise :class:`YamlSyntaxError` with the line of a syntax error, or
+    :class:`UnreadableFileError` when the path is not a readable regular file.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.yaml"
@@ -80,10 +161,7 @@ def load_yaml(path: Path) -> Any:
     >>> doc.key_lines["b"], doc["b"].line
     (2, 3)
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise YamlSyntaxError(f"the file is not UTF-8 text ({exc.reason})", 1, 1) from exc
+    text = read_text(path)
     try:
         return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:

@@ -10,6 +10,7 @@ by prefix.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import json
 import os
@@ -28,7 +29,7 @@ from inventory.loader import load_inventory
 from inventory.models import Role
 from inventory.network import Network
 from inventory.yamlfile import dump_yaml
-from lab import mibdata
+from lab import mibdata, teardown
 from lab import node as nodes
 from lab.guard import LAB_RANGES, install_guards, remove_guards
 from lab.shell import run
@@ -719,31 +720,46 @@ def leftovers(prefix: str) -> dict[str, list[str]]:
         found["users"] = []
     mounts = Path("/proc/mounts").read_text(encoding="utf-8")
     found["mounts"] = [m.split()[1] for m in mounts.splitlines() if f"/govnet-{prefix}/" in m.split()[1]]
+    routes = json.loads(run(["ip", "-j", "route", "show", "table", "all"], check=False).stdout or "[]")
+    found["routes"] = sorted(
+        f"{r.get('dst', '?')} dev {r['dev']}" for r in routes if str(r.get("dev", "")).startswith(prefix)
+    )
     return {k: v for k, v in found.items() if v}
 
 
-def down(prefix: str) -> dict[str, list[str]]:
-    """Remove everything of this lab; return what was left behind (empty when clean)."""
+def _lab_pids(prefix: str, namespaces: list[str]) -> list[int]:
+    """The PIDs the lab has now: its cgroup's, its namespaces' and its FRR pid files' (FRR only)."""
+    pids: set[int] = set()
+    group = cgroup_dir(prefix)
+    if group is not None and group.exists():
+        with contextlib.suppress(OSError):
+            pids.update(int(p) for p in (group / "cgroup.procs").read_text(encoding="utf-8").split())
+    pids.update(teardown.namespace_pids(namespaces))
+    for pathspace in nodes.FRR_RUN.glob(f"{prefix}-*") if nodes.FRR_RUN.exists() else []:
+        found = [nodes.read_pid(p) for p in pathspace.glob("*.pid")]
+        pids.update(p for p in found if p is not None and _is_frr(p))
+    pids.discard(os.getpid())
+    return sorted(pids)
+
+
+def down(prefix: str, timeout: float = 20.0) -> dict[str, list[str]]:
+    """Remove everything of this lab; return what was left behind (empty when clean).
+
+    Returns only once every process of the lab has left /proc (zombies included), and its
+    namespaces, links and routes are gone, or ``timeout`` seconds have passed: then the
+    result names what is still there.
+    """
     state = load_state(prefix)
     group = cgroup_dir(prefix)
-    # 1. processes: the cgroup first, then anything in the lab's namespaces or FRR pid files
-    if group is not None and group.exists():
-        kill = group / "cgroup.kill"
-        if kill.exists():
-            kill.write_text("1", encoding="utf-8")
-        else:
-            nodes.kill_pids([int(p) for p in (group / "cgroup.procs").read_text(encoding="utf-8").split()])
+    deadline = time.monotonic() + timeout
     namespaces = leftovers(prefix).get("namespaces", [])
-    for ns in namespaces:
-        nodes.kill_pids(nodes.namespace_pids(ns))
-    for pathspace in nodes.FRR_RUN.glob(f"{prefix}-*") if nodes.FRR_RUN.exists() else []:
-        pids = [nodes.read_pid(p) for p in pathspace.glob("*.pid")]
-        nodes.kill_pids([p for p in pids if p is not None and _is_frr(p)])
-    deadline = time.monotonic() + 5
-    while group is not None and group.exists() and time.monotonic() < deadline:
-        if not (group / "cgroup.procs").read_text(encoding="utf-8").split():
-            break
-        time.sleep(0.05)
+    # 1. processes: every one the lab has, remembered by PID and start time, then killed (the
+    #    cgroup at once, and each PID), and waited for until it has left /proc
+    tracked = teardown.track(_lab_pids(prefix, namespaces))
+    if group is not None and (group / "cgroup.kill").exists():
+        (group / "cgroup.kill").write_text("1", encoding="utf-8")
+    teardown.kill(tracked.values())
+    processes_left = teardown.wait_gone(tracked, lambda: _lab_pids(prefix, namespaces), deadline)
     # 2. mounts (UTS handles), namespaces, root-side links
     mounts = Path("/proc/mounts").read_text(encoding="utf-8")
     for line in mounts.splitlines():
@@ -774,17 +790,26 @@ def down(prefix: str) -> dict[str, list[str]]:
             run(["userdel", lab_user(prefix)], check=False)
     except KeyError:
         pass
-    if group is not None and group.exists():
+    while group is not None and group.exists():
         try:
             group.rmdir()
-        except OSError:
-            time.sleep(0.3)
-            group.rmdir()
+        except OSError:  # busy a moment after its last process left; named below if it stays
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
     # 4. guard routes this lab installed, and the state
     if state is not None and state.guards_installed and not _other_labs(prefix):
         remove_guards([IPv4Network(n) for n in state.guards_installed])
     shutil.rmtree(lab_dir(prefix), ignore_errors=True)
-    return leftovers(prefix)
+    # 5. check: nothing of the lab left (the kernel frees some things asynchronously)
+    while True:
+        left = leftovers(prefix)
+        processes_left = teardown.remaining(proc for proc, _ in processes_left)
+        if processes_left:
+            left["processes"] = [*left.get("processes", []), *teardown.describe(processes_left)]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.1)
 
 
 def _is_frr(pid: int) -> bool:

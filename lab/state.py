@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -74,12 +75,17 @@ class LabState(BaseModel):
 
 
 def lab_prefix() -> str:
-    """The lab's name prefix: ``$GOVNET_LAB_PREFIX`` or ``gvl`` (3-6 lower-case letters)."""
+    """The lab's name prefix: ``$GOVNET_LAB_PREFIX`` or ``gvl`` (3-6 characters: a lower-case
+    letter, then lower-case letters or digits, as the test lanes' ``g2x``)."""
     prefix = os.environ.get("GOVNET_LAB_PREFIX", DEFAULT_PREFIX)
-    if not (3 <= len(prefix) <= 6 and prefix.isalpha() and prefix.islower()):
+    if not re.fullmatch(r"[a-z][a-z0-9]{2,5}", prefix):
         from govnet.errors import LabError
 
-        raise LabError(f"bad lab prefix '{prefix}'", hint="GOVNET_LAB_PREFIX takes 3 to 6 lower-case letters")
+        raise LabError(
+            f"bad lab prefix '{prefix}'",
+            hint="GOVNET_LAB_PREFIX takes 3 to 6 characters: a lower-case letter, then lower-case "
+            "letters or digits",
+        )
     return prefix
 
 

@@ -13,7 +13,7 @@ from rich.table import Table
 from govnet import aio
 from govnet.context import app_context
 from govnet.errors import GovnetError
-from govnet.output import console, print_json
+from govnet.output import console, err_console, print_json
 
 if TYPE_CHECKING:
     from monitor.collector import DeviceState
@@ -77,8 +77,8 @@ def poll_once(
     priv_key: Annotated[
         str | None, typer.Option(envvar="GOVNET_SNMP_PRIV_KEY", help="v3 priv passphrase.")
     ] = None,
-    auth_protocol: Annotated[str, typer.Option(help="sha, sha256, sha512 or md5.")] = "sha",
-    priv_protocol: Annotated[str, typer.Option(help="aes, aes256 or des.")] = "aes",
+    auth_protocol: Annotated[str, typer.Option(help="sha, sha224, sha256, sha384, sha512 or md5.")] = "sha",
+    priv_protocol: Annotated[str, typer.Option(help="aes, aes192, aes256, aes192c, aes256c or des.")] = "aes",
     timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 2.0,
     retries: Annotated[int, typer.Option(help="Retries per request.")] = 1,
     concurrency: Annotated[int, typer.Option(help="Devices polled at once (inventory mode).")] = 64,
@@ -180,15 +180,22 @@ def run(
     """Poll on schedule, receive traps, fold faults into incidents, until Ctrl-C."""
     import json as jsonlib
     import sys
+    import time
 
     from monitor.alerts import DEFAULT_RULES
     from monitor.engine import CycleReport, Shard
     from monitor.rules import load_rules
     from monitor.runner import RunOptions, default_trap_listen, parse_listen, run_monitor
+    from monitor.spool import SpoolingStore
     from monitor.store import mask_url, open_store
 
     network = app_context(ctx).network()
-    the_store = open_store(store)
+
+    def store_notice(text: str) -> None:  # once per outage and once when it ends (stderr)
+        err_console.print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}", highlight=False, markup=False)
+
+    # A store that refuses writes (a full disk) never stops the monitor: see monitor/spool.py.
+    the_store = SpoolingStore(open_store(store), notify=store_notice)
     listen = (
         None if no_traps else (parse_listen(trap_listen) if trap_listen else default_trap_listen(network))
     )

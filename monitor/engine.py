@@ -44,6 +44,7 @@ from monitor.config import Module, PollTarget
 from monitor.incidents import correlate, reachable_from_core
 from monitor.rates import Rates, RateTracker
 from monitor.scraper import Scraper
+from monitor.spool import SpoolingStore
 from monitor.store import Change, PollRecord, Sample, Store
 from monitor.traps import LinkMap, TrapEvent
 from topology.graph import endpoints_by_device
@@ -141,7 +142,9 @@ class Monitor:
         flaps: FlapDetector | None = None,
         alerts: AlertEngine | None = None,
     ) -> None:
-        self.network, self.store, self.scraper = network, store, scraper
+        self.network, self.scraper = network, scraper
+        # A write the store refuses (a full disk) is kept in memory, never raised: see spool.py.
+        self.store = store if isinstance(store, SpoolingStore) else SpoolingStore(store)
         self.shard = shard or Shard()
         self.targets = {t.device: t for t in targets if self.shard.owns(t.device)}
         self.modules = modules  # None: each target's own (by device class)

@@ -19,10 +19,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from govnet.snmp.mibs import IF_STATUS
 from inventory.network import Network
+from monitor.spool import SpoolingStore, StoreHealth
 from monitor.store import StateRow, Store
 
 _STATUS_NUMBER = {word: number for number, word in IF_STATUS.items()}
@@ -175,11 +176,44 @@ class GovnetCollector:
         yield from (device_up, link_up, util, endpoint, optical, wifi, firing, incidents)
 
 
-def exposition(store: Store, network: Network) -> bytes:
-    """The whole ``/metrics`` body."""
+class StoreHealthCollector:
+    """``govnet_store_*``: whether the monitor can record, and what an outage cost."""
+
+    def __init__(self, health: StoreHealth) -> None:
+        self.health = health
+
+    def collect(self) -> Iterator[Metric]:
+        """Called by prometheus_client on every scrape."""
+        h = self.health
+        yield GaugeMetricFamily(
+            "govnet_store_writable",
+            "1 when the store takes writes, 0 while it refuses them.",
+            value=float(h.writable),
+        )
+        yield CounterMetricFamily(
+            "govnet_store_write_failures", "Store writes that failed (kept in memory).", value=h.failures
+        )
+        yield GaugeMetricFamily(
+            "govnet_store_pending_rows", "Rows kept in memory until the store takes writes.", value=h.pending
+        )
+        yield CounterMetricFamily(
+            "govnet_store_dropped_rows", "Rows given up while the store refused writes.", value=h.dropped
+        )
+
+
+def store_health(store: Store) -> StoreHealth | None:
+    """The health of a monitor's store (None for a plain store: nothing is known)."""
+    return store.health() if isinstance(store, SpoolingStore) else None
+
+
+def exposition(store: Store, network: Network, health: StoreHealth | None = None) -> bytes:
+    """The whole ``/metrics`` body (``govnet_store_*`` when the store's health is known)."""
     registry = CollectorRegistry(auto_describe=False)
     rows = store.current()  # one read serves both parts
     registry.register(GovnetCollector(store, network, rows))
+    health = health or store_health(store)
+    if health is not None:
+        registry.register(StoreHealthCollector(health))
     return if_mib_text(rows).encode() + generate_latest(registry)
 
 

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from govnet.errors import InventoryError
 from inventory.loader import problem_from_error
 from inventory.problems import Problem
-from inventory.yamlfile import LocatedDict, YamlSyntaxError, load_yaml
+from inventory.yamlfile import LocatedDict, UnreadableFileError, YamlSyntaxError, load_yaml
 from monitor.alerts import DEFAULT_RULES, Rule
 
 Metric = Literal["util_pct", "error_ps", "optical_dbm", "optical_drop_db"]
@@ -68,13 +68,9 @@ def load_rules(path: Path, base: tuple[Rule, ...] = DEFAULT_RULES) -> tuple[Rule
     label = str(path)
     try:
         doc = load_yaml(path)
-    except OSError as exc:
+    except UnreadableFileError as exc:
         raise InventoryError(
-            [
-                Problem(
-                    label, None, None, None, f"cannot read the rules file: {exc.strerror}", "check the path"
-                )
-            ],
+            [Problem(label, None, None, None, f"cannot read the rules file: {exc.message}", exc.hint)],
             summary="the alert rules file could not be read",
         ) from exc
     except YamlSyntaxError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import threading
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from monitor.config import targets_from_inventory
 from monitor.engine import CycleReport, Monitor, Shard
 from monitor.metrics import CONTENT_TYPE, exposition
 from monitor.scraper import SnmpScraper
+from monitor.spool import SpoolingStore, healthz_body
 from monitor.store import Store
 from monitor.traps import TrapReceiver
 
@@ -74,20 +76,27 @@ def trap_communities(network: Network) -> list[SecretStr]:
 
 
 class _MetricsServer:
-    """``/metrics`` on a small threaded HTTP server (the API serves the same body on its own port)."""
+    """``/metrics`` and ``/healthz`` on a small threaded HTTP server.
 
-    def __init__(self, listen: tuple[str, int], store: Store, network: Network) -> None:
-        def render() -> bytes:
-            return exposition(store, network)
+    The API serves the same ``/metrics`` body on its own port; this ``/healthz`` is the monitor's
+    own word on whether it can record (``degraded`` with the reason while the store refuses writes).
+    """
+
+    def __init__(self, listen: tuple[str, int], store: SpoolingStore, network: Network) -> None:
+        def render(path: str) -> tuple[bytes, str]:
+            if path == "/healthz":
+                return json.dumps(healthz_body(store.health())).encode(), "application/json"
+            return exposition(store, network), CONTENT_TYPE
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                if self.path.split("?")[0] != "/metrics":
-                    self.send_error(404, "only /metrics here")
+                path = self.path.split("?")[0]
+                if path not in {"/metrics", "/healthz"}:
+                    self.send_error(404, "only /metrics and /healthz here")
                     return
-                body = render()
+                body, content_type = render(path)
                 self.send_response(200)
-                self.send_header("Content-Type", CONTENT_TYPE)
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -136,6 +145,8 @@ async def run_monitor(
 ) -> Monitor:
     """Run until stopped; returns the monitor (for its last state)."""
     stop = stop or asyncio.Event()
+    # Store writes that fail are kept and retried, never raised (spool.py): wrap once, share it.
+    store = store if isinstance(store, SpoolingStore) else SpoolingStore(store)
     monitor = build_monitor(network, store, options)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -12,6 +12,7 @@ read. Modules are polled one after the other, each in requests of its own.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,13 +61,36 @@ class Scraper(Protocol):
         ...
 
 
-class SnmpScraper:
-    """Scrapes real agents (fast v2c path, pysnmp for v3)."""
+ENGINES = ("auto", "fast", "pysnmp")
 
-    def __init__(self, engine: Literal["auto", "fast", "pysnmp"] = "auto") -> None:
-        self.engine: Literal["auto", "fast", "pysnmp"] = engine
-        #: One pysnmp engine per credential, shared by every poll that uses it (an engine costs
-        #: ~70 ms of CPU to build; one per credential keeps users with the same name apart).
+
+def engine_from_environment() -> Literal["auto", "fast", "pysnmp"]:
+    """``GOVNET_SNMP_ENGINE`` (auto, fast or pysnmp; auto when unset): how pollers speak SNMP."""
+    value = os.environ.get("GOVNET_SNMP_ENGINE", "").strip().lower() or "auto"
+    if value == "fast":
+        return "fast"
+    if value == "pysnmp":
+        return "pysnmp"
+    if value != "auto":
+        raise GovnetError(
+            f"GOVNET_SNMP_ENGINE is {value[:40]!r}, not one of {', '.join(ENGINES)}",
+            hint="unset it (auto: govnet's own codec for v2c and v3) or set it to pysnmp",
+        )
+    return "auto"
+
+
+class SnmpScraper:
+    """Scrapes real agents: govnet's own codec for v2c and v3 (``auto``/``fast``), or pysnmp.
+
+    The fast v3 path keeps agents' clocks and keys in :data:`govnet.snmp.v3.DEFAULT_CACHE` and
+    rediscovers an agent after a timeout; ``engine="pysnmp"`` keeps pysnmp (also for v3).
+    """
+
+    def __init__(self, engine: Literal["auto", "fast", "pysnmp"] | None = None) -> None:
+        self.engine: Literal["auto", "fast", "pysnmp"] = engine or engine_from_environment()
+        #: With engine "pysnmp": one pysnmp engine per credential, shared by every poll that uses
+        #: it (an engine costs ~70 ms of CPU to build; one per credential keeps users with the
+        #: same name apart).
         self._snmp_engines: dict[tuple[object, ...], Any] = {}
         #: A host that answered and then failed gets a brand-new engine of its own for its next
         #: poll (once per outage, not on every poll of a dead device). An engine remembers each
@@ -77,7 +101,7 @@ class SnmpScraper:
         self._answered: set[str] = set()
 
     def _snmp_engine(self, target: Target) -> Any:
-        if self.engine == "fast" or (target.version != "3" and self.engine != "pysnmp"):
+        if self.engine != "pysnmp":
             return None
         from pysnmp.hlapi.v3arch import asyncio as hl
 

@@ -21,7 +21,7 @@ from topology.graph import endpoints_by_device
 
 Interval = tuple[float, float]
 
-_PERIOD = re.compile(r"^(\d+)([mhdw])$")
+_PERIOD = re.compile(r"^(\d+)([mhdw])\Z")
 _UNIT = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 

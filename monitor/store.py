@@ -17,6 +17,7 @@ Timestamps are UNIX seconds (float).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -460,6 +461,15 @@ class Store:
             IncidentRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8], r[9]) for r in rows
         ]
 
+    def probe_write(self, at: float) -> None:
+        """Write one small row and commit it (StoreError when the store cannot be written)."""
+        with self._lock, self._transaction():
+            self._execute(
+                "INSERT INTO meta (key, value) VALUES ('write_probe', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (repr(at),),
+            )
+
     def incident(self, incident_id: int) -> IncidentRow | None:
         """One incident by id."""
         found = self.incidents(incident_id=incident_id, limit=1)
@@ -587,14 +597,19 @@ class SqliteStore(Store):
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        # BEGIN and COMMIT fail too (a full disk is often seen at COMMIT, when the WAL grows):
+        # every failure is a StoreError, and the transaction is rolled back unless SQLite already
+        # did (it does on SQLITE_FULL), so the connection stays usable for the next attempt.
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._execute("BEGIN IMMEDIATE")
             try:
                 yield
+                self._execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
 
     def integrity(self) -> str:
         """SQLite's own integrity check (``ok`` when intact)."""

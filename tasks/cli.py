@@ -236,7 +236,13 @@ def push(
     filter: Filters = None,
     json: JsonFlag = False,
     workers: Annotated[int, typer.Option(help="Devices worked on at once, within a wave.")] = 16,
-    max_failures: Annotated[int, typer.Option(help="Stop the rollout once more devices than this fail.")] = 0,
+    max_failures: Annotated[
+        int,
+        typer.Option(
+            help="Stop the rollout once more devices than this fail. Whatever it says, a device "
+            "whose management path runs through a failed, rolled back or skipped device is skipped."
+        ),
+    ] = 0,
     revert_in: Annotated[
         int, typer.Option(help="Seconds before an unconfirmed device reverts by itself.")
     ] = 120,

@@ -13,6 +13,20 @@ from typing import Any
 
 from inventory.models import Protocol, Role, SNMPv3Credential, SubnetPurpose
 from inventory.network import Network
+from tasks.snmpwords import snmp_words
+
+
+class FreeText(str):
+    """A value of the context that comes from inventory free text (may hold spaces).
+
+    The render guard (:mod:`tasks.guard`) renders the device again with every such value
+    replaced by a marker and requires the same line skeleton.
+    """
+
+
+class Word(str):
+    """A value of the context from the inventory that is written as one word of a command
+    (a device, interface or user name); the guard requires it to stay one word."""
 
 
 def _timers(network: Network) -> dict[str, int] | None:
@@ -73,38 +87,40 @@ class DeviceCtx:
 MASK = "********"
 
 
-def _snmp(network: Network, name: str) -> dict[str, Any]:
+def _snmp(network: Network, name: str, platform: str) -> dict[str, Any]:
     """The device's SNMP settings for templates: v3 authPriv by default, v2c only if the profile
     asks (the community and keys masked)."""
     profile = network.snmp_profiles[network.devices[name].snmp_profile]
     cred = network.credentials[profile.credential]
     if isinstance(cred, SNMPv3Credential):
+        auth, priv = snmp_words(platform, cred.name, cred.auth_protocol, cred.priv_protocol)
         return {
             "version": "3",
-            "user": cred.username,
-            "auth_protocol": cred.auth_protocol,
+            "user": Word(cred.username),
+            "auth_protocol": auth,
             "auth_key": MASK,
-            "priv_protocol": cred.priv_protocol,
+            "priv_protocol": priv,
             "priv_key": MASK,
             "group": "GOVNET-NOC",
         }
     return {"version": "2c", "community": MASK}
 
 
-def _describe(network: Network, peer: str, peer_if: str) -> str:
+def _describe(network: Network, peer: str, peer_if: str) -> FreeText:
     agencies = network.agencies_by_cpe.get(peer, [])
     if agencies:
-        return f"{peer} {peer_if} - {agencies[0].name}"
-    return f"{peer} {peer_if}"
+        return FreeText(f"{peer} {peer_if} - {agencies[0].name}")
+    return FreeText(f"{peer} {peer_if}")
 
 
-def device_context(network: Network, name: str) -> DeviceCtx:
-    """Build the template context of one device."""
+def device_context(network: Network, name: str, platform: str | None = None) -> DeviceCtx:
+    """Build the template context of one device (as if of ``platform``, when given)."""
     dev = network.devices[name]
+    platform = platform or dev.platform
     ctx = DeviceCtx(
-        name=name,
+        name=Word(name),
         role=dev.role.value,
-        platform=dev.platform,
+        platform=platform,
         loopback=str(dev.loopback) if dev.loopback else None,
         asn=dev.asn,
         mgmt_ip=str(dev.mgmt_ip),
@@ -112,7 +128,7 @@ def device_context(network: Network, name: str) -> DeviceCtx:
         trap_receivers=[f"{r.host}:{r.port}" for r in network.province.trap_receivers],
         ntp_servers=[str(s) for s in network.province.ntp_servers],
         syslog_servers=[str(s) for s in network.province.syslog_servers],
-        snmp=_snmp(network, name),
+        snmp=_snmp(network, name, platform),
         mgmt_acl=[
             {
                 "network": str(s.prefix.network_address),
@@ -134,11 +150,11 @@ def device_context(network: Network, name: str) -> DeviceCtx:
             continue
         peer_dev = network.devices[peer]
         iface = InterfaceCtx(
-            name=local_if,
+            name=Word(local_if),
             address=str(local_ip),
             description=_describe(network, peer, peer_if),
             protocol=link.protocol.value,
-            peer_device=peer,
+            peer_device=Word(peer),
             peer_address=str(peer_ip.ip),
             peer_asn=peer_dev.asn,
             cost=link.cost,
@@ -147,18 +163,22 @@ def device_context(network: Network, name: str) -> DeviceCtx:
         if link.protocol == Protocol.OSPF:
             ctx.ospf = True
         elif link.protocol == Protocol.BGP:
-            ctx.bgp_neighbors.append({"address": str(peer_ip.ip), "asn": peer_dev.asn, "device": peer})
+            ctx.bgp_neighbors.append({"address": str(peer_ip.ip), "asn": peer_dev.asn, "device": Word(peer)})
         elif link.protocol == Protocol.STATIC:
             if dev.role not in {Role.HUB, Role.CORE} and peer_dev.role in {Role.HUB, Role.CORE}:
                 # The edge side points its default route at the hub.
                 ctx.static_routes.append(
-                    {"prefix": "0.0.0.0/0", "via": str(peer_ip.ip), "why": f"uplink {peer}"}
+                    {"prefix": "0.0.0.0/0", "via": str(peer_ip.ip), "why": FreeText(f"uplink {peer}")}
                 )
             if dev.role in {Role.HUB, Role.CORE}:
                 for agency in network.agencies_by_cpe.get(peer, []):
                     if agency.lan_prefix is not None:
                         ctx.static_routes.append(
-                            {"prefix": str(agency.lan_prefix), "via": str(peer_ip.ip), "why": agency.name}
+                            {
+                                "prefix": str(agency.lan_prefix),
+                                "via": str(peer_ip.ip),
+                                "why": FreeText(agency.name),
+                            }
                         )
     ctx.interfaces.sort(key=lambda i: (len(i.name), i.name))
     for agency in network.agencies_by_cpe.get(name, []):
@@ -169,7 +189,7 @@ def device_context(network: Network, name: str) -> DeviceCtx:
                     "name": f"lan{len(ctx.lans)}",
                     "address": str(gateway),
                     "prefix": str(agency.lan_prefix),
-                    "description": agency.name,
+                    "description": FreeText(agency.name),
                 }
             )
     if dev.role in {Role.HUB, Role.CORE}:

@@ -311,7 +311,12 @@ class FrrDriver(NetworkDriver):  # type: ignore[misc]
         return self._run("govnet-cfg diff", stdin=self._candidate)
 
     def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
-        """Apply the candidate; with ``revert_in`` the device rolls back unless confirmed in time."""
+        """Apply the candidate; with ``revert_in`` the device rolls back unless confirmed in time.
+
+        All or nothing on the device: when a line fails half-way, the device puts its previous
+        configuration back and checks it line by line before answering; the CommitError then
+        says "rolled back" (agent exit 3) or "device state unknown" (exit 4).
+        """
         if self._candidate is None:
             raise CommitError(f"{self.hostname}: no candidate loaded")
         if self.has_pending_commit():

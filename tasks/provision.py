@@ -2,8 +2,14 @@
 
 **Dry run is the default.** ``diff`` loads each device's intended configuration as a replace
 candidate, reports the difference and discards it. ``push`` (only with ``commit=True``) commits
-with a confirm timer, runs post-checks and confirms only when they pass; otherwise it rolls the
-device back at once (and the device's own timer would have done it anyway if govnet had lost it).
+with a confirm timer, runs post-checks and confirms only when they pass.
+
+**All or nothing.** A push that fails once anything was sent (the device refuses a line half-way,
+post-checks fail, the confirm fails, the session is lost) puts the device back on the running
+configuration it had before the push: its checkpoint (rollback), else that configuration pushed
+back, else its own confirm timer, waited for. Then govnet reads the running configuration back
+and compares it line by line with the one from before: the same gives ``rolled_back`` with the
+reason; anything else is ``failed`` with "device state unknown, previous config restored: yes/no".
 
 **Post-checks** compare with what held *before* the push: the management session still answers,
 every interface that was up is still up, every OSPF neighbour that was Full is Full again and
@@ -14,11 +20,15 @@ push newly creates are not required, since their other end may not be configured
 from the core over the inventory's links (edge devices carry no transit): a device is pushed only
 after every device on its path toward the core is done and healthy, so a change that breaks an
 uplink is caught, and rolled back, on the upstream device before anything behind it is touched.
-A canary wave of one device goes first. The rollout stops when failures exceed a threshold.
+A canary wave of one device goes first. The rollout stops when failures exceed a threshold, and
+whatever the threshold, a device whose management path runs through a device that failed, was
+rolled back or was skipped is skipped (:func:`upstream`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 import fnmatch
 import time
 from collections import deque
@@ -87,9 +97,8 @@ def select(network: Network, filters: list[str]) -> list[str]:
     return out
 
 
-def waves(network: Network, devices: list[str], canary: int = 1) -> list[list[str]]:
-    """The devices in push order: a canary wave, then breadth-first layers from the core."""
-    chosen = set(devices)
+def _depths(network: Network) -> dict[str, int]:
+    """Hops from the core over the inventory's links, breadth first (edge devices end paths)."""
     depth: dict[str, int] = {}
     queue: deque[str] = deque()
     for dev in network.devices_with_role(Role.CORE):
@@ -104,6 +113,36 @@ def waves(network: Network, devices: list[str], canary: int = 1) -> list[list[st
             if other not in depth:
                 depth[other] = depth[node] + 1
                 queue.append(other)
+    return depth
+
+
+def upstream(network: Network) -> dict[str, set[str]]:
+    """For each device the core reaches: every device on its management paths toward the core
+    (the shortest ones, over the links :func:`waves` walks; the device itself not included).
+
+    A device is reached through a neighbour one hop nearer the core that carries transit (not an
+    edge device); when there are several such neighbours (a ring), all of them and their own
+    paths count: a change on the device may travel through any of them.
+    """
+    depth = _depths(network)
+    paths: dict[str, set[str]] = {}
+    for node in sorted(depth, key=lambda n: (depth[n], n)):
+        via: set[str] = set()
+        for link in network.links_by_device.get(node, []):
+            other = link.b_device if link.a_device == node else link.a_device
+            if depth.get(other) != depth[node] - 1:
+                continue
+            if depth[other] > 0 and network.devices[other].role in EDGE:
+                continue
+            via |= paths[other] | {other}
+        paths[node] = via
+    return paths
+
+
+def waves(network: Network, devices: list[str], canary: int = 1) -> list[list[str]]:
+    """The devices in push order: a canary wave, then breadth-first layers from the core."""
+    chosen = set(devices)
+    depth = _depths(network)
     far = max(depth.values(), default=0) + 1
     ordered = sorted(chosen, key=lambda d: (depth.get(d, far), d))
     layers: list[list[str]] = []
@@ -195,6 +234,131 @@ def _check(before: dict[str, set[str]], after: dict[str, set[str]]) -> list[str]
     return problems
 
 
+def _same_config(wanted: str, now: str) -> bool:
+    """Whether two running configurations are the same, line by line (trailing blanks aside)."""
+    return [line.rstrip() for line in wanted.strip().splitlines()] == [
+        line.rstrip() for line in now.strip().splitlines()
+    ]
+
+
+def _config_differences(wanted: str, now: str, limit: int = 6) -> str:
+    """A short summary of the lines in which ``now`` differs from ``wanted``."""
+    lines = [
+        line
+        for line in difflib.unified_diff(wanted.splitlines(), now.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    more = f" (and {len(lines) - limit} more)" if len(lines) > limit else ""
+    return ", ".join(repr(line) for line in lines[:limit]) + more
+
+
+#: Seconds past a commit's confirm timer that a push waits for the device to revert by itself.
+TIMER_MARGIN = 30.0
+SAME_AS_BEFORE = "the running config is the one from before the push (read back, line by line)"
+
+
+class _Session:
+    """The push's driver, reopened once when the management session is lost."""
+
+    def __init__(self, name: str, driver: Any, connect: Connect) -> None:
+        self.name = name
+        self.driver = driver
+        self.connect = connect
+
+    def reopen(self) -> Any:
+        with contextlib.suppress(Exception):
+            self.driver.close()
+        self.driver = self.connect(self.name)
+        return self.driver
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.driver.close()
+
+
+def _running(driver: Any) -> str:
+    return str(driver.get_config(retrieve="running")["running"])
+
+
+def _commit_and_check(driver: Any, revert_in: int, settle: float, before: dict[str, set[str]]) -> str | None:
+    """Commit with a confirm timer, post-check, confirm: None when all went well, else why not."""
+    try:
+        driver.commit_config(revert_in=revert_in)
+    except Exception as exc:
+        return f"commit refused: {exc}"
+    deadline = time.monotonic() + settle
+    problems: list[str] = []
+    while True:
+        try:
+            problems = _check(before, _snapshot(driver))
+        except Exception as exc:
+            problems = [f"management session lost: {exc}"]
+        if not problems or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    if problems:
+        return "post-checks failed: " + "; ".join(problems)
+    try:
+        driver.confirm_commit()
+    except Exception as exc:
+        return f"confirm failed: {exc}"
+    return None
+
+
+def _restore(session: _Session, previous: str, revert_in: int) -> tuple[bool, str]:
+    """Put the device back on ``previous`` (its running config before the push) and check it
+    line by line: (True, how) when it runs again, else (False, "device state unknown, ...").
+
+    First the device's own checkpoint (rollback of the pending commit), or a replace with the
+    previous config when nothing is pending; the session is reopened once if it was lost. When
+    neither works, the commit's confirm timer is waited for (``revert_in`` s and a margin).
+    """
+    notes: list[str] = []
+    acknowledged = False  # the device said it restored, but govnet could not read it back
+    for attempt in range(2):
+        try:
+            driver = session.driver if attempt == 0 else session.reopen()
+            now = _running(driver)
+            if _same_config(previous, now):
+                return True, SAME_AS_BEFORE
+            if driver.has_pending_commit():
+                driver.rollback()
+                how = "rolled back to the device's checkpoint"
+            else:
+                driver.load_replace_candidate(config=previous)
+                driver.commit_config()
+                how = "the previous configuration pushed back"
+            acknowledged = True
+            now = _running(driver)
+            if _same_config(previous, now):
+                return True, f"{how}; {SAME_AS_BEFORE}"
+            acknowledged = False
+            notes.append(f"{how}, but the running config still differs: {_config_differences(previous, now)}")
+        except Exception as exc:
+            notes.append(str(exc))
+    deadline = time.monotonic() + revert_in + TIMER_MARGIN
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        try:
+            driver = session.driver if session.driver.is_alive().get("is_alive") else session.reopen()
+            if driver.has_pending_commit():
+                continue
+            now = _running(driver)
+        except Exception:
+            continue
+        if _same_config(previous, now):
+            return True, (
+                f"could not roll back ({'; '.join(notes)}); waited for the device to revert by itself "
+                "(its confirm timer): the previous configuration runs (checked line by line)"
+            )
+        notes.append(
+            f"after the confirm timer the running config differs: {_config_differences(previous, now)}"
+        )
+        break
+    restored = "yes" if acknowledged else "no"
+    return False, f"device state unknown, previous config restored: {restored} ({'; '.join(notes)})"
+
+
 def push_device(
     network: Network,
     name: str,
@@ -204,7 +368,13 @@ def push_device(
     settle: float = 20.0,
     config: str | None = None,
 ) -> DeviceResult:
-    """Commit with confirm, post-check, confirm or roll back.
+    """Commit with confirm, post-check, confirm; all or nothing.
+
+    A push that fails once anything was sent (commit refused half-way, post-checks, confirm,
+    session lost) puts the device back on the running config it had before the push and reads it
+    back to compare line by line: ``rolled_back`` with the reason when it is the same, ``failed``
+    with "device state unknown, previous config restored: yes/no" when govnet cannot be sure.
+    A failure before anything was sent (render, connect, compare) is ``failed``, nothing sent.
 
     ``config`` pushes that text instead of the rendered intent (a rollback to a backup).
     """
@@ -213,49 +383,28 @@ def push_device(
     if isinstance(opened, DeviceResult):
         return opened
     intended, driver = opened
+    session = _Session(name, driver, connect)
     result = DeviceResult(name, "unchanged")
     try:
-        driver.load_replace_candidate(config=intended)
         try:
+            driver.load_replace_candidate(config=intended)
             result.diff = driver.compare_config()
+            if not result.diff.strip():
+                driver.discard_config()
+                return result
+            previous = _running(driver)
+            before = _snapshot(driver)
         except Exception as exc:
-            result.status, result.error = "failed", f"commit refused: {exc}"
+            result.status, result.error = "failed", f"commit refused: {exc}; nothing was sent"
             return result
-        if not result.diff.strip():
-            driver.discard_config()
-            return result
-        before = _snapshot(driver)
-        try:
-            driver.commit_config(revert_in=revert_in)
-        except Exception as exc:
-            result.status, result.error = "failed", f"commit refused: {exc}"
-            return result
-        deadline = time.monotonic() + settle
-        problems: list[str] = []
-        while True:
-            try:
-                problems = _check(before, _snapshot(driver))
-            except Exception as exc:
-                problems = [f"management session lost: {exc}"]
-            if not problems or time.monotonic() > deadline:
-                break
-            time.sleep(1)
-        if problems:
-            try:
-                driver.rollback()
-                result.error = "post-checks failed, rolled back: " + "; ".join(problems)
-            except Exception as exc:
-                result.error = (
-                    f"post-checks failed ({'; '.join(problems)}); the device will revert "
-                    f"by itself within {revert_in} s ({exc})"
-                )
-            result.status = "rolled_back"
-        else:
-            driver.confirm_commit()
+        reason = _commit_and_check(driver, revert_in, settle, before)
+        if reason is None:
             result.status = "changed"
-    except Exception as exc:
-        result.status, result.error = "failed", str(exc)
+            return result
+        back, how = _restore(session, previous, revert_in)
+        result.status = "rolled_back" if back else "failed"
+        result.error = f"{reason}; {how}"
     finally:
-        driver.close()
+        session.close()
         result.seconds = time.monotonic() - start
     return result

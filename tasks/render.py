@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from ipaddress import ip_interface
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
 from govnet.errors import GovnetError
 from inventory.network import Network
 from tasks.context import device_context
+from tasks.escape import cli_text, cli_word, frr_text, ros_str
+from tasks.guard import SkeletonMismatchError, check_skeleton, mask_values
+from tasks.snmpwords import UnsupportedProtocolError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -52,6 +56,10 @@ def _environment(root: Path) -> jinja2.Environment:
     )
     env.filters["ip"] = address
     env.filters["netmask"] = netmask
+    env.filters["cli_text"] = cli_text
+    env.filters["cli_word"] = cli_word
+    env.filters["frr_text"] = frr_text
+    env.filters["ros_str"] = ros_str
     return env
 
 
@@ -67,13 +75,38 @@ def template_for(platform: str, role: str, root: Path = TEMPLATES) -> str:
 
 
 def render_device(network: Network, name: str, *, root: Path = TEMPLATES) -> str:
-    """The intended configuration of one device."""
+    """The intended configuration of one device, checked line by line against its template.
+
+    The template is rendered a second time with every inventory value replaced by a marker
+    (:mod:`tasks.guard`); a configuration whose lines differ from that skeleton is refused, so
+    no value can add, remove or split a command on the way to diff, push or the lab.
+    """
     dev = network.devices[name]
     path = template_for(dev.platform, dev.role.value, root)
     env = _environment(root)
     try:
+        context = device_context(network, name).as_dict()
+    except UnsupportedProtocolError as exc:
+        raise RenderError(f"device '{name}': {exc.message}", hint=exc.hint) from exc
+    text = _render(env, path, name, context)
+    markers: dict[str, str] = {}
+    skeleton = _render(env, path, name, mask_values(context, markers))
+    try:
+        check_skeleton(text, skeleton, markers)
+    except SkeletonMismatchError as exc:
+        raise RenderError(
+            f"{path}: the configuration of device '{name}' does not follow its template: {exc.message}",
+            hint="a text of the inventory carries configuration syntax; correct it and validate the "
+            "inventory (this configuration was neither written nor pushed)",
+        ) from exc
+    return text
+
+
+def _render(env: jinja2.Environment, path: str, name: str, context: dict[str, Any]) -> str:
+    """Render one template with one context; blank lines and trailing blanks dropped."""
+    try:
         template = env.get_template(path)
-        text = template.render(**device_context(network, name).as_dict())
+        text = template.render(**context)
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(
             f"{exc.filename or path}:{exc.lineno}: template error for device '{name}': {exc.message}",

@@ -12,7 +12,7 @@ from nornir.core.task import Result, Task
 from govnet.errors import GovnetError
 from govnet.safety import check_target
 from inventory.network import Network
-from tasks.provision import DeviceResult, diff_device, push_device, waves
+from tasks.provision import DeviceResult, diff_device, push_device, upstream, waves
 
 Progress = Callable[[DeviceResult], None]
 
@@ -78,6 +78,10 @@ def rollout(
 ) -> list[DeviceResult]:
     """Diff or push ``devices`` in waves; once failures exceed ``max_failures`` the rest is skipped.
 
+    Whatever ``max_failures`` says, a push never works past a failure on the management path:
+    a device whose path toward the core (:func:`tasks.provision.upstream`) runs through a device
+    that failed, was rolled back or was skipped is skipped, naming that device.
+
     ``configs`` (device -> text) pushes those configurations instead of the rendered intent.
     """
     nr = InitNornir(
@@ -101,18 +105,41 @@ def rollout(
     failures = 0
     secrets = network.secrets.plain_values()
     plan = waves(network, devices, canary=canary if mode == "push" else 0)
+    paths = upstream(network)
+    #: Devices a push must not work past: what failed, was rolled back or was skipped.
+    blocked: dict[str, str] = {}
+
+    def report(item: DeviceResult) -> None:
+        results.append(item)
+        if item.status in {"failed", "rolled_back", "skipped"}:
+            blocked[item.name] = item.status
+        if progress:
+            progress(item)
+
     for number, wave in enumerate(plan, start=1):
         if mode == "push" and failures > max_failures:
             for name in wave:
-                skipped = DeviceResult(
-                    name, "skipped", error="rollout stopped: too many failures", wave=number
-                )
-                results.append(skipped)
-                if progress:
-                    progress(skipped)
+                report(DeviceResult(name, "skipped", error="rollout stopped: too many failures", wave=number))
             continue
-        outcome = nr.filter(F(name__any=wave)).run(task=task, on_failed=True)
+        todo = []
         for name in wave:
+            behind = [u for u in sorted(paths.get(name, set())) if u in blocked] if mode == "push" else []
+            if behind:
+                upstream_devices = ", ".join(f"{u} ({blocked[u]})" for u in behind)
+                report(
+                    DeviceResult(
+                        name,
+                        "skipped",
+                        error=f"its management path runs through {upstream_devices}: not pushed",
+                        wave=number,
+                    )
+                )
+            else:
+                todo.append(name)
+        if not todo:
+            continue
+        outcome = nr.filter(F(name__any=todo)).run(task=task, on_failed=True)
+        for name in todo:
             multi = outcome.get(name)
             item = multi[0].result if multi else None
             if not isinstance(item, DeviceResult):
@@ -121,7 +148,5 @@ def rollout(
             item.wave = number
             item.mask_secrets(secrets)
             failures += item.status in {"failed", "rolled_back"}
-            results.append(item)
-            if progress:
-                progress(item)
+            report(item)
     return results

@@ -28,8 +28,10 @@ def _lane_subnet(default: str, slot: int) -> str:
 
 #: Prefix of the tests' lab (a developer's own 'gvl' lab may be up at the same time) and of the
 #: throw-away labs that lifecycle tests build on another management subnet.
-TEST_PREFIX = "gvt" if LANE == 0 else f"g{LANE}t"
-SCRATCH_PREFIX = "gvx" if LANE == 0 else f"g{LANE}x"
+#: Lab prefixes are letters only: lane N writes its number as a letter (1 -> a, 2 -> b, ...).
+_L = "v" if LANE == 0 else "abcdef"[LANE - 1]
+TEST_PREFIX = f"g{_L}t"
+SCRATCH_PREFIX = f"g{_L}x"
 SCRATCH_SUBNET = _lane_subnet("198.18.200.0/24", 2)  # unused by the sample's address plan
 #: The session lab's management subnet: not the inventory's, so a developer's own lab can stay up.
 TEST_SUBNET = _lane_subnet("198.51.100.0/24", 0)
@@ -39,7 +41,7 @@ SPARE_SUBNETS = ("198.18.230.0/24", "198.18.231.0/24", "198.18.232.0/24", "198.1
 #: Trap ports: the session lab's, the bare lab's (+1) and the scratch lab's (+2).
 TRAP_PORT = 10162 + 10 * LANE
 #: The bare (day-0) lab provisioning tests push to.
-BARE_PREFIX = "gvp" if LANE == 0 else f"g{LANE}p"
+BARE_PREFIX = f"g{_L}p"
 BARE_SUBNET = _lane_subnet("198.18.220.0/24", 1)
 
 

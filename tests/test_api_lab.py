@@ -53,9 +53,14 @@ def chromium() -> Any:
 
 
 def wait_until(check: Any, timeout: float, what: str) -> Any:
+    from selenium.common.exceptions import StaleElementReferenceException
+
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        value = check()
+        try:
+            value = check()
+        except StaleElementReferenceException:  # the page redrew the map under the lookup
+            value = None
         if value:
             return value
         time.sleep(0.3)

@@ -107,6 +107,61 @@ def test_down_after_up_leaves_nothing_behind() -> None:
     assert_clean(SCRATCH_PREFIX)
 
 
+def lab_processes(prefix: str) -> dict[int, tuple[str, str]]:
+    """PID -> (name, start time) of every process of the lab now: its cgroup's and its namespaces'."""
+    pids: set[int] = set()
+    group = cgroup_dir(prefix)
+    if group is not None and group.exists():
+        pids.update(int(p) for p in (group / "cgroup.procs").read_text().split())
+    namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
+    for line in namespaces.splitlines():
+        if line.startswith(f"{prefix}-"):
+            out = subprocess.run(
+                ["ip", "netns", "pids", line.split()[0]], capture_output=True, text=True, check=True
+            )
+            pids.update(int(p) for p in out.stdout.split())
+    found = {}
+    for pid in pids:
+        seen = stat(pid)
+        if seen is not None:
+            found[pid] = (seen[0], seen[2])
+    return found
+
+
+def stat(pid: int) -> tuple[str, str, str] | None:
+    """(name, state, start time) of a process still in /proc (a zombie too), or None."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    head, _, rest = text.rpartition(")")
+    fields = rest.split()
+    return head.partition("(")[2], fields[0], fields[19]
+
+
+def test_down_returns_only_once_every_process_of_the_lab_is_gone(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Right after 'lab down' says "nothing left behind", none of the lab's processes is in
+    /proc any more: not running, not dying, not a zombie waiting to be reaped."""
+    up = scratch_up()
+    _out, err = up.communicate(timeout=120)
+    assert up.returncode == 0, err
+    before = lab_processes(SCRATCH_PREFIX)
+    names = {name for name, _ in before.values()}
+    assert {"zebra", "snmpd", "sshd"} <= names, names
+    capsys.readouterr()
+    assert main(["lab", "down", "--prefix", SCRATCH_PREFIX]) == 0
+    still = []
+    for pid, (name, start) in before.items():
+        seen = stat(pid)
+        if seen is not None and seen[2] == start:
+            still.append(f"{pid} {name} (state {seen[1]})")
+    assert not still, f"'lab down' returned while these lab processes were still there: {still}"
+    assert "nothing left behind" in capsys.readouterr().out
+    assert_clean(SCRATCH_PREFIX)
+
+
 def test_lab_up_killed_halfway_is_cleaned_by_down() -> None:
     up = scratch_up()
     deadline = time.monotonic() + 60

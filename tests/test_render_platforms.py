@@ -11,15 +11,16 @@ import dataclasses
 
 import pytest
 
-from inventory.models import Role
+from inventory.models import Role, SNMPv3Credential
 from inventory.network import Network
 from tasks.context import MASK, device_context
-from tasks.render import TEMPLATES, _environment, render_device
+from tasks.render import TEMPLATES, RenderError, _environment, render_device
+from tasks.snmpwords import UnsupportedProtocolError
 
 
 def render_as(net: Network, name: str, platform: str) -> str:
     """A device's intended config had it been of another platform."""
-    ctx = dataclasses.replace(device_context(net, name), platform=platform)
+    ctx = device_context(net, name, platform)
     return _environment(TEMPLATES).get_template(f"{platform}/device.j2").render(**ctx.as_dict())
 
 
@@ -80,3 +81,51 @@ def test_v2c_only_where_the_profile_asks(net: Network) -> None:
         assert "v3" not in render_as(net, v2c, platform).split("snmp", 1)[1].split("lldp")[0]
         assert "community" not in render_as(net, v3, platform)
     assert "/snmp community add name=" in render_as(net, v3, "mikrotik_routeros")
+
+
+def _with_v3(net: Network, name: str, auth: str, priv: str) -> Network:
+    """The sample with the v3 credential of ``name``'s profile using other protocols."""
+    profile = net.snmp_profiles[net.devices[name].snmp_profile]
+    cred = net.credentials[profile.credential]
+    assert isinstance(cred, SNMPv3Credential)
+    changed = cred.model_copy(update={"auth_protocol": auth, "priv_protocol": priv})
+    return dataclasses.replace(net, credentials={**net.credentials, cred.name: changed})
+
+
+@pytest.mark.parametrize(
+    ("platform", "auth", "priv", "lines"),
+    [
+        ("cisco_ios", "sha", "aes", ["v3 auth sha ******** priv aes 128 ********"]),
+        ("cisco_ios", "md5", "aes256c", ["v3 auth md5 ******** priv aes 256 ********"]),
+        ("huawei_vrp", "sha256", "aes256", ["authentication-mode sha2-256", "privacy-mode aes256"]),
+        ("mikrotik_routeros", "sha", "aes", ["authentication-protocol=SHA1", "encryption-protocol=AES"]),
+    ],
+)
+def test_snmpv3_protocols_are_spelled_as_the_platform_spells_them(
+    net: Network, platform: str, auth: str, priv: str, lines: list[str]
+) -> None:
+    hub = a_hub_with_bgp(net)
+    text = render_as(_with_v3(net, hub, auth, priv), hub, platform)
+    for line in lines:
+        assert line in text, f"{platform}: missing {line!r}"
+
+
+@pytest.mark.parametrize(
+    ("platform", "auth", "priv"),
+    [
+        ("cisco_ios", "sha", "aes256"),  # Blumenthal's AES-256: IOS does Cisco's key extension only
+        ("cisco_ios", "sha512", "aes"),
+        ("huawei_vrp", "sha", "aes256c"),
+        ("mikrotik_routeros", "sha", "aes256"),
+    ],
+)
+def test_a_protocol_the_platform_lacks_is_refused_never_weakened(
+    net: Network, platform: str, auth: str, priv: str
+) -> None:
+    hub = a_hub_with_bgp(net)
+    changed = _with_v3(net, hub, auth, priv)
+    with pytest.raises(UnsupportedProtocolError, match=f"{platform} has no SNMPv3"):
+        render_as(changed, hub, platform)
+    if changed.devices[hub].platform == platform:
+        with pytest.raises(RenderError, match=f"device '{hub}'"):
+            render_device(changed, hub)

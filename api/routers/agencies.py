@@ -22,7 +22,11 @@ def list_agencies(
         Literal["online", "offline", "unknown"] | None, Query(description="Only this status.")
     ] = None,
 ) -> Any:
-    """Agencies (in the caller's district when the token is scoped), filtered and paginated."""
+    """Agencies, filtered and paginated.
+
+    District scope: a district-scoped token gets its district's agencies only (filtered);
+    ``district=`` naming another district is 403.
+    """
     if district is not None:
         forbid_district(caller, district)
 
@@ -45,7 +49,13 @@ def get_agency(
     caller: Ioc,
     agency_id: Annotated[str, Path(pattern=SLUG, description="The agency's id in the inventory.")],
 ) -> Any:
-    """One agency in detail."""
+    """One agency in detail.
+
+    District scope: an agency of another district is 403 for a district-scoped token; in the path
+    to the core, the hops outside the token's district are folded into one ``outside-scope`` hop
+    (with their count and whether they are all up), and a link to another district is named
+    ``outside-scope``.
+    """
     from monitor.sla import availability
 
     if agency_id not in state.network.agencies:
@@ -63,7 +73,7 @@ def get_agency(
         avail[period] = mine.availability
     return {
         **item,
-        "path_to_core": path_to_core(snap, state.paths, item["cpe"]),
+        "path_to_core": state.scope(caller).path(path_to_core(snap, state.paths, item["cpe"])),
         "last_change": None if last is None else {"at": last.at, "from": last.old, "to": last.new},
         "availability": avail,
     }

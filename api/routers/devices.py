@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from api.deps import ERRORS, SLUG, Noc, Paging, State
-from api.status import Snapshot, device_item, link_districts, link_item
+from api.status import Snapshot, device_item, link_item
 
 router = APIRouter(tags=["network"], responses=ERRORS)
 
@@ -20,7 +20,10 @@ def list_devices(
     role: Annotated[str | None, Query(pattern=SLUG, description="Only this role.")] = None,
     status: Annotated[Literal["up", "unreachable", "unknown"] | None, Query()] = None,
 ) -> Any:
-    """Devices, filtered and paginated."""
+    """Devices, filtered and paginated.
+
+    District scope: a district-scoped token gets its district's devices only (filtered).
+    """
     snap = Snapshot.read(state.network, state.store)
     items = [device_item(snap, d) for d in sorted(state.network.devices)]
     items = [
@@ -38,13 +41,14 @@ def list_links(
     paging: Paging,
     state_filter: Annotated[Literal["up", "down", "unknown"] | None, Query(alias="state")] = None,
 ) -> Any:
-    """Links, filtered and paginated (the worst first: down, then busiest)."""
+    """Links, filtered and paginated (the worst first: down, then busiest).
+
+    District scope: a district-scoped token gets the links with both ends in its district
+    (filtered); links between districts are province infrastructure and not listed.
+    """
     snap = Snapshot.read(state.network, state.store)
-    items = [
-        link_item(snap, lk.id)
-        for lk in state.network.links
-        if caller.district is None or caller.district in link_districts(state.network, lk.id)
-    ]
+    mine = state.scope(caller)
+    items = [link_item(snap, lk.id) for lk in state.network.links if mine.everything or lk.id in mine.links]
     items = [i for i in items if state_filter in (None, i["state"])]
     items.sort(
         key=lambda i: ({"down": 0, "unknown": 1}.get(i["state"], 2), -(i["utilisation_pct"] or 0), i["id"])

@@ -14,7 +14,10 @@ router = APIRouter(prefix="/districts", tags=["status"], responses=ERRORS)
 
 @router.get("", summary="Districts")
 def list_districts(state: State, caller: Ioc) -> Any:
-    """Every district (the caller's only, when scoped)."""
+    """Every district.
+
+    District scope: a district-scoped token gets its own district only (filtered).
+    """
     names = state.network.district_names
     return {"items": [{"id": d, "name": n} for d, n in sorted(names.items()) if caller.sees(d)]}
 
@@ -25,7 +28,10 @@ def get_district(
     caller: Ioc,
     district_id: Annotated[str, Path(pattern=SLUG, description="The district's id.")],
 ) -> Any:
-    """One district."""
+    """One district.
+
+    District scope: another district is 403 for a district-scoped token.
+    """
     if district_id not in state.network.district_names:
         raise not_found(f"district '{district_id}'", "/api/v1/districts")
     forbid_district(caller, district_id)

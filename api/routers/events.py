@@ -29,16 +29,15 @@ async def events(
     caller: Ioc,
     last_event_id: Annotated[int | None, Header(ge=0)] = None,
 ) -> StreamingResponse:
-    """Stream changes from now on (or since ``Last-Event-ID``)."""
-    store, network = state.store, state.network
-    start = last_event_id if last_event_id is not None else store.last_change_id()
+    """Stream changes from now on (or since ``Last-Event-ID``).
 
-    def district_of(kind: str, name: str) -> str | None:
-        if kind == "device" and name in network.devices:
-            return network.district_of(name)
-        if kind == "link" and name in network.links_by_id:
-            return network.district_of(network.links_by_id[name].a_device)
-        return None
+    District scope: a district-scoped token is sent the changes of its district's devices,
+    endpoints, alerts and of the links with both ends in it (filtered); a change that cannot be
+    placed in its district is never sent to it.
+    """
+    store = state.store
+    mine = state.scope(caller)
+    start = last_event_id if last_event_id is not None else store.last_change_id()
 
     async def stream() -> AsyncIterator[bytes]:
         last, idle = start, 0.0
@@ -47,8 +46,7 @@ async def events(
             batch = await asyncio.to_thread(store.changes_after, last)
             for change_id, change in batch:
                 last = change_id
-                district = district_of(change.kind, change.name)
-                if caller.district is not None and district not in (None, caller.district):
+                if not mine.state_visible(change.kind, change.name):
                     continue
                 data = json.dumps({**change.__dict__, "id": change_id}, ensure_ascii=False)
                 yield f"id: {change_id}\nevent: change\ndata: {data}\n\n".encode()

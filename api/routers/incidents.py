@@ -28,9 +28,17 @@ def list_incidents(
     paging: Paging,
     open_only: Annotated[bool, Query(alias="open", description="Only open incidents.")] = True,
 ) -> Any:
-    """Incidents with their blast radius."""
+    """Incidents with their blast radius.
+
+    District scope: a district-scoped token gets the incidents whose blast radius reaches its
+    district, cut to it (filtered): only its district's endpoints, devices and links; a root cause
+    in another district reads ``outside-scope`` (``root_cause_in_scope`` false).
+    """
     rows = state.store.incidents(open_only=open_only, limit=100_000)
-    return paging.apply([r.as_dict() for r in rows if incident_touches(r.detail, caller.district)])
+    mine = state.scope(caller)
+    return paging.apply(
+        [mine.incident(r.as_dict()) for r in rows if incident_touches(r.detail, caller.district)]
+    )
 
 
 def _found(state: ApiState, caller: Principal, incident_id: int) -> IncidentRow:
@@ -42,13 +50,20 @@ def _found(state: ApiState, caller: Principal, incident_id: int) -> IncidentRow:
 
 @router.get("/{incident_id}", summary="One incident")
 def get_incident(state: State, caller: Noc, incident_id: IncidentId) -> Any:
-    """One incident by id."""
-    return _found(state, caller, incident_id).as_dict()
+    """One incident by id.
+
+    District scope: 404 when its blast radius does not reach the token's district, otherwise cut
+    to the district as in the list.
+    """
+    return state.scope(caller).incident(_found(state, caller, incident_id).as_dict())
 
 
 @router.post("/{incident_id}/ack", summary="Acknowledge an incident (noc, engineer)")
 def acknowledge(state: State, caller: Noc, incident_id: IncidentId) -> Any:
-    """Mark the incident acknowledged by the caller's token."""
+    """Mark the incident acknowledged by the caller's token.
+
+    District scope: as for one incident (404 outside the district, the answer cut to it).
+    """
     _found(state, caller, incident_id)
     state.store.acknowledge(incident_id, f"token:{caller.token_id}", time.time())
-    return _found(state, caller, incident_id).as_dict()
+    return state.scope(caller).incident(_found(state, caller, incident_id).as_dict())

@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ERRORS, Engineer, State
+from api.deps import ERRORS, Engineer, State, forbid_district
 
 router = APIRouter(prefix="/provision", tags=["provisioning"], responses=ERRORS)
 
@@ -30,14 +30,26 @@ class DryRun(BaseModel):
 
 @router.post("/dry-run", summary="What a rollout would change, per device (engineer; changes nothing)")
 async def dry_run(body: DryRun, state: State, caller: Engineer) -> Any:
-    """The ``provision diff --json`` report for the selected devices."""
+    """The ``provision diff --json`` report for the selected devices.
+
+    District scope: the scope is a ceiling, not one more filter. A district-scoped token's
+    ``district=`` filter may only name its own district (anything else, a glob included, is 403),
+    and whatever the other filters select (names, sites, roles), only its district's devices are
+    diffed: a filter selecting none of them answers an empty report.
+    """
     from tasks.provision import select
     from tasks.rollout import rollout
 
     filters = list(body.filter)
     if caller.district is not None:
-        filters.append(f"district={caller.district}")
+        for item in filters:
+            key, _, value = item.partition("=")
+            others = [v for v in value.split(",") if v and v != caller.district]
+            if key.strip() == "district" and others:
+                forbid_district(caller, others[0])
     names = select(state.network, filters)
+    mine = state.scope(caller)
+    names = [n for n in names if mine.everything or n in mine.devices]
     results = await run_in_threadpool(rollout, state.network, names, mode="diff", workers=body.workers)
     counts: dict[str, int] = {}
     for r in results:

@@ -22,7 +22,10 @@ class Login(BaseModel):
 
 @router.post("", summary="Start a browser session from a token")
 def login(body: Login, response: Response, state: State) -> Any:
-    """Check the token and set it as an HttpOnly, SameSite=Strict cookie."""
+    """Check the token and set it as an HttpOnly, SameSite=Strict cookie.
+
+    District scope: the answer is the token's own role and district.
+    """
     token = body.token.get_secret_value()
     try:
         caller = state.tokens.verify(token)
@@ -34,6 +37,9 @@ def login(body: Login, response: Response, state: State) -> Any:
 
 @router.delete("", summary="End the browser session")
 def logout(response: Response) -> Any:
-    """Forget the cookie."""
+    """Forget the cookie.
+
+    District scope: nothing is read.
+    """
     response.delete_cookie(COOKIE)
     return {"status": "logged out"}

@@ -18,7 +18,11 @@ def sla(
     caller: Ioc,
     period: Annotated[str, Query(pattern=PERIOD, description="90m, 24h, 30d or 2w.")] = "30d",
 ) -> Any:
-    """Per agency and per district."""
+    """Per agency and per district.
+
+    District scope: a district-scoped token gets its district's endpoints and district only
+    (filtered).
+    """
     items = [
         a for a in availability(state.network, state.store, parse_period(period)) if caller.sees(a.district)
     ]

@@ -10,7 +10,7 @@ from email.utils import formatdate
 from fastapi import APIRouter, Request, Response
 
 from api.deps import ERRORS, Ioc, State
-from api.status import Snapshot, summary
+from api.status import Snapshot, incident_touches, summary
 
 router = APIRouter(tags=["status"], responses=ERRORS)
 
@@ -35,11 +35,17 @@ def get_summary(request: Request, state: State, caller: Ioc) -> Response:
 
     Rendered once per store version and scope (JSON bytes, ETag, Last-Modified): the IOC's wall
     and the NOC poll this, and between two changes they all get the same bytes.
+
+    District scope: a district-scoped token gets its district's counts only (filtered), and
+    ``incidents_open`` counts the open incidents whose blast radius reaches the district.
     """
 
     def compute() -> _Rendered:
         snap = Snapshot.read(state.network, state.store, ("endpoint",), detail=False)
-        body = summary(snap, caller.district, len(state.store.incidents(open_only=True)), state.endpoints)
+        open_here = [
+            i for i in state.store.incidents(open_only=True) if incident_touches(i.detail, caller.district)
+        ]
+        body = summary(snap, caller.district, len(open_here), state.endpoints)
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         headers = {"ETag": '"' + hashlib.sha256(raw).hexdigest()[:32] + '"', "Cache-Control": "no-cache"}
         if body["updated_at"] is not None:

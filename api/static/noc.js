@@ -151,7 +151,12 @@ async function start() {
     return;
   }
   $("app").hidden = false;
-  get("/topology/spof?limit=10").then(drawSpof).catch(console.error);
+  get("/topology/spof?limit=10").then(drawSpof).catch((e) => {
+    // A district-scoped token gets 403: the ranking is the whole province's.
+    const row = document.createElement("tr");
+    row.append(text("td", String(e.message).includes("403") ? "province-wide: not shown to a district token" : String(e.message)));
+    $("spof").replaceChildren(row);
+  });
   const events = new EventSource(API + "/events");
   events.onopen = () => { $("live").textContent = "live"; };
   events.onerror = () => { $("live").textContent = "reconnecting…"; };

@@ -119,7 +119,10 @@ def encode_length(n: int) -> bytes:
 
 def tlv(tag: int, body: bytes) -> bytes:
     """One tag-length-value."""
-    return bytes((tag,)) + encode_length(len(body)) + body
+    n = len(body)
+    if n < 0x80:  # the rule in SNMP requests: no call for the length
+        return bytes((tag, n)) + body
+    return bytes((tag,)) + encode_length(n) + body
 
 
 def encode_int(value: int, tag: int = INTEGER) -> bytes:
@@ -128,6 +131,8 @@ def encode_int(value: int, tag: int = INTEGER) -> bytes:
     >>> encode_int(0).hex(), encode_int(128).hex(), encode_int(-1).hex()
     ('020100', '02020080', '0201ff')
     """
+    if 0 <= value < 0x80:
+        return bytes((tag, 1, value))
     if tag in _UNSIGNED:
         body = value.to_bytes(value.bit_length() // 8 + 1, "big")
     else:
@@ -201,13 +206,25 @@ def encode_request(
     max_repetitions: int = 0,
 ) -> bytes:
     """A v1/v2c request message (GET, GETNEXT or GETBULK with NULL values)."""
+    pdu = encode_pdu(pdu_tag, request_id, oids, non_repeaters, max_repetitions)
+    return tlv(SEQUENCE, encode_int(version) + tlv(OCTET_STRING, community) + pdu)
+
+
+def encode_pdu(
+    pdu_tag: int, request_id: int, oids: list[str], non_repeaters: int = 0, max_repetitions: int = 0
+) -> bytes:
+    """A request PDU (GET, GETNEXT or GETBULK with NULL values): v2c's message and v3's scopedPDU hold it."""
     varbinds = b"".join(_request_varbind(oid) for oid in oids)
     second = non_repeaters if pdu_tag == GET_BULK else 0
     third = max_repetitions if pdu_tag == GET_BULK else 0
-    pdu = tlv(
+    return tlv(
         pdu_tag, encode_int(request_id) + encode_int(second) + encode_int(third) + tlv(SEQUENCE, varbinds)
     )
-    return tlv(SEQUENCE, encode_int(version) + tlv(OCTET_STRING, community) + pdu)
+
+
+def read_length(buf: bytes, pos: int) -> tuple[int, int]:
+    """A BER definite length at ``pos``: (length, position of the content)."""
+    return _length(buf, pos)
 
 
 # --------------------------------------------------------------------------- decoding

@@ -4,8 +4,10 @@ Two engines stand behind one interface (:class:`Session`):
 
 * :class:`V2cSession` speaks SNMPv2c itself with :mod:`govnet.snmp.ber` over a connected UDP
   socket: the fast path the poller uses for most devices;
-* :class:`PysnmpSession` drives pysnmp 7's asyncio engine: SNMPv3 (USM engine discovery, key
-  localisation, HMAC-SHA/AES authPriv) and, in tests, the reference the fast path must match.
+* :class:`govnet.snmp.v3.V3Session` speaks SNMPv3 USM (authPriv, authNoPriv) with the same codec:
+  the fast path for v3 devices;
+* :class:`PysnmpSession` drives pysnmp 7's asyncio engine: selectable with ``engine="pysnmp"``
+  and, in tests, the reference the fast paths must match.
 
 Both return :class:`govnet.snmp.ber.VarBind` lists, and both read and walk through
 :mod:`govnet.snmp.walk` (what real agents need: tuple order, capped and unsorted answers, tooBig,
@@ -75,9 +77,9 @@ class Target:
             raise SnmpError(
                 f"{self.host}: SNMP v2c needs a community", hint="pass --community or set the profile"
             )
-        if self.version == "3" and not (self.user and self.auth_key and self.priv_key):
+        if self.version == "3" and not (self.user and self.auth_key):
             raise SnmpError(
-                f"{self.host}: SNMP v3 needs a user, an auth key and a priv key",
+                f"{self.host}: SNMP v3 needs a user and an auth key (and a priv key for authPriv)",
                 hint="pass --v3-user, --auth-key and --priv-key",
             )
 
@@ -295,20 +297,32 @@ def _to_varbind(oid: Any, value: Any) -> VarBind:
 
 
 def usm_protocols(target: Target) -> tuple[Any, Any]:
-    """pysnmp's USM (auth, priv) protocol identifiers for a v3 target's normalised names."""
+    """pysnmp's USM (auth, priv) protocol identifiers for a v3 target's normalised names.
+
+    ``aes192``/``aes256`` are net-snmp's ``AES-192``/``AES-256`` (draft-blumenthal key extension;
+    pysnmp's ``usmAesCfb256Protocol`` is Cisco's, net-snmp's ``AES-256-C``: ``aes256c`` here).
+    No priv key means authNoPriv.
+    """
     from pysnmp.hlapi.v3arch import asyncio as hl
 
     auth = {
         "sha": hl.usmHMACSHAAuthProtocol,
         "md5": hl.usmHMACMD5AuthProtocol,
+        "sha224": hl.usmHMAC128SHA224AuthProtocol,
         "sha256": hl.usmHMAC192SHA256AuthProtocol,
+        "sha384": hl.usmHMAC256SHA384AuthProtocol,
         "sha512": hl.usmHMAC384SHA512AuthProtocol,
     }
     priv = {
         "aes": hl.usmAesCfb128Protocol,
-        "aes256": hl.usmAesCfb256Protocol,
+        "aes192": hl.usmAesBlumenthalCfb192Protocol,
+        "aes256": hl.usmAesBlumenthalCfb256Protocol,
+        "aes192c": hl.usmAesCfb192Protocol,
+        "aes256c": hl.usmAesCfb256Protocol,
         "des": hl.usmDESPrivProtocol,
     }
+    if target.priv_key is None:
+        return auth[target.auth_protocol], hl.usmNoPrivProtocol
     return auth[target.auth_protocol], priv[target.priv_protocol]
 
 
@@ -337,12 +351,13 @@ class PysnmpSession:
                 assert self.target.community is not None
                 self._auth = hl.CommunityData(self.target.community.get_secret_value(), mpModel=1)
             else:
-                assert self.target.auth_key is not None and self.target.priv_key is not None
+                assert self.target.auth_key is not None
                 auth, priv = usm_protocols(self.target)
+                priv_key = self.target.priv_key
                 self._auth = hl.UsmUserData(
                     self.target.user,
                     authKey=self.target.auth_key.get_secret_value(),
-                    privKey=self.target.priv_key.get_secret_value(),
+                    privKey=priv_key.get_secret_value() if priv_key is not None else None,
                     authProtocol=auth,
                     privProtocol=priv,
                 )
@@ -401,11 +416,16 @@ class PysnmpSession:
 def open_session(
     target: Target, *, engine: Literal["auto", "fast", "pysnmp"] = "auto", snmp_engine: Any = None
 ) -> Session:
-    """A session for a target: the fast v2c path unless v3 or ``engine="pysnmp"`` asks for pysnmp.
+    """A session for a target: govnet's own codec (v2c, or v3 USM) unless ``engine="pysnmp"``.
 
     ``snmp_engine`` shares one pysnmp engine between sessions (a poller's): building one costs
-    about 70 ms of CPU, more than polling a small device.
+    about 70 ms of CPU, more than polling a small device. The fast v3 path shares agents' clocks
+    and localised keys through :data:`govnet.snmp.v3.DEFAULT_CACHE`.
     """
-    if engine == "pysnmp" or target.version == "3":
+    if engine == "pysnmp":
         return PysnmpSession(target, snmp_engine)
+    if target.version == "3":
+        from govnet.snmp.v3 import V3Session
+
+        return V3Session(target)
     return V2cSession(target)

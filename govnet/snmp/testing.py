@@ -343,3 +343,90 @@ class AgentServer:
         if self._loop is not None and self._thread is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
+
+
+class _Relay(asyncio.DatagramProtocol):
+    """The client side of a :class:`LateProxy`: requests in, delayed answers out."""
+
+    def __init__(self, proxy: LateProxy) -> None:
+        self.proxy = proxy
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        proxy = self.proxy
+        if proxy.pending or proxy.upstream is None:
+            proxy.dropped += 1  # busy with the request before: a retry is lost
+            return
+        proxy.pending = True
+        proxy.client = addr
+        proxy.upstream.sendto(data)
+
+
+class _Upstream(asyncio.DatagramProtocol):
+    def __init__(self, proxy: LateProxy) -> None:
+        self.proxy = proxy
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        proxy = self.proxy
+
+        def deliver() -> None:
+            proxy.pending = False
+            if proxy.relay.transport is not None and proxy.client is not None:
+                proxy.relay.transport.sendto(data, proxy.client)
+
+        asyncio.get_running_loop().call_later(proxy.late, deliver)
+
+
+class LateProxy:
+    """A busy agent in front of any real one (v3 included, whose retries are new messages): each
+    request is forwarded, its answer held ``late`` seconds, and requests arriving meanwhile (the
+    client's retries) are dropped. Runs in a thread of its own like :class:`AgentServer`."""
+
+    def __init__(self, upstream: tuple[str, int], late: float) -> None:
+        self.target = upstream
+        self.late = late
+        self.port = 0
+        self.pending = False
+        self.dropped = 0
+        self.client: Any = None
+        self.relay = _Relay(self)
+        self.upstream: asyncio.DatagramTransport | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        front, _ = loop.run_until_complete(
+            loop.create_datagram_endpoint(lambda: self.relay, local_addr=("127.0.0.1", 0))
+        )
+        back, _ = loop.run_until_complete(
+            loop.create_datagram_endpoint(lambda: _Upstream(self), remote_addr=self.target)
+        )
+        self.upstream = back
+        self.port = int(front.get_extra_info("sockname")[1])
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            front.close()
+            back.close()
+            loop.run_until_complete(asyncio.sleep(0))
+            loop.close()
+
+    def __enter__(self) -> LateProxy:
+        self._thread = threading.Thread(target=self._serve, name="snmp-late-proxy", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)

@@ -37,7 +37,8 @@ from govnet.snmp.errors import (
 #: The most OIDs one request names. 16 is the widest module govnet polls (interfaces: 11 IF-MIB
 #: and 5 ifXTable columns), well under the 64 above which some agents fail outright.
 MAX_REQUEST_OIDS = 16
-#: The most varbinds one GETBULK asks for (repetitions × OIDs), whatever ``max_repetitions`` says.
+#: The most varbinds one GETBULK asks for (repetitions × OIDs): a 16-column module gets 4 rows per
+#: request (one row per request made a 1,300-port switch cost 1,300 round trips).
 MAX_REQUEST_VARBINDS = 64
 
 #: ``bulk(oids, max_repetitions)``: one GETBULK (non-repeaters 0), its varbinds in order.
@@ -147,8 +148,9 @@ async def walk_columns(
 
     Rows come interleaved, one varbind per column asked; a column ends at the first varbind
     outside it or at endOfMibView. Each request names at most ``max_oids`` columns and asks for
-    about ``max_repetitions`` varbinds in all (so ending columns cost little overshoot). See the
-    module's docstring for what each agent fault does. ``host`` names the agent in messages.
+    at most ``max_repetitions`` rows and :data:`MAX_REQUEST_VARBINDS` varbinds in all (so ending
+    columns cost little overshoot). See the module's docstring for what each agent fault does.
+    ``host`` names the agent in messages.
     """
     names = list(dict.fromkeys(columns))
     out = ColumnWalk(names)
@@ -158,7 +160,8 @@ async def walk_columns(
     cursor = list(names)
     rows = [out[c] for c in names]
     active = list(range(len(names)))
-    budget = max(1, min(max_repetitions, MAX_REQUEST_VARBINDS))
+    budget = MAX_REQUEST_VARBINDS  # varbinds per request; tooBig and short answers lower it
+    rows_cap = max(1, max_repetitions)
     width_cap = max(1, min(max_oids, MAX_REQUEST_OIDS))
     end_of_view = ber.END_OF_MIB_VIEW
     exceptions = ber.EXCEPTIONS
@@ -171,7 +174,7 @@ async def walk_columns(
     while active:
         batch = active[:width_cap]
         width = len(batch)
-        reps = max(1, budget // width)
+        reps = max(1, min(rows_cap, budget // width))
         out.requests += 1
         try:
             varbinds = await bulk([cursor[k] for k in batch], reps)

@@ -1,0 +1,157 @@
+"""A token's district scope as a ceiling: what one district may see, and how answers are cut to it.
+
+A district-scoped token sees the devices, sites, agencies, BTS sites and hotspots of its district,
+and the links whose two ends are both in it. Links between districts (the hubs' ring, the uplinks to
+the core) and everything in other districts are province infrastructure: an unscoped token sees
+them, a scoped one never does, not even by name. Where an answer needs them (an agency's path to
+the core, an incident's root cause), they are replaced by an opaque "outside this district" mark.
+
+Anything this module cannot place in a district is outside every district scope (deny by default).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from inventory.network import Network
+from topology.graph import endpoints_by_device
+
+#: What replaces a name the caller may not see.
+OUTSIDE = "outside-scope"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The objects one district's token may see (``district`` None: everything)."""
+
+    network: Network
+    district: str | None
+
+    @cached_property
+    def devices(self) -> frozenset[str]:
+        """The district's devices."""
+        return frozenset(d for d in self.network.devices if self._mine(self.network.district_of(d)))
+
+    @cached_property
+    def links(self) -> frozenset[str]:
+        """Links with both ends in the district."""
+        return frozenset(
+            lk.id for lk in self.network.links if lk.a_device in self.devices and lk.b_device in self.devices
+        )
+
+    @cached_property
+    def sites(self) -> frozenset[str]:
+        """The district's sites."""
+        return frozenset(s.id for s in self.network.sites.values() if self._mine(s.district))
+
+    @cached_property
+    def endpoints(self) -> frozenset[str]:
+        """``kind:id`` of the district's agencies, BTS sites and hotspots."""
+        return frozenset(
+            f"{e.kind}:{e.id}"
+            for eps in endpoints_by_device(self.network).values()
+            for e in eps
+            if self._mine(e.district)
+        )
+
+    def _mine(self, district: str | None) -> bool:
+        return self.district is None or district == self.district
+
+    @property
+    def everything(self) -> bool:
+        """An unscoped caller."""
+        return self.district is None
+
+    def alert_visible(self, name: str) -> bool:
+        """An alert ``rule:subject``: subject is a link id, ``link@device`` or ``device:port``."""
+        if self.everything:
+            return True
+        _rule, _, subject = name.partition(":")
+        if subject in self.network.links_by_id:
+            return subject in self.links
+        if "@" in subject:
+            return subject.rpartition("@")[0] in self.links
+        return subject.partition(":")[0] in self.devices
+
+    def state_visible(self, kind: str, name: str) -> bool:
+        """Whether a state row or change (``kind``, ``name``) is the caller's business."""
+        if self.everything:
+            return True
+        if kind == "device":
+            return name in self.devices
+        if kind == "link":
+            return name in self.links
+        if kind == "endpoint":
+            return name in self.endpoints
+        if kind == "alert":
+            return self.alert_visible(name)
+        return False
+
+    def incident(self, item: dict[str, Any]) -> dict[str, Any]:
+        """An incident (``IncidentRow.as_dict()``) cut to the district.
+
+        The blast radius keeps the district's endpoints (counts recomputed); devices and links
+        outside the district are dropped; a root cause outside it becomes ``outside-scope``.
+        """
+        if self.everything:
+            return item
+        radius = item.get("blast_radius") or {}
+        endpoints = [
+            e for e in radius.get("endpoints", []) if f"{e.get('kind')}:{e.get('id')}" in self.endpoints
+        ]
+        counts = {"agencies": 0, "bts_sites": 0, "hotspots": 0}
+        key = {"agency": "agencies", "bts": "bts_sites", "wifi": "hotspots"}
+        for e in endpoints:
+            counts[key.get(str(e.get("kind")), "agencies")] += 1
+        root = str(item.get("root_cause", ""))
+        return {
+            **item,
+            "root_cause": root if self._element_visible(root) else OUTSIDE,
+            "root_cause_in_scope": self._element_visible(root),
+            "links_down": [x for x in item.get("links_down", []) if x in self.links],
+            "devices_cut_off": [x for x in item.get("devices_cut_off", []) if x in self.devices],
+            "also_possible": [x for x in item.get("also_possible", []) if self._element_visible(x)],
+            "blast_radius": {**counts, "endpoints": endpoints},
+        }
+
+    def _element_visible(self, element: str) -> bool:
+        """A device, a link or a duct (ducts are shared: visible when every link in them is)."""
+        if element in self.network.devices:
+            return element in self.devices
+        if element in self.network.links_by_id:
+            return element in self.links
+        ducted = [lk.id for lk in self.network.links if element in lk.ducts]
+        return bool(ducted) and all(x in self.links for x in ducted)
+
+    def path(self, hops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A path to the core with the hops outside the district folded into one opaque hop.
+
+        The folded hop says how many hops it stands for and whether all of them are up, so that a
+        district sees "the break is upstream, outside this district" without any name from there.
+        """
+        if self.everything:
+            return hops
+        out: list[dict[str, Any]] = []
+        for hop in hops:
+            mine = hop["device"] in self.devices
+            if mine:
+                kept = dict(hop)
+                if "link" in kept and kept["link"] not in self.links:
+                    kept["link"] = OUTSIDE  # the uplink to another district: its state, not its name
+                out.append(kept)
+                continue
+            states = {hop["status"], *([hop["link_state"]] if "link_state" in hop else [])}
+            if out and out[-1]["device"] == OUTSIDE:
+                folded = out[-1]
+                folded["hops"] += 1
+                folded["states"] |= states
+            else:
+                out.append({"device": OUTSIDE, "hops": 1, "states": states})
+        for hop in out:
+            if hop["device"] == OUTSIDE and "states" in hop:
+                states = hop.pop("states")
+                bad = states - {"up"}
+                hop["status"] = "up" if not bad else "unknown" if bad <= {"unknown"} else "down"
+        return out
