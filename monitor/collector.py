@@ -3,7 +3,9 @@ levels and WiFi client counts.
 
 Real agents are untidy, so the collector trusts rows, not counts: ``ifNumber`` may disagree
 with the table (it is reported, not believed); without ifXTable it falls back to ``ifDescr`` for
-names and to the 32-bit counters; a row missing a column still yields an interface.
+names and to the 32-bit counters; a row missing a column still yields an interface. A device is
+reachable when its agent answered; what a module lacked (sysUpTime included) is a warning on
+that module, never a reachability verdict.
 """
 
 from __future__ import annotations
@@ -72,7 +74,19 @@ class DeviceState:
     lldp: list[mibs.LldpNeighbour] = field(default_factory=list)
     optics: list[Optic] = field(default_factory=list)
     wifi: WifiClients | None = None
+    #: Everything worth a look, each prefixed by its module ("interfaces: ...").
     warnings: list[str] = field(default_factory=list)
+    #: The same warnings by module: a module listed here is partial or missing.
+    module_warnings: dict[str, list[str]] = field(default_factory=dict)
+
+    def warn(self, module: str, text: str) -> None:
+        """Note a warning on ``module``."""
+        self.module_warnings.setdefault(module, []).append(text)
+        self.warnings.append(f"{module}: {text}")
+
+    def note(self) -> str | None:
+        """One line for a poll record: the error, else the warnings, else None."""
+        return self.error or ("; ".join(self.warnings) or None)
 
     def as_dict(self) -> dict[str, Any]:
         """The ``poll-once`` JSON form."""
@@ -89,6 +103,7 @@ class DeviceState:
             "optics": [o.as_dict() for o in self.optics],
             "wifi_clients": self.wifi.as_dict() if self.wifi is not None else None,
             "warnings": self.warnings,
+            "module_warnings": self.module_warnings,
         }
 
 
@@ -100,12 +115,13 @@ def collect(scrape: Scrape) -> DeviceState:
     state = DeviceState(scrape.host, scrape.reachable, scrape.error)
     if not scrape.reachable:
         return state
+    for module, texts in scrape.warnings.items():
+        for text in texts:
+            state.warn(module, text)
     uptime = scrape.scalars.get(mibs.SYS_UPTIME)
     state.sys_uptime = _int(uptime)
-    if state.sys_uptime is None:
-        state.reachable = False
-        state.error = "the agent answered without sysUpTime"
-        return state
+    if state.sys_uptime is None and "system" not in state.module_warnings:
+        state.warn("system", "the agent answered without sysUpTime")
     name = scrape.scalars.get(mibs.SYS_NAME)
     state.sys_name = mibs.text(name.value) if name is not None and not name.is_exception else None
     state.if_number = _int(scrape.scalars.get(mibs.IF_NUMBER))
@@ -119,7 +135,7 @@ def collect(scrape: Scrape) -> DeviceState:
     indexes = sorted({int(i) for table in cols.values() for i in table if i.isdigit()})
     has_x = any(cols[k] for k in mibs.IFX_COLUMNS)
     if not has_x and indexes:
-        state.warnings.append("no ifXTable: names from ifDescr, 32-bit counters")
+        state.warn("interfaces", "no ifXTable: names from ifDescr, 32-bit counters")
     for index in indexes:
         key = str(index)
 
@@ -149,8 +165,9 @@ def collect(scrape: Scrape) -> DeviceState:
                 out_discards=_int(get("ifOutDiscards")),
             )
         )
-    if state.if_number is not None and state.if_number != len(indexes):
-        state.warnings.append(f"ifNumber says {state.if_number}, the table has {len(indexes)} rows")
+    polled_interfaces = any(oid in scrape.columns for oid in mibs.IF_COLUMNS.values())
+    if polled_interfaces and state.if_number is not None and state.if_number != len(indexes):
+        state.warn("interfaces", f"ifNumber says {state.if_number}, the table has {len(indexes)} rows")
     state.lldp = mibs.parse_lldp(scrape.columns)
     state.optics = parse_optics(scrape.columns)
     state.wifi = parse_wifi(scrape.columns)

@@ -317,7 +317,7 @@ class Monitor:
                     state.reachable,
                     polled.seconds,
                     polled.varbinds,
-                    state.error,
+                    state.note(),  # the error, or what a reachable device's modules lacked
                 )
             )
             if not state.reachable:
@@ -433,7 +433,8 @@ class Monitor:
                 newest_poll = max(newest_poll, self.polled_at.get(dev, 0.0))
                 iface = next((i for i in state.interfaces if i.name == ifname), None)
                 if iface is not None:
-                    seen.append(iface.oper_status)
+                    if iface.oper_status != "unknown":  # what the agent did not say is not "down"
+                        seen.append(iface.oper_status)
                     rates = self.last_rates.get(dev, {}).get(ifname)
                     if rates is not None and rates.utilisation_pct is not None:
                         detail["util_pct"] = max(detail.get("util_pct", 0.0), rates.utilisation_pct)

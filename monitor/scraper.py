@@ -2,8 +2,11 @@
 
 :class:`SnmpScraper` talks to real agents through :mod:`govnet.snmp`; :class:`FakeScraper`
 replays recorded varbinds, so the collector and alerting are unit-tested without a network.
-A scrape never raises for a device problem: an agent that times out, answers garbage or is too
-slow gives a :class:`Scrape` with ``error`` set, and the poller goes on with the others.
+A scrape never raises for a device problem. Reachability means one thing: the agent answered.
+An agent that never answers gives a :class:`Scrape` with ``error`` set (unreachable); an agent
+that answered but failed a module (a timeout half-way, an unsorted table, a malformed value, an
+error-status) gives a reachable :class:`Scrape` with a warning on that module, and what it did
+read. Modules are polled one after the other, each in requests of its own.
 """
 
 from __future__ import annotations
@@ -17,13 +20,18 @@ from typing import Any, Literal, Protocol
 
 from govnet.errors import GovnetError
 from govnet.snmp.ber import VarBind
-from govnet.snmp.client import Session, Target, open_session
+from govnet.snmp.client import Session, SnmpAgentError, SnmpTimeoutError, Target, open_session
+from govnet.snmp.walk import ColumnWalk, ScalarGet
 from monitor.config import DEFAULT_MODULES, Module
 
 
 @dataclass
 class Scrape:
-    """What one device answered: scalars and columns by OID, or why it did not."""
+    """What one device answered: scalars and columns by OID, or why it did not.
+
+    ``error`` is set only when the agent never answered; ``warnings`` maps a module's name to
+    what went wrong in it (the module's data is then partial or missing, the device reachable).
+    """
 
     host: str
     scalars: dict[str, VarBind] = field(default_factory=dict)
@@ -31,11 +39,16 @@ class Scrape:
     error: str | None = None
     seconds: float = 0.0
     varbinds: int = 0
+    warnings: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def reachable(self) -> bool:
-        """The agent answered (at least sysUpTime)."""
+        """The agent answered (anything at all)."""
         return self.error is None
+
+    def warn(self, module: str, text: str) -> None:
+        """Note what went wrong in ``module``."""
+        self.warnings.setdefault(module, []).append(text)
 
 
 class Scraper(Protocol):
@@ -116,19 +129,21 @@ class SnmpScraper:
     async def scrape(
         self, target: Target, modules: Sequence[Module] = DEFAULT_MODULES, deadline: float | None = None
     ) -> Scrape:
-        """Scrape one target; errors end up in :attr:`Scrape.error`."""
+        """Scrape one target: :attr:`Scrape.error` if it never answered, module warnings if it did."""
         result = Scrape(target.host)
         start = time.perf_counter()
         snmp_engine = self._snmp_engine(target)
         session = open_session(target, engine=self.engine, snmp_engine=snmp_engine)
+        progress = _Progress()
         try:
-            await asyncio.wait_for(self._run(session, modules, result), deadline)
+            await asyncio.wait_for(self._run(session, modules, result, progress), deadline)
         except TimeoutError:
-            result.error = f"no complete answer within the {deadline:g} s deadline"
+            problem = f"no complete answer within the {deadline:g} s deadline"
+            self._unfinished(result, modules, progress, problem)
         except GovnetError as exc:
-            result.error = exc.message
-        except (OSError, ValueError) as exc:  # garbage from the agent, socket trouble
-            result.error = f"{type(exc).__name__}: {exc}"
+            self._unfinished(result, modules, progress, exc.message)
+        except (OSError, ValueError) as exc:  # socket trouble, or garbage no layer below caught
+            self._unfinished(result, modules, progress, f"{type(exc).__name__}: {exc}")
         finally:
             await session.close()
             result.seconds = time.perf_counter() - start
@@ -142,14 +157,60 @@ class SnmpScraper:
         return result
 
     @staticmethod
-    async def _run(session: Session, modules: Sequence[Module], result: Scrape) -> None:
-        scalars = [oid for m in modules for oid in m.scalars]
-        if scalars:
-            for vb in await session.get(scalars):
-                result.scalars[vb.oid] = vb
-        columns = [oid for m in modules for oid in m.columns]
-        if columns:
-            result.columns.update(await session.walk_columns(columns))
+    def _unfinished(result: Scrape, modules: Sequence[Module], progress: _Progress, problem: str) -> None:
+        """The poll stopped at ``progress.current``: a warning if the agent had answered, else an error."""
+        if not progress.answered:
+            result.error = problem
+            return
+        names = [m.name for m in modules]
+        at = names.index(progress.current) if progress.current in names else len(names)
+        for name in names[at:]:
+            result.warn(name, problem if name == progress.current else f"not polled: {problem}")
+
+    @staticmethod
+    async def _run(session: Session, modules: Sequence[Module], result: Scrape, progress: _Progress) -> None:
+        for module in modules:
+            progress.current = module.name
+            if module.scalars:
+                try:
+                    got = await session.get(list(module.scalars))
+                except SnmpAgentError as exc:
+                    progress.answered = True
+                    result.warn(module.name, exc.message)
+                except SnmpTimeoutError as exc:
+                    if not progress.answered:
+                        raise  # silent from the first request on: unreachable
+                    result.warn(module.name, exc.message)
+                else:
+                    progress.answered = progress.answered or not isinstance(got, ScalarGet) or got.answers > 0
+                    for vb in got:
+                        result.scalars[vb.oid] = vb
+                    for text in got.warnings if isinstance(got, ScalarGet) else ():
+                        result.warn(module.name, text)
+            if module.columns:
+                try:
+                    walked = await session.walk_columns(list(module.columns))
+                except SnmpAgentError as exc:
+                    progress.answered = True
+                    result.warn(module.name, exc.message)
+                except SnmpTimeoutError as exc:
+                    if not progress.answered:
+                        raise
+                    result.warn(module.name, exc.message)
+                else:
+                    progress.answered = True
+                    result.columns.update(walked)
+                    for text in walked.warnings if isinstance(walked, ColumnWalk) else ():
+                        result.warn(module.name, text)
+        progress.current = None
+
+
+@dataclass
+class _Progress:
+    """How far one scrape got: whether the agent answered anything, and the module under way."""
+
+    answered: bool = False
+    current: str | None = None
 
 
 class FakeScraper:

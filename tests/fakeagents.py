@@ -2,7 +2,9 @@
 
 They answer like real ones would — IF-MIB rows named after the inventory's interfaces, oper
 status down on a port whose peer died — so the engine, the store and the API can be tested on
-the 360-device sample province without a network.
+the 360-device sample province without a network. A device can also answer *partially*, as real
+agents do (an unsorted table ends a column early; the scrape carries a module warning). Agents
+on the wire, misbehaving in every way #12 lists, are :mod:`govnet.snmp.testing`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class Agents:
         self.network = network
         self.by_ip = {str(d.mgmt_ip): name for name, d in network.devices.items()}
         self.dead: set[str] = set()
+        #: Devices whose ifOperStatus walk stops after the first row (as after an unsorted answer).
+        self.partial: set[str] = set()
         self.ports_down: set[tuple[str, str]] = set()
         self.calls: list[str] = []
         #: Receive power (dBm) of the ports that have a transceiver with DOM; warning at -18 dBm.
@@ -83,6 +87,12 @@ class Agents:
         for (dev, ifname), dbm in self.rx.items():
             if dev == device:
                 self._optic_rows(rows, self.if_index(device, ifname), f"{ifname} Rx Power", dbm)
+        if device in self.partial:
+            status = mibs.IF_COLUMNS["ifOperStatus"]
+            rows[status] = rows.get(status, [])[:1]
+            result.warn(
+                "interfaces", f"{status}: OID not increasing (fake): the walk of this column stopped there"
+            )
         result.columns = rows
         result.varbinds = 1 + sum(len(column) for column in rows.values())
         return result

@@ -122,8 +122,11 @@ def test_collector_without_iftable_x_falls_back_to_ifdescr_and_32_bit_counters()
     assert len(state.interfaces) == 2
 
 
-def test_collector_without_uptime_marks_the_device_unreachable() -> None:
-    assert not collect(Scrape("h", scalars={}, columns={})).reachable
+def test_collector_without_uptime_keeps_the_device_reachable_with_a_warning() -> None:
+    """Reachable means the agent answered (#12): a missing sysUpTime is a warning, not an outage."""
+    state = collect(Scrape("h", scalars={}, columns={}))
+    assert state.reachable and state.error is None
+    assert state.module_warnings == {"system": ["the agent answered without sysUpTime"]}
 
 
 def test_dead_agent_does_not_stop_the_round() -> None:

@@ -5,6 +5,7 @@ and recovery by itself from an agent restart (engine boots bumped, time reset)."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import shutil
 import socket
@@ -19,6 +20,7 @@ from pydantic import SecretStr
 
 from govnet.snmp import ber, mibs
 from govnet.snmp.client import PysnmpSession, Session, SnmpError, Target
+from govnet.snmp.testing import LateProxy
 from govnet.snmp.v3 import (
     DEFAULT_CACHE,
     SnmpDecryptionError,
@@ -250,3 +252,13 @@ def test_restarted_agent_is_polled_again_by_itself(tmp_path: Path) -> None:
         assert asyncio.run(scrape()) == (True, None)
     finally:
         agent.stop()
+
+
+def test_a_late_answer_to_the_first_attempt_counts_over_v3(agent: Agent) -> None:
+    """A busy agent answers each request 1.5 s late and drops the retry sent at 1.0 s meanwhile:
+    the answer carries the first attempt's msgID and must not be thrown away (#12 cause 7)."""
+    target = agent.target("sha", "aes", timeout=1.0, retries=2)
+    with LateProxy(("127.0.0.1", agent.port), late=1.5) as proxy:
+        got = asyncio.run(get(V3Session(dataclasses.replace(target, port=proxy.port), UsmCache())))
+    assert got[1].value, "sysUpTime answered"
+    assert proxy.dropped >= 1, "the retries were sent, and dropped by the busy agent"

@@ -47,7 +47,20 @@ _UNSIGNED = frozenset({COUNTER32, GAUGE32, TIMETICKS, COUNTER64})
 
 
 class BerError(ValueError):
-    """The bytes are not a well-formed SNMP message."""
+    """The bytes are not a well-formed SNMP message.
+
+    What was read before the fault travels with it, so an answer that is malformed can be told
+    to the request it answers (instead of passing for no answer at all): the message's
+    ``version`` and ``community``, the PDU's ``request_id``, and ``oid``, the varbind's OID as
+    far as it could be read.
+    """
+
+    def __init__(self, message: str, *, oid: str | None = None) -> None:
+        super().__init__(message)
+        self.oid = oid
+        self.version: int | None = None
+        self.community: bytes | None = None
+        self.request_id: int | None = None
 
 
 class VarBind(NamedTuple):
@@ -59,8 +72,13 @@ class VarBind(NamedTuple):
     oid: str
     tag: int
     value: Any
-    #: The OID's encoded content octets: they sort like the OID itself, so walks compare these.
+    #: The OID's encoded content octets, canonical (the decoder refuses padded sub-identifiers):
+    #: equal OIDs have equal bytes, and a prefix of arcs is a prefix of bytes. They do NOT sort
+    #: like the OID (``16383`` is ``ff 7f``, ``16384`` is ``81 80 00``): order with :func:`oid_arcs`.
     raw: bytes = b""
+    #: The OID as a tuple of ints: what walks order by (empty when the maker did not say; then
+    #: :func:`oid_arcs` of :attr:`raw` gives it).
+    arcs: tuple[int, ...] = ()
 
     @property
     def type_name(self) -> str:
@@ -134,16 +152,23 @@ def encode_oid(oid: str) -> bytes:
 def oid_body(oid: str) -> bytes:
     """The content octets of an OID, as :attr:`VarBind.raw` holds them.
 
-    >>> oid_body("1.3.6.1.2.1.2.2").hex()
-    '2b060102010202'
+    >>> oid_body("1.3.6.1.2.1.2.2").hex(), oid_body("1.3.6.1.2.1.2.2.1.1.16384").hex()[-6:]
+    ('2b060102010202', '818000')
     """
-    arcs = [int(a) for a in oid.strip(".").split(".")]
+    try:
+        arcs = [int(a) for a in oid.strip(".").split(".")]
+    except ValueError:
+        raise BerError(f"bad OID '{oid}': write dotted numbers, e.g. 1.3.6.1.2.1.1.3.0") from None
     if len(arcs) < 2:
         raise BerError(f"an OID needs two arcs at least: '{oid}'")
-    out = bytearray((arcs[0] * 40 + arcs[1],)) if arcs[1] < 40 or arcs[0] == 2 else bytearray()
-    if not out:
+    if arcs[0] > 2 or (arcs[0] < 2 and arcs[1] >= 40) or len(arcs) > MAX_SUB_IDS:
         raise BerError(f"bad OID '{oid}'")
-    for arc in arcs[2:]:
+    out = bytearray()
+    if not all(0 <= arc <= MAX_SUB_ID for arc in arcs):
+        raise BerError(f"bad OID '{oid}': sub-identifiers go from 0 to 2^32-1")
+    for arc in (arcs[0] * 40 + arcs[1], *arcs[2:]):
+        if arc < 0:
+            raise BerError(f"bad OID '{oid}': sub-identifiers go from 0 to 2^32-1")
         if arc < 0x80:
             out.append(arc)
             continue
@@ -204,7 +229,7 @@ def read_length(buf: bytes, pos: int) -> tuple[int, int]:
 
 # --------------------------------------------------------------------------- decoding
 
-_OID_CACHE: dict[bytes, str] = {}
+_OID_CACHE: dict[bytes, tuple[str, tuple[int, ...]]] = {}
 _OID_CACHE_MAX = 500_000
 
 
@@ -218,50 +243,155 @@ def _length(buf: bytes, pos: int) -> tuple[int, int]:
     return int.from_bytes(buf[pos + 1 : pos + 1 + count], "big"), pos + 1 + count
 
 
-def decode_oid_body(body: bytes) -> str:
-    """The dotted form of an OID's content octets (cached).
+#: RFC 2578 §7.1.3: at most 128 sub-identifiers, each at most 2^32-1.
+MAX_SUB_IDS, MAX_SUB_ID = 128, 0xFFFFFFFF
 
-    >>> decode_oid_body(bytes.fromhex("2b06010201010300"))
-    '1.3.6.1.2.1.1.3.0'
+
+def _shown(body: bytes, limit: int = 24) -> str:
+    """Bytes for an error message: hex, the first ``limit`` only (an agent's garbage can be long).
+
+    >>> _shown(bytes(range(3))), _shown(bytes(30), 2)
+    ('00 01 02', '00 00 ... (30 bytes)')
     """
-    cached = _OID_CACHE.get(body)
-    if cached is not None:
-        return cached
-    if not body:
-        raise BerError("empty OID")
-    first = body[0]
-    if first < 40:
-        arcs = [0, first]
-    elif first < 80:
-        arcs = [1, first - 40]
-    else:
-        arcs = [2, first - 80]
+    if len(body) <= limit:
+        return body.hex(" ")
+    return f"{body[:limit].hex(' ')} ... ({len(body)} bytes)"
+
+
+def _lenient_text(body: bytes) -> str:
+    """What a malformed OID reads as, ignoring its faults (for error messages only; cut short)."""
+    if len(body) > 160:
+        return f"(an OID of {len(body)} bytes: {_shown(body)})"
+    arcs: list[int] = []
     value = 0
-    for byte in body[1:]:
+    for byte in body:
         value = (value << 7) | (byte & 0x7F)
         if byte < 0x80:
             arcs.append(value)
             value = 0
-    text = ".".join(map(str, arcs))
-    if len(_OID_CACHE) < _OID_CACHE_MAX:
-        _OID_CACHE[bytes(body)] = text
-    return text
+    if not arcs:
+        return f"(bytes {_shown(body)})"
+    first = arcs[0]
+    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
+    return ".".join(map(str, head + arcs[1:]))
 
 
-def _value(tag: int, body: bytes) -> Any:
+def _decode_arcs(body: bytes) -> tuple[int, ...]:
+    """The arcs of an OID's content octets, refusing what BER and SMI forbid."""
+    if not body:
+        raise BerError("empty OID")
+    subs: list[int] = []
+    value = 0
+    fresh = True  # at the first byte of a sub-identifier
+    for byte in body:
+        if fresh and byte == 0x80:
+            raise BerError(
+                f"OID {_lenient_text(body)} has sub-identifier {len(subs) + 1} padded with 0x80 "
+                f"(a non-minimal encoding: bytes {_shown(body)})",
+                oid=_lenient_text(body),
+            )
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            subs.append(value)
+            value = 0
+            fresh = True
+        else:
+            fresh = False
+    if not fresh:
+        raise BerError(f"OID ends inside a sub-identifier (bytes {_shown(body)})", oid=_lenient_text(body))
+    first = subs[0]
+    arcs = (0, first) if first < 40 else (1, first - 40) if first < 80 else (2, first - 80)
+    out = arcs + tuple(subs[1:])
+    if len(out) > MAX_SUB_IDS or max(out) > MAX_SUB_ID:
+        raise BerError(
+            f"OID {_lenient_text(body)} has more than {MAX_SUB_IDS} sub-identifiers or one above 2^32-1",
+            oid=_lenient_text(body),
+        )
+    return out
+
+
+def _named(body: bytes) -> tuple[str, tuple[int, ...]]:
+    """An OID's dotted form and arcs from its content octets (cached: a poller sees the same
+    OIDs every cycle); malformed OIDs are a :class:`BerError`."""
+    named = _OID_CACHE.get(body)
+    if named is None:
+        arcs = _decode_arcs(body)
+        named = (".".join(map(str, arcs)), arcs)
+        if len(_OID_CACHE) < _OID_CACHE_MAX:
+            _OID_CACHE[bytes(body)] = named
+    return named
+
+
+def oid_arcs(body: bytes) -> tuple[int, ...]:
+    """The arcs of an OID's content octets, as a tuple of ints (cached): what walks order by.
+
+    >>> oid_arcs(oid_body("1.3.6.1.2.1.2.2.1.1.16384"))[-1]
+    16384
+    >>> oid_arcs(bytes.fromhex("2b 06 01 02 01 ff 7f")) < oid_arcs(bytes.fromhex("2b 06 01 02 01 81 80 00"))
+    True
+    """
+    return _named(body)[1]
+
+
+def decode_oid_body(body: bytes) -> str:
+    """The dotted form of an OID's content octets (cached); malformed OIDs are a :class:`BerError`.
+
+    >>> decode_oid_body(bytes.fromhex("2b06010201010300"))
+    '1.3.6.1.2.1.1.3.0'
+    >>> decode_oid_body(bytes.fromhex("2b0601020101800300"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    govnet.snmp.ber.BerError: OID 1.3.6.1.2.1.1.3.0 has sub-identifier 7 padded with 0x80 ...
+    """
+    return _named(body)[0]
+
+
+#: Largest content length of each integer type (one more than its width, for a leading zero).
+_INT_LIMITS = {INTEGER: 4, COUNTER32: 5, GAUGE32: 5, TIMETICKS: 5, COUNTER64: 9}
+
+
+def _checked_integer(tag: int, body: bytes, oid: str) -> int:
+    """An integer value whose length is not the common case: zero, wide, or oversized (refused).
+
+    SNMP's INTEGER is Integer32, its Counter32/Gauge32/TimeTicks are 32-bit unsigned and
+    Counter64 64-bit: a longer encoding is garbage, however the bytes read. An INTEGER of 5
+    bytes is let through when it holds an unsigned 32-bit number (some agents put one there).
+    """
+    name = TYPE_NAMES[tag]
+    if not body:
+        raise BerError(f"{name} at {oid} has no content octets", oid=oid)
     if tag == INTEGER:
-        return int.from_bytes(body, "big", signed=True)
-    if tag in _UNSIGNED:
-        return int.from_bytes(body, "big")
-    if tag in {OCTET_STRING, OPAQUE}:
+        value = int.from_bytes(body, "big", signed=True)
+        if len(body) <= 5 and -(2**31) <= value <= MAX_SUB_ID:
+            return value
+    else:
+        value = int.from_bytes(body, "big")
+        width = 64 if tag == COUNTER64 else 32
+        if len(body) <= _INT_LIMITS[tag] and value >> width == 0:
+            return value
+    raise BerError(f"{name} at {oid} is {len(body)} bytes long (oversized: {_shown(body)})", oid=oid)
+
+
+def _value(tag: int, body: bytes, oid: str) -> Any:
+    """A value of a type other than the three common ones (checked: see :func:`_checked_integer`)."""
+    if tag in _INT_LIMITS:
+        return _checked_integer(tag, body, oid)
+    if tag == OPAQUE:
         return body
     if tag == OBJECT_ID:
-        return decode_oid_body(body)
+        try:
+            return decode_oid_body(body)
+        except BerError as exc:
+            raise BerError(f"the OID value at {oid} is malformed: {exc}", oid=oid) from None
     if tag == IP_ADDRESS:
+        if len(body) != 4:
+            raise BerError(f"IpAddress at {oid} is {len(body)} bytes long, not 4", oid=oid)
         return ".".join(map(str, body))
     if tag == NULL or tag in EXCEPTIONS:
+        if body:
+            raise BerError(f"{TYPE_NAMES[tag]} at {oid} carries {len(body)} content bytes", oid=oid)
         return None
-    raise BerError(f"unknown value tag 0x{tag:02x}")
+    raise BerError(f"unknown value tag 0x{tag:02x} at {oid}", oid=oid)
 
 
 def decode_message(buf: bytes) -> tuple[int, bytes, Pdu]:
@@ -280,13 +410,18 @@ def decode_message(buf: bytes) -> tuple[int, bytes, Pdu]:
         n, pos = _length(buf, pos + 1)
         community = buf[pos : pos + n]
         pos += n
-        return version, community, decode_pdu(buf, pos)
     except IndexError as exc:
         raise BerError("truncated message") from exc
+    try:
+        return version, community, decode_pdu(buf, pos)
+    except BerError as exc:
+        exc.version, exc.community = version, community
+        raise
 
 
 def decode_pdu(buf: bytes, pos: int = 0) -> Pdu:
-    """Decode a PDU starting at ``pos``."""
+    """Decode a PDU starting at ``pos``; a fault past the request-id names it (:class:`BerError`)."""
+    ints: list[int] = []
     try:
         tag = buf[pos]
         _, pos = _length(buf, pos + 1)
@@ -306,6 +441,7 @@ def decode_pdu(buf: bytes, pos: int = 0) -> Pdu:
         varbinds: list[VarBind] = []
         append = varbinds.append
         cache_get = _OID_CACHE.get
+        make = tuple.__new__  # a VarBind without NamedTuple's Python-level __new__: a poller makes millions
         while pos < end:
             if buf[pos] != SEQUENCE:
                 raise BerError("malformed variable-binding")
@@ -320,7 +456,7 @@ def decode_pdu(buf: bytes, pos: int = 0) -> Pdu:
             else:
                 n, start = _length(buf, pos + 1)
             raw = buf[start : start + n]
-            oid = cache_get(raw) or decode_oid_body(raw)
+            named = cache_get(raw) or _named(raw)
             pos = start + n
             vtag = buf[pos]
             n = buf[pos + 1]
@@ -330,17 +466,25 @@ def decode_pdu(buf: bytes, pos: int = 0) -> Pdu:
                 n, start = _length(buf, pos + 1)
             body = buf[start : start + n]
             pos = start + n
-            if vtag == INTEGER:
+            # The common cases inline; anything long, empty or rarer is checked by _value.
+            if vtag == INTEGER and 0 < n <= 4:
                 value: Any = int.from_bytes(body, "big", signed=True)
             elif vtag == OCTET_STRING:
                 value = body
-            elif vtag in _UNSIGNED:
+            elif vtag in _UNSIGNED and (0 < n <= 4 or (vtag == COUNTER64 and 4 < n <= 8)):
                 value = int.from_bytes(body, "big")
             else:
-                value = _value(vtag, body)
-            append(VarBind(oid, vtag, value, raw))
+                value = _value(vtag, body, named[0])
+            append(make(VarBind, (named[0], vtag, value, raw, named[1])))
         if pos != end:
             raise BerError("variable-bindings overrun")
         return Pdu(tag, ints[0], ints[1], ints[2], varbinds)
     except IndexError as exc:
-        raise BerError("truncated PDU") from exc
+        error = BerError("truncated PDU")
+        if ints:
+            error.request_id = ints[0]
+        raise error from exc
+    except BerError as exc:
+        if ints:
+            exc.request_id = ints[0]
+        raise

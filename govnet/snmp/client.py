@@ -9,32 +9,50 @@ Two engines stand behind one interface (:class:`Session`):
 * :class:`PysnmpSession` drives pysnmp 7's asyncio engine: selectable with ``engine="pysnmp"``
   and, in tests, the reference the fast paths must match.
 
-Both return :class:`govnet.snmp.ber.VarBind` lists. Every target address passes the interlock
-(:func:`govnet.safety.check_target`) before the first packet; errors are :class:`SnmpError`.
+Both return :class:`govnet.snmp.ber.VarBind` lists, and both read and walk through
+:mod:`govnet.snmp.walk` (what real agents need: tuple order, capped and unsorted answers, tooBig,
+noSuchName). Every target address passes the interlock (:func:`govnet.safety.check_target`)
+before the first packet; errors are :class:`SnmpError` (see :mod:`govnet.snmp.errors`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from pydantic import SecretStr
 
-from govnet.errors import GovnetError
 from govnet.safety import check_target
 from govnet.snmp import ber
 from govnet.snmp.ber import VarBind
+from govnet.snmp.errors import (
+    SnmpAgentError,
+    SnmpError,
+    SnmpMalformedError,
+    SnmpStatusError,
+    SnmpTimeoutError,
+)
+from govnet.snmp.walk import ColumnWalk, ScalarGet, get_scalars, walk_columns
 
-
-class SnmpError(GovnetError):
-    """An SNMP exchange failed (timeout, error status, garbage)."""
-
-
-class SnmpTimeoutError(SnmpError):
-    """No answer within the timeout and retries."""
+__all__ = [
+    "ColumnWalk",
+    "PysnmpSession",
+    "ScalarGet",
+    "Session",
+    "SnmpAgentError",
+    "SnmpError",
+    "SnmpMalformedError",
+    "SnmpStatusError",
+    "SnmpTimeoutError",
+    "Target",
+    "V2cSession",
+    "get_scalars",
+    "open_session",
+    "walk_columns",
+]
 
 
 @dataclass(frozen=True)
@@ -80,7 +98,11 @@ class Session(Protocol):
         ...
 
     async def walk_columns(self, columns: Sequence[str]) -> dict[str, list[VarBind]]:
-        """Several table columns at once: column OID -> its varbinds, in order."""
+        """Several table columns at once: column OID -> its varbinds, in order.
+
+        Engines return a :class:`~govnet.snmp.walk.ColumnWalk` (a dict with ``warnings``)
+        from :func:`govnet.snmp.walk.walk_columns`.
+        """
         ...
 
     async def close(self) -> None:
@@ -90,20 +112,31 @@ class Session(Protocol):
 
 class _Datagrams(asyncio.DatagramProtocol):
     def __init__(self) -> None:
+        #: request-id → its request's future; every attempt's id points at the same future, so
+        #: a slow agent's answer to the first attempt still counts after a retry was sent.
         self.waiting: dict[int, asyncio.Future[ber.Pdu]] = {}
         self.community = b""
+        self.host = ""
         self.garbage = 0
+        self.last_garbage = ""
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         try:
             version, community, pdu = ber.decode_message(data)
-        except ber.BerError:
+        except ber.BerError as exc:
             self.garbage += 1
+            self.last_garbage = str(exc)
+            # Malformed, but an answer to one of ours: tell that request what was wrong.
+            if exc.request_id is not None and exc.version == 1 and exc.community == self.community:
+                future = self.waiting.get(exc.request_id)
+                if future is not None and not future.done():
+                    future.set_exception(SnmpMalformedError(self.host, str(exc), exc.oid))
             return
         if version != 1 or community != self.community:
             self.garbage += 1
+            self.last_garbage = "an answer of another version or community"
             return
-        future = self.waiting.pop(pdu.request_id, None)
+        future = self.waiting.get(pdu.request_id)
         if future is not None and not future.done():
             future.set_result(pdu)
 
@@ -112,62 +145,6 @@ class _Datagrams(asyncio.DatagramProtocol):
             if not future.done():
                 future.set_exception(SnmpError(f"socket error: {exc}"))
         self.waiting.clear()
-
-
-def _expire(future: asyncio.Future[ber.Pdu]) -> None:
-    if not future.done():
-        future.set_exception(TimeoutError())
-
-
-async def walk_columns(
-    bulk: Callable[[list[str], int], Awaitable[list[VarBind]]],
-    columns: Sequence[str],
-    max_repetitions: int,
-    host: str,
-) -> dict[str, list[VarBind]]:
-    """Walk several columns at once with ``bulk`` (GETBULK of some OIDs, some repetitions).
-
-    Rows come interleaved, one varbind per active column; a column ends at the first varbind
-    outside it. Each request asks for about ``max_repetitions`` varbinds in all, so ending
-    columns cost little overshoot (one walk per column would overshoot by a full bulk each).
-    OIDs are compared by their encoded bytes, which sort like the OIDs themselves: under a
-    column means "starts with its bytes", progress means "greater than the last bytes" (an
-    agent that goes backwards would loop for ever).
-    """
-    out: dict[str, list[VarBind]] = {c: [] for c in columns}
-    roots = {c: ber.oid_body(c) for c in columns}
-    cursor = {c: c for c in columns}
-    last = dict(roots)
-    active = list(columns)
-    end_of_view = ber.END_OF_MIB_VIEW
-    while active:
-        reps = max(1, max_repetitions // len(active))
-        varbinds = await bulk([cursor[c] for c in active], reps)
-        if not varbinds:
-            break
-        done: set[str] = set()
-        width = len(active)
-        for i, vb in enumerate(varbinds):
-            column = active[i % width]
-            if column in done:
-                continue
-            root = roots[column]
-            raw = vb.raw
-            if vb.tag == end_of_view or len(raw) <= len(root) or not raw.startswith(root):
-                done.add(column)
-                continue
-            if raw <= last[column]:
-                raise SnmpError(
-                    f"{host}: agent returned OIDs out of order at {vb.oid}",
-                    hint="the agent's table is broken; fix the agent",
-                )
-            last[column] = raw
-            out[column].append(vb)
-            cursor[column] = vb.oid
-        if len(varbinds) < width:
-            break
-        active = [c for c in active if c not in done]
-    return out
 
 
 class V2cSession:
@@ -193,56 +170,78 @@ class V2cSession:
             except OSError as exc:
                 raise SnmpError(f"{self.target.host}: cannot open a UDP socket: {exc.strerror}") from exc
             protocol.community = self._community
+            protocol.host = self.target.host
             self._transport, self._protocol = transport, protocol
         return self._transport, self._protocol
 
     async def _request(self, tag: int, oids: Sequence[str], max_repetitions: int = 0) -> ber.Pdu:
+        """One request, sent again on timeout; the first answer to any attempt is the answer."""
         transport, protocol = await self._open()
         loop = asyncio.get_running_loop()
-        for _attempt in range(self.target.retries + 1):
+        future: asyncio.Future[ber.Pdu] = loop.create_future()
+        ids: list[int] = []
+        oid_list = list(oids)
+        attempts = self.target.retries + 1
+
+        def send() -> None:
             self._next_id = (self._next_id + 1) & 0x7FFFFFFF
-            request_id = self._next_id
-            future: asyncio.Future[ber.Pdu] = loop.create_future()
-            protocol.waiting[request_id] = future
-            message = ber.encode_request(1, self._community, tag, request_id, list(oids), 0, max_repetitions)
+            ids.append(self._next_id)
+            protocol.waiting[self._next_id] = future
+            message = ber.encode_request(1, self._community, tag, self._next_id, oid_list, 0, max_repetitions)
             self.requests += 1
             transport.sendto(message)
+
+        def expire() -> None:
             # A timer on the future is much cheaper than asyncio.wait_for (no task per request).
-            timer = loop.call_later(self.target.timeout, _expire, future)
-            try:
-                pdu = await future
-            except TimeoutError:
+            if future.done():
+                return
+            if len(ids) < attempts:
+                send()
+                timers.append(loop.call_later(self.target.timeout, expire))
+            else:
+                future.set_exception(TimeoutError())
+
+        send()
+        timers = [loop.call_later(self.target.timeout, expire)]
+        try:
+            pdu = await future
+        except TimeoutError:
+            malformed = (
+                f"; {protocol.garbage} unreadable datagram(s) from it so far, "
+                f"the last: {protocol.last_garbage}"
+                if protocol.garbage
+                else ""
+            )
+            raise SnmpTimeoutError(
+                f"{self.target.host}:{self.target.port}: no answer in {self.target.timeout:g} s "
+                f"× {attempts}{malformed}",
+                hint="check the address, the community or v3 keys, and that the agent runs",
+            ) from None
+        finally:
+            timers[-1].cancel()
+            for request_id in ids:
                 protocol.waiting.pop(request_id, None)
-                continue
-            finally:
-                timer.cancel()
-            if pdu.error_status:
-                raise SnmpError(
-                    f"{self.target.host}: agent answered error-status {pdu.error_status} "
-                    f"at index {pdu.error_index}"
-                )
-            return pdu
-        raise SnmpTimeoutError(
-            f"{self.target.host}:{self.target.port}: no answer in {self.target.timeout:g} s "
-            f"× {self.target.retries + 1}",
-            hint="check the address, the community or v3 keys, and that the agent runs",
-        )
+        if pdu.error_status:
+            raise SnmpStatusError(self.target.host, pdu.error_status, pdu.error_index)
+        return pdu
 
     async def get(self, oids: Sequence[str]) -> list[VarBind]:
-        """GET of the given OIDs."""
+        """GET of the given OIDs (in order; what the agent refuses is asked again without it)."""
+        return await get_scalars(self._get_once, list(oids), self.target.host)
+
+    async def _get_once(self, oids: list[str]) -> list[VarBind]:
         return (await self._request(ber.GET, oids)).varbinds
 
+    async def _bulk(self, oids: list[str], reps: int) -> list[VarBind]:
+        return (await self._request(ber.GET_BULK, oids, reps)).varbinds
+
     async def walk(self, oid: str) -> list[VarBind]:
-        """GETBULK walk of a subtree; stops at its end, at endOfMibView, or if the agent goes backwards."""
+        """GETBULK walk of a subtree (see :func:`govnet.snmp.walk.walk_columns`)."""
         return (await self.walk_columns([oid]))[oid]
 
-    async def walk_columns(self, columns: Sequence[str]) -> dict[str, list[VarBind]]:
-        """Walk several columns with multi-varbind GETBULKs (see :func:`walk_columns`)."""
-
-        async def bulk(oids: list[str], reps: int) -> list[VarBind]:
-            return (await self._request(ber.GET_BULK, oids, reps)).varbinds
-
-        return await walk_columns(bulk, columns, self.target.max_repetitions, self.target.host)
+    async def walk_columns(self, columns: Sequence[str]) -> ColumnWalk:
+        """Walk several columns with multi-varbind GETBULKs (see :func:`govnet.snmp.walk.walk_columns`)."""
+        return await walk_columns(self._bulk, columns, self.target.max_repetitions, self.target.host)
 
     async def close(self) -> None:
         """Close the socket."""
@@ -374,26 +373,28 @@ class PysnmpSession:
                 )
             raise SnmpError(f"{self.target.host}: {text}")
         if error_status:
-            raise SnmpError(
-                f"{self.target.host}: agent answered {error_status.prettyPrint()} at {error_index}"
-            )
+            raise SnmpStatusError(self.target.host, int(error_status), int(error_index or 0))
 
     async def get(self, oids: Sequence[str]) -> list[VarBind]:
-        """GET through pysnmp."""
+        """GET through pysnmp (see :func:`govnet.snmp.walk.get_scalars`)."""
         hl, engine, transport = await self._setup()
-        objects = [hl.ObjectType(hl.ObjectIdentity(o)) for o in oids]
-        ei, es, ex, vbs = await hl.get_cmd(
-            engine, self._auth, transport, hl.ContextData(), *objects, lookupMib=False
-        )
-        self._check(ei, es, ex)
-        return [_to_varbind(o, v) for o, v in vbs]
+
+        async def get_once(asked: list[str]) -> list[VarBind]:
+            objects = [hl.ObjectType(hl.ObjectIdentity(o)) for o in asked]
+            ei, es, ex, vbs = await hl.get_cmd(
+                engine, self._auth, transport, hl.ContextData(), *objects, lookupMib=False
+            )
+            self._check(ei, es, ex)
+            return [_to_varbind(o, v) for o, v in vbs]
+
+        return await get_scalars(get_once, list(oids), self.target.host)
 
     async def walk(self, oid: str) -> list[VarBind]:
         """GETBULK walk of one subtree through pysnmp."""
         return (await self.walk_columns([oid]))[oid]
 
-    async def walk_columns(self, columns: Sequence[str]) -> dict[str, list[VarBind]]:
-        """Several columns per GETBULK through pysnmp (see :func:`walk_columns`)."""
+    async def walk_columns(self, columns: Sequence[str]) -> ColumnWalk:
+        """Several columns per GETBULK through pysnmp (see :func:`govnet.snmp.walk.walk_columns`)."""
         hl, engine, transport = await self._setup()
 
         async def bulk(oids: list[str], reps: int) -> list[VarBind]:

@@ -34,7 +34,15 @@ from typing import Any
 from govnet.safety import check_target
 from govnet.snmp import ber, usm
 from govnet.snmp.ber import VarBind
-from govnet.snmp.client import SnmpError, SnmpTimeoutError, Target, walk_columns
+from govnet.snmp.client import (
+    SnmpError,
+    SnmpMalformedError,
+    SnmpStatusError,
+    SnmpTimeoutError,
+    Target,
+    get_scalars,
+    walk_columns,
+)
 
 FLAG_AUTH, FLAG_PRIV, FLAG_REPORTABLE = 0x01, 0x02, 0x04
 USM_SECURITY_MODEL = 3
@@ -349,10 +357,12 @@ class _Datagrams(asyncio.DatagramProtocol):
         except ber.BerError:
             self.garbage += 1
             return
-        future = self.waiting.pop(envelope.msg_id, None)
+        # every attempt's msgID stays bound to its request until the request ends (#12): a slow
+        # agent's answer to the first attempt counts after a retry went out
+        future = self.waiting.get(envelope.msg_id)
         if future is not None and not future.done():
             future.set_result(envelope)
-        else:
+        elif future is None:
             self.garbage += 1
 
     def error_received(self, exc: Exception) -> None:
@@ -360,11 +370,6 @@ class _Datagrams(asyncio.DatagramProtocol):
             if not future.done():
                 future.set_exception(SnmpError(f"socket error: {exc}"))
         self.waiting.clear()
-
-
-def _expire(future: asyncio.Future[Envelope]) -> None:
-    if not future.done():
-        future.set_exception(TimeoutError())
 
 
 # --------------------------------------------------------------------------- the session
@@ -412,31 +417,45 @@ class V3Session:
         return self._transport, self._protocol
 
     async def _exchange(self, build: Callable[[int], bytes], attempts: int | None = None) -> Envelope:
-        """Send ``build(msg_id)`` (rebuilt per attempt: fresh msgID, salt, time) until an answer."""
+        """Send ``build(msg_id)`` (rebuilt per attempt: fresh msgID, salt, time) until an answer to
+        any attempt comes back (every attempt's msgID stays bound to this request)."""
         transport, protocol = await self._open()
         loop = asyncio.get_running_loop()
-        for _attempt in range(self.target.retries + 1 if attempts is None else attempts):
+        tries = self.target.retries + 1 if attempts is None else attempts
+        future: asyncio.Future[Envelope] = loop.create_future()
+        ids: list[int] = []
+
+        def send() -> None:
             self._next_id = (self._next_id + 1) & 0x7FFFFFFF
-            msg_id = self._next_id
-            future: asyncio.Future[Envelope] = loop.create_future()
-            protocol.waiting[msg_id] = future
+            ids.append(self._next_id)
+            protocol.waiting[self._next_id] = future
             self.requests += 1
-            transport.sendto(build(msg_id))
-            timer = loop.call_later(self.target.timeout, _expire, future)
-            try:
-                envelope = await future
-                self._heard = True
-                return envelope
-            except TimeoutError:
+            transport.sendto(build(self._next_id))
+
+        def expire() -> None:
+            if future.done():
+                return
+            if len(ids) < tries:
+                send()
+                timers.append(loop.call_later(self.target.timeout, expire))
+            else:
+                future.set_exception(TimeoutError())
+
+        send()
+        timers = [loop.call_later(self.target.timeout, expire)]
+        try:
+            envelope = await future
+        except TimeoutError:
+            raise SnmpTimeoutError(
+                f"{self.target.host}:{self.target.port}: no answer in {self.target.timeout:g} s × {tries}",
+                hint="check the address, the v3 user and keys, and that the agent runs",
+            ) from None
+        finally:
+            timers[-1].cancel()
+            for msg_id in ids:
                 protocol.waiting.pop(msg_id, None)
-                continue
-            finally:
-                timer.cancel()
-        raise SnmpTimeoutError(
-            f"{self.target.host}:{self.target.port}: no answer in {self.target.timeout:g} s "
-            f"× {self.target.retries + 1}",
-            hint="check the address, the v3 user and keys, and that the agent runs",
-        )
+        self._heard = True
+        return envelope
 
     def _local_keys(self, engine_id: bytes) -> LocalKeys:
         if self._keys is None or self._keys[0] != engine_id:
@@ -485,13 +504,24 @@ class V3Session:
                     envelope.boots, envelope.engine_time, envelope.priv_params, ciphertext
                 )
                 return decode_scoped_pdu(plain)
-            except (usm.DecryptError, ber.BerError) as exc:
-                raise SnmpDecryptionError(
-                    f"{self.target.host}: cannot decrypt the answer for user '{self.target.user}' "
-                    f"({self._priv.name})",
-                    hint="check the credential's priv_key and priv_protocol against the agent",
-                ) from exc
-        return decode_scoped_pdu(data, pos)
+            except ber.BerError as exc:
+                if exc.request_id is not None:  # decrypted fine: the PDU itself is malformed
+                    raise SnmpMalformedError(self.target.host, str(exc), exc.oid) from None
+                raise self._undecryptable() from exc
+            except usm.DecryptError as exc:
+                raise self._undecryptable() from exc
+        try:
+            return decode_scoped_pdu(data, pos)
+        except ber.BerError as exc:
+            raise SnmpMalformedError(self.target.host, str(exc), exc.oid) from None
+
+    def _undecryptable(self) -> SnmpDecryptionError:
+        assert self._priv is not None
+        return SnmpDecryptionError(
+            f"{self.target.host}: cannot decrypt the answer for user '{self.target.user}' "
+            f"({self._priv.name})",
+            hint="check the credential's priv_key and priv_protocol against the agent",
+        )
 
     # ---------------------------------------------------------------- discovery and requests
 
@@ -623,10 +653,7 @@ class V3Session:
                     hint="the agent's SNMPv3 is broken",
                 )
             if result.error_status:
-                raise SnmpError(
-                    f"{self.target.host}: agent answered error-status {result.error_status} "
-                    f"at index {result.error_index}"
-                )
+                raise SnmpStatusError(self.target.host, result.error_status, result.error_index)
             return result
 
     async def _answers_without_privacy(self, clock: AgentClock) -> bool:
@@ -650,7 +677,10 @@ class V3Session:
     # ---------------------------------------------------------------- the Session interface
 
     async def get(self, oids: Sequence[str]) -> list[VarBind]:
-        """GET of the given OIDs."""
+        """GET of the given OIDs (in order; what the agent refuses is asked again without it)."""
+        return await get_scalars(self._get_once, list(oids), self.target.host)
+
+    async def _get_once(self, oids: list[str]) -> list[VarBind]:
         return (await self._request(ber.GET, oids)).varbinds
 
     async def walk(self, oid: str) -> list[VarBind]:
