@@ -1,8 +1,9 @@
 """What the API says, computed from the inventory and the store's current state (no HTTP here).
 
-An endpoint (agency, BTS site, hotspot) is ``online`` when the correlation last found a path
-from its device to the core, ``offline`` when it did not, and ``unknown`` before the monitor has
-settled once. Everything is filtered by the caller's district scope where one applies.
+An endpoint (agency, BTS site, hotspot) is ``online`` when the monitor last found a path from its
+device to the core (it looks on every tick, from the links' and devices' current states),
+``offline`` when it did not, and ``unknown`` before the monitor first wrote it. Everything is
+filtered by the caller's district scope where one applies.
 """
 
 from __future__ import annotations

@@ -16,7 +16,10 @@ interface); any answering end down → ``down``; no end answering → ``unknown`
 a poll that started at least :data:`TRAP_HOLD_S` after it: agents cache their interface tables
 (net-snmp for about 3 s, measured in the lab), so a poll right after a trap can still read the
 state from before it, and taking that for the truth made a clean cut look like a flapping link.
-The confirmation polls are scheduled that long after the trap. A flapping link counts as down.
+The confirmation polls are scheduled that long after the trap. A flapping link counts as down
+for its incident (held open, marked flapping, until stable for the flap window); the agencies'
+availability follows the link's real state. Only up ↔ down changes are flaps: a change from or
+to ``unknown`` (nobody answers; a restarted monitor before its first polls) is not.
 
 Correlation runs on the store's current states (all shards write there); with ``--shard k/n``
 only shard 1 correlates, so incidents are opened once.
@@ -113,6 +116,11 @@ class Polled:
     varbinds: int
 
 
+def _link_value(oper: list[str]) -> str:
+    """A link's state from its answering ends' ifOperStatus: down when any end is not up."""
+    return "unknown" if not oper else ("up" if all(s == "up" for s in oper) else "down")
+
+
 def _offset(device: str, interval: float) -> float:
     return (zlib.crc32(device.encode()) % 1000) / 1000 * interval
 
@@ -159,6 +167,10 @@ class Monitor:
         self.wake = asyncio.Event()
         self._semaphore: asyncio.Semaphore | None = None
         self._endpoints = endpoints_by_device(network)
+        #: Since when the snapshot has not been settled (None: settled).
+        self.unsettled_since: float | None = None
+        #: Endpoint states as last written by this process (only changes are written).
+        self.endpoint_states: dict[str, str] = {}
         self._link_of_port = {
             (end_dev, end_if): lk.id
             for lk in network.links
@@ -248,9 +260,30 @@ class Monitor:
         report.changes += device_changes
         self._write_links(at, report)
         report.settled = not self.confirm
-        if self.shard.leader and report.settled:
-            self._correlate(at, report)
+        if report.settled:
+            self.unsettled_since = None
+        elif self.unsettled_since is None:
+            self.unsettled_since = at
+        if self.shard.leader:
+            # Incidents from a settled snapshot; but a link that flaps faster than its confirmation
+            # polls never settles, so after the longest a confirmation can take, take what is known.
+            overdue = self.unsettled_since is not None and at - self.unsettled_since > self._settle_limit()
+            if report.settled or overdue:
+                self._correlate(at, report)
+                if overdue:
+                    self.unsettled_since = at
+            self._update_endpoints(at, report)
         return report
+
+    def _poll_limit(self, device: str) -> float:
+        """The longest one poll of ``device`` may take."""
+        target = self.targets[device].target
+        return target.timeout * (target.retries + 1) * 4
+
+    def _settle_limit(self) -> float:
+        """How long incidents wait for a settled snapshot: a confirmation's hold plus its poll."""
+        pending = [self._poll_limit(d) for d in self.confirm if d in self.targets]
+        return TRAP_HOLD_S + max(pending, default=0.0) + TICK_WAIT_S
 
     def _write_links(self, at: float, report: CycleReport) -> None:
         link_updates, sources = self._link_updates(at)
@@ -260,7 +293,7 @@ class Monitor:
             for change in changed:
                 if change.old is None:
                     continue
-                if self._ends_answer(change.name):
+                if self._is_flap(change):
                     self.flaps.change(change.name, change.at)
                 if source == "poll":  # seen by one end's poll: hear the other end before correlating
                     link = self.network.links_by_id[change.name]
@@ -268,6 +301,13 @@ class Monitor:
                         if end in self.targets and self.polled_at.get(end, 0.0) < change.at:
                             self.request_poll(end, change.at)
             report.changes += changed
+
+    def _is_flap(self, change: Change) -> bool:
+        """A flap is the link going up → down or down → up while its ends answer. A change from or
+        to ``unknown`` is not: that is what nobody answering, or a monitor restart (links unknown
+        until their ends' first polls), looks like, not the link itself changing."""
+        real = {"up", "down"}
+        return change.old in real and change.new in real and self._ends_answer(change.name)
 
     def _ends_answer(self, link_id: str) -> bool:
         """Both ends of the link answered their last poll (a flap is a link that changes while its
@@ -285,7 +325,7 @@ class Monitor:
         # is newer than what it read, and must not be overridden by it (the next poll decides).
         started = self.clock()
         async with self._gate():
-            limit = target.timeout * (target.retries + 1) * 4
+            limit = self._poll_limit(device)
             modules = self.modules if self.modules is not None else poll_target.modules
             scrape = await self.scraper.scrape(target, modules, deadline=limit)
         return Polled(device, cycle, started, collect(scrape), scrape.seconds, scrape.varbinds)
@@ -423,18 +463,18 @@ class Monitor:
             ends = [(link.a_device, link.a_interface), (link.b_device, link.b_interface)]
             if not any(dev in self.targets for dev, _ in ends):
                 continue  # another shard's link
-            seen: list[str] = []
-            newest_poll = 0.0
+            if link.id not in self.traps and all(self.last.get(dev) is None for dev, _ in ends):
+                continue  # neither end polled yet by this process (just started): the stored state stands
+            seen: list[tuple[str, float]] = []  # (oper status, when that poll started) per end
             detail: dict[str, Any] = {}
             for dev, ifname in ends:
                 state = self.last.get(dev)
                 if state is None or not state.reachable:
                     continue
-                newest_poll = max(newest_poll, self.polled_at.get(dev, 0.0))
                 iface = next((i for i in state.interfaces if i.name == ifname), None)
                 if iface is not None:
                     if iface.oper_status != "unknown":  # what the agent did not say is not "down"
-                        seen.append(iface.oper_status)
+                        seen.append((iface.oper_status, self.polled_at.get(dev, 0.0)))
                     rates = self.last_rates.get(dev, {}).get(ifname)
                     if rates is not None and rates.utilisation_pct is not None:
                         detail["util_pct"] = max(detail.get("util_pct", 0.0), rates.utilisation_pct)
@@ -442,13 +482,19 @@ class Monitor:
                         rx = optic.dbm if optic.direction == "rx" else None
                         if rx is not None and optic.if_index == iface.if_index:
                             detail["rx_dbm"] = min(detail.get("rx_dbm", rx), rx)
-            value = "unknown" if not seen else ("up" if all(s == "up" for s in seen) else "down")
-            source = "poll"
+            value, source = _link_value([s for s, _ in seen]), "poll"
             trap = self.traps.get(link.id)
-            if trap is not None and trap[1] + TRAP_HOLD_S > newest_poll:
-                value, source = trap[0], "trap"
-            elif trap is not None:
-                del self.traps[link.id]  # the poll after the trap has the last word
+            if trap is not None:
+                # Only an end polled after the trap (and the agents' cache) says what the link is
+                # now: the other end's last answer is from before, and taking its "down" after an
+                # up trap held every restored link down until that end's poll came back too.
+                fresh = [s for s, started in seen if started >= trap[1] + TRAP_HOLD_S]
+                if not fresh:
+                    value, source = trap[0], "trap"
+                else:
+                    value = _link_value(fresh)
+                    if len(fresh) == len(seen):
+                        del self.traps[link.id]  # the polls after the trap have the last word
             if self.flaps.flapping(link.id, at):
                 detail["flapping"] = True
             updates.append(("link", link.id, value, detail or None))
@@ -479,21 +525,28 @@ class Monitor:
             if key not in wanted:
                 self.store.close_incident(row.id, at)
                 report.closed.append(row.id)
-        # Endpoints: connected when their device answers and has a path to the core.
-        reach = reachable_from_core(self.network, links_down, silent)
+
+    def _update_endpoints(self, at: float, report: CycleReport) -> None:
+        """Endpoints: connected when their device answers and has a path to the core over links
+        that are up now, written on every tick (not only on settled ones), so availability counts
+        what the agencies lived through to the second: the down phases of a flap, not the hold
+        that keeps its incident open, nor the seconds a confirmation poll takes."""
+        current = self.store.current()
+        really_down = {r.name for r in current if r.kind == "link" and r.state == "down"}
+        silent = {r.name for r in current if r.kind == "device" and r.state == "unreachable"}
+        reach = reachable_from_core(self.network, really_down, silent)
         updates: list[tuple[str, str, str, dict[str, Any] | None]] = []
         for device, eps in self._endpoints.items():
             up = device in reach and device not in silent
             for ep in eps:
-                updates.append(
-                    (
-                        "endpoint",
-                        f"{ep.kind}:{ep.id}",
-                        "up" if up else "down",
-                        {"device": device, "district": ep.district, "name": ep.name},
-                    )
-                )
-        report.changes += self.store.set_states(updates, at, "correlation")
+                key, state = f"{ep.kind}:{ep.id}", "up" if up else "down"
+                if self.endpoint_states.get(key) == state:
+                    continue
+                self.endpoint_states[key] = state
+                detail = {"device": device, "district": ep.district, "name": ep.name}
+                updates.append(("endpoint", key, state, detail))
+        if updates:
+            report.changes += self.store.set_states(updates, at, "correlation")
 
     # ------------------------------------------------------------------ the loop
     async def run(

@@ -1,9 +1,10 @@
 """Availability: the share of time each agency (BTS site, hotspot) had a path to the core.
 
-Computed from the store's endpoint state history (written by the correlation on every settled
-snapshot), over a period, excluding declared maintenance windows: time inside a window counts
-neither as up nor as down. Time before govnet first knew an endpoint's state is not counted
-either (``monitored_s`` says how much was). Districts average their agencies.
+Computed from the store's endpoint state history (written by the monitor on every tick from the
+links' real states: a flapping link's held incident does not count as down time), over a
+period, excluding declared maintenance windows: time inside a window counts neither as up nor
+as down. Time before govnet first knew an endpoint's state is not counted either (``monitored_s``
+says how much was). Districts average their agencies.
 """
 
 from __future__ import annotations

@@ -44,3 +44,18 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -c "import govnet, inventory" # fail loudly if the install did not work
   touch "$stamp"
 fi
+
+# The SNMP simulator and the real devices' walks the interoperability tests serve
+# (tests/snmpsim.py): a venv of their own, so snmpsim's pysnmp never meets govnet's, built on the
+# system's Python where there is one (the responder runs as nobody, who cannot reach a Python under
+# /root, and indexes with the dbm module Debian's Python has).
+SNMPSIM_PYTHON=${SNMPSIM_PYTHON:-$(command -v /usr/bin/python3 || command -v "$PYTHON")}
+snmpsim_stamp=.venv-snmpsim/.installed-1
+if [ ! -f "$snmpsim_stamp" ]; then
+  echo "setup: installing snmpsim and snmpsim-data into .venv-snmpsim"
+  rm -rf .venv-snmpsim
+  "$SNMPSIM_PYTHON" -m venv .venv-snmpsim
+  .venv-snmpsim/bin/python -m pip install -q --disable-pip-version-check snmpsim==1.2.2 snmpsim-data==1.0.1 2>&1 | grep -v -i warning || true
+  .venv-snmpsim/bin/python -c "import snmpsim, snmpsim_data, dbm.ndbm" # fail loudly if the install did not work
+  touch "$snmpsim_stamp"
+fi
