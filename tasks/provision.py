@@ -280,8 +280,30 @@ def _running(driver: Any) -> str:
     return str(driver.get_config(retrieve="running")["running"])
 
 
-def _commit_and_check(driver: Any, revert_in: int, settle: float, before: dict[str, set[str]]) -> str | None:
-    """Commit with a confirm timer, post-check, confirm: None when all went well, else why not."""
+def _not_shown(driver: Any, intended: str) -> str | None:
+    """What of ``intended`` the running config does not show after a commit (None: all of it).
+
+    The device's own diff from its running config to the intent must be empty: a line a daemon
+    took and dropped, or put back, shows here, and the push is not "changed".
+    """
+    try:
+        driver.load_replace_candidate(config=intended)
+        left = driver.compare_config()
+        driver.discard_config()
+    except Exception as exc:
+        return f"the running config could not be read back: {exc}"
+    lines = [line for line in left.splitlines() if line.startswith(("+", "-")) and line.strip("+- ")]
+    if not lines:
+        return None
+    shown = "; ".join(lines[:6]) + (f" (and {len(lines) - 6} more)" if len(lines) > 6 else "")
+    return f"the running config does not show the change after the commit: {shown}"
+
+
+def _commit_and_check(
+    driver: Any, revert_in: int, settle: float, before: dict[str, set[str]], intended: str
+) -> str | None:
+    """Commit with a confirm timer, post-check, read back, confirm: None when all went well, else
+    why not."""
     try:
         driver.commit_config(revert_in=revert_in)
     except Exception as exc:
@@ -298,6 +320,9 @@ def _commit_and_check(driver: Any, revert_in: int, settle: float, before: dict[s
         time.sleep(1)
     if problems:
         return "post-checks failed: " + "; ".join(problems)
+    missing = _not_shown(driver, intended)
+    if missing:
+        return missing
     try:
         driver.confirm_commit()
     except Exception as exc:
@@ -397,7 +422,7 @@ def push_device(
         except Exception as exc:
             result.status, result.error = "failed", f"commit refused: {exc}; nothing was sent"
             return result
-        reason = _commit_and_check(driver, revert_in, settle, before)
+        reason = _commit_and_check(driver, revert_in, settle, before, intended)
         if reason is None:
             result.status = "changed"
             return result

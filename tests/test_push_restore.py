@@ -145,3 +145,27 @@ def test_a_restore_govnet_cannot_read_back_is_failed_restored_yes(net: Network) 
     result = push(net, device)
     assert result.status == "failed", result
     assert "device state unknown, previous config restored: yes" in (result.error or "")
+
+
+def test_a_commit_the_running_config_does_not_show_is_not_changed(net: Network) -> None:
+    """The device took the commit but runs something else (a line dropped, or put back):
+    the read-back diff is not empty, so the push is rolled back, never reported "changed"."""
+    device = Device()
+    dropped = "hostname core-01\nend\n"
+
+    class Dropping(Session):
+        def commit_config(self, message: str = "", revert_in: int | None = None) -> None:
+            if self.candidate == BEFORE:
+                super().commit_config(message, revert_in)
+                return
+            self.device.checkpoint = self.device.running
+            self.device.running = dropped  # accepted without an error, the route not kept
+            self.device.pending = bool(revert_in)
+
+    result = push_device(
+        net, "core-01", lambda name: Dropping(device), config=INTENDED, revert_in=1, settle=0
+    )
+    assert result.status == "rolled_back", result
+    assert "does not show the change" in (result.error or "")
+    assert "+ip route 198.19.2.0/28 Null0" in (result.error or "")
+    assert device.running == BEFORE and not device.pending
