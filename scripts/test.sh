@@ -7,4 +7,6 @@ scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
-.venv/bin/python -m pytest "$@"
+# Two workers (pytest-xdist), each with its own test lane (labs, subnets, trap ports): the lab
+# tests mostly wait, so one worker waits while the other runs.
+.venv/bin/python -m pytest -n "${GOVNET_TEST_WORKERS:-2}" --dist loadfile "$@"

@@ -37,6 +37,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     os.environ.setdefault("GOVNET_LAB_STATE", tempfile.mkdtemp(prefix="govnet-lab-state-"))
 
 
+#: Test files that mostly wait on the lab (minutes of real time): run first, so that under
+#: pytest-xdist (``--dist loadfile``) one worker waits on them while the others run the rest.
+LONG_FIRST = ("tests/test_monitor_flap_lab.py",)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Long waiting tests first (stable order otherwise)."""
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_FIRST))
+
+
 def _session_lab(
     factory: pytest.TempPathFactory, prefix: str, subnet: str, *, bare: bool, trap_port: int
 ) -> Iterator[LabHandle]:

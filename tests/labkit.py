@@ -16,9 +16,12 @@ from inventory.network import Network
 #: Parallel test runs on one machine (two work trees, helpers) each take a lane with
 #: ``GOVNET_TEST_LANE=N`` (0-6): lane 0 is the default below; lane N>0 moves every prefix, management
 #: subnet and trap port the tests use, so two runs never share a lab, an address or a port.
-LANE = int(os.environ.get("GOVNET_TEST_LANE", "0") or 0)
+#: Under pytest-xdist each worker (gw0, gw1, ...) takes the next lane from the base one.
+LANE = int(os.environ.get("GOVNET_TEST_LANE", "0") or 0) + int(
+    os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0
+)
 if not 0 <= LANE <= 6:
-    raise RuntimeError(f"GOVNET_TEST_LANE={LANE}: use 0 to 6")
+    raise RuntimeError(f"test lane {LANE} (GOVNET_TEST_LANE plus the xdist worker number): use 0 to 6")
 
 
 def _lane_subnet(default: str, slot: int) -> str:
