@@ -23,6 +23,8 @@ FRR_ETC = Path("/etc/frr")
 FRR_RUN = Path("/var/run/frr")
 FRR_DAEMONS = ("zebra", "staticd", "ospfd", "bgpd")
 IF_OPER = ".1.3.6.1.2.1.2.2.1.8"
+#: How often each agent samples ifOperStatus for linkDown/linkUp (a change is trapped once sampled).
+TRAP_SAMPLE_S = 2
 
 
 def namespace_name(prefix: str, index: int, device: str) -> str:
@@ -124,8 +126,8 @@ def snmpd_config(
             "rouser internalUser",
             f"notificationEvent govnetLinkDown .1.3.6.1.6.3.1.1.5.3 {oid_index} {oid_admin} {IF_OPER}",
             f"notificationEvent govnetLinkUp .1.3.6.1.6.3.1.1.5.4 {oid_index} {oid_admin} {IF_OPER}",
-            f'monitor -r 2 -e govnetLinkDown "ifDown" {IF_OPER} == 2',
-            f'monitor -r 2 -e govnetLinkUp "ifUp" {IF_OPER} != 2',
+            f'monitor -r {TRAP_SAMPLE_S} -e govnetLinkDown "ifDown" {IF_OPER} == 2',
+            f'monitor -r {TRAP_SAMPLE_S} -e govnetLinkUp "ifUp" {IF_OPER} != 2',
             *(extra or []),
             "",
         ]
