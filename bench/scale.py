@@ -518,16 +518,16 @@ def main() -> None:
                         f"store +{run.store_bytes_per_hour / 1e6:.0f} MB/h; load {os.getloadavg()[0]:.2f}",
                         flush=True,
                     )
-                    for module in ("v2c", "v3"):
-                        ex = exporter_run(f"exporter {module}", module, exporter_proc.pid, args.devices)
-                        results.setdefault(f"snmp_exporter {module}", []).append(ex)
-                        print(
-                            f"rep {rep + 1} snmp_exporter {module}: {ex.scrapes} scrapes, "
-                            f"{ex.varbinds / ex.seconds:,.0f} varbinds/s, "
-                            f"{ex.cpu_per_10k:.3f} CPU-s/10k varbinds; "
-                            f"load {os.getloadavg()[0]:.2f}",
-                            flush=True,
-                        )
+                for module in ("v2c", "v3"):
+                    ex = exporter_run(f"exporter {module}", module, exporter_proc.pid, args.devices)
+                    results.setdefault(f"snmp_exporter {module}", []).append(ex)
+                    print(
+                        f"rep {rep + 1} snmp_exporter {module}: {ex.scrapes} scrapes, "
+                        f"{ex.varbinds / ex.seconds:,.0f} varbinds/s, "
+                        f"{ex.cpu_per_10k:.3f} CPU-s/10k varbinds; "
+                        f"load {os.getloadavg()[0]:.2f}",
+                        flush=True,
+                    )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\nsummary (median and min over repetitions)")
