@@ -5,9 +5,8 @@ Two settings, read from the environment once per process, with safe defaults:
 ``GOVNET_LAB_RANGES`` (default ``198.18.0.0/15,198.51.100.0/24``)
     where lab (and sample) addresses come from: RFC 2544's benchmarking block and one RFC 5737
     documentation block. Only private or reserved space is accepted.
-``GOVNET_DENY_RANGES`` (default ``192.0.2.0/24,203.0.113.0/24``)
-    ranges govnet never contacts and never uses for a lab: by default the two RFC 5737
-    documentation blocks the lab does not use. Add the build machine's own uplink here, or any range
+``GOVNET_DENY_RANGES`` (default: none)
+    ranges govnet never contacts and never uses for a lab: the machine's own uplink, or any range
     where a packet would reach something that is not yours. A deny range may not overlap a lab range.
 
 A packet to a lab address with no lab route leaves through the default route; so before govnet
@@ -29,7 +28,7 @@ from ipaddress import IPv4Address, IPv4Network
 from govnet.errors import SafetyError
 
 DEFAULT_LAB_RANGES = "198.18.0.0/15,198.51.100.0/24"
-DEFAULT_DENY_RANGES = "192.0.2.0/24,203.0.113.0/24"
+DEFAULT_DENY_RANGES = ""
 #: Seconds a positive route check stays valid (a route does not change under a running poll).
 CACHE_SECONDS = 10.0
 
@@ -85,8 +84,8 @@ class SafetySettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> SafetySettings:
         """The settings from ``env`` (default: the process environment).
 
-        >>> SafetySettings.from_env({}).deny_ranges
-        (IPv4Network('192.0.2.0/24'), IPv4Network('203.0.113.0/24'))
+        >>> SafetySettings.from_env({"GOVNET_DENY_RANGES": "10.0.0.0/8"}).deny_ranges
+        (IPv4Network('10.0.0.0/8'),)
         >>> SafetySettings.from_env({"GOVNET_DENY_RANGES": "198.18.0.0/24"})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
@@ -118,7 +117,7 @@ _checked: dict[tuple[str, str | None], float] = {}
 def in_lab_range(address: IPv4Address | str, settings: SafetySettings = SETTINGS) -> bool:
     """Whether an address lies in a lab range.
 
-    >>> in_lab_range("198.18.0.10"), in_lab_range("198.51.100.7"), in_lab_range("203.0.113.7")
+    >>> in_lab_range("198.18.0.10"), in_lab_range("198.51.100.7"), in_lab_range("100.64.0.7")
     (True, True, False)
     """
     addr = IPv4Address(str(address))
@@ -128,8 +127,9 @@ def in_lab_range(address: IPv4Address | str, settings: SafetySettings = SETTINGS
 def denied_range(address: IPv4Address | str, settings: SafetySettings = SETTINGS) -> IPv4Network | None:
     """The deny range holding ``address``, or None.
 
-    >>> denied_range("192.0.2.1"), denied_range("198.18.0.1")
-    (IPv4Network('192.0.2.0/24'), None)
+    >>> deny = SafetySettings.from_env({"GOVNET_DENY_RANGES": "10.0.0.0/8"})
+    >>> denied_range("10.1.2.3", deny), denied_range("198.18.0.1", deny)
+    (IPv4Network('10.0.0.0/8'), None)
     """
     addr = IPv4Address(str(address))
     return next((net for net in settings.deny_ranges if addr in net), None)
@@ -152,10 +152,11 @@ def check_target(
     """Refuse a denied address, and a lab-range address whose route is the default route or missing.
 
     >>> check_target("127.0.0.1")  # loopback always passes
-    >>> check_target("192.0.2.1")  # doctest: +ELLIPSIS
+    >>> deny = SafetySettings.from_env({"GOVNET_DENY_RANGES": "10.0.0.0/8"})
+    >>> check_target("10.1.2.3", settings=deny)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    govnet.errors.SafetyError: 192.0.2.1 is in 192.0.2.0/24, a range govnet never contacts ...
+    govnet.errors.SafetyError: 10.1.2.3 is in 10.0.0.0/8, a range govnet never contacts ...
     """
     addr = IPv4Address(str(address))
     denied = denied_range(addr, settings)

@@ -12,6 +12,7 @@ import pytest
 
 from govnet.cli import main
 from govnet.errors import SafetyError
+from govnet.safety import SafetySettings
 from lab.guard import LAB_RANGES, check_target, guard_routes_present
 from lab.lifecycle import fail, restore, wait_converged
 from lab.state import load_state
@@ -226,8 +227,9 @@ def test_fail_a_node_silences_it_and_restore_brings_ospf_back(lab: LabHandle) ->
 def test_interlock_refuses_lab_addresses_without_a_lab_route(lab: LabHandle) -> None:
     with pytest.raises(SafetyError, match="no lab route"):
         check_target("198.19.250.1")  # in a lab range, no lab route: the guard answers
-    with pytest.raises(SafetyError, match=r"192\.0\.2\.0/24"):
-        check_target("192.0.2.1")
+    deny = SafetySettings.from_env({"GOVNET_DENY_RANGES": "100.64.0.0/10"})  # a configured deny range
+    with pytest.raises(SafetyError, match=r"100\.64\.0\.0/10"):
+        check_target("100.64.0.1", settings=deny)
     check_target("127.0.0.1")
     check_target(lab.mgmt[lab.routers[0]])
 

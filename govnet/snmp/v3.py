@@ -397,7 +397,7 @@ class V3Session:
         self._salt = random.getrandbits(64)
         self._keys: tuple[bytes, LocalKeys] | None = None
         self.requests = 0
-        #: Whether the agent answered this session at all (discovery included): only then can
+        #: Whether the agent has answered this V3Session at all (discovery included): only then can
         #: silence to encrypted requests mean a wrong priv key rather than a dead agent.
         self._heard = False
 
