@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -147,6 +147,48 @@ class _Datagrams(asyncio.DatagramProtocol):
         self.waiting.clear()
 
 
+async def exchange(
+    transport: asyncio.DatagramTransport,
+    protocol: Any,
+    build: Callable[[int], bytes],
+    new_id: Callable[[], int],
+    timeout: float,
+    attempts: int,
+) -> Any:
+    """Send ``build(request_id)`` up to ``attempts`` times, ``timeout`` seconds apart, until an answer
+    to any attempt arrives (every attempt's id stays bound to this one request, so a late answer
+    to the first still counts); raises :class:`TimeoutError` after the last attempt's timeout.
+    ``protocol.waiting`` maps request ids to the future the datagram handler resolves."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+    ids: list[int] = []
+
+    def send() -> None:
+        request_id = new_id()
+        ids.append(request_id)
+        protocol.waiting[request_id] = future
+        transport.sendto(build(request_id))
+
+    def expire() -> None:
+        # A timer on the future is much cheaper than asyncio.wait_for (no task per request).
+        if future.done():
+            return
+        if len(ids) < attempts:
+            send()
+            timers.append(loop.call_later(timeout, expire))
+        else:
+            future.set_exception(TimeoutError())
+
+    send()
+    timers = [loop.call_later(timeout, expire)]
+    try:
+        return await future
+    finally:
+        timers[-1].cancel()
+        for request_id in ids:
+            protocol.waiting.pop(request_id, None)
+
+
 class V2cSession:
     """SNMPv2c with govnet's own BER codec: the fast path."""
 
@@ -174,37 +216,25 @@ class V2cSession:
             self._transport, self._protocol = transport, protocol
         return self._transport, self._protocol
 
+    def _new_id(self) -> int:
+        """The next request id (every attempt gets its own), counted as a request sent."""
+        self._next_id = (self._next_id + 1) & 0x7FFFFFFF
+        self.requests += 1
+        return self._next_id
+
     async def _request(self, tag: int, oids: Sequence[str], max_repetitions: int = 0) -> ber.Pdu:
         """One request, sent again on timeout; the first answer to any attempt is the answer."""
         transport, protocol = await self._open()
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[ber.Pdu] = loop.create_future()
-        ids: list[int] = []
         oid_list = list(oids)
         attempts = self.target.retries + 1
 
-        def send() -> None:
-            self._next_id = (self._next_id + 1) & 0x7FFFFFFF
-            ids.append(self._next_id)
-            protocol.waiting[self._next_id] = future
-            message = ber.encode_request(1, self._community, tag, self._next_id, oid_list, 0, max_repetitions)
-            self.requests += 1
-            transport.sendto(message)
+        def build(request_id: int) -> bytes:
+            return ber.encode_request(1, self._community, tag, request_id, oid_list, 0, max_repetitions)
 
-        def expire() -> None:
-            # A timer on the future is much cheaper than asyncio.wait_for (no task per request).
-            if future.done():
-                return
-            if len(ids) < attempts:
-                send()
-                timers.append(loop.call_later(self.target.timeout, expire))
-            else:
-                future.set_exception(TimeoutError())
-
-        send()
-        timers = [loop.call_later(self.target.timeout, expire)]
         try:
-            pdu = await future
+            pdu: ber.Pdu = await exchange(
+                transport, protocol, build, self._new_id, self.target.timeout, attempts
+            )
         except TimeoutError:
             malformed = (
                 f"; {protocol.garbage} unreadable datagram(s) from it so far, "
@@ -217,10 +247,6 @@ class V2cSession:
                 f"× {attempts}{malformed}",
                 hint="check the address, the community or v3 keys, and that the agent runs",
             ) from None
-        finally:
-            timers[-1].cancel()
-            for request_id in ids:
-                protocol.waiting.pop(request_id, None)
         if pdu.error_status:
             raise SnmpStatusError(self.target.host, pdu.error_status, pdu.error_index)
         return pdu

@@ -40,6 +40,7 @@ from govnet.snmp.client import (
     SnmpStatusError,
     SnmpTimeoutError,
     Target,
+    exchange,
     get_scalars,
     walk_columns,
 )
@@ -416,44 +417,26 @@ class V3Session:
             self._transport, self._protocol = transport, protocol
         return self._transport, self._protocol
 
+    def _new_id(self) -> int:
+        """The next msgID (every attempt gets its own), counted as a request sent."""
+        self._next_id = (self._next_id + 1) & 0x7FFFFFFF
+        self.requests += 1
+        return self._next_id
+
     async def _exchange(self, build: Callable[[int], bytes], attempts: int | None = None) -> Envelope:
         """Send ``build(msg_id)`` (rebuilt per attempt: fresh msgID, salt, time) until an answer to
         any attempt comes back (every attempt's msgID stays bound to this request)."""
         transport, protocol = await self._open()
-        loop = asyncio.get_running_loop()
         tries = self.target.retries + 1 if attempts is None else attempts
-        future: asyncio.Future[Envelope] = loop.create_future()
-        ids: list[int] = []
-
-        def send() -> None:
-            self._next_id = (self._next_id + 1) & 0x7FFFFFFF
-            ids.append(self._next_id)
-            protocol.waiting[self._next_id] = future
-            self.requests += 1
-            transport.sendto(build(self._next_id))
-
-        def expire() -> None:
-            if future.done():
-                return
-            if len(ids) < tries:
-                send()
-                timers.append(loop.call_later(self.target.timeout, expire))
-            else:
-                future.set_exception(TimeoutError())
-
-        send()
-        timers = [loop.call_later(self.target.timeout, expire)]
         try:
-            envelope = await future
+            envelope: Envelope = await exchange(
+                transport, protocol, build, self._new_id, self.target.timeout, tries
+            )
         except TimeoutError:
             raise SnmpTimeoutError(
                 f"{self.target.host}:{self.target.port}: no answer in {self.target.timeout:g} s × {tries}",
                 hint="check the address, the v3 user and keys, and that the agent runs",
             ) from None
-        finally:
-            timers[-1].cancel()
-            for msg_id in ids:
-                protocol.waiting.pop(msg_id, None)
         self._heard = True
         return envelope
 
