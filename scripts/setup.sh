@@ -36,13 +36,31 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   "$PYTHON" -m venv .venv
 fi
+# govnet is installed in strict editable mode: setuptools builds a link tree under
+# build/__editable__.* that mirrors the installed layout (core/ as govnet, inventory/ as
+# govnet.inventory, ...), so the packages import, type-check and run only under their one import
+# root. A link tree links files, not folders: a new or removed source file needs a re-install, so
+# the stamp holds a hash of pyproject.toml and of the list of source files (tracked or new).
 stamp=.venv/.govnet-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "setup: installing govnet and its dependencies into .venv"
-  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v -i warning || true
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,bench]" 2>&1 | grep -v -i warning || true
-  .venv/bin/python -c "import govnet, inventory" # fail loudly if the install did not work
-  touch "$stamp"
+files=$( (git ls-files --cached --others --exclude-standard 2>/dev/null || find . -path ./.venv -prune -o -path ./build -prune -o -type f -print) | LC_ALL=C sort)
+want=$( { cat pyproject.toml; printf '%s\n' "$files"; } | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: installing govnet (strict editable) and its dependencies into .venv"
+  quiet() { # the output only when the command fails (setuptools' build warnings are noise here)
+    local out
+    if ! out=$("$@" 2>&1); then
+      echo "$out" >&2
+      return 1
+    fi
+  }
+  quiet .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+  rm -rf build/__editable__.* # the link tree is rebuilt from the current files
+  quiet .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,bench]" \
+    --config-settings editable_mode=strict
+  # fail loudly if the install did not work (from outside the tree: no folder on sys.path helps)
+  venv_python=$PWD/.venv/bin/python
+  (cd / && "$venv_python" -c "import govnet.cli")
+  echo "$want" >"$stamp"
 fi
 
 # The SNMP simulator and the real devices' walks the interoperability tests serve
