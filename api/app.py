@@ -14,8 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 
-from api.deps import ApiState
-from api.routers import (
+from govnet.api.deps import ApiState
+from govnet.api.routers import (
     agencies,
     devices,
     districts,

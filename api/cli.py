@@ -25,8 +25,8 @@ def token_create(
     note: Annotated[str, typer.Option(help="Who it is for.")] = "",
 ) -> None:
     """Create a token and print it once (only its hash is kept)."""
-    from api.auth import Role, TokenStore
-    from monitor.sla import parse_period
+    from govnet.api.auth import Role, TokenStore
+    from govnet.monitor.sla import parse_period
 
     try:
         the_role = Role(role)
@@ -47,7 +47,7 @@ def token_create(
 @token_app.command("list")
 def token_list(json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Tokens (ids, roles, scopes, expiry; never the tokens)."""
-    from api.auth import TokenStore
+    from govnet.api.auth import TokenStore
 
     records = TokenStore().records()
     rows = [
@@ -72,7 +72,7 @@ def token_list(json: Annotated[bool, typer.Option("--json", help="Print JSON.")]
 @token_app.command("revoke")
 def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (see 'token list').")]) -> None:
     """Revoke a token."""
-    from api.auth import TokenStore
+    from govnet.api.auth import TokenStore
 
     if not TokenStore().revoke(token_id):
         raise GovnetError(f"no token '{token_id}'", hint="see 'govnet api token list'")
@@ -93,10 +93,10 @@ def serve(
     """Serve the status API (/api/v1) and the NOC page (/) over the monitor's store."""
     import uvicorn
 
-    from api.app import create_app
-    from api.auth import TokenStore
-    from api.deps import ApiState
-    from monitor.store import open_store
+    from govnet.api.app import create_app
+    from govnet.api.auth import TokenStore
+    from govnet.api.deps import ApiState
+    from govnet.monitor.store import open_store
 
     network = app_context(ctx).network()
     state = ApiState(network, open_store(store), TokenStore(), cors_origins=list(cors_origin or []))

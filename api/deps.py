@@ -10,14 +10,14 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
-from api.auth import AuthError, Principal, Role, TokenStore
-from api.health import StoreProbe
-from api.scope import Scope
-from api.status import Paths, all_endpoints
-from inventory.network import Network
-from monitor.store import Store
-from topology.graph import Endpoint
-from topology.report import SpofReport, inventory_report
+from govnet.api.auth import AuthError, Principal, Role, TokenStore
+from govnet.api.health import StoreProbe
+from govnet.api.scope import Scope
+from govnet.api.status import Paths, all_endpoints
+from govnet.inventory.network import Network
+from govnet.monitor.store import Store
+from govnet.topology.graph import Endpoint
+from govnet.topology.report import SpofReport, inventory_report
 
 
 @dataclass

@@ -12,8 +12,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from monitor.spool import SpoolingStore, StoreHealth, why
-from monitor.store import Store, StoreError
+from govnet.monitor.spool import SpoolingStore, StoreHealth, why
+from govnet.monitor.store import Store, StoreError
 
 #: Seconds a probe's answer is reused.
 PROBE_EVERY_S = 5.0

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from inventory.network import Network
-from topology.graph import endpoints_by_device
+from govnet.inventory.network import Network
+from govnet.topology.graph import endpoints_by_device
 
 #: What replaces a name the caller may not see.
 OUTSIDE = "outside-scope"

@@ -15,9 +15,9 @@ from typing import Any
 
 import networkx as nx
 
-from inventory.network import Network
-from monitor.store import StateRow, Store
-from topology.graph import Endpoint, build_graph, core_nodes, endpoints_by_device
+from govnet.inventory.network import Network
+from govnet.monitor.store import StateRow, Store
+from govnet.topology.graph import Endpoint, build_graph, core_nodes, endpoints_by_device
 
 WORD = {"up": "online", "down": "offline"}
 

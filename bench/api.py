@@ -31,12 +31,12 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 
 _SERVE_GOVNET = """
 import sys, uvicorn
-from api.app import create_app
-from api.auth import TokenStore
-from api.deps import ApiState
+from govnet.api.app import create_app
+from govnet.api.auth import TokenStore
+from govnet.api.deps import ApiState
 from govnet.paths import sample_inventory
-from inventory.loader import load_inventory
-from monitor.store import open_store
+from govnet.inventory.loader import load_inventory
+from govnet.monitor.store import open_store
 from pathlib import Path
 network = load_inventory(sample_inventory())
 app = create_app(ApiState(network, open_store(sys.argv[1]), TokenStore(Path(sys.argv[2]))))
@@ -62,12 +62,12 @@ def free_port() -> int:
 
 def fill_store(path: Path) -> None:
     """One settled snapshot of the province, a hub dead, from the real engine."""
+    from govnet.inventory.loader import load_inventory
+    from govnet.inventory.models import Role
+    from govnet.monitor.config import targets_from_inventory
+    from govnet.monitor.engine import Monitor
+    from govnet.monitor.store import open_store
     from govnet.paths import sample_inventory
-    from inventory.loader import load_inventory
-    from inventory.models import Role
-    from monitor.config import targets_from_inventory
-    from monitor.engine import Monitor
-    from monitor.store import open_store
     from tests.fakeagents import Agents
 
     network = load_inventory(sample_inventory())
@@ -136,7 +136,7 @@ def main() -> None:
     os.environ["HOME"] = str(tmp)
     os.environ["XDG_CONFIG_HOME"] = str(tmp / ".config")
     fill_store(tmp / "monitor.db")
-    from api.auth import Role, TokenStore
+    from govnet.api.auth import Role, TokenStore
 
     token, _ = TokenStore(tmp / "tokens.json").create(Role.IOC)
     gport, hport = free_port(), free_port()

@@ -20,9 +20,9 @@ from pathlib import Path
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
+from govnet.inventory.loader import load_inventory
+from govnet.lab.lifecycle import cgroup_dir, down, missing_prerequisites, up
 from govnet.paths import sample_inventory
-from inventory.loader import load_inventory
-from lab.lifecycle import cgroup_dir, down, missing_prerequisites, up
 
 PREFIX = "gvb"
 

@@ -22,7 +22,7 @@ v3 authPriv with the lab's SHA/AES user, the way the sample inventory polls most
 * snmp_exporter 0.21 with a ``version: 3`` module;
 * ``snmpbulkwalk -v3 -l authPriv -a SHA -x AES``.
 
-And the poller as ``monitor run`` polls a device (:class:`monitor.scraper.SnmpScraper`, the
+And the poller as ``monitor run`` polls a device (:class:`govnet.monitor.scraper.SnmpScraper`, the
 interfaces module: 16 ifTable/ifXTable columns in one multi-column walk, a session per scrape), v2c
 and v3, on the same agent: its CPU per 10k varbinds is the figure issue #14 sets against
 snmp_exporter's on v2c (at most 1.5x for v3).
@@ -55,14 +55,14 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 from pydantic import SecretStr
 
 from govnet import aio
+from govnet.inventory.loader import load_inventory
+from govnet.lab.lifecycle import down, missing_prerequisites, up
+from govnet.lab.state import lab_dir
+from govnet.monitor.config import INTERFACES
+from govnet.monitor.scraper import SnmpScraper
 from govnet.paths import sample_inventory
 from govnet.snmp.client import PysnmpSession, Session, Target, V2cSession
 from govnet.snmp.v3 import V3Session
-from inventory.loader import load_inventory
-from lab.lifecycle import down, missing_prerequisites, up
-from lab.state import lab_dir
-from monitor.config import INTERFACES
-from monitor.scraper import SnmpScraper
 
 ROOT = "1.3.6.1.2.1.31.1.1"
 REPS = 25

@@ -23,12 +23,12 @@ from pathlib import Path
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
+from govnet.inventory.loader import load_inventory
+from govnet.lab.lifecycle import down, missing_prerequisites, up
+from govnet.lab.state import lab_dir
 from govnet.paths import sample_inventory
-from inventory.loader import load_inventory
-from lab.lifecycle import down, missing_prerequisites, up
-from lab.state import lab_dir
-from tasks.provision import waves
-from tasks.rollout import rollout
+from govnet.tasks.provision import waves
+from govnet.tasks.rollout import rollout
 
 PREFIX = "gvb"
 SUBNET = "198.18.210.0/24"

@@ -45,13 +45,13 @@ from typing import Any
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
+from govnet.inventory.loader import load_inventory
+from govnet.inventory.yamlfile import dump_yaml
+from govnet.monitor.config import targets_from_inventory
+from govnet.monitor.engine import Monitor
+from govnet.monitor.scraper import FakeScraper, Scrape
+from govnet.monitor.store import open_store
 from govnet.snmp import mibs
-from inventory.loader import load_inventory
-from inventory.yamlfile import dump_yaml
-from monitor.config import targets_from_inventory
-from monitor.engine import Monitor
-from monitor.scraper import FakeScraper, Scrape
-from monitor.store import open_store
 
 PREFIX = "gvs"
 NAMESPACE = f"{PREFIX}-scale"

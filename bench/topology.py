@@ -5,7 +5,7 @@ TSLCD provinces: two cores per region on a regional ring of hubs, hubs feeding C
 single-homed, some dual-homed to a neighbouring hub), feeder ducts holding several CPE links,
 and some ring segments sharing a duct. On the *same* graph, in the same run, it times:
 
-* govnet: :func:`topology.impact.analyse` plus the impact weight of every node, every link and
+* govnet: :func:`govnet.topology.impact.analyse` plus the impact weight of every node, every link and
   every duct; then the same with every cut-off list materialised;
 * NetworkX's own ``articulation_points`` + ``bridges`` (which answer far less: no impact sets,
   no ducts);
@@ -33,7 +33,7 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 
 import networkx as nx
 
-from topology.impact import analyse
+from govnet.topology.impact import analyse
 
 
 def generate(n_nodes: int, seed: int = 7) -> tuple[nx.MultiGraph, list[str], dict[str, list[int]]]:

@@ -1,5 +1,8 @@
 """The source of truth: sites, agencies, devices, links and fiber ducts, validated.
 
-Load with :func:`inventory.loader.load_inventory`; the result is an
-:class:`inventory.network.Network`. The Nornir plugin is :mod:`inventory.nornir_plugin`.
+Load with :func:`govnet.inventory.loader.load_inventory`; the result is an
+:class:`govnet.inventory.network.Network`. The Nornir plugin is :mod:`govnet.inventory.nornir_plugin`.
 """
+
+if __name__ != "govnet.inventory":  # one import root: see scripts/restructure.py
+    raise ImportError(f"{__name__} is installed as govnet.inventory: import it by that name")

@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, SecretStr
 
 from govnet.errors import InventoryError
-from inventory.loader import Entry, Parsed
-from inventory.models import (
+from govnet.inventory.loader import Entry, Parsed
+from govnet.inventory.models import (
     SECTIONS,
     Agency,
     Device,
@@ -35,10 +35,10 @@ from inventory.models import (
     Subnet,
     SubnetPurpose,
 )
-from inventory.network import Network, ResolvedSecrets
-from inventory.problems import Problem
-from inventory.secrets import SecretStore, env_name_for
-from inventory.text import SECRET_MAX, text_problem
+from govnet.inventory.network import Network, ResolvedSecrets
+from govnet.inventory.problems import Problem
+from govnet.inventory.secrets import SecretStore, env_name_for
+from govnet.inventory.text import SECRET_MAX, text_problem
 
 
 def secret_problem(value: str, *, one_word: bool) -> str | None:

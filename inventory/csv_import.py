@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from govnet.errors import InventoryError
-from inventory.loader import load_inventory
-from inventory.models import AgencyType, Role, ServiceLevel, SubnetPurpose
-from inventory.network import Network
-from inventory.problems import Problem
-from inventory.samplegen import slug
-from inventory.text import HOSTNAME_MAX, NAME_MAX, shown, text_problem
-from inventory.yamlfile import UnreadableFileError, YamlSyntaxError, dump_yaml, read_text
+from govnet.inventory.loader import load_inventory
+from govnet.inventory.models import AgencyType, Role, ServiceLevel, SubnetPurpose
+from govnet.inventory.network import Network
+from govnet.inventory.problems import Problem
+from govnet.inventory.samplegen import slug
+from govnet.inventory.text import HOSTNAME_MAX, NAME_MAX, shown, text_problem
+from govnet.inventory.yamlfile import UnreadableFileError, YamlSyntaxError, dump_yaml, read_text
 
 REQUIRED = ("name", "type", "district", "lat", "lon", "uplink_hub")
 OPTIONAL = ("commune", "service_level", "id")

@@ -17,10 +17,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from govnet.errors import InventoryError
-from inventory.models import CREDENTIAL_KINDS, SECTIONS, Strict
-from inventory.problems import Problem
-from inventory.text import shown
-from inventory.yamlfile import LocatedDict, UnreadableFileError, YamlSyntaxError, load_yaml
+from govnet.inventory.models import CREDENTIAL_KINDS, SECTIONS, Strict
+from govnet.inventory.problems import Problem
+from govnet.inventory.text import shown
+from govnet.inventory.yamlfile import LocatedDict, UnreadableFileError, YamlSyntaxError, load_yaml
 
 
 @dataclass(frozen=True)
@@ -310,10 +310,10 @@ def parse_directory(root: Path) -> Parsed:
 
 def load_inventory(path: Path | str, secrets_path: Path | None = None) -> Network:
     """Load, check and return the network; raise :class:`InventoryError` listing every problem."""
-    from inventory.checks import build_network
+    from govnet.inventory.checks import build_network
 
     root = Path(path)
     return build_network(root, parse_directory(root), secrets_path)
 
 
-from inventory.network import Network  # noqa: E402  (typing of load_inventory)
+from govnet.inventory.network import Network  # noqa: E402  (typing of load_inventory)

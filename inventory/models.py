@@ -2,7 +2,7 @@
 
 Every model forbids unknown keys (``extra="forbid"``) so that a typo such as ``mgmt_pi`` is
 reported instead of silently ignored. Cross-references (a link to an unknown device, an agency
-on an unknown CPE, ...) are checked afterwards by :mod:`inventory.checks`, because they need
+on an unknown CPE, ...) are checked afterwards by :mod:`govnet.inventory.checks`, because they need
 the whole inventory.
 """
 
@@ -23,8 +23,16 @@ from pydantic import (
     model_validator,
 )
 
-from inventory.platforms import known_platforms, suggest_platform
-from inventory.text import HOSTNAME_MAX, INTERFACE_MAX, NAME_MAX, TEXT_MAX, USERNAME_MAX, shown, text_problem
+from govnet.inventory.platforms import known_platforms, suggest_platform
+from govnet.inventory.text import (
+    HOSTNAME_MAX,
+    INTERFACE_MAX,
+    NAME_MAX,
+    TEXT_MAX,
+    USERNAME_MAX,
+    shown,
+    text_problem,
+)
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 DeviceName = Annotated[
@@ -34,7 +42,7 @@ EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", 
 
 
 def _free_text(limit: int) -> AfterValidator:
-    """A validator refusing what :func:`inventory.text.text_problem` refuses."""
+    """A validator refusing what :func:`govnet.inventory.text.text_problem` refuses."""
 
     def check(value: str) -> str:
         problem = text_problem(value, limit)
@@ -46,7 +54,7 @@ def _free_text(limit: int) -> AfterValidator:
 
 
 #: A name people read (agency, site, district, duct, province): one printable line, Vietnamese
-#: letters welcome, at most :data:`inventory.text.NAME_MAX` characters. The length is checked
+#: letters welcome, at most :data:`govnet.inventory.text.NAME_MAX` characters. The length is checked
 #: before the characters, so a 1 MB value is refused without being scanned.
 Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX), _free_text(NAME_MAX)]
 #: Other free text (a site's address, a model, a serial, a path).

@@ -1,6 +1,6 @@
 """The validated network description: what every other package reads.
 
-A :class:`Network` is only ever built by :func:`inventory.loader.load_inventory`, after every
+A :class:`Network` is only ever built by :func:`govnet.inventory.loader.load_inventory`, after every
 check has passed, so code downstream may rely on its cross-references being sound (every
 link end names a real device and interface, every agency a real CPE, and so on).
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from inventory.models import (
+from govnet.inventory.models import (
     Agency,
     Credential,
     Device,

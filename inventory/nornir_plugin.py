@@ -23,10 +23,10 @@ from nornir.core.inventory import (
     ParentGroups,
 )
 
+from govnet.inventory.loader import load_inventory
+from govnet.inventory.network import Network
+from govnet.inventory.platforms import napalm_driver, netmiko_device_type
 from govnet.paths import sample_inventory
-from inventory.loader import load_inventory
-from inventory.network import Network
-from inventory.platforms import napalm_driver, netmiko_device_type
 
 GROUP_KINDS = ("role", "district", "platform", "site")
 

@@ -1,6 +1,6 @@
 """Secret values for the credentials an inventory names.
 
-The YAML only ever says *where* a secret is (:class:`inventory.models.SecretRef`): an
+The YAML only ever says *where* a secret is (:class:`govnet.inventory.models.SecretRef`): an
 environment variable, or a key of a secrets file that lives outside the repository. Values are
 held as :class:`pydantic.SecretStr`, so ``repr``, logs and exports show ``**********``.
 
@@ -19,9 +19,9 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from govnet.errors import SecretError
+from govnet.inventory.models import SecretRef
+from govnet.inventory.yamlfile import UnreadableFileError, YamlSyntaxError, dump_yaml, load_yaml
 from govnet.paths import config_home
-from inventory.models import SecretRef
-from inventory.yamlfile import UnreadableFileError, YamlSyntaxError, dump_yaml, load_yaml
 
 
 def env_name_for(key: str) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from govnet.inventory.models import SNMPv2cCredential, SNMPv3Credential
+from govnet.inventory.network import Network
 from govnet.snmp.client import Target
-from inventory.models import SNMPv2cCredential, SNMPv3Credential
-from inventory.network import Network
 
 
 def snmp_target(network: Network, device: str) -> Target:

@@ -14,11 +14,11 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any
 
-from inventory.network import Network
-from inventory.yamlfile import dump_yaml
-from lab import node as nodes
-from lab.state import NodeState
-from lab.subset import lab_inventory, select
+from govnet.inventory.network import Network
+from govnet.inventory.yamlfile import dump_yaml
+from govnet.lab import node as nodes
+from govnet.lab.state import NodeState
+from govnet.lab.subset import lab_inventory, select
 
 IMAGE = "govnet/frr-node:8.4"
 
@@ -57,7 +57,7 @@ def export(
     network: Network, outdir: Path, *, size: str = "small", bare: bool = False, name: str | None = None
 ) -> Path:
     """Write the containerlab topology and its files; return the ``.clab.yml`` path."""
-    from tasks.render import render_device
+    from govnet.tasks.render import render_device
 
     devices = select(network, size)
     subnet = next(s.prefix for s in network.subnets.values() if s.purpose.value == "management")
@@ -76,8 +76,8 @@ def export(
     clab_nodes: dict[str, Any] = {}
     import tempfile
 
-    from inventory.checks import build_network
-    from inventory.loader import parse_directory  # local: only to render from the lab's own view
+    from govnet.inventory.checks import build_network
+    from govnet.inventory.loader import parse_directory  # local: only to render from the lab's own view
 
     with tempfile.TemporaryDirectory(prefix="govnet-clab-") as scratch:
         inv = Path(scratch) / "inventory"

@@ -13,8 +13,8 @@ import json
 from ipaddress import IPv4Network
 
 from govnet.errors import SafetyError
+from govnet.lab.shell import run
 from govnet.safety import DENIED, LAB_RANGES, check_target, in_lab_range
-from lab.shell import run
 
 __all__ = ["DENIED", "GUARD_METRIC", "LAB_RANGES", "check_target", "in_lab_range", "install_guards"]
 

@@ -22,19 +22,20 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
 from typing import Any
 
+import napalm_frr
 from govnet import aio
 from govnet.errors import LabError
+from govnet.inventory.loader import load_inventory
+from govnet.inventory.models import Role
+from govnet.inventory.network import Network
+from govnet.inventory.yamlfile import dump_yaml
+from govnet.lab import mibdata, teardown
+from govnet.lab import node as nodes
+from govnet.lab.guard import LAB_RANGES, install_guards, remove_guards
+from govnet.lab.shell import run
+from govnet.lab.state import LabState, LinkState, NodeState, lab_dir, load_state, runtime_dir, save_state
+from govnet.lab.subset import is_light, lab_inventory, select
 from govnet.safety import SETTINGS
-from inventory.loader import load_inventory
-from inventory.models import Role
-from inventory.network import Network
-from inventory.yamlfile import dump_yaml
-from lab import mibdata, teardown
-from lab import node as nodes
-from lab.guard import LAB_RANGES, install_guards, remove_guards
-from lab.shell import run
-from lab.state import LabState, LinkState, NodeState, lab_dir, load_state, runtime_dir, save_state
-from lab.subset import is_light, lab_inventory, select
 
 REQUIRED_BINARIES = ("ip", "unshare", "nsenter", "ssh-keygen", "useradd", "userdel", "chpasswd", "vtysh")
 REQUIRED_FILES = ("/usr/lib/frr/frrinit.sh", "/usr/sbin/sshd", "/usr/sbin/snmpd", "/usr/sbin/lldpd")
@@ -216,7 +217,7 @@ def start_node(
     ``frr_conf`` restarts a router with that configuration (a restored node keeps what was
     pushed to it); by default it gets its day-0 (``bare``) or full intended configuration.
     """
-    from tasks.render import render_device
+    from govnet.tasks.render import render_device
 
     prefix = state.prefix
     rt = runtime_dir(prefix)
@@ -381,7 +382,7 @@ def _prepare_runtime(state: LabState, lab_network: Network) -> None:
     os.chmod(shell, 0o755)
     mibdata.install_program(state.prefix)
     tool = rt / "govnet-cfg"
-    shutil.copyfile(Path(nodes.__file__).parent / "device" / "govnet_cfg.py", tool)
+    shutil.copyfile(Path(napalm_frr.__file__).parent / "govnet_cfg.py", tool)
     os.chmod(tool, 0o755)
     try:
         pwd.getpwnam(state.user)
@@ -600,9 +601,9 @@ def wait_agents(state: LabState, lab_network: Network, names: list[str], timeout
     AgentX, it stalls the agent for a moment after start)."""
     import asyncio
 
+    from govnet.inventory.snmp import snmp_target
     from govnet.snmp.client import SnmpError, V2cSession
     from govnet.snmp.mibs import LLDP_LOC_PORT_ID, SYS_UPTIME
-    from inventory.snmp import snmp_target
 
     community = lab_network.secrets.get("lab-snmp-v2c", "community")
 

@@ -23,12 +23,12 @@ import os
 import zlib
 from pathlib import Path
 
+from govnet.inventory.models import Medium, Role
+from govnet.inventory.network import Network
+from govnet.lab.shell import run
+from govnet.lab.state import LabState, NodeState, runtime_dir
 from govnet.snmp import entity, wireless
-from inventory.models import Medium, Role
-from inventory.network import Network
-from lab.shell import run
-from lab.state import LabState, NodeState, runtime_dir
-from topology.graph import haversine_km
+from govnet.topology.graph import haversine_km
 
 #: The subtrees each node's snmpd passes to the data program.
 SUBTREES = (".1.3.6.1.2.1.47", ".1.3.6.1.2.1.99", ".1.3.6.1.4.1.9.9.91", ".1.3.6.1.4.1.14988.1.1.1.3")
@@ -113,7 +113,7 @@ def _oid_key(oid: str) -> tuple[int, ...]:
 def link_loss_db(network: Network, link_id: str) -> float:
     """The fiber's loss end to end: distance between the sites plus connectors.
 
-    >>> from inventory.loader import load_inventory
+    >>> from govnet.inventory.loader import load_inventory
     >>> from govnet.paths import sample_inventory
     >>> net = load_inventory(sample_inventory())
     >>> link = next(lk for lk in net.links if lk.medium.value == "fiber")

@@ -16,8 +16,8 @@ import shutil
 import signal
 from pathlib import Path
 
-from lab.shell import run
-from lab.state import NodeState
+from govnet.lab.shell import run
+from govnet.lab.state import NodeState
 
 FRR_ETC = Path("/etc/frr")
 FRR_RUN = Path("/var/run/frr")
@@ -138,7 +138,7 @@ LLDPD_CONF = "configure lldp tx-interval 5\nconfigure lldp portidsubtype ifname\
 
 LAB_SHELL = """#!/bin/sh
 # govnet lab login shell: the node's router CLI (vtysh). Over an SSH exec channel it also gives
-# the node's read-only Linux views and its configuration agent, govnet-cfg (see lab/device/).
+# the node's read-only Linux views and its configuration agent, govnet-cfg (see napalm_frr/).
 if [ "$1" = "-c" ]; then
   shift
   cmd="$*"

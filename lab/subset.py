@@ -19,8 +19,8 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
 from govnet.errors import LabError
-from inventory.models import Role
-from inventory.network import Network
+from govnet.inventory.models import Role
+from govnet.inventory.network import Network
 
 SIZES = ("small", "medium", "province")
 LIGHT_ROLES = {Role.CPE, Role.WIFI_AP}

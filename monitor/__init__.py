@@ -1,4 +1,7 @@
-"""Monitoring: SNMP polling split the way Prometheus' snmp_exporter is — :mod:`monitor.config`
-(what to ask whom), :mod:`monitor.scraper` (the SNMP exchanges, with a fake for tests) and
-:mod:`monitor.collector` (turning varbinds into device state) — then traps, store and alerting.
+"""Monitoring: SNMP polling split the way Prometheus' snmp_exporter is — :mod:`govnet.monitor.config`
+(what to ask whom), :mod:`govnet.monitor.scraper` (the SNMP exchanges, with a fake for tests) and
+:mod:`govnet.monitor.collector` (turning varbinds into device state) — then traps, store and alerting.
 """
+
+if __name__ != "govnet.monitor":  # one import root: see scripts/restructure.py
+    raise ImportError(f"{__name__} is installed as govnet.monitor: import it by that name")

@@ -1,7 +1,7 @@
 """Threshold alerts with hysteresis, and flap detection.
 
 Link-down and device-unreachable are not threshold alerts: they are folded by topology into
-incidents (:mod:`monitor.incidents`). What remains are measurements crossing a line:
+incidents (:mod:`govnet.monitor.incidents`). What remains are measurements crossing a line:
 
 * utilisation over ``raise_at`` % for ``for_seconds`` — fires; clears only once it has been
   under ``clear_at`` % (lower than ``raise_at``) for ``for_seconds``: a link hovering around the

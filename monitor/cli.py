@@ -16,7 +16,7 @@ from govnet.errors import GovnetError
 from govnet.output import console, err_console, print_json
 
 if TYPE_CHECKING:
-    from monitor.collector import DeviceState
+    from govnet.monitor.collector import DeviceState
 
 
 app = typer.Typer(help="SNMP polling, traps, link health and alerting.", no_args_is_help=True)
@@ -85,10 +85,10 @@ def poll_once(
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Poll one device (--target) or every device of the inventory once: uptime, interfaces, LLDP."""
+    from govnet.monitor.config import targets_from_inventory
+    from govnet.monitor.poll import poll_round
+    from govnet.monitor.scraper import SnmpScraper
     from govnet.snmp.client import Target
-    from monitor.config import targets_from_inventory
-    from monitor.poll import poll_round
-    from monitor.scraper import SnmpScraper
 
     scraper = SnmpScraper()
     if target is not None:
@@ -182,12 +182,12 @@ def run(
     import sys
     import time
 
-    from monitor.alerts import DEFAULT_RULES
-    from monitor.engine import CycleReport, Shard
-    from monitor.rules import load_rules
-    from monitor.runner import RunOptions, default_trap_listen, parse_listen, run_monitor
-    from monitor.spool import SpoolingStore
-    from monitor.store import mask_url, open_store
+    from govnet.monitor.alerts import DEFAULT_RULES
+    from govnet.monitor.engine import CycleReport, Shard
+    from govnet.monitor.rules import load_rules
+    from govnet.monitor.runner import RunOptions, default_trap_listen, parse_listen, run_monitor
+    from govnet.monitor.spool import SpoolingStore
+    from govnet.monitor.store import mask_url, open_store
 
     network = app_context(ctx).network()
 
@@ -228,7 +228,7 @@ def run(
     if show_live:
         from rich.live import Live
 
-        from monitor.view import render
+        from govnet.monitor.view import render
 
         with Live(render(the_store, network), console=console, refresh_per_second=2) as view:
 
@@ -250,8 +250,8 @@ def incidents(
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Open incidents (root cause, blast radius), newest first."""
-    from monitor.store import open_store
-    from monitor.view import incidents_table
+    from govnet.monitor.store import open_store
+    from govnet.monitor.view import incidents_table
 
     the_store = open_store(store)
     rows = the_store.incidents(open_only=not all_, limit=limit)
@@ -271,7 +271,7 @@ def ack(
     """Acknowledge an incident."""
     import time
 
-    from monitor.store import open_store
+    from govnet.monitor.store import open_store
 
     the_store = open_store(store)
     if not the_store.acknowledge(incident_id, by, time.time()):
@@ -288,8 +288,8 @@ def sla(
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Availability per agency and per district over a period, maintenance windows excluded."""
-    from monitor.sla import availability, by_district, parse_period
-    from monitor.store import open_store
+    from govnet.monitor.sla import availability, by_district, parse_period
+    from govnet.monitor.store import open_store
 
     network = app_context(ctx).network()
     seconds = parse_period(period)
@@ -333,7 +333,7 @@ def maintenance_add(
     """Declare a maintenance window."""
     from datetime import datetime
 
-    from monitor.store import open_store
+    from govnet.monitor.store import open_store
 
     if not (target == "*" or target.split(":", 1)[0] in {"device", "district", "endpoint"}):
         raise GovnetError(
@@ -356,7 +356,7 @@ def maintenance_list(
     """Every declared window."""
     from datetime import datetime
 
-    from monitor.store import open_store
+    from govnet.monitor.store import open_store
 
     windows = open_store(store).maintenance()
     if json:

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from govnet.monitor.scraper import Scrape
 from govnet.snmp import mibs
 from govnet.snmp.ber import VarBind
 from govnet.snmp.entity import Optic, parse_optics
 from govnet.snmp.wireless import WifiClients, parse_wifi
-from monitor.scraper import Scrape
 
 
 @dataclass

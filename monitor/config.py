@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from govnet.inventory.models import Role
+from govnet.inventory.network import Network
+from govnet.inventory.snmp import snmp_target
 from govnet.snmp import mibs
 from govnet.snmp.client import Target
 from govnet.snmp.entity import OPTICS_COLUMNS
 from govnet.snmp.wireless import WIFI_COLUMNS
-from inventory.models import Role
-from inventory.network import Network
-from inventory.snmp import snmp_target
 
 
 @dataclass(frozen=True)

@@ -36,18 +36,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govnet.errors import GovnetError
+from govnet.inventory.network import Network
+from govnet.monitor.alerts import AlertChange, AlertEngine, Drop, FlapDetector
+from govnet.monitor.collector import DeviceState, collect
+from govnet.monitor.config import Module, PollTarget
+from govnet.monitor.incidents import correlate, reachable_from_core
+from govnet.monitor.rates import Rates, RateTracker
+from govnet.monitor.scraper import Scraper
+from govnet.monitor.spool import SpoolingStore
+from govnet.monitor.store import Change, PollRecord, Sample, Store
+from govnet.monitor.traps import LinkMap, TrapEvent
 from govnet.snmp.entity import NO_LIGHT_DBM
-from inventory.network import Network
-from monitor.alerts import AlertChange, AlertEngine, Drop, FlapDetector
-from monitor.collector import DeviceState, collect
-from monitor.config import Module, PollTarget
-from monitor.incidents import correlate, reachable_from_core
-from monitor.rates import Rates, RateTracker
-from monitor.scraper import Scraper
-from monitor.spool import SpoolingStore
-from monitor.store import Change, PollRecord, Sample, Store
-from monitor.traps import LinkMap, TrapEvent
-from topology.graph import endpoints_by_device
+from govnet.topology.graph import endpoints_by_device
 
 #: How long a tick waits for polls under way before writing what it has (the rest come later).
 TICK_WAIT_S = 1.0

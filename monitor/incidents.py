@@ -27,8 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from inventory.network import Network
-from topology.graph import EDGE_ROLES, Endpoint, core_nodes, endpoints_by_device
+from govnet.inventory.network import Network
+from govnet.topology.graph import EDGE_ROLES, Endpoint, core_nodes, endpoints_by_device
 
 
 @dataclass

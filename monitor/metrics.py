@@ -21,10 +21,10 @@ from typing import Any
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from govnet.inventory.network import Network
+from govnet.monitor.spool import SpoolingStore, StoreHealth
+from govnet.monitor.store import StateRow, Store
 from govnet.snmp.mibs import IF_STATUS
-from inventory.network import Network
-from monitor.spool import SpoolingStore, StoreHealth
-from monitor.store import StateRow, Store
 
 _STATUS_NUMBER = {word: number for number, word in IF_STATUS.items()}
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from govnet.monitor.collector import DeviceState, collect
+from govnet.monitor.config import DEFAULT_MODULES, Module
+from govnet.monitor.scraper import Scraper
 from govnet.snmp.client import Target
-from monitor.collector import DeviceState, collect
-from monitor.config import DEFAULT_MODULES, Module
-from monitor.scraper import Scraper
 
 #: LLDP discovery over SNMP at 330 nodes needed a bound of about 64 to avoid timeouts (LAB-NOTES).
 DEFAULT_CONCURRENCY = 64

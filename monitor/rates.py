@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from monitor.collector import DeviceState, Interface
+from govnet.monitor.collector import DeviceState, Interface
 
 WRAP = {32: 1 << 32, 64: 1 << 64}
 #: A computed rate above speed × this margin is treated as a counter glitch.

@@ -26,10 +26,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from govnet.errors import InventoryError
-from inventory.loader import problem_from_error
-from inventory.problems import Problem
-from inventory.yamlfile import LocatedDict, UnreadableFileError, YamlSyntaxError, load_yaml
-from monitor.alerts import DEFAULT_RULES, Rule
+from govnet.inventory.loader import problem_from_error
+from govnet.inventory.problems import Problem
+from govnet.inventory.yamlfile import LocatedDict, UnreadableFileError, YamlSyntaxError, load_yaml
+from govnet.monitor.alerts import DEFAULT_RULES, Rule
 
 Metric = Literal["util_pct", "error_ps", "optical_dbm", "optical_drop_db"]
 

@@ -19,16 +19,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pydantic import SecretStr
 
 from govnet.errors import GovnetError
-from inventory.models import SNMPv2cCredential
-from inventory.network import Network
-from monitor.alerts import DEFAULT_RULES, AlertEngine, Rule
-from monitor.config import targets_from_inventory
-from monitor.engine import CycleReport, Monitor, Shard
-from monitor.metrics import CONTENT_TYPE, exposition
-from monitor.scraper import SnmpScraper
-from monitor.spool import SpoolingStore, healthz_body
-from monitor.store import Store
-from monitor.traps import TrapReceiver
+from govnet.inventory.models import SNMPv2cCredential
+from govnet.inventory.network import Network
+from govnet.monitor.alerts import DEFAULT_RULES, AlertEngine, Rule
+from govnet.monitor.config import targets_from_inventory
+from govnet.monitor.engine import CycleReport, Monitor, Shard
+from govnet.monitor.metrics import CONTENT_TYPE, exposition
+from govnet.monitor.scraper import SnmpScraper
+from govnet.monitor.spool import SpoolingStore, healthz_body
+from govnet.monitor.store import Store
+from govnet.monitor.traps import TrapReceiver
 
 #: How often old samples are rolled up and expired.
 PRUNE_EVERY_S = 3600.0

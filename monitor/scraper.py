@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from govnet.errors import GovnetError
+from govnet.monitor.config import DEFAULT_MODULES, Module
 from govnet.snmp.ber import VarBind
 from govnet.snmp.client import Session, SnmpAgentError, SnmpTimeoutError, Target, open_session
 from govnet.snmp.walk import ColumnWalk, ScalarGet
-from monitor.config import DEFAULT_MODULES, Module
 
 
 @dataclass

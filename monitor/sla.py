@@ -15,9 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from govnet.errors import GovnetError
-from inventory.network import Network
-from monitor.store import Store, Window
-from topology.graph import endpoints_by_device
+from govnet.inventory.network import Network
+from govnet.monitor.store import Store, Window
+from govnet.topology.graph import endpoints_by_device
 
 Interval = tuple[float, float]
 

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from monitor.store import (
+from govnet.monitor.store import (
     Change,
     IncidentRow,
     PollRecord,

@@ -131,7 +131,7 @@ class PollRecord:
 
 @dataclass(frozen=True)
 class IncidentRow:
-    """A stored incident (``detail`` is :meth:`monitor.incidents.Incident.as_dict`)."""
+    """A stored incident (``detail`` is :meth:`govnet.monitor.incidents.Incident.as_dict`)."""
 
     id: int
     key: str

@@ -24,9 +24,9 @@ from typing import Any
 from pydantic import SecretStr
 
 from govnet.errors import GovnetError
+from govnet.inventory.network import Network
 from govnet.snmp.client import Target, usm_protocols
 from govnet.snmp.mibs import IF_STATUS
-from inventory.network import Network
 
 SNMP_TRAP_OID = "1.3.6.1.6.3.1.1.4.1.0"
 LINK_DOWN = "1.3.6.1.6.3.1.1.5.3"

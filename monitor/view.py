@@ -9,8 +9,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from inventory.network import Network
-from monitor.store import IncidentRow, Store
+from govnet.inventory.network import Network
+from govnet.monitor.store import IncidentRow, Store
 
 
 def incidents_table(rows: Sequence[IncidentRow]) -> Table:

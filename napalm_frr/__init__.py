@@ -1,6 +1,10 @@
-"""NAPALM's entry point for the ``frr`` driver: ``napalm.get_network_driver("frr")`` imports this
-module and takes the NetworkDriver subclass it finds here, so only the driver is exported."""
+"""A NAPALM driver for FRRouting, with the device agent it drives.
 
-from tasks.napalm_frr import FrrDriver
+``napalm.get_network_driver("frr")`` imports this package and takes the NetworkDriver subclass it
+finds here: :class:`napalm_frr.driver.FrrDriver`. ``govnet_cfg.py`` is the configuration agent the
+driver talks to on the device (installed on every lab router as ``govnet-cfg``).
+"""
+
+from napalm_frr.driver import FrrDriver
 
 __all__ = ["FrrDriver"]

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from govnet.errors import GovnetError
+from govnet.inventory.network import Network
 from govnet.paths import state_home
-from inventory.network import Network
 
 MASK = "********"
 _SECRET_LINE = re.compile(

@@ -14,7 +14,7 @@ from govnet.errors import GovnetError
 from govnet.output import console, print_json
 
 if TYPE_CHECKING:
-    from tasks.provision import DeviceResult
+    from govnet.tasks.provision import DeviceResult
 
 config_app = typer.Typer(help="Intended configurations: render.", no_args_is_help=True)
 provision_app = typer.Typer(
@@ -37,8 +37,8 @@ def render(
     filter: Filters = None,
 ) -> None:
     """Write every selected device's intended configuration."""
-    from tasks.provision import select
-    from tasks.render import RenderError, render_device
+    from govnet.tasks.provision import select
+    from govnet.tasks.render import RenderError, render_device
 
     network = app_context(ctx).network()
     names = select(network, filter or [])
@@ -66,9 +66,9 @@ def backup(
     json: JsonFlag = False,
 ) -> None:
     """Running configs into a git repository, secrets masked, one commit per run."""
-    from tasks.backup import backup as run_backup
-    from tasks.provision import select
-    from tasks.rollout import connect_device
+    from govnet.tasks.backup import backup as run_backup
+    from govnet.tasks.provision import select
+    from govnet.tasks.rollout import connect_device
 
     network = app_context(ctx).network()
     result = run_backup(network, select(network, filter or []), lambda n: connect_device(network, n), repo)
@@ -87,8 +87,8 @@ def backup(
 @config_app.command()
 def compliance(ctx: typer.Context, filter: Filters = None, json: JsonFlag = False) -> None:
     """Intended vs running configuration per device (a diff that changes nothing)."""
-    from tasks.provision import select
-    from tasks.rollout import rollout
+    from govnet.tasks.provision import select
+    from govnet.tasks.rollout import rollout
 
     network = app_context(ctx).network()
     results = rollout(network, select(network, filter or []), mode="diff")
@@ -124,8 +124,8 @@ def _run(
     revert_in: int,
     configs: dict[str, str] | None = None,
 ) -> None:
-    from tasks.provision import select
-    from tasks.rollout import rollout
+    from govnet.tasks.provision import select
+    from govnet.tasks.rollout import rollout
 
     network = app_context(ctx).network()
     names = select(network, filters)
@@ -201,8 +201,8 @@ def send(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from tasks.netmiko_send import send_lines
-    from tasks.provision import select
+    from govnet.tasks.netmiko_send import send_lines
+    from govnet.tasks.provision import select
 
     network = app_context(ctx).network()
     names = select(network, filter or [])
@@ -271,8 +271,8 @@ def rollback(
     ] = 120,
 ) -> None:
     """Put devices back to a stored backup (commit-confirm and post-checks as for push)."""
-    from tasks.backup import configs_at
-    from tasks.provision import select
+    from govnet.tasks.backup import configs_at
+    from govnet.tasks.provision import select
 
     network = app_context(ctx).network()
     names = select(network, filter or [])

@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Interface
 from typing import Any
 
-from inventory.models import Protocol, Role, SNMPv3Credential, SubnetPurpose
-from inventory.network import Network
-from tasks.snmpwords import snmp_words
+from govnet.inventory.models import Protocol, Role, SNMPv3Credential, SubnetPurpose
+from govnet.inventory.network import Network
+from govnet.tasks.snmpwords import snmp_words
 
 
 class FreeText(str):
     """A value of the context that comes from inventory free text (may hold spaces).
 
-    The render guard (:mod:`tasks.guard`) renders the device again with every such value
+    The render guard (:mod:`govnet.tasks.guard`) renders the device again with every such value
     replaced by a marker and requires the same line skeleton.
     """
 

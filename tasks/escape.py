@@ -1,7 +1,7 @@
 """Per-platform quoting of inventory text inside router commands (Jinja filters).
 
 The inventory already refuses line breaks, control and bidirectional characters in free text
-(:mod:`inventory.text`); these filters handle what is legal text but still means something to a
+(:mod:`govnet.inventory.text`); these filters handle what is legal text but still means something to a
 device's command line, and the devices' length limits:
 
 * Cisco IOS and Huawei VRP take a description as the rest of the line, but their command line

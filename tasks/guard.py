@@ -2,12 +2,12 @@
 
 The inventory refuses text that could become syntax, and the templates quote what they write;
 this guard does not trust either. :func:`render_device` renders each device twice: once with
-the real context, once with every inventory value (:class:`tasks.context.FreeText` and
-:class:`tasks.context.Word`) replaced by a marker made of letters and digits. The two results
+the real context, once with every inventory value (:class:`govnet.tasks.context.FreeText` and
+:class:`govnet.tasks.context.Word`) replaced by a marker made of letters and digits. The two results
 must have the same lines: a line without a marker identical, a line with markers identical
 outside them, a :class:`Word` one word, a :class:`FreeText` one line, and no control, format or
 separator character anywhere. Anything else means a value added, removed or split a command,
-and the configuration is refused (:class:`tasks.render.RenderError`) before diff, push or lab.
+and the configuration is refused (:class:`govnet.tasks.render.RenderError`) before diff, push or lab.
 
 A template must therefore not branch on inventory text (``{% if name == ... %}``): the marker
 rendering would take another branch and the guard would refuse a sound configuration.
@@ -20,8 +20,8 @@ import re
 import unicodedata
 from typing import Any
 
-from inventory.text import shown
-from tasks.context import FreeText, Word
+from govnet.inventory.text import shown
+from govnet.tasks.context import FreeText, Word
 
 _MARKER = re.compile(r"gvn[tw][0-9]+z")
 _REFUSED = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}

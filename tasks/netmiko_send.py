@@ -17,10 +17,10 @@ from netmiko.exceptions import NetmikoBaseException
 from paramiko.ssh_exception import SSHException
 
 from govnet.errors import GovnetError
+from govnet.inventory.network import Network
+from govnet.inventory.platforms import netmiko_device_type
 from govnet.safety import check_target
-from inventory.network import Network
-from inventory.platforms import netmiko_device_type
-from tasks.provision import DeviceResult
+from govnet.tasks.provision import DeviceResult
 
 #: Read-only commands a session may run in dry run (prefixes).
 READ_ONLY = ("show ", "display ", "/export", "/print")

@@ -37,11 +37,11 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from govnet.errors import GovnetError
-from inventory.models import Role
-from inventory.network import Network
-from tasks.backup import mask
-from tasks.context import MASK
-from tasks.render import RenderError, render_device
+from govnet.inventory.models import Role
+from govnet.inventory.network import Network
+from govnet.tasks.backup import mask
+from govnet.tasks.context import MASK
+from govnet.tasks.render import RenderError, render_device
 
 Status = Literal["unchanged", "changed", "failed", "rolled_back", "skipped"]
 EDGE = {Role.CPE, Role.BTS_ROUTER, Role.WIFI_AP}

@@ -14,11 +14,11 @@ from typing import Any
 import jinja2
 
 from govnet.errors import GovnetError
-from inventory.network import Network
-from tasks.context import device_context
-from tasks.escape import cli_text, cli_word, frr_text, ros_str
-from tasks.guard import SkeletonMismatchError, check_skeleton, mask_values
-from tasks.snmpwords import UnsupportedProtocolError
+from govnet.inventory.network import Network
+from govnet.tasks.context import device_context
+from govnet.tasks.escape import cli_text, cli_word, frr_text, ros_str
+from govnet.tasks.guard import SkeletonMismatchError, check_skeleton, mask_values
+from govnet.tasks.snmpwords import UnsupportedProtocolError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -78,7 +78,7 @@ def render_device(network: Network, name: str, *, root: Path = TEMPLATES) -> str
     """The intended configuration of one device, checked line by line against its template.
 
     The template is rendered a second time with every inventory value replaced by a marker
-    (:mod:`tasks.guard`); a configuration whose lines differ from that skeleton is refused, so
+    (:mod:`govnet.tasks.guard`); a configuration whose lines differ from that skeleton is refused, so
     no value can add, remove or split a command on the way to diff, push or the lab.
     """
     dev = network.devices[name]

@@ -10,9 +10,9 @@ from nornir.core.filter import F
 from nornir.core.task import Result, Task
 
 from govnet.errors import GovnetError
+from govnet.inventory.network import Network
 from govnet.safety import check_target
-from inventory.network import Network
-from tasks.provision import DeviceResult, diff_device, push_device, upstream, waves
+from govnet.tasks.provision import DeviceResult, diff_device, push_device, upstream, waves
 
 Progress = Callable[[DeviceResult], None]
 
@@ -30,7 +30,7 @@ def napalm_driver_class(network: Network, name: str) -> Any:
     from napalm import get_network_driver
     from napalm.base.exceptions import ModuleImportError
 
-    from inventory.platforms import napalm_driver
+    from govnet.inventory.platforms import napalm_driver
 
     platform = network.devices[name].platform
     driver_name = napalm_driver(platform)
@@ -79,7 +79,7 @@ def rollout(
     """Diff or push ``devices`` in waves; once failures exceed ``max_failures`` the rest is skipped.
 
     Whatever ``max_failures`` says, a push never works past a failure on the management path:
-    a device whose path toward the core (:func:`tasks.provision.upstream`) runs through a device
+    a device whose path toward the core (:func:`govnet.tasks.provision.upstream`) runs through a device
     that failed, was rolled back or was skipped is skipped, naming that device.
 
     ``configs`` (device -> text) pushes those configurations instead of the rendered intent.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from inventory.network import Network
+from govnet.inventory.network import Network
 from tests.labkit import (
     BARE_PREFIX,
     BARE_SUBNET,
@@ -30,7 +30,7 @@ from tests.mini import MINI_SECRETS, mini_files, write_inventory
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Guard routes for every lab range go in before any test runs (when we may add them)."""
     if os.geteuid() == 0 and shutil.which("ip"):
-        from lab.guard import install_guards
+        from govnet.lab.guard import install_guards
 
         install_guards()
     # Labs started by tests keep their state in the session's own directory.
@@ -54,9 +54,9 @@ def _session_lab(
     reason = lab_skip_reason()
     if reason:
         pytest.skip(f"the lab cannot run here: {reason}")
+    from govnet.inventory.loader import load_inventory
+    from govnet.lab.lifecycle import down, subnet_user, up
     from govnet.paths import sample_inventory
-    from inventory.loader import load_inventory
-    from lab.lifecycle import down, subnet_user, up
 
     home = factory.mktemp(f"{prefix}-home")
     saved = {k: os.environ.get(k) for k in ("HOME", "XDG_CONFIG_HOME")}
@@ -167,8 +167,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture(scope="session")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Network:
     """The sample province, loaded once (its generated secrets in a throw-away HOME)."""
+    from govnet.inventory.loader import load_inventory
     from govnet.paths import sample_inventory
-    from inventory.loader import load_inventory
 
     home = tmp_path_factory.mktemp("sample-home")
     with pytest.MonkeyPatch.context() as mp:

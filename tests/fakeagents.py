@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from govnet.inventory.network import Network
+from govnet.monitor.config import Module
+from govnet.monitor.scraper import Scrape
 from govnet.snmp import entity, mibs
 from govnet.snmp.ber import VarBind
 from govnet.snmp.client import Target
-from inventory.network import Network
-from monitor.config import Module
-from monitor.scraper import Scrape
 
 INTEGER, OCTETS, OBJECT_ID, COUNTER64, TICKS = 0x02, 0x04, 0x06, 0x46, 0x43
 

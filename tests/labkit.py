@@ -9,9 +9,9 @@ from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
-from inventory.loader import load_inventory
-from inventory.models import SNMPv3Credential
-from inventory.network import Network
+from govnet.inventory.loader import load_inventory
+from govnet.inventory.models import SNMPv3Credential
+from govnet.inventory.network import Network
 
 #: Parallel test runs on one machine (two work trees, helpers) each take a lane with
 #: ``GOVNET_TEST_LANE=N`` (0-6): lane 0 is the default below; lane N>0 moves every prefix, management
@@ -89,7 +89,7 @@ class LabHandle:
 
 def handle(prefix: str) -> LabHandle:
     """A handle on a lab that is up."""
-    from lab.state import lab_dir, load_state
+    from govnet.lab.state import lab_dir, load_state
 
     state = load_state(prefix)
     assert state is not None, f"lab {prefix} is not up"
@@ -107,7 +107,7 @@ def handle(prefix: str) -> LabHandle:
 
 def lab_skip_reason() -> str | None:
     """Why lab tests cannot run here, or None. In CI they must run."""
-    from lab.lifecycle import missing_prerequisites
+    from govnet.lab.lifecycle import missing_prerequisites
 
     problems = missing_prerequisites()
     if problems and os.environ.get("CI"):
@@ -126,7 +126,7 @@ def edited_copy(
 
     import yaml
 
-    from lab.state import lab_dir
+    from govnet.lab.state import lab_dir
 
     shutil.copytree(lab.inventory, dest)
     files = {

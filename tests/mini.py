@@ -6,7 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from inventory.yamlfile import dump_yaml
+from govnet.inventory.yamlfile import dump_yaml
 
 #: Secret values the mini inventory needs, handed to govnet through GOVNET_SECRET_* variables.
 MINI_SECRETS = {

@@ -17,17 +17,17 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.auth import Role, TokenStore
-from api.deps import ApiState
+from govnet.api.app import create_app
+from govnet.api.auth import Role, TokenStore
+from govnet.api.deps import ApiState
+from govnet.inventory.loader import load_inventory
+from govnet.inventory.models import Role as DeviceRole
+from govnet.inventory.network import Network
+from govnet.monitor.config import targets_from_inventory
+from govnet.monitor.engine import Monitor
+from govnet.monitor.incidents import reachable_from_core
+from govnet.monitor.store import open_store
 from govnet.paths import sample_inventory
-from inventory.loader import load_inventory
-from inventory.models import Role as DeviceRole
-from inventory.network import Network
-from monitor.config import targets_from_inventory
-from monitor.engine import Monitor
-from monitor.incidents import reachable_from_core
-from monitor.store import open_store
 from tests.fakeagents import Agents
 
 

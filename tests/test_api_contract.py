@@ -14,7 +14,7 @@ import schemathesis
 import uvicorn
 from hypothesis import HealthCheck, settings
 
-from api.auth import Role
+from govnet.api.auth import Role
 from tests.test_api import World, world  # noqa: F401 - the shared module fixture
 
 

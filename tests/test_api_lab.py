@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from api.auth import Role, TokenStore
-from lab.lifecycle import fail, restore
+from govnet.api.auth import Role, TokenStore
+from govnet.lab.lifecycle import fail, restore
 from tests.labkit import LabHandle
 from tests.procs import Running, start_monitor, start_server, stop_monitor, stop_process
 
@@ -173,9 +173,9 @@ def test_an_engineer_dry_run_over_http_diffs_the_lab_and_changes_nothing(
 ) -> None:
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
-    from api.deps import ApiState
-    from monitor.store import open_store
+    from govnet.api.app import create_app
+    from govnet.api.deps import ApiState
+    from govnet.monitor.store import open_store
 
     tokens = TokenStore(tmp_path / "tokens.json")
     token, _ = tokens.create(Role.ENGINEER)

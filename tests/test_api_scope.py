@@ -23,11 +23,11 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from api.auth import Role
-from api.deps import ApiState
-from api.scope import Scope
+from govnet.api.auth import Role
+from govnet.api.deps import ApiState
+from govnet.api.scope import Scope
+from govnet.topology.graph import endpoints_by_device
 from tests.test_api import World, world  # noqa: F401 - the shared module fixture
-from topology.graph import endpoints_by_device
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def diffed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     What is under test is which devices a scoped token may get diffed; should that ever be
     wrong again, the test must not open sessions to other districts' routers (nor anywhere).
     """
-    import tasks.rollout
+    import govnet.tasks.rollout as tasks_rollout
 
     asked: list[str] = []
 
@@ -155,7 +155,7 @@ def diffed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         asked.extend(names)
         return []
 
-    monkeypatch.setattr(tasks.rollout, "rollout", record)
+    monkeypatch.setattr(tasks_rollout, "rollout", record)
     return asked
 
 

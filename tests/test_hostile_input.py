@@ -1,7 +1,7 @@
 """Hostile input: every free-text field of the inventory, of the CSV import and of the secrets.
 
 The fields are not listed here by hand: the suite walks the pydantic models of
-:data:`inventory.models.SECTIONS` (and every credential kind), nested models included, and
+:data:`govnet.inventory.models.SECTIONS` (and every credential kind), nested models included, and
 takes every field that holds a ``str`` (or a list of them), so a field added later is covered
 without touching this file. Each is fed a line break, CR, NUL, BEL, U+2028, U+202E, a 10 kB
 string and template syntax; each must be refused with file, line, entry and field named, in a
@@ -22,9 +22,9 @@ import pytest
 from pydantic import BaseModel
 
 from govnet.cli import main
-from inventory.csv_import import OPTIONAL, REQUIRED
-from inventory.models import CREDENTIAL_KINDS, SECTIONS, SecretRef
-from inventory.yamlfile import dump_yaml
+from govnet.inventory.csv_import import OPTIONAL, REQUIRED
+from govnet.inventory.models import CREDENTIAL_KINDS, SECTIONS, SecretRef
+from govnet.inventory.yamlfile import dump_yaml
 from tests.conftest import tree_snapshot
 from tests.mini import mini_files, write_inventory
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from govnet.cli import main
-from inventory.loader import load_inventory
+from govnet.inventory.loader import load_inventory
 from tests.conftest import tree_snapshot
 
 HEADER = "name,type,district,commune,lat,lon,uplink_hub,service_level\n"

@@ -30,7 +30,7 @@ def validate(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 
 def _split_devices(root: Path) -> None:
     """Move the devices into their own file, as a province split per district would."""
-    from inventory.yamlfile import dump_yaml
+    from govnet.inventory.yamlfile import dump_yaml
 
     files = mini_files()
     devices = files["network.yaml"].pop("devices")

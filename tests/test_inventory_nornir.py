@@ -11,8 +11,8 @@ from nornir.core import Nornir
 from nornir.core.filter import F
 
 from govnet.cli import main
+from govnet.inventory.loader import load_inventory
 from govnet.paths import sample_inventory
-from inventory.loader import load_inventory
 
 
 def nornir_for(path: Path) -> Nornir:

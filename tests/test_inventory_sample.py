@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from govnet.cli import main
+from govnet.inventory.loader import inventory_files, load_inventory
+from govnet.inventory.models import Role
+from govnet.inventory.samplegen import build
+from govnet.inventory.yamlfile import load_yaml
 from govnet.paths import sample_inventory
-from inventory.loader import inventory_files, load_inventory
-from inventory.models import Role
-from inventory.samplegen import build
-from inventory.yamlfile import load_yaml
 
 BENCH = IPv4Network("198.18.0.0/15")
 

@@ -12,10 +12,10 @@ import pytest
 
 from govnet.cli import main
 from govnet.errors import SafetyError
+from govnet.lab.guard import LAB_RANGES, check_target, guard_routes_present
+from govnet.lab.lifecycle import fail, restore, wait_converged
+from govnet.lab.state import load_state
 from govnet.safety import SafetySettings
-from lab.guard import LAB_RANGES, check_target, guard_routes_present
-from lab.lifecycle import fail, restore, wait_converged
-from lab.state import load_state
 from tests.labkit import LabHandle
 
 pytestmark = pytest.mark.lab
@@ -270,7 +270,7 @@ def engine_id(lab: LabHandle, node: str) -> str:
 def test_link_down_and_up_send_traps_to_the_configured_receiver(lab: LabHandle, tmp_path: Path) -> None:
     """net-snmp's own snmptrapd, on the lab controller address and the lab's trap port, hears them
     (routers whose profile is v3 send v3 authPriv: snmptrapd knows their user per engine id)."""
-    from lab.state import load_state
+    from govnet.lab.state import load_state
 
     state = load_state(lab.prefix)
     assert state is not None

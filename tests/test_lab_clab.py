@@ -11,8 +11,8 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from govnet.cli import main
+from govnet.inventory.loader import load_inventory
 from govnet.paths import sample_inventory
-from inventory.loader import load_inventory
 
 SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "containerlab" / "clab.schema.json"
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from govnet.cli import main
-from lab.guard import LAB_RANGES, guard_routes_present
-from lab.lifecycle import cgroup_dir, leftovers
-from lab.state import lab_dir, runtime_dir
+from govnet.lab.guard import LAB_RANGES, guard_routes_present
+from govnet.lab.lifecycle import cgroup_dir, leftovers
+from govnet.lab.state import lab_dir, runtime_dir
 from tests.labkit import SCRATCH_PREFIX, SCRATCH_SUBNET, TRAP_PORT, lab_skip_reason
 
 pytestmark = pytest.mark.lab

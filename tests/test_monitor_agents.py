@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from govnet.monitor.config import SYSTEM
+from govnet.monitor.poll import poll_round
+from govnet.monitor.scraper import SnmpScraper
 from govnet.snmp.ber import TIMETICKS
 from govnet.snmp.client import Target
 from govnet.snmp.mibs import SYS_UPTIME
 from govnet.snmp.testing import Agent, AgentServer, Mib, unsigned
-from monitor.config import SYSTEM
-from monitor.poll import poll_round
-from monitor.scraper import SnmpScraper
 from tests.labkit import LabHandle
 from tests.procs import stop_process
 

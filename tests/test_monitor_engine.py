@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from inventory.models import Link, Role
-from inventory.network import Network
-from monitor.alerts import FlapDetector
-from monitor.config import targets_from_inventory
-from monitor.engine import TRAP_HOLD_S, CycleReport, Monitor, Shard
-from monitor.store import open_store
-from monitor.traps import parse
+from govnet.inventory.models import Link, Role
+from govnet.inventory.network import Network
+from govnet.monitor.alerts import FlapDetector
+from govnet.monitor.config import targets_from_inventory
+from govnet.monitor.engine import TRAP_HOLD_S, CycleReport, Monitor, Shard
+from govnet.monitor.store import open_store
+from govnet.monitor.traps import parse
 from tests.fakeagents import Agents
 
 
@@ -114,7 +114,7 @@ def test_a_dead_hub_is_one_incident_after_its_neighbours_traps_settle(net: Netwo
 
 
 def _reachable_without(net: Network, dead: str) -> set[str]:
-    from monitor.incidents import reachable_from_core
+    from govnet.monitor.incidents import reachable_from_core
 
     return reachable_from_core(net, set(), {dead})
 
@@ -155,7 +155,7 @@ def test_metrics_pass_promtool_and_govnet_metrics_are_lint_clean(net: Network, t
     import shutil
     import subprocess
 
-    from monitor.metrics import IF_METRICS, exposition
+    from govnet.monitor.metrics import IF_METRICS, exposition
 
     promtool = shutil.which("promtool")
     if promtool is None:

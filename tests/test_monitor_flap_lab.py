@@ -5,7 +5,7 @@ alone for 5 more minutes. Then:
 
 * no node incident: no device was ever down (every agent kept answering over the management net);
 * every real cut is exactly one link incident. The product folds a flapping link (4 changes within
-  the 300 s flap window, :class:`monitor.alerts.FlapDetector`) into the incident already open: it
+  the 300 s flap window, :class:`govnet.monitor.alerts.FlapDetector`) into the incident already open: it
   is held open, marked ``flapping``, until the link has been stable for the window. So here
   "exactly one" means: every incident is that link's and no two are open at once; in the time
   from each cut to the next, an incident is open (the one the cut opened, or the held one it
@@ -29,10 +29,10 @@ from typing import Any
 
 import pytest
 
-from lab.lifecycle import fail, restore
-from monitor.alerts import FlapDetector
-from monitor.sla import availability
-from monitor.store import open_store
+from govnet.lab.lifecycle import fail, restore
+from govnet.monitor.alerts import FlapDetector
+from govnet.monitor.sla import availability
+from govnet.monitor.store import open_store
 from tests.labkit import LabHandle
 from tests.procs import Running, start_monitor, stop_monitor
 
@@ -80,7 +80,7 @@ def flap_monitor(lab: LabHandle) -> Iterator[Running]:
 
 
 def _endpoints(lab: LabHandle) -> dict[str, Any]:
-    from topology.graph import endpoints_by_device
+    from govnet.topology.graph import endpoints_by_device
 
     return endpoints_by_device(lab.network)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from inventory.network import Network
-from monitor.incidents import correlate
+from govnet.inventory.network import Network
+from govnet.monitor.incidents import correlate
 
 
 def behind(net: Network, hub: str) -> set[str]:

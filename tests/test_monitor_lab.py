@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from lab.lifecycle import attenuate, fail, restore, set_wifi_clients
-from monitor.store import open_store
+from govnet.lab.lifecycle import attenuate, fail, restore, set_wifi_clients
+from govnet.monitor.store import open_store
 from tests.labkit import LabHandle
 from tests.procs import Running, free_port, start_monitor, stop_monitor
 
@@ -103,7 +103,7 @@ def test_a_cut_link_is_one_incident_within_10_s_and_closes_on_restore(
 def test_a_stopped_hub_is_one_incident_listing_every_agency_behind_it(
     lab: LabHandle, monitor: Running
 ) -> None:
-    from monitor.incidents import reachable_from_core
+    from govnet.monitor.incidents import reachable_from_core
 
     net = lab.network
     hubs = [d.name for d in net.devices.values() if d.role.value == "hub"]

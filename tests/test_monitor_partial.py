@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inventory.network import Network
+from govnet.inventory.network import Network
 from tests.fakeagents import Agents
 from tests.test_monitor_engine import Clock, a_hub_with_agencies, monitor, tick
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.collector import DeviceState, Interface
-from monitor.rates import RateTracker
+from govnet.monitor.collector import DeviceState, Interface
+from govnet.monitor.rates import RateTracker
 
 
 def state(uptime: int, *ifaces: Interface) -> DeviceState:

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from govnet.inventory.network import Network
+from govnet.monitor import engine
+from govnet.monitor.config import Module, targets_from_inventory
+from govnet.monitor.engine import TRAP_HOLD_S, Monitor
+from govnet.monitor.scraper import Scrape
+from govnet.monitor.sla import availability
+from govnet.monitor.store import open_store
 from govnet.snmp.client import Target
-from inventory.network import Network
-from monitor import engine
-from monitor.config import Module, targets_from_inventory
-from monitor.engine import TRAP_HOLD_S, Monitor
-from monitor.scraper import Scrape
-from monitor.sla import availability
-from monitor.store import open_store
 from tests.fakeagents import Agents
 from tests.test_monitor_engine import Clock, single_homed_cpe, tick, trap
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from govnet.errors import GovnetError
-from inventory.network import Network
-from monitor.sla import availability, by_district, parse_period
-from monitor.store import open_store
+from govnet.inventory.network import Network
+from govnet.monitor.sla import availability, by_district, parse_period
+from govnet.monitor.store import open_store
 
 
 def test_availability_counts_down_time_outside_maintenance_only(net: Network, tmp_path: Path) -> None:

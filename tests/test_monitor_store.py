@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.store import PollRecord, Sample, SqliteStore, StoreError, open_store
+from govnet.monitor.store import PollRecord, Sample, SqliteStore, StoreError, open_store
 
 
 def test_state_changes_are_recorded_once_and_history_answers_as_of(store_url: str) -> None:
@@ -114,7 +114,7 @@ def test_an_unreachable_postgres_url_is_refused_without_its_password(tmp_path: P
 _WRITER = textwrap.dedent(
     """
     import sys
-    from monitor.store import Sample, open_store
+    from govnet.monitor.store import Sample, open_store
     store = open_store(sys.argv[1])
     print("ready", flush=True)
     batch = 0

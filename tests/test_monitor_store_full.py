@@ -23,15 +23,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.auth import Role, TokenStore
-from api.deps import ApiState
-from inventory.models import Role as DeviceRole
-from inventory.network import Network
-from monitor.config import targets_from_inventory
-from monitor.engine import CycleReport, Monitor
-from monitor.incidents import reachable_from_core
-from monitor.store import Store, open_store
+from govnet.api.app import create_app
+from govnet.api.auth import Role, TokenStore
+from govnet.api.deps import ApiState
+from govnet.inventory.models import Role as DeviceRole
+from govnet.inventory.network import Network
+from govnet.monitor.config import targets_from_inventory
+from govnet.monitor.engine import CycleReport, Monitor
+from govnet.monitor.incidents import reachable_from_core
+from govnet.monitor.store import Store, open_store
 from tests.fakeagents import Agents
 
 #: SQLite's and PostgreSQL's words for it.
@@ -187,8 +187,8 @@ def test_sqlite_on_a_full_disk_keeps_monitoring_and_catches_up(
 def test_memory_is_bounded_and_what_is_dropped_is_counted_and_said(
     net: Network, small_fs: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from monitor.spool import SpoolingStore
-    from monitor.store import Sample
+    from govnet.monitor.spool import SpoolingStore
+    from govnet.monitor.store import Sample
 
     notices: list[str] = []
     inner = open_store(str(small_fs / "monitor.db"))

@@ -12,8 +12,8 @@ from napalm.base import models
 from napalm.base.exceptions import CommitError
 from napalm.base.test.helpers import test_model as model_ok
 
-from lab.lifecycle import fail, restore
-from tasks.napalm_frr import FrrDriver
+from govnet.lab.lifecycle import fail, restore
+from napalm_frr.driver import FrrDriver
 from tests.labkit import LabHandle
 
 pytestmark = pytest.mark.lab

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from govnet.cli import main
-from tasks.netmiko_send import DryRunRefusedError, open_session, send_lines
+from govnet.tasks.netmiko_send import DryRunRefusedError, open_session, send_lines
 from tests.labkit import LabHandle
 
 pytestmark = pytest.mark.lab

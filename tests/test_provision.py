@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from govnet.cli import main
-from inventory.network import Network
-from tasks.napalm_frr import FrrDriver
-from tasks.provision import select, waves
-from tasks.render import RenderError, render_device
+from govnet.inventory.network import Network
+from govnet.tasks.provision import select, waves
+from govnet.tasks.render import RenderError, render_device
+from napalm_frr.driver import FrrDriver
 from tests.labkit import LabHandle, edited_copy, link_between
 
 
@@ -107,8 +107,8 @@ def test_diff_push_then_nothing_left_to_change(
         core.close()
     assert f"access-list GOVNET-MGMT seq 5 permit {bare_lab.subnet}" in running
     assert "line vty\n access-class GOVNET-MGMT" in running and "log syslog informational" in running
-    from lab.lifecycle import wait_converged
-    from lab.state import load_state
+    from govnet.lab.lifecycle import wait_converged
+    from govnet.lab.state import load_state
 
     state = load_state(bare_lab.prefix)
     assert state is not None
@@ -119,7 +119,7 @@ def test_diff_push_then_nothing_left_to_change(
 def test_a_change_that_breaks_ospf_is_rolled_back(
     bare_lab: LabHandle, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tasks.napalm_frr import FrrDriver
+    from napalm_frr.driver import FrrDriver
 
     inv = ["--inventory", str(bare_lab.inventory)]
     run_json([*inv, "provision", "push", "--commit", "--json"], capsys)  # start from the intended state
@@ -163,7 +163,7 @@ def test_a_change_that_breaks_ospf_is_rolled_back(
 def test_backup_then_rollback_to_an_earlier_run(
     bare_lab: LabHandle, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tasks.napalm_frr import FrrDriver
+    from napalm_frr.driver import FrrDriver
 
     inv = ["--inventory", str(bare_lab.inventory)]
     repo = tmp_path / "backups"
@@ -239,9 +239,9 @@ def test_faults_each_give_a_clear_result_and_keep_the_previous_config(
 ) -> None:
     import time
 
-    from tasks import provision
-    from tasks.napalm_frr import FrrDriver
-    from tasks.rollout import rollout
+    from govnet.tasks import provision
+    from govnet.tasks.rollout import rollout
+    from napalm_frr.driver import FrrDriver
 
     inv = ["--inventory", str(bare_lab.inventory)]
     run_json([*inv, "provision", "push", "--commit", "--json"], capsys)
@@ -312,9 +312,9 @@ def test_faults_each_give_a_clear_result_and_keep_the_previous_config(
 def test_a_device_that_dies_mid_rollout_fails_alone_and_comes_back_unchanged(bare_lab: LabHandle) -> None:
     """The CPE is killed while the rollout is in its first wave: its result says why, the
     devices before it are done, and when it comes back it has the configuration it had."""
-    from lab.lifecycle import fail, restore
-    from tasks.provision import DeviceResult
-    from tasks.rollout import rollout
+    from govnet.lab.lifecycle import fail, restore
+    from govnet.tasks.provision import DeviceResult
+    from govnet.tasks.rollout import rollout
 
     network = bare_lab.network
     names = ["core-01", "hub-dp", "cpe-dp-cong-an"]
@@ -355,8 +355,8 @@ def test_a_platform_whose_napalm_driver_is_missing_fails_alone_with_what_to_inst
     """MikroTik and Huawei need NAPALM community drivers; without them the device fails with the
     package to install and the Netmiko alternative, before anything is contacted."""
     from govnet.errors import GovnetError
-    from tasks.provision import diff_device
-    from tasks.rollout import connect_device, napalm_driver_class
+    from govnet.tasks.provision import diff_device
+    from govnet.tasks.rollout import connect_device, napalm_driver_class
 
     with pytest.raises(GovnetError) as err:
         napalm_driver_class(sample, "ap-bl-10")
@@ -370,8 +370,8 @@ def test_a_platform_whose_napalm_driver_is_missing_fails_alone_with_what_to_inst
 def test_a_config_with_masked_secrets_is_never_pushed(sample: Network) -> None:
     """A vendor template's SNMP keys render as the mask: pushing it would make the mask the
     device's key, so the device fails with the reason and is not even contacted."""
-    from tasks.context import MASK
-    from tasks.provision import push_device
+    from govnet.tasks.context import MASK
+    from govnet.tasks.provision import push_device
 
     contacted: list[str] = []
 
@@ -389,7 +389,7 @@ def test_a_config_with_masked_secrets_is_never_pushed(sample: Network) -> None:
 def test_a_secret_in_a_running_config_is_masked_in_the_report(bare_lab: LabHandle) -> None:
     """Vendors show communities in clear in their running configs, so a diff can carry one: every
     report is masked. Here a description holding the lab's community goes on and comes off."""
-    from tasks.rollout import rollout
+    from govnet.tasks.rollout import rollout
 
     network = bare_lab.network
     cpe = _driver(bare_lab, "cpe-dp-cong-an")

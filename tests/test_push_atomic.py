@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from govnet.cli import main
-from lab.state import runtime_dir
-from tasks.napalm_frr import FrrDriver
+from govnet.lab.state import runtime_dir
+from napalm_frr.driver import FrrDriver
 from tests.labkit import LabHandle
 
 pytestmark = pytest.mark.lab
@@ -81,7 +81,7 @@ def _default_routes(lab: LabHandle, name: str) -> str:
 
 
 def test_a_push_the_device_rejects_half_way_leaves_the_previous_config(intended: LabHandle) -> None:
-    from tasks.provision import push_device
+    from govnet.tasks.provision import push_device
 
     lab, name = intended, "core-01"
     before = _running(lab, name)
@@ -184,7 +184,7 @@ def test_a_rollout_does_not_push_behind_a_hub_that_was_rolled_back(
 ) -> None:
     """hub-dp refuses its change half-way and is rolled back: the CPE behind it is skipped,
     naming hub-dp, although --max-failures would allow more failures; the rest is pushed."""
-    from tasks.rollout import rollout
+    from govnet.tasks.rollout import rollout
 
     lab = intended
     names = ["core-01", "hub-dp", "cpe-dp-cong-an"]

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from inventory.network import Network
-from tasks import provision
-from tasks.provision import push_device
+from govnet.inventory.network import Network
+from govnet.tasks import provision
+from govnet.tasks.provision import push_device
 
 BEFORE = "hostname core-01\nip route 198.19.1.0/28 Null0\nend\n"
 INTENDED = "hostname core-01\nip route 198.19.2.0/28 Null0\nend\n"

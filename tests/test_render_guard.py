@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 
 from govnet.cli import main
-from inventory.loader import load_inventory
-from inventory.models import Role, SNMPv3Credential
-from inventory.network import Network
-from tasks.provision import diff_device, push_device
-from tasks.render import RenderError, render_device
+from govnet.inventory.loader import load_inventory
+from govnet.inventory.models import Role, SNMPv3Credential
+from govnet.inventory.network import Network
+from govnet.tasks.provision import diff_device, push_device
+from govnet.tasks.render import RenderError, render_device
 from tests.mini import mini_files, write_inventory
 
 PLATFORMS = ["frr", "cisco_ios", "huawei_vrp", "mikrotik_routeros"]
@@ -183,8 +183,8 @@ def test_the_lab_export_never_writes_a_config_with_an_injected_name(net: Network
     """The lab builds its own inventory from the network and renders from it: the injected name
     is refused there (validation, then the guard) before any config is written."""
     from govnet.errors import GovnetError
-    from lab.clab import export
-    from lab.subset import select
+    from govnet.lab.clab import export
+    from govnet.lab.subset import select
 
     devices = set(select(net, "small"))
     agency = next(a for a in net.agencies.values() if a.cpe in devices)

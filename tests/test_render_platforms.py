@@ -11,11 +11,11 @@ import dataclasses
 
 import pytest
 
-from inventory.models import Role, SNMPv3Credential
-from inventory.network import Network
-from tasks.context import MASK, device_context
-from tasks.render import TEMPLATES, RenderError, _environment, render_device
-from tasks.snmpwords import UnsupportedProtocolError
+from govnet.inventory.models import Role, SNMPv3Credential
+from govnet.inventory.network import Network
+from govnet.tasks.context import MASK, device_context
+from govnet.tasks.render import TEMPLATES, RenderError, _environment, render_device
+from govnet.tasks.snmpwords import UnsupportedProtocolError
 
 
 def render_as(net: Network, name: str, platform: str) -> str:

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from inventory.network import Network
-from tasks import rollout as rollout_module
-from tasks.provision import DeviceResult, Status, upstream
+from govnet.inventory.network import Network
+from govnet.tasks import rollout as rollout_module
+from govnet.tasks.provision import DeviceResult, Status, upstream
 
 HUB = "hub-dp"
 BEHIND_HUB = ["cpe-dp-cong-an", "ap-dp-15", "hub-bgm"]  # hub-bgm: further down the ring, via hub-dp

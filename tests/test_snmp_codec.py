@@ -7,12 +7,12 @@ import asyncio
 import pytest
 from pydantic import SecretStr
 
+from govnet.monitor.collector import collect
+from govnet.monitor.poll import poll_round
+from govnet.monitor.scraper import FakeScraper, Scrape
 from govnet.snmp import ber, mibs
 from govnet.snmp.ber import VarBind
 from govnet.snmp.client import Target
-from monitor.collector import collect
-from monitor.poll import poll_round
-from monitor.scraper import FakeScraper, Scrape
 
 
 def build_response() -> bytes:

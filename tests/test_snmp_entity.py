@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from govnet.errors import InventoryError
+from govnet.monitor.alerts import DEFAULT_RULES, AlertEngine
+from govnet.monitor.rules import load_rules
 from govnet.snmp import entity, wireless
 from govnet.snmp.ber import VarBind
-from monitor.alerts import DEFAULT_RULES, AlertEngine
-from monitor.rules import load_rules
 
 INTEGER, OCTETS, OID, COUNTER = 0x02, 0x04, 0x06, 0x41
 

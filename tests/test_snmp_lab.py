@@ -14,6 +14,8 @@ from pydantic import SecretStr
 
 from govnet.cli import main
 from govnet.errors import SafetyError
+from govnet.lab.lifecycle import fail, restore
+from govnet.monitor.config import INTERFACES
 from govnet.snmp import ber, mibs
 from govnet.snmp.client import PysnmpSession, SnmpTimeoutError, Target, V2cSession
 from govnet.snmp.v3 import (
@@ -23,8 +25,6 @@ from govnet.snmp.v3 import (
     UsmCache,
     V3Session,
 )
-from lab.lifecycle import fail, restore
-from monitor.config import INTERFACES
 from tests.labkit import LabHandle, edited_copy
 
 pytestmark = pytest.mark.lab
@@ -302,12 +302,12 @@ def test_v3_and_v2c_traps_name_the_link_within_seconds(lab: LabHandle) -> None:
     """The lab's agents send linkDown/linkUp — v3 authPriv where the inventory's profile is v3,
     v2c elsewhere — to govnet's receiver, which learned each v3 sender's engine id from a poll."""
     from govnet.aio import run
-    from inventory.snmp import snmp_target
-    from lab.node import TRAP_SAMPLE_S
-    from lab.state import load_state
-    from monitor.collector import collect
-    from monitor.scraper import SnmpScraper
-    from monitor.traps import LinkMap, TrapEvent, TrapReceiver
+    from govnet.inventory.snmp import snmp_target
+    from govnet.lab.node import TRAP_SAMPLE_S
+    from govnet.lab.state import load_state
+    from govnet.monitor.collector import collect
+    from govnet.monitor.scraper import SnmpScraper
+    from govnet.monitor.traps import LinkMap, TrapEvent, TrapReceiver
 
     state = load_state(lab.prefix)
     assert state is not None

@@ -316,7 +316,7 @@ def test_priv_cipher_decrypts_like_cryptography_modes(priv: str, length: int) ->
 
 def test_the_poller_engine_is_selectable(monkeypatch: pytest.MonkeyPatch) -> None:
     from govnet.errors import GovnetError
-    from monitor.scraper import SnmpScraper
+    from govnet.monitor.scraper import SnmpScraper
 
     monkeypatch.delenv("GOVNET_SNMP_ENGINE", raising=False)
     assert SnmpScraper().engine == "auto"

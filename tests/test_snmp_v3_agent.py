@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from govnet.monitor.config import SYSTEM
+from govnet.monitor.scraper import SnmpScraper
 from govnet.snmp import ber, mibs
 from govnet.snmp.client import PysnmpSession, Session, SnmpError, Target
 from govnet.snmp.testing import LateProxy
@@ -30,8 +32,6 @@ from govnet.snmp.v3 import (
     UsmCache,
     V3Session,
 )
-from monitor.config import SYSTEM
-from monitor.scraper import SnmpScraper
 from tests.procs import stop_process
 
 SNMPD = shutil.which("snmpd") or "/usr/sbin/snmpd"

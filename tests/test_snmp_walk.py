@@ -18,16 +18,16 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from govnet.cli import app
+from govnet.monitor.collector import DeviceState
+from govnet.monitor.config import DEFAULT_MODULES, INTERFACES, LLDP, SYSTEM, Module
+from govnet.monitor.poll import poll_round
+from govnet.monitor.scraper import SnmpScraper
 from govnet.snmp import ber, mibs
 from govnet.snmp.ber import VarBind
 from govnet.snmp.client import SnmpError, SnmpStatusError, SnmpTimeoutError, Target, V2cSession
 from govnet.snmp.entity import ENT_PHYSICAL_NAME
 from govnet.snmp.testing import Agent, AgentServer, Mib, integer, octets, raw, unsigned
 from govnet.snmp.walk import MAX_REQUEST_OIDS, Bulk, ColumnWalk, walk_columns
-from monitor.collector import DeviceState
-from monitor.config import DEFAULT_MODULES, INTERFACES, LLDP, SYSTEM, Module
-from monitor.poll import poll_round
-from monitor.scraper import SnmpScraper
 from tests.procs import stop_process
 
 #: ifIndex values of real devices, across every sub-identifier length boundary.

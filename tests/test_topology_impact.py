@@ -9,7 +9,7 @@ import networkx as nx
 import pytest
 
 from govnet.errors import TopologyError
-from topology.impact import ImpactAnalysis, analyse
+from govnet.topology.impact import ImpactAnalysis, analyse
 
 
 def brute_cut(

@@ -11,12 +11,12 @@ import pytest
 
 from govnet.cli import main
 from govnet.errors import TopologyError
-from inventory.network import Network
-from topology import export
-from topology.drift import Neighbour, compare
-from topology.report import SpofReport, inventory_report
-from topology.suggest import suggest_links
-from topology.whatif import Failure, what_if
+from govnet.inventory.network import Network
+from govnet.topology import export
+from govnet.topology.drift import Neighbour, compare
+from govnet.topology.report import SpofReport, inventory_report
+from govnet.topology.suggest import suggest_links
+from govnet.topology.whatif import Failure, what_if
 
 
 @pytest.fixture(scope="session")

@@ -34,8 +34,8 @@ def spof(
 ) -> None:
     """Single points of failure: for every node, link and duct, who loses the core."""
     if graphml is not None:
-        from topology.graph import read_graphml
-        from topology.report import graphml_report
+        from govnet.topology.graph import read_graphml
+        from govnet.topology.report import graphml_report
 
         if not core:
             raise TopologyError(
@@ -64,7 +64,7 @@ def spof(
         raise TopologyError(
             "--core goes with --graphml", hint="the inventory's cores are its devices with role core"
         )
-    from topology.report import inventory_report
+    from govnet.topology.report import inventory_report
 
     report = inventory_report(app_context(ctx).network())
     if json:
@@ -102,7 +102,7 @@ def whatif(
     json: JsonFlag = False,
 ) -> None:
     """Play a combination of failures: who loses the core, who takes a longer path, what overloads."""
-    from topology.whatif import Failure, what_if
+    from govnet.topology.whatif import Failure, what_if
 
     result = what_if(app_context(ctx).network(), [Failure.parse(f) for f in fail])
     if json:
@@ -139,8 +139,8 @@ def suggest(
     json: JsonFlag = False,
 ) -> None:
     """The cheapest extra links (by distance) that remove the worst single points of failure."""
-    from topology.report import inventory_report
-    from topology.suggest import suggest_links
+    from govnet.topology.report import inventory_report
+    from govnet.topology.suggest import suggest_links
 
     items = suggest_links(inventory_report(app_context(ctx).network()), top)
     if json:
@@ -167,8 +167,8 @@ def export(
     district: Annotated[str | None, typer.Option(help="svg: only this district (id).")] = None,
 ) -> None:
     """Export the network as GraphML, GeoJSON (RFC 7946, for the IOC map) or SVG."""
-    from topology import export as exporters
-    from topology.report import inventory_report
+    from govnet.topology import export as exporters
+    from govnet.topology.report import inventory_report
 
     network = app_context(ctx).network()
     if district is not None and district not in network.district_names:
@@ -194,7 +194,7 @@ def export(
 @app.command()
 def discover(ctx: typer.Context, json: JsonFlag = False) -> None:
     """Discover links from LLDP-MIB over SNMP and report missing, unexpected and mis-wired links."""
-    from topology.discover import discover as run_discovery
+    from govnet.topology.discover import discover as run_discovery
 
     result = run_discovery(app_context(ctx).network())
     if json:

@@ -15,12 +15,12 @@ from typing import Any
 
 from govnet import aio
 from govnet.errors import GovnetError
+from govnet.inventory.network import Network
+from govnet.inventory.platforms import napalm_driver
+from govnet.inventory.snmp import snmp_target
 from govnet.snmp import mibs
 from govnet.snmp.client import open_session
-from inventory.network import Network
-from inventory.platforms import napalm_driver
-from inventory.snmp import snmp_target
-from topology.drift import DriftReport, Neighbour, compare
+from govnet.topology.drift import DriftReport, Neighbour, compare
 
 CONCURRENCY = 64
 

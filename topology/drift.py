@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from inventory.network import Network
+from govnet.inventory.network import Network
 
 Port = tuple[str, str]
 

@@ -1,7 +1,7 @@
 """Exports of the network: GraphML, GeoJSON (RFC 7946) for the IOC map, and an SVG picture.
 
 Statuses are optional: the inventory alone knows no status (``"unknown"``); the monitor passes
-device and link states in when it has them. SPOF flags come from :mod:`topology.report`.
+device and link states in when it has them. SPOF flags come from :mod:`govnet.topology.report`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from xml.sax.saxutils import escape
 
 import networkx as nx
 
-from inventory.models import SiteKind
-from topology.report import SpofReport
+from govnet.inventory.models import SiteKind
+from govnet.topology.report import SpofReport
 
 SITE_COLOURS = {
     SiteKind.DATACENTER: "#5b2a86",

@@ -10,8 +10,8 @@ from xml.etree import ElementTree
 import networkx as nx
 
 from govnet.errors import TopologyError
-from inventory.models import Role, SiteKind
-from inventory.network import Network
+from govnet.inventory.models import Role, SiteKind
+from govnet.inventory.network import Network
 
 #: Importance of a BTS site and a WiFi hotspot next to agencies' service levels (gold 3 … bronze 1).
 BTS_WEIGHT = 3.0

@@ -10,9 +10,9 @@ from typing import Any
 
 import networkx as nx
 
-from inventory.network import Network
-from topology.graph import Endpoint, analysis_graph, build_graph, core_nodes, endpoints_by_device
-from topology.impact import ImpactAnalysis, analyse
+from govnet.inventory.network import Network
+from govnet.topology.graph import Endpoint, analysis_graph, build_graph, core_nodes, endpoints_by_device
+from govnet.topology.impact import ImpactAnalysis, analyse
 
 
 @dataclass
@@ -107,7 +107,7 @@ def inventory_report(network: Network) -> SpofReport:
     """Analyse the inventory: every device, link and duct, with the endpoints each cuts off.
 
     Multi-homed edge devices (a dual-homed CPE) are not transit: the engine sees one leaf per
-    uplink (:func:`topology.graph.analysis_graph`) and a device is cut off when all its leaves are.
+    uplink (:func:`govnet.topology.graph.analysis_graph`) and a device is cut off when all its leaves are.
     """
     graph = build_graph(network)
     engine_graph, copies = analysis_graph(graph)

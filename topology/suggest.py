@@ -13,9 +13,9 @@ from typing import Any
 
 import networkx as nx
 
-from inventory.models import Role
-from topology.graph import haversine_km
-from topology.report import Impact, SpofReport
+from govnet.inventory.models import Role
+from govnet.topology.graph import haversine_km
+from govnet.topology.report import Impact, SpofReport
 
 ANCHOR_ROLES = {Role.CORE.value, Role.HUB.value}
 

@@ -17,8 +17,8 @@ from typing import Any
 import networkx as nx
 
 from govnet.errors import TopologyError
-from inventory.network import Network
-from topology.graph import EDGE_ROLES, Endpoint, build_graph, core_nodes, endpoints_by_device
+from govnet.inventory.network import Network
+from govnet.topology.graph import EDGE_ROLES, Endpoint, build_graph, core_nodes, endpoints_by_device
 
 
 @dataclass(frozen=True)

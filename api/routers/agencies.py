@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import ERRORS, SLUG, Ioc, Paging, State, forbid_district, not_found
-from api.status import Snapshot, agency_item, path_to_core
+from govnet.api.deps import ERRORS, SLUG, Ioc, Paging, State, forbid_district, not_found
+from govnet.api.status import Snapshot, agency_item, path_to_core
 
 router = APIRouter(prefix="/agencies", tags=["status"], responses=ERRORS)
 
@@ -56,7 +56,7 @@ def get_agency(
     (with their count and whether they are all up), and a link to another district is named
     ``outside-scope``.
     """
-    from monitor.sla import availability
+    from govnet.monitor.sla import availability
 
     if agency_id not in state.network.agencies:
         raise not_found(f"agency '{agency_id}'", "/api/v1/agencies")

@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import ERRORS, SLUG, Noc, Paging, State
-from api.status import Snapshot, device_item, link_item
+from govnet.api.deps import ERRORS, SLUG, Noc, Paging, State
+from govnet.api.status import Snapshot, device_item, link_item
 
 router = APIRouter(tags=["network"], responses=ERRORS)
 

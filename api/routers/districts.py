@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from api.deps import ERRORS, SLUG, Ioc, State, forbid_district, not_found
-from api.status import Snapshot, agency_item, incident_touches, summary
+from govnet.api.deps import ERRORS, SLUG, Ioc, State, forbid_district, not_found
+from govnet.api.status import Snapshot, agency_item, incident_touches, summary
 
 router = APIRouter(prefix="/districts", tags=["status"], responses=ERRORS)
 

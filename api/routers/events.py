@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import ERRORS, Ioc, State
+from govnet.api.deps import ERRORS, Ioc, State
 
 router = APIRouter(tags=["status"], responses=ERRORS)
 

@@ -10,10 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from api.auth import Principal
-from api.deps import ERRORS, ApiState, Noc, Paging, State, not_found
-from api.status import incident_touches
-from monitor.store import IncidentRow
+from govnet.api.auth import Principal
+from govnet.api.deps import ERRORS, ApiState, Noc, Paging, State, not_found
+from govnet.api.status import incident_touches
+from govnet.monitor.store import IncidentRow
 
 router = APIRouter(prefix="/incidents", tags=["incidents"], responses=ERRORS)
 

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import PlainTextResponse
 
-from api.deps import ERRORS, Noc, State, forbid_scoped
-from monitor.metrics import CONTENT_TYPE, exposition
-from monitor.spool import healthz_body
+from govnet.api.deps import ERRORS, Noc, State, forbid_scoped
+from govnet.monitor.metrics import CONTENT_TYPE, exposition
+from govnet.monitor.spool import healthz_body
 
 router = APIRouter(tags=["operations"], responses=ERRORS)
 

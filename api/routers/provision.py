@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ERRORS, Engineer, State, forbid_district
+from govnet.api.deps import ERRORS, Engineer, State, forbid_district
 
 router = APIRouter(prefix="/provision", tags=["provisioning"], responses=ERRORS)
 
@@ -37,8 +37,8 @@ async def dry_run(body: DryRun, state: State, caller: Engineer) -> Any:
     and whatever the other filters select (names, sites, roles), only its district's devices are
     diffed: a filter selecting none of them answers an empty report.
     """
-    from tasks.provision import select
-    from tasks.rollout import rollout
+    from govnet.tasks.provision import select
+    from govnet.tasks.rollout import rollout
 
     filters = list(body.filter)
     if caller.district is not None:

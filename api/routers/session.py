@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from api.auth import AuthError
-from api.deps import COOKIE, ERRORS, State
+from govnet.api.auth import AuthError
+from govnet.api.deps import COOKIE, ERRORS, State
 
 router = APIRouter(prefix="/session", tags=["session"], responses=ERRORS)
 

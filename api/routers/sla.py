@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import ERRORS, PERIOD, Ioc, State
-from monitor.sla import availability, by_district, parse_period
+from govnet.api.deps import ERRORS, PERIOD, Ioc, State
+from govnet.monitor.sla import availability, by_district, parse_period
 
 router = APIRouter(tags=["status"], responses=ERRORS)
 

@@ -9,8 +9,8 @@ from email.utils import formatdate
 
 from fastapi import APIRouter, Request, Response
 
-from api.deps import ERRORS, Ioc, State
-from api.status import Snapshot, incident_touches, summary
+from govnet.api.deps import ERRORS, Ioc, State
+from govnet.api.status import Snapshot, incident_touches, summary
 
 router = APIRouter(tags=["status"], responses=ERRORS)
 

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import ERRORS, Ioc, State, forbid_scoped
-from topology.export import geojson
+from govnet.api.deps import ERRORS, Ioc, State, forbid_scoped
+from govnet.topology.export import geojson
 
 router = APIRouter(prefix="/topology", tags=["topology"], responses=ERRORS)
 

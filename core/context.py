@@ -11,7 +11,7 @@ import typer
 from govnet.paths import sample_inventory
 
 if TYPE_CHECKING:
-    from inventory.network import Network
+    from govnet.inventory.network import Network
 
 
 @dataclass
@@ -30,7 +30,7 @@ class AppContext:
     def network(self) -> Network:
         """The loaded, validated network (raises :class:`govnet.errors.InventoryError`)."""
         if self._network is None:
-            from inventory.loader import load_inventory
+            from govnet.inventory.loader import load_inventory
 
             self._network = load_inventory(self.inventory_dir, self.secrets_path)
         return self._network

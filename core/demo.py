@@ -25,7 +25,7 @@ from govnet.context import app_context
 from govnet.output import console
 
 if TYPE_CHECKING:
-    from inventory.network import Network
+    from govnet.inventory.network import Network
 
 
 def _step(start: float, what: str) -> None:
@@ -36,9 +36,9 @@ def run_demo(
     ctx: typer.Context, size: str, keep_lab: bool, duration: float | None, port: int, interval: float
 ) -> None:
     """See the module docstring."""
-    from inventory.cli import stats, validate
-    from lab.lifecycle import missing_prerequisites
-    from topology.cli import spof
+    from govnet.inventory.cli import stats, validate
+    from govnet.lab.lifecycle import missing_prerequisites
+    from govnet.topology.cli import spof
 
     start = time.monotonic()
     validate(ctx)
@@ -52,9 +52,9 @@ def run_demo(
             console.print(f"lab skipped: {'; '.join(problems)}", highlight=False)
             store_path = None
         else:
-            from lab.cli import up
-            from lab.state import lab_dir, lab_prefix
-            from tasks.cli import push
+            from govnet.lab.cli import up
+            from govnet.lab.state import lab_dir, lab_prefix
+            from govnet.tasks.cli import push
 
             _step(start, f"lab up ({size}, day-0 configs)")
             up(ctx, size=size, bare=True, mgmt_subnet=None, trap_port=162, prefix=None)
@@ -70,7 +70,7 @@ def run_demo(
         _serve(context.network(), store_path, start, duration, port, interval)
     finally:
         if lab_up and not keep_lab:
-            from lab.cli import down
+            from govnet.lab.cli import down
 
             _step(start, "tearing the lab down")
             down(prefix=None)
@@ -86,13 +86,13 @@ def _serve(
 ) -> None:
     import uvicorn
 
-    from api.app import create_app
-    from api.auth import Role, TokenStore
-    from api.deps import ApiState
     from govnet import aio
-    from monitor.runner import RunOptions, default_trap_listen, run_monitor
-    from monitor.spool import SpoolingStore
-    from monitor.store import open_store
+    from govnet.api.app import create_app
+    from govnet.api.auth import Role, TokenStore
+    from govnet.api.deps import ApiState
+    from govnet.monitor.runner import RunOptions, default_trap_listen, run_monitor
+    from govnet.monitor.spool import SpoolingStore
+    from govnet.monitor.store import open_store
 
     # One spooling store for the monitor and the API: /healthz is then the monitor's own word.
     store = SpoolingStore(

@@ -13,18 +13,18 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from api.cli import app as api_app
-from api.cli import serve
 from govnet import __version__
+from govnet.api.cli import app as api_app
+from govnet.api.cli import serve
 from govnet.context import AppContext
 from govnet.errors import GovnetError
+from govnet.inventory.cli import app as inventory_app
+from govnet.lab.cli import app as lab_app
+from govnet.monitor.cli import app as monitor_app
 from govnet.output import err_console
+from govnet.tasks.cli import config_app, provision_app
+from govnet.topology.cli import app as topology_app
 from govnet.usage import TyperException, report_typer_error
-from inventory.cli import app as inventory_app
-from lab.cli import app as lab_app
-from monitor.cli import app as monitor_app
-from tasks.cli import config_app, provision_app
-from topology.cli import app as topology_app
 
 app = typer.Typer(
     name="govnet",

@@ -3,7 +3,7 @@
 NAPALM finds it with ``get_network_driver("frr")`` through the ``napalm_frr`` module this project
 installs. It talks SSH exec channels (paramiko) to the device's login shell, which on a govnet
 lab node is the node's vtysh plus three read-only Linux views and the node's configuration agent
-``govnet-cfg`` (see ``lab/device/govnet_cfg.py``): ``show ... json`` for state, ``ip -j -s link``
+``govnet-cfg`` (see ``napalm_frr/govnet_cfg.py``): ``show ... json`` for state, ``ip -j -s link``
 for counters, ``lldpcli json`` for LLDP, and ``govnet-cfg diff|apply|confirm|rollback`` for
 configuration, where ``apply --revert-in N`` is a commit-confirmed: the device rolls back by
 itself unless :meth:`FrrDriver.confirm_commit` comes in time.

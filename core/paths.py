@@ -24,6 +24,6 @@ def state_home() -> Path:
 
 def sample_inventory() -> Path:
     """The sample province shipped with the ``inventory`` package."""
-    import inventory
+    from govnet import inventory
 
     return Path(inventory.__file__).resolve().parent / "sample"

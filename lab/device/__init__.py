@@ -1,1 +1,0 @@
-"""Files the lab installs *on* its nodes (the node's own tools), not run by govnet itself."""
