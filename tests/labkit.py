@@ -14,25 +14,29 @@ from govnet.inventory.models import SNMPv3Credential
 from govnet.inventory.network import Network
 
 #: Parallel test runs on one machine (two work trees, helpers) each take a lane with
-#: ``GOVNET_TEST_LANE=N`` (0-6): lane 0 is the default below; lane N>0 moves every prefix, management
+#: ``GOVNET_TEST_LANE=N`` (0-12): lane 0 is the default below; lane N>0 moves every prefix, management
 #: subnet and trap port the tests use, so two runs never share a lab, an address or a port.
 #: Under pytest-xdist each worker (gw0, gw1, ...) takes the next lane from the base one.
 LANE = int(os.environ.get("GOVNET_TEST_LANE", "0") or 0) + int(
     os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0
 )
-if not 0 <= LANE <= 6:
-    raise RuntimeError(f"test lane {LANE} (GOVNET_TEST_LANE plus the xdist worker number): use 0 to 6")
+if not 0 <= LANE <= 12:
+    raise RuntimeError(f"test lane {LANE} (GOVNET_TEST_LANE plus the xdist worker number): use 0 to 12")
 
 
 def _lane_subnet(default: str, slot: int) -> str:
-    """Lane 0 keeps ``default``; lane N takes 198.18.(234+3N+slot).0/24 (unused by the sample's plan)."""
-    return default if LANE == 0 else f"198.18.{234 + 3 * LANE + slot}.0/24"
+    """Lane 0 keeps ``default``; lanes 1-6 take 198.18.(234+3N+slot).0/24 and lanes 7-12
+    198.18.(100+3(N-7)+slot).0/24 (both unused by the sample's address plan)."""
+    if LANE == 0:
+        return default
+    third = 234 + 3 * LANE + slot if LANE <= 6 else 100 + 3 * (LANE - 7) + slot
+    return f"198.18.{third}.0/24"
 
 
 #: Prefix of the tests' lab (a developer's own 'gvl' lab may be up at the same time) and of the
 #: throw-away labs that lifecycle tests build on another management subnet.
 #: Lab prefixes are letters only: lane N writes its number as a letter (1 -> a, 2 -> b, ...).
-_L = "v" if LANE == 0 else "abcdef"[LANE - 1]
+_L = "v" if LANE == 0 else "abcdefhijkmn"[LANE - 1]
 TEST_PREFIX = f"g{_L}t"
 SCRATCH_PREFIX = f"g{_L}x"
 SCRATCH_SUBNET = _lane_subnet("198.18.200.0/24", 2)  # unused by the sample's address plan
