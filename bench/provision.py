@@ -24,8 +24,10 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
 from govnet.inventory.loader import load_inventory
-from govnet.lab.lifecycle import down, missing_prerequisites, up
+from govnet.lab.host import missing_prerequisites
+from govnet.lab.lifecycle import up
 from govnet.lab.state import lab_dir
+from govnet.lab.teardown import down
 from govnet.paths import sample_inventory
 from govnet.tasks.provision import waves
 from govnet.tasks.rollout import rollout

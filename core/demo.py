@@ -37,7 +37,7 @@ def run_demo(
 ) -> None:
     """See the module docstring."""
     from govnet.inventory.cli import stats, validate
-    from govnet.lab.lifecycle import missing_prerequisites
+    from govnet.lab.host import missing_prerequisites
     from govnet.topology.cli import spof
 
     start = time.monotonic()

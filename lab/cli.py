@@ -62,15 +62,23 @@ def up(
 ) -> None:
     """Build the lab from the inventory and wait for OSPF."""
     from govnet.lab.lifecycle import up as lab_up
+    from govnet.lab.subset import lab_view, routers
+    from govnet.tasks.render import render_device
 
     start = time.monotonic()
     subnet = IPv4Network(mgmt_subnet) if mgmt_subnet else None
+    network = app_context(ctx).network()
+    configs = None
+    if not bare:  # the lab takes its routers' configurations rendered
+        view = lab_view(network, size=size, mgmt_subnet=subnet, trap_port=trap_port)
+        configs = {name: render_device(view, name) for name in routers(view)}
 
     def progress(what: str, total: int) -> None:
         console.print(f"[{time.monotonic() - start:5.1f} s] {what} ({total})", highlight=False)
 
     state = lab_up(
-        app_context(ctx).network(),
+        network,
+        configs,
         size=size,
         bare=bare,
         prefix=_prefix(prefix),
@@ -90,7 +98,7 @@ def up(
 @app.command()
 def down(prefix: Prefix = None) -> None:
     """Remove every namespace, link, process, file, user and route the lab made."""
-    from govnet.lab.lifecycle import down as lab_down
+    from govnet.lab.teardown import down as lab_down
 
     left = lab_down(_prefix(prefix))
     if left:
@@ -146,7 +154,7 @@ def fail(
     prefix: Prefix = None,
 ) -> None:
     """Fail a link, a node (all its daemons stop, its links go down) or every link of a duct."""
-    from govnet.lab.lifecycle import fail as lab_fail
+    from govnet.lab.faults import fail as lab_fail
 
     done = lab_fail(_prefix(prefix), kind, target)
     console.print(f"failed {kind}: {', '.join(done)}", highlight=False)
@@ -159,7 +167,7 @@ def restore(
     prefix: Prefix = None,
 ) -> None:
     """Undo 'lab fail'."""
-    from govnet.lab.lifecycle import restore as lab_restore
+    from govnet.lab.faults import restore as lab_restore
 
     done = lab_restore(_prefix(prefix), kind, target)
     console.print(f"restored {kind}: {', '.join(done)}", highlight=False)
@@ -172,7 +180,7 @@ def attenuate(
     prefix: Prefix = None,
 ) -> None:
     """Degrade a lab fiber: the link stays up, both transceivers report less light."""
-    from govnet.lab.lifecycle import attenuate as lab_attenuate
+    from govnet.lab.faults import attenuate as lab_attenuate
 
     rx = lab_attenuate(_prefix(prefix), link, db)
     console.print(f"{link}: {db:g} dB extra loss, receive power now {rx:.1f} dBm", highlight=False)
@@ -185,7 +193,7 @@ def wifi(
     prefix: Prefix = None,
 ) -> None:
     """Set the client count a lab WiFi AP reports."""
-    from govnet.lab.lifecycle import set_wifi_clients
+    from govnet.lab.faults import set_wifi_clients
 
     set_wifi_clients(_prefix(prefix), node, clients)
     console.print(f"{node}: {clients} WiFi clients", highlight=False)
@@ -200,6 +208,11 @@ def export_clab(
 ) -> None:
     """Write the same lab as a containerlab topology (for hosts with Docker; not tested here)."""
     from govnet.lab.clab import export
+    from govnet.lab.subset import lab_view, routers
+    from govnet.tasks.render import render_device
 
-    path = export(app_context(ctx).network(), outdir, size=size, bare=bare)
+    network = app_context(ctx).network()
+    view = None if bare else lab_view(network, size=size, user="govnet")
+    configs = None if view is None else {name: render_device(view, name) for name in routers(view)}
+    path = export(network, outdir, configs, size=size, bare=bare)
     console.print(f"wrote {path}", highlight=False)

@@ -55,8 +55,12 @@ def _session_lab(
     if reason:
         pytest.skip(f"the lab cannot run here: {reason}")
     from govnet.inventory.loader import load_inventory
-    from govnet.lab.lifecycle import down, subnet_user, up
+    from govnet.lab.host import subnet_user
+    from govnet.lab.lifecycle import up
+    from govnet.lab.subset import lab_view, routers
+    from govnet.lab.teardown import down
     from govnet.paths import sample_inventory
+    from govnet.tasks.render import render_device
 
     home = factory.mktemp(f"{prefix}-home")
     saved = {k: os.environ.get(k) for k in ("HOME", "XDG_CONFIG_HOME")}
@@ -68,14 +72,18 @@ def _session_lab(
         free = [s for s in (subnet, *SPARE_SUBNETS) if subnet_user(IPv4Network(s)) is None]
         if not free:
             pytest.fail(f"no free management subnet for the test lab among {subnet} and {SPARE_SUBNETS}")
+        mgmt_subnet = IPv4Network(free[0])
+        view = lab_view(network, size="small", mgmt_subnet=mgmt_subnet, trap_port=trap_port)
+        configs = None if bare else {name: render_device(view, name) for name in routers(view)}
         up(
             network,
+            configs,
             size="small",
             bare=bare,
             prefix=prefix,
             trap_port=trap_port,
             wait=30,
-            mgmt_subnet=IPv4Network(free[0]),
+            mgmt_subnet=mgmt_subnet,
         )
         yield handle(prefix)
     finally:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from govnet.api.auth import Role, TokenStore
-from govnet.lab.lifecycle import fail, restore
+from govnet.lab.faults import fail, restore
 from tests.labkit import LabHandle
 from tests.procs import Running, start_monitor, start_server, stop_monitor, stop_process
 
