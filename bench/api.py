@@ -66,13 +66,13 @@ def fill_store(path: Path) -> None:
     from govnet.inventory.models import Role
     from govnet.monitor.config import targets_from_inventory
     from govnet.monitor.engine import Monitor
+    from govnet.monitor.fake import FakeScraper
     from govnet.monitor.store import open_store
     from govnet.paths import sample_inventory
-    from tests.fakeagents import Agents
 
     network = load_inventory(sample_inventory())
     store = open_store(str(path))
-    agents = Agents(network)
+    agents = FakeScraper(network)
     now = [time.time() - 300]
     monitor = Monitor(network, store, agents, targets_from_inventory(network), clock=lambda: now[0])
     asyncio.run(monitor.tick())

@@ -49,7 +49,8 @@ from govnet.inventory.loader import load_inventory
 from govnet.inventory.yamlfile import dump_yaml
 from govnet.monitor.config import targets_from_inventory
 from govnet.monitor.engine import Monitor
-from govnet.monitor.scraper import FakeScraper, Scrape
+from govnet.monitor.fake import FakeScraper
+from govnet.monitor.scraper import Scrape
 from govnet.monitor.store import open_store
 from govnet.snmp import mibs
 
@@ -441,7 +442,7 @@ def idle_tick_cpu(devices: int, ticks: int = 50) -> float:
         targets = targets_from_inventory(network)
         recorded = {t.target.host: Scrape(t.target.host, varbinds=10) for t in targets}
         now = [1_000_000.0]
-        monitor = Monitor(network, store, FakeScraper(recorded), targets, clock=lambda: now[0])
+        monitor = Monitor(network, store, FakeScraper(recorded=recorded), targets, clock=lambda: now[0])
 
         async def go() -> float:
             await monitor.tick()  # everything due: the first poll of every device

@@ -25,10 +25,10 @@ from govnet.inventory.models import Role as DeviceRole
 from govnet.inventory.network import Network
 from govnet.monitor.config import targets_from_inventory
 from govnet.monitor.engine import Monitor
+from govnet.monitor.fake import FakeScraper
 from govnet.monitor.incidents import reachable_from_core
 from govnet.monitor.store import open_store
 from govnet.paths import sample_inventory
-from tests.fakeagents import Agents
 
 
 @dataclass
@@ -55,7 +55,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
         network = load_inventory(sample_inventory())
     store = open_store(str(home / "monitor.db"))
-    agents = Agents(network)
+    agents = FakeScraper(network)
     now = [5_000_000.0]
     monitor = Monitor(network, store, agents, targets_from_inventory(network), clock=lambda: now[0])
     asyncio.run(monitor.tick())

@@ -30,9 +30,9 @@ from govnet.inventory.models import Role as DeviceRole
 from govnet.inventory.network import Network
 from govnet.monitor.config import targets_from_inventory
 from govnet.monitor.engine import CycleReport, Monitor
+from govnet.monitor.fake import FakeScraper
 from govnet.monitor.incidents import reachable_from_core
 from govnet.monitor.store import Store, open_store
-from tests.fakeagents import Agents
 
 #: SQLite's and PostgreSQL's words for it.
 DISK_FULL = re.compile(r"database or disk is full|No space left on device")
@@ -84,7 +84,7 @@ def outage_and_back(
     net: Network, store: Store, filler_at: Path, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     """The scenario, on any store whose free space ``fill(filler_at)`` takes away."""
-    agents = Agents(net)
+    agents = FakeScraper(net)
     now = [5_000_000.0]
     hub = busiest_hub(net)
     # The cores, the hubs and what hangs off the busiest hub: enough to see it die, few enough
