@@ -13,8 +13,9 @@ from govnet.errors import LabError
 from govnet.inventory.loader import load_inventory
 from govnet.inventory.network import Network
 from govnet.lab.clab import export
+from govnet.lab.daemons import intended_config, save_configs
 from govnet.lab.lifecycle import up
-from govnet.lab.state import load_state
+from govnet.lab.state import lab_dir, load_state
 from govnet.lab.subset import is_light, lab_view, routers, select
 from govnet.paths import sample_inventory
 from govnet.tasks.render import render_device
@@ -93,3 +94,13 @@ def test_the_lab_imports_no_task_and_imports_at_the_top(path: Path) -> None:
     assert not [n for n in names if n.startswith(("govnet.tasks", "govnet.topology"))], path.name
     assert not nested, f"{path.name}: function-level imports at lines {nested}"
     assert len(path.read_text(encoding="utf-8").splitlines()) < 500, path.name
+
+
+def test_the_lab_keeps_the_configs_it_was_given_private() -> None:
+    """A router restarted without a pushed configuration boots the one given to up()."""
+    save_configs("gvzz", {"core-01": "hostname core-01\n"})
+    path = lab_dir("gvzz") / "configs" / "core-01.conf"
+    assert intended_config("gvzz", "core-01") == "hostname core-01\n"
+    assert path.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(LabError, match="no intended configuration for lab router 'hub-dx'"):
+        intended_config("gvzz", "hub-dx")
