@@ -26,6 +26,7 @@ from govnet.lab.wiring import light_addressing
 
 
 def lab_secret(network: Network, credential: str, field: str) -> str:
+    """A secret of the lab's own secrets file, as text."""
     return network.secrets.get(credential, field).get_secret_value()
 
 
@@ -54,6 +55,7 @@ def intended_config(prefix: str, name: str) -> str:
 
 
 def prepare_runtime(state: LabState, lab_network: Network) -> None:
+    """The run-time files every node shares: host key, lab shell, device agent, the lab user, the cgroup."""
     rt = runtime_dir(state.prefix)
     (rt / "uts").mkdir(parents=True, exist_ok=True)
     os.chmod(rt, 0o755)
@@ -261,6 +263,7 @@ def _wait_listening(node: NodeState, port: int, timeout: float = 5.0) -> None:
 
 
 def running_daemons(prefix: str, node: NodeState) -> dict[str, bool]:
+    """Which of the node's daemons run now (watchfrr by its pid file)."""
     running = set()
     for pid in nodes.namespace_pids(node.namespace):
         try:

@@ -24,6 +24,7 @@ WORKERS = 8  # namespaces made (and nodes started) at a time
 def node_states(
     network: Network, devices: list[str], size: str, mgmt: dict[str, str], prefix: str, lab_network: Network
 ) -> dict[str, NodeState]:
+    """The nodes as the state file keeps them: namespace, management address, kind, LANs."""
     out: dict[str, NodeState] = {}
     for index, name in enumerate(devices, start=1):
         lans = [str(a.lan_prefix) for a in lab_network.agencies_by_cpe.get(name, []) if a.lan_prefix]
@@ -48,6 +49,7 @@ def write_lab_inventory(
     controller: IPv4Address,
     trap_port: int,
 ) -> tuple[Network, dict[str, str]]:
+    """Write the lab's inventory and its random secrets under the lab directory; load it back."""
     directory = lab_dir(state.prefix)
     files, mgmt, _ = lab_inventory(
         network,
@@ -72,6 +74,7 @@ def write_lab_inventory(
 
 
 def batch(lines: list[str], namespace: str | None = None) -> None:
+    """Run ``ip`` commands as one batch, in ``namespace`` or the root namespace."""
     if not lines:
         return
     prefix = ["ip", "-n", namespace] if namespace else ["ip"]
@@ -79,6 +82,7 @@ def batch(lines: list[str], namespace: str | None = None) -> None:
 
 
 def make_namespace(state: LabState, node: NodeState, bridge: str, prefix_len: int) -> None:
+    """One node's namespace: its management veth on the bridge, its agency LANs, forwarding on."""
     ns = node.namespace
     run(["ip", "netns", "add", ns])
     run(["ip", "link", "add", node.mgmt_veth, "type", "veth", "peer", "name", "eth0", "netns", ns])
@@ -125,6 +129,7 @@ def light_addressing(node: NodeState, lab_network: Network) -> None:
 
 
 def set_link(state: LabState, link: LinkState, up_: bool) -> None:
+    """Set both ends of a lab link up or down."""
     word = "up" if up_ else "down"
     run(["ip", "-n", state.nodes[link.a_node].namespace, "link", "set", link.a_if, word])
     run(["ip", "-n", state.nodes[link.b_node].namespace, "link", "set", link.b_if, word])
