@@ -12,6 +12,7 @@ import pytest
 from govnet.errors import LabError
 from govnet.inventory.loader import load_inventory
 from govnet.inventory.network import Network
+from govnet.lab import lifecycle
 from govnet.lab.clab import export
 from govnet.lab.daemons import intended_config, save_configs
 from govnet.lab.lifecycle import up
@@ -44,7 +45,11 @@ def test_the_lab_view_has_the_labs_routers_names_and_addresses(sample: Network) 
     assert light and all(is_light(sample, n, "province") for n in light)
 
 
-def test_up_refuses_missing_or_foreign_configs_before_making_anything(sample: Network) -> None:
+def test_up_refuses_missing_or_foreign_configs_before_making_anything(
+    sample: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # were the check to come later, up() would stop here, before making anything either
+    monkeypatch.setattr(lifecycle, "missing_prerequisites", lambda: ["(test) no lab from this test"])
     view = lab_view(sample, size="small")
     configs = {name: render_device(view, name) for name in routers(view)}
     dropped = routers(view)[0]
