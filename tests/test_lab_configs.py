@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from govnet.errors import LabError
-from govnet.inventory.loader import load_inventory
 from govnet.inventory.network import Network
 from govnet.lab import lifecycle
 from govnet.lab.clab import export
@@ -18,39 +17,33 @@ from govnet.lab.daemons import intended_config, save_configs
 from govnet.lab.lifecycle import up
 from govnet.lab.state import lab_dir, load_state
 from govnet.lab.subset import is_light, lab_view, routers, select
-from govnet.paths import sample_inventory
 from govnet.tasks.render import render_device
 
 LAB = Path(__file__).resolve().parents[1] / "lab"
 
 
-@pytest.fixture(scope="module")
-def sample() -> Network:
-    return load_inventory(sample_inventory())
-
-
-def test_the_lab_view_has_the_labs_routers_names_and_addresses(sample: Network) -> None:
+def test_the_lab_view_has_the_labs_routers_names_and_addresses(net: Network) -> None:
     subnet = IPv4Network("198.18.250.0/24")
-    view = lab_view(sample, size="small", mgmt_subnet=subnet, trap_port=10999)
-    assert sorted(view.devices) == sorted(select(sample, "small"))
-    assert routers(view) == sorted(d for d in select(sample, "small") if not is_light(sample, d, "small"))
+    view = lab_view(net, size="small", mgmt_subnet=subnet, trap_port=10999)
+    assert sorted(view.devices) == sorted(select(net, "small"))
+    assert routers(view) == sorted(d for d in select(net, "small") if not is_light(net, d, "small"))
     for name, device in view.devices.items():
         assert device.mgmt_ip in subnet, name
         assert all(len(i) <= 15 and "/" not in i for i in device.interfaces), name
     assert [(r.host, r.port) for r in view.province.trap_receivers] == [(next(subnet.hosts()), 10999)]
     text = render_device(view, routers(view)[0])
     assert f"hostname {routers(view)[0]}" in text
-    province = lab_view(sample, size="province")
+    province = lab_view(net, size="province")
     light = [n for n in province.devices if n not in routers(province)]
-    assert light and all(is_light(sample, n, "province") for n in light)
+    assert light and all(is_light(net, n, "province") for n in light)
 
 
 def test_up_refuses_missing_or_foreign_configs_before_making_anything(
-    sample: Network, monkeypatch: pytest.MonkeyPatch
+    net: Network, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # were the check to come later, up() would stop here, before making anything either
     monkeypatch.setattr(lifecycle, "missing_prerequisites", lambda: ["(test) no lab from this test"])
-    view = lab_view(sample, size="small")
+    view = lab_view(net, size="small")
     configs = {name: render_device(view, name) for name in routers(view)}
     dropped = routers(view)[0]
     for bad, words in (
@@ -59,20 +52,20 @@ def test_up_refuses_missing_or_foreign_configs_before_making_anything(
         ({**configs, "not-a-lab-node": "hostname x\n"}, "not lab routers: not-a-lab-node"),
     ):
         with pytest.raises(LabError, match=words) as caught:
-            up(sample, bad, size="small", prefix="gvzz")
+            up(net, bad, size="small", prefix="gvzz")
         assert "govnet.tasks.render" in (caught.value.hint or "")
         assert load_state("gvzz") is None  # refused before the state file or anything else
 
 
-def test_clab_export_writes_the_configs_it_is_given(sample: Network, tmp_path: Path) -> None:
-    view = lab_view(sample, size="small", user="govnet")
+def test_clab_export_writes_the_configs_it_is_given(net: Network, tmp_path: Path) -> None:
+    view = lab_view(net, size="small", user="govnet")
     configs = {name: f"! given for {name}\n" + render_device(view, name) for name in routers(view)}
-    path = export(sample, tmp_path / "out", configs, size="small")
+    path = export(net, tmp_path / "out", configs, size="small")
     assert path.is_file()
     for name, text in configs.items():
         assert (tmp_path / "out" / "configs" / name / "frr.conf").read_text(encoding="utf-8") == text
     with pytest.raises(LabError, match="no rendered configuration for"):
-        export(sample, tmp_path / "other", {}, size="small")
+        export(net, tmp_path / "other", {}, size="small")
     assert not (tmp_path / "other").exists()
 
 

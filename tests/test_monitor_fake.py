@@ -10,32 +10,25 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from govnet.inventory.loader import load_inventory
 from govnet.inventory.network import Network
 from govnet.monitor import scraper
 from govnet.monitor.fake import FakeScraper
 from govnet.monitor.scraper import Scrape, Scraper
-from govnet.paths import sample_inventory
 from govnet.snmp import mibs
 from govnet.snmp.client import Target
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def sample() -> Network:
-    return load_inventory(sample_inventory())
-
-
 def _target(host: str) -> Target:
     return Target(host, community=SecretStr("public"))
 
 
-def test_agents_answer_for_the_inventory_and_recorded_scrapes_override(sample: Network) -> None:
-    hub = sample.devices["hub-dx"]
-    core = sample.devices["core-01"]
+def test_agents_answer_for_the_inventory_and_recorded_scrapes_override(net: Network) -> None:
+    hub = net.devices["hub-dx"]
+    core = net.devices["core-01"]
     recorded = Scrape(str(core.mgmt_ip), error="recorded: down")
-    fake: Scraper = FakeScraper(sample, recorded={str(core.mgmt_ip): recorded})
+    fake: Scraper = FakeScraper(net, recorded={str(core.mgmt_ip): recorded})
     assert isinstance(fake, FakeScraper)
     answer = asyncio.run(fake.scrape(_target(str(hub.mgmt_ip))))
     names = [vb.value for vb in answer.columns[mibs.IFX_COLUMNS["ifName"]]]
@@ -47,17 +40,17 @@ def test_agents_answer_for_the_inventory_and_recorded_scrapes_override(sample: N
     assert fake.scraped_devices() == ["hub-dx", "core-01"]
 
 
-def test_a_killed_device_is_silent_and_its_neighbours_ports_go_down(sample: Network) -> None:
-    fake = FakeScraper(sample)
+def test_a_killed_device_is_silent_and_its_neighbours_ports_go_down(net: Network) -> None:
+    fake = FakeScraper(net)
     touched = fake.kill("hub-dx")
     assert touched and all(dev != "hub-dx" for dev, _ in touched)
-    assert not asyncio.run(fake.scrape(_target(str(sample.devices["hub-dx"].mgmt_ip)))).reachable
+    assert not asyncio.run(fake.scrape(_target(str(net.devices["hub-dx"].mgmt_ip)))).reachable
     peer, ifname = touched[0]
-    answer = asyncio.run(fake.scrape(_target(str(sample.devices[peer].mgmt_ip))))
+    answer = asyncio.run(fake.scrape(_target(str(net.devices[peer].mgmt_ip))))
     status = {vb.oid: vb.value for vb in answer.columns[mibs.IF_COLUMNS["ifOperStatus"]]}
     assert status[f"{mibs.IF_COLUMNS['ifOperStatus']}.{fake.if_index(peer, ifname)}"] == 2
     fake.revive("hub-dx")
-    assert asyncio.run(fake.scrape(_target(str(sample.devices["hub-dx"].mgmt_ip)))).reachable
+    assert asyncio.run(fake.scrape(_target(str(net.devices["hub-dx"].mgmt_ip)))).reachable
 
 
 def test_a_replay_only_fake_refuses_to_kill() -> None:
