@@ -199,20 +199,14 @@ def send(
     reported; the session itself refuses any change. With --commit they are sent, saved and
     checked in the running configuration.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from govnet.tasks.netmiko_send import send_lines
+    from govnet.tasks.netmiko_send import send_all
     from govnet.tasks.provision import select
 
     network = app_context(ctx).network()
     names = select(network, filter or [])
     if not names:
         raise GovnetError("no device matches the filters", hint="see 'govnet inventory show'")
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(lambda n: send_lines(network, n, line, commit=commit), names))
-    secrets = network.secrets.plain_values()
-    for result in results:
-        result.mask_secrets(secrets)
+    results = send_all(network, names, line, commit=commit, workers=workers)
     _report("send", not commit, results, json)
 
 
