@@ -15,6 +15,7 @@ from collections.abc import Callable
 from nornir.core import Nornir
 from nornir.core.filter import AND, F_BASE, F
 from nornir.core.inventory import Host
+from nornir.core.plugins.connections import ConnectionPluginRegister
 from nornir.core.state import GlobalState
 from nornir.core.task import AggregatedResult, MultiResult, Result, Task
 from nornir.plugins.runners import ThreadedRunner
@@ -30,7 +31,12 @@ FILTER_KEYS = ("name", "role", "district", "platform", "site")
 
 
 def nornir_for(network: Network, *, workers: int = 16, dry_run: bool = True) -> Nornir:
-    """A Nornir over the loaded network (threaded runner, no logging setup, dry run unless told)."""
+    """A Nornir over the loaded network (threaded runner, no logging setup, dry run unless told).
+
+    The connection plugins installed with govnet (nornir_napalm's ``napalm``, nornir_netmiko's
+    ``netmiko``) are registered from their entry points, as ``InitNornir`` would.
+    """
+    ConnectionPluginRegister.auto_register()
     return Nornir(
         inventory=build_nornir_inventory(network),
         runner=ThreadedRunner(num_workers=max(1, workers)),
@@ -93,16 +99,25 @@ class _Quiet:
 
 
 def _masked(value: object, secrets: set[str]) -> object:
-    return mask(value, secrets) if isinstance(value, str) else value
+    """``value`` with every secret masked in its text, in and under dicts and lists (a getter's
+    result, a running configuration)."""
+    if isinstance(value, str):
+        return mask(value, secrets)
+    if isinstance(value, dict):
+        return {k: _masked(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v, secrets) for v in value]
+    return value
 
 
 class MaskSecrets(_Quiet):
     """Makes each host's outcome a masked :class:`DeviceResult`, before anything else sees it.
 
     Runs when the host's task is over (the task itself needs the real running configuration to
-    restore it): the device result's diff and error, and every sub-task's ``diff`` and text
-    result, get every secret value the inventory knows masked. A task that raised becomes a
-    ``failed`` device result naming the error.
+    restore it): the device result's diff and error, and every sub-task's ``diff`` and result
+    (texts, and the texts inside a getter's dicts), get every secret value the inventory knows
+    masked, and secret-looking lines (passwords, communities, keys) masked whatever their value.
+    A task that raised becomes a ``failed`` device result naming the error.
     """
 
     def __init__(self, secrets: set[str], wave: int = 0) -> None:

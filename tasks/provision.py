@@ -269,23 +269,24 @@ class _Push:
         return False, f"device state unknown, previous config restored: {restored} ({'; '.join(notes)})"
 
 
-def _intended(network: Network, name: str, config: str | None, dry_run: bool) -> str | DeviceResult:
+def _intended(network: Network, name: str, config: str | None) -> str | DeviceResult:
     """The configuration to load, or the failed result that stops here (nothing sent).
 
-    A push never sends a configuration with masked secrets in it (a vendor template's SNMP keys,
-    a masked backup): the mask would become the device's password.
+    The rendered intent is made here with the real secret values, in memory only: it goes to
+    the device's session and nowhere else (every result is masked before it leaves the task).
+    A configuration that still holds the mask (a backup: backups store only the mask) is never
+    loaded, not even for a diff: the mask would become the device's key.
     """
     try:
-        intended = config if config is not None else render_device(network, name)
+        intended = config if config is not None else render_device(network, name, secrets=True)
     except RenderError as exc:
         return DeviceResult(name, "failed", error=exc.message)
-    if not dry_run and MASK in intended:
+    if MASK in intended:
         return DeviceResult(
             name,
             "failed",
-            error=f"the configuration holds masked secrets ({MASK}): govnet does not put secret values "
-            "into a whole-config push yet, and pushing the mask would replace the real ones; "
-            "nothing was sent",
+            error=f"the configuration holds masked secrets ({MASK}): pushing it would make the mask "
+            "the device's key; nothing was sent (restore a backup's secret lines by hand)",
         )
     return intended
 
@@ -300,7 +301,7 @@ def _push(
 ) -> DeviceResult:
     name = task.host.name
     dry_run = task.is_dry_run()
-    intended = _intended(network, name, config, dry_run)
+    intended = _intended(network, name, config)
     if isinstance(intended, DeviceResult):
         return intended
     try:
