@@ -68,10 +68,9 @@ def backup(
     """Running configs into a git repository, secrets masked, one commit per run."""
     from govnet.tasks.backup import backup as run_backup
     from govnet.tasks.provision import select
-    from govnet.tasks.rollout import connect_device
 
     network = app_context(ctx).network()
-    result = run_backup(network, select(network, filter or []), lambda n: connect_device(network, n), repo)
+    result = run_backup(network, select(network, filter or []), repo=repo)
     if json:
         print_json(result.as_dict())
     else:

@@ -133,3 +133,27 @@ def missing_lines(platform: str, lines: Sequence[str], running: str) -> list[str
         present = set(_routeros_commands(running))
         return [c for c in _routeros_commands("\n".join(lines)) if c not in present]
     return _delta(_lines_tree(platform, lines), config_tree(platform, running))
+
+
+#: Platforms whose remediation hier-config computes (its own negation and idempotency rules).
+REMEDIATION_PLATFORMS = ("cisco_ios", "huawei_vrp")
+
+
+def remediation(platform: str, running: str, intended: str) -> list[str]:
+    """What to send to go from ``running`` to ``intended`` (hier-config), sections closed.
+
+    Lines only in ``running`` are negated the platform's way (``no`` on IOS, ``undo`` on VRP),
+    lines only in ``intended`` are added under their sections, and a line the platform replaces
+    in place (an IOS interface ``description``) is sent without negating the old one first.
+
+    >>> running = "interface Gi0/1\\n description old\\n!\\nip route 198.19.0.0 255.255.255.0 Null0\\n"
+    >>> remediation("cisco_ios", running, "interface Gi0/1\\n description new\\n!\\n")
+    ['no ip route 198.19.0.0 255.255.255.0 Null0', 'interface Gi0/1', ' description new', ' exit']
+    """
+    if platform not in REMEDIATION_PLATFORMS:
+        raise GovnetError(
+            f"no remediation for platform '{platform}'",
+            hint=f"hier-config remediation is used for {', '.join(REMEDIATION_PLATFORMS)}",
+        )
+    delta = config_tree(platform, running).config_to_get_to(config_tree(platform, intended))
+    return list(delta.dump_simple(sectional_exiting=True))

@@ -28,16 +28,17 @@ from nornir_netmiko.tasks import netmiko_save_config, netmiko_send_command, netm
 from govnet.errors import GovnetError
 from govnet.inventory.network import Network
 from govnet.safety import check_target
-from govnet.tasks.config_lines import missing_lines
+from govnet.tasks.config_lines import missing_lines, remediation
 from govnet.tasks.connections import NETMIKO, Opened, close_all
 from govnet.tasks.nornir_run import MaskSecrets, Progress, device_results, nornir_for
+from govnet.tasks.render import RenderError, render_device
 from govnet.tasks.result import DeviceResult
 
 #: Read-only commands a session may run in dry run (prefixes).
 READ_ONLY = ("show ", "display ", "/export", "/print")
 
-#: (network, device name, commit=...) -> a session of the caller's (tests' fault injection)
-OpenSession = Callable[..., "GuardedSession"]
+#: (network, device name, commit=...) -> a Netmiko connection of the caller's (guarded like any)
+OpenSession = Callable[..., Any]
 
 
 class DryRunRefusedError(GovnetError):
@@ -204,3 +205,58 @@ def send_lines(
 ) -> DeviceResult:
     """:func:`send_all` for one device."""
     return send_all(network, [name], lines, commit=commit, workers=1, opener=connect)[0]
+
+
+def _plan(task: Task, network: Network, config: str | None, opener: OpenSession | None) -> DeviceResult:
+    name = task.host.name
+    platform = network.devices[name].platform
+    try:
+        intended = config if config is not None else render_device(network, name, secrets=True)
+    except RenderError as exc:
+        return DeviceResult(name, "failed", error=exc.message)
+    guarded(task, network, opener)
+    running = _sub(task, netmiko_send_command, command_string=running_command(platform))
+    lines = remediation(platform, running, intended)
+    return DeviceResult(name, "changed" if lines else "unchanged", "".join(f"+{line}\n" for line in lines))
+
+
+def plan_host(
+    task: Task,
+    network: Network,
+    configs: dict[str, str] | None = None,
+    opener: OpenSession | None = None,
+) -> Result:
+    """The Nornir task (dry run only): the remediation from the device's running configuration to
+    its intended one, from hier-config (IOS and VRP: ``no``/``undo`` for what goes, sections
+    closed), read over the guarded Netmiko session; the intent is rendered with the real secrets
+    in memory so that only real differences show, and the report is masked like every other."""
+    start = time.monotonic()
+    name = task.host.name
+    if not task.is_dry_run():
+        raise DryRunRefusedError(f"{name}: a remediation plan is a dry run", hint="run it with dry_run")
+    config = configs.get(name) if configs is not None else None
+    try:
+        outcome = _plan(task, network, config, opener)
+    except GovnetError as exc:
+        outcome = DeviceResult(name, "failed", "", exc.message)
+    except Exception as exc:  # one device's result (SSH, Netmiko, timeouts); the others go on
+        outcome = DeviceResult(name, "failed", "", f"{type(exc).__name__}: {exc}")
+    finally:
+        close_all(task)
+    outcome.seconds = time.monotonic() - start
+    return Result(host=task.host, result=outcome, failed=outcome.failed)
+
+
+def plan_all(
+    network: Network,
+    names: list[str],
+    *,
+    workers: int = 16,
+    configs: dict[str, str] | None = None,
+    opener: OpenSession | None = None,
+) -> list[DeviceResult]:
+    """The remediation plan of every device in ``names`` (a dry run: nothing can be changed)."""
+    nr = nornir_for(network, workers=workers, dry_run=True).filter(F(name__any=names))
+    masked = nr.with_processors([MaskSecrets(network.secrets.plain_values())])
+    outcome = masked.run(task=plan_host, network=network, configs=configs, opener=opener, on_failed=True)
+    return device_results(outcome, names)

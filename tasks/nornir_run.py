@@ -23,7 +23,7 @@ from nornir.plugins.runners import ThreadedRunner
 from govnet.errors import GovnetError
 from govnet.inventory.network import Network
 from govnet.inventory.nornir_plugin import build_nornir_inventory
-from govnet.tasks.backup import mask
+from govnet.tasks.masking import mask
 from govnet.tasks.result import DeviceResult
 
 #: The keys a ``key=value`` filter may name (``name`` is the host's, the others its data).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from govnet.tasks.backup import mask
+from govnet.tasks.masking import mask
 
 Status = Literal["unchanged", "changed", "failed", "rolled_back", "skipped"]
 

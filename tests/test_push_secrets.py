@@ -134,3 +134,22 @@ def test_a_configuration_holding_the_mask_is_never_loaded(net: Network) -> None:
     masked = render_device(net, name)
     result = push_device(net, name, connect, config=masked)
     assert result.status == "failed" and "masked secrets" in (result.error or "") and contacted == []
+
+
+def test_a_backup_masks_keys_the_inventory_does_not_know(net: Network, tmp_path: Path) -> None:
+    """A device may hold keys govnet never set (an old user, another community): the vendor's own
+    key positions are masked whatever the value (VRP, IOS and RouterOS syntax)."""
+    name = _device(net, "huawei_vrp")
+    running = (
+        "snmp-agent usm-user v3 old authentication-mode sha 0ld-auth\n"
+        "snmp-agent usm-user v3 old privacy-mode aes128 cipher 0ld-priv\n"
+        "snmp-agent community read 0ld-community acl 2000\n"
+        "snmp-server user old G v3 auth sha 0ld-ios-auth priv aes 128 0ld-ios-priv\n"
+        "snmp-server host 198.18.0.1 version 2c 0ld-trap udp-port 162\n"
+        "/snmp community add name=old authentication-password=0ld-ros-auth encryption-password=0ld-ros\n"
+    )
+    done = backup(net, [name], lambda n: VendorBox(running=running), repo=tmp_path / "backups")
+    assert done.saved == [name]
+    stored = (tmp_path / "backups" / f"{name}.conf").read_text(encoding="utf-8")
+    assert "0ld" not in stored, stored
+    assert stored.count(MASK) == 9
