@@ -19,7 +19,7 @@ from govnet.tasks.connections import connect_device, napalm_driver_class
 from govnet.tasks.nornir_run import MaskSecrets, Progress, device_results, nornir_for
 from govnet.tasks.provision import DeviceResult, push_host, upstream, waves
 
-__all__ = ["connect_device", "napalm_driver_class", "rollout"]
+__all__ = ["DeviceResult", "connect_device", "napalm_driver_class", "rollout"]
 
 ProgressCallback = Callable[[DeviceResult], None]
 
