@@ -153,3 +153,14 @@ def test_a_backup_masks_keys_the_inventory_does_not_know(net: Network, tmp_path:
     stored = (tmp_path / "backups" / f"{name}.conf").read_text(encoding="utf-8")
     assert "0ld" not in stored, stored
     assert stored.count(MASK) == 9
+
+
+def test_a_diff_runs_under_nornirs_dry_run_and_never_commits(net: Network) -> None:
+    """``diff_device`` is the push task under Nornir's ``dry_run``: napalm_configure discards."""
+    name = _device(net, "huawei_vrp")
+    box = VendorBox(running="sysname somewhere-else\n")
+    commits: list[str] = []
+    box.commit_config = lambda message="", revert_in=None: commits.append("commit")  # type: ignore[method-assign]
+    result = diff_device(net, name, lambda n: box)
+    assert result.status == "changed" and MASK in result.diff, result
+    assert commits == [] and box.running == "sysname somewhere-else\n" and box.candidate is None
