@@ -210,6 +210,25 @@ def send(
 
 
 @provision_app.command()
+def plan(
+    ctx: typer.Context,
+    filter: Filters = None,
+    json: JsonFlag = False,
+    workers: Annotated[int, typer.Option(help="Devices worked on at once.")] = 16,
+) -> None:
+    """Dry run for IOS and VRP: the lines that would take each device from its running to its
+    intended configuration (hier-config remediation, read over the CLI). Changes nothing."""
+    from govnet.tasks.netmiko_send import plan_all
+    from govnet.tasks.provision import select
+
+    network = app_context(ctx).network()
+    names = select(network, filter or [])
+    if not names:
+        raise GovnetError("no device matches the filters", hint="see 'govnet inventory show'")
+    _report("plan", True, plan_all(network, names, workers=workers), json)
+
+
+@provision_app.command()
 def diff(
     ctx: typer.Context,
     filter: Filters = None,

@@ -28,7 +28,7 @@ from nornir_netmiko.tasks import netmiko_save_config, netmiko_send_command, netm
 from govnet.errors import GovnetError
 from govnet.inventory.network import Network
 from govnet.safety import check_target
-from govnet.tasks.config_lines import missing_lines, remediation
+from govnet.tasks.config_lines import REMEDIATION_PLATFORMS, missing_lines, remediation
 from govnet.tasks.connections import NETMIKO, Opened, close_all
 from govnet.tasks.nornir_run import MaskSecrets, Progress, device_results, nornir_for
 from govnet.tasks.render import RenderError, render_device
@@ -210,6 +210,13 @@ def send_lines(
 def _plan(task: Task, network: Network, config: str | None, opener: OpenSession | None) -> DeviceResult:
     name = task.host.name
     platform = network.devices[name].platform
+    if platform not in REMEDIATION_PLATFORMS:  # said before anything is contacted
+        return DeviceResult(
+            name,
+            "failed",
+            error=f"no remediation for platform '{platform}' (only {', '.join(REMEDIATION_PLATFORMS)}): "
+            "use 'govnet provision diff'; nothing was contacted",
+        )
     try:
         intended = config if config is not None else render_device(network, name, secrets=True)
     except RenderError as exc:

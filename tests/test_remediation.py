@@ -8,10 +8,12 @@ session; only the SSH session underneath is a stand-in (no vendor device here) t
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+from govnet.cli import main
 from govnet.errors import GovnetError
 from govnet.inventory.models import SNMPv3Credential
 from govnet.inventory.network import Network
@@ -128,3 +130,15 @@ def test_the_plan_session_refuses_changes(net: Network) -> None:
     session = GuardedSession(ReadOnlyCli(""), commit=False)
     with pytest.raises(GovnetError, match="dry run"):
         session.send_config_set(["sysname x"])
+
+
+def test_the_cli_plan_refuses_platforms_without_remediation_before_contacting_anything(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """FRR has no hier-config remediation here: each device fails with the reason, and no
+    session is opened (the sample's addresses are not a lab: nothing may be contacted)."""
+    code = main(["provision", "plan", "--filter", "name=core-01,hub-dx", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and report["mode"] == "plan" and report["dry_run"] is True
+    assert [d["status"] for d in report["devices"]] == ["failed", "failed"]
+    assert all("nothing was contacted" in d["error"] for d in report["devices"])
