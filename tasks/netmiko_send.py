@@ -27,9 +27,11 @@ from nornir_netmiko.tasks import netmiko_save_config, netmiko_send_command, netm
 
 from govnet.errors import GovnetError
 from govnet.inventory.network import Network
+from govnet.inventory.text import shown
 from govnet.safety import check_target
 from govnet.tasks.config_lines import REMEDIATION_PLATFORMS, missing_lines, remediation
 from govnet.tasks.connections import NETMIKO, Opened, close_all
+from govnet.tasks.masking import MASK
 from govnet.tasks.nornir_run import MaskSecrets, Progress, device_results, nornir_for
 from govnet.tasks.render import RenderError, render_device
 from govnet.tasks.result import DeviceResult
@@ -131,6 +133,13 @@ def _sub(task: Task, fn: Callable[..., Result], **kwargs: Any) -> str:
 def _send(task: Task, network: Network, lines: Sequence[str], opener: OpenSession | None) -> DeviceResult:
     name = task.host.name
     platform = network.devices[name].platform
+    masked = [line for line in lines if MASK in line]
+    if masked:
+        raise GovnetError(
+            f"the line '{shown(masked[0], 60)}' holds the mask {MASK}: sent, it would become the "
+            "device's key; nothing was sent",
+            hint="give the real value (from the secrets store) on the command line",
+        )
     guarded(task, network, opener)
     show = running_command(platform)
     before = _sub(task, netmiko_send_command, command_string=show)

@@ -18,7 +18,7 @@ from govnet.errors import GovnetError
 from govnet.inventory.models import SNMPv3Credential
 from govnet.inventory.network import Network
 from govnet.tasks.config_lines import remediation
-from govnet.tasks.netmiko_send import GuardedSession, plan_all
+from govnet.tasks.netmiko_send import GuardedSession, plan_all, send_lines
 from govnet.tasks.render import render_device
 
 IOS_RUNNING = """hostname r1
@@ -142,3 +142,20 @@ def test_the_cli_plan_refuses_platforms_without_remediation_before_contacting_an
     assert code == 1 and report["mode"] == "plan" and report["dry_run"] is True
     assert [d["status"] for d in report["devices"]] == ["failed", "failed"]
     assert all("nothing was contacted" in d["error"] for d in report["devices"])
+
+
+def test_a_line_holding_the_mask_is_never_sent(net: Network) -> None:
+    """``provision send`` with a masked line (copied from a report or a backup) would make the
+    mask the device's key: refused before any session is opened, in dry run as with commit."""
+    opened: list[bool] = []
+
+    def opener(network: Network, device: str, *, commit: bool) -> ReadOnlyCli:
+        opened.append(commit)
+        return ReadOnlyCli("")
+
+    for commit in (False, True):
+        result = send_lines(
+            net, "core-01", ["snmp-server community ******** RO"], commit=commit, connect=opener
+        )
+        assert result.status == "failed" and "holds the mask" in (result.error or ""), result
+    assert opened == []
