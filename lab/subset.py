@@ -242,7 +242,9 @@ def lab_view(
 
     What a caller renders the lab routers' configurations from (``govnet lab up`` and the
     containerlab export take them rendered): the lab's devices with its interface names and
-    management addresses. Nothing is written but a throw-away directory.
+    management addresses. Nothing is written but a throw-away directory. Its secrets are
+    placeholders (each lab draws its own when it comes up): render from it what carries none,
+    as the FRR configurations do.
     """
     devices = select(network, size)
     subnet = management_subnet(network, mgmt_subnet)
