@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from govnet.monitor.store import PollRecord, Sample, SqliteStore, StoreError, open_store
+from govnet.monitor.store import PollRecord, Sample, StoreError, open_store
 
 
 def test_state_changes_are_recorded_once_and_history_answers_as_of(store_url: str) -> None:
@@ -140,10 +142,10 @@ def test_sqlite_store_survives_a_writer_killed_mid_write(tmp_path: Path) -> None
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
     assert proc.returncode == -signal.SIGKILL
-    store = SqliteStore(path)
+    store = open_store(str(path))
     assert store.integrity() == "ok"
-    rows = store._execute("SELECT COUNT(*), COUNT(DISTINCT at) FROM samples").fetchone()
-    count, batches = int(rows[0]), int(rows[1])
+    with contextlib.closing(sqlite3.connect(path)) as raw:
+        count, batches = raw.execute("SELECT COUNT(*), COUNT(DISTINCT at) FROM samples").fetchone()
     assert count > 0, "the writer committed nothing before the kill"
     assert count == 200 * batches, "a transaction was half-written"
     # And the store still takes writes.
