@@ -42,6 +42,20 @@ def test_state_changes_are_recorded_once_and_history_answers_as_of(store_url: st
     reopened.close()
 
 
+def test_one_batch_naming_an_object_twice_ends_with_its_last_row(store_url: str) -> None:
+    store = open_store(store_url)
+    store.set_states([("link", "L1", "up", {"n": 0})], at=1.0, source="poll")
+    changed = store.set_states(
+        [("link", "L1", "down", {"n": 1}), ("link", "L1", "down", {"n": 2}), ("link", "L2", "up", None)],
+        at=2.0,
+        source="poll",
+    )
+    assert [(c.name, c.old, c.new) for c in changed] == [("L1", "up", "down"), ("L2", None, "up")]
+    rows = {r.name: r for r in store.current("link")}
+    assert rows["L1"].state == "down" and rows["L1"].detail == {"n": 2} and rows["L1"].since == 2.0
+    store.close()
+
+
 def test_incidents_open_update_acknowledge_close(store_url: str) -> None:
     store = open_store(store_url)
     detail = {"blast_radius": {"agencies": 2, "endpoints": [{"name": "Sở Y tế"}]}}

@@ -42,13 +42,19 @@ class States:
         with self.db.write() as conn:
             known = self._states_of(conn, {(kind, name) for kind, name, _, _ in rows})
             refresh, upserts, history = [], [], []
+            upserted: dict[tuple[str, str], dict[str, Any]] = {}
             for kind, name, state, detail in rows:
                 old = known.get((kind, name))
                 text = _json(detail)
                 if old == state:
-                    refresh.append({"k": kind, "n": name, "detail": text})
+                    if (kind, name) in upserted:  # changed earlier in this batch: its row, newer detail
+                        upserted[(kind, name)]["detail"] = text
+                    else:
+                        refresh.append({"k": kind, "n": name, "detail": text})
                     continue
-                upserts.append({"kind": kind, "name": name, "state": state, "since": at, "detail": text})
+                upserted[(kind, name)] = row = {"kind": kind, "name": name, "state": state, "since": at,
+                                                "detail": text}  # fmt: skip
+                upserts.append(row)
                 history.append(
                     {"at": at, "kind": kind, "name": name, "old": old, "new": state, "source": source}
                 )
