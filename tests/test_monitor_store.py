@@ -9,12 +9,14 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from govnet.monitor.store import PollRecord, Sample, StoreError, open_store
+from govnet.monitor.store.schema import current
 
 
 def test_state_changes_are_recorded_once_and_history_answers_as_of(store_url: str) -> None:
@@ -53,6 +55,38 @@ def test_one_batch_naming_an_object_twice_ends_with_its_last_row(store_url: str)
     assert [(c.name, c.old, c.new) for c in changed] == [("L1", "up", "down"), ("L2", None, "up")]
     rows = {r.name: r for r in store.current("link")}
     assert rows["L1"].state == "down" and rows["L1"].detail == {"n": 2} and rows["L1"].since == 2.0
+    store.close()
+
+
+def test_readers_do_not_wait_for_a_writer_and_see_only_what_is_committed(store_url: str) -> None:
+    """A pool of connections: a reader gets its own while a write transaction is open."""
+    store = open_store(store_url)
+    store.set_states([("device", "d1", "up", None)], at=1.0, source="poll")
+    inside, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            with store.db.write() as conn:
+                conn.execute(current.update().values(state="unreachable"))
+                inside.set()
+                assert release.wait(60)
+        except BaseException as exc:  # reported by the test thread
+            errors.append(exc)
+            inside.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert inside.wait(60) and not errors, errors
+        started = time.monotonic()
+        assert [r.state for r in store.current("device")] == ["up"]  # the committed state
+        assert time.monotonic() - started < 5, "the reader waited for the writer"
+    finally:
+        release.set()
+        thread.join(60)
+    assert not errors, errors
+    assert [r.state for r in store.current("device")] == ["unreachable"]
     store.close()
 
 
