@@ -326,7 +326,9 @@ def govnet_run(label: str, inventory: Path, work: Path, interval: float, cycles:
     )
     try:
         time.sleep(interval)  # warm-up: the first cycle (engines, discovery, first samples)
-        cpu0, t0, size0 = proc_cpu(proc.pid), time.time(), store.stat().st_size if store.exists() else 0
+        # the store is its file, its write-ahead log and the log's index, at both ends
+        cpu0, t0 = proc_cpu(proc.pid), time.time()
+        size0 = sum(p.stat().st_size for p in work.glob(f"{label}.db*"))
         time.sleep(interval * cycles)
         cpu1, t1 = proc_cpu(proc.pid), time.time()
         rss = proc_rss_mb(proc.pid)
