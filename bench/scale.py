@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import shutil
@@ -326,13 +327,11 @@ def govnet_run(label: str, inventory: Path, work: Path, interval: float, cycles:
     )
     try:
         time.sleep(interval)  # warm-up: the first cycle (engines, discovery, first samples)
-        # the store is its file, its write-ahead log and the log's index, at both ends
-        cpu0, t0 = proc_cpu(proc.pid), time.time()
-        size0 = sum(p.stat().st_size for p in work.glob(f"{label}.db*"))
+        cpu0, t0, size0 = proc_cpu(proc.pid), time.time(), store_bytes(store)
         time.sleep(interval * cycles)
         cpu1, t1 = proc_cpu(proc.pid), time.time()
         rss = proc_rss_mb(proc.pid)
-        size1 = sum(p.stat().st_size for p in work.glob(f"{label}.db*"))
+        size1 = store_bytes(store)
     finally:
         _, err = proc.communicate(timeout=interval * 2 + 60)
     if proc.returncode != 0:
@@ -360,6 +359,16 @@ def govnet_run(label: str, inventory: Path, work: Path, interval: float, cycles:
         rss,
         (size1 - size0) / (t1 - t0) * 3600,
     )
+
+
+def store_bytes(path: Path) -> int:
+    """The store's size as a reader sees it (pages × page size, what its write-ahead log holds
+    included): the files' sizes mislead over a short run, as the log grows to its checkpoint."""
+    if not path.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(path, timeout=30)) as db:  # reads only
+        pages = int(db.execute("PRAGMA page_count").fetchone()[0])
+        return pages * int(db.execute("PRAGMA page_size").fetchone()[0])
 
 
 def interfaces_per_device() -> int:
