@@ -176,6 +176,23 @@ def run(
     rules: Annotated[
         Path | None, typer.Option(help="YAML file of alert thresholds replacing or adding to the defaults.")
     ] = None,
+    redis: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GOVNET_REDIS",
+            help="redis://HOST:PORT/DB or unix:///PATH: schedule and correlate under a lease; "
+            "`monitor worker` processes poll.",
+        ),
+    ] = None,
+    redis_namespace: Annotated[str, typer.Option(help="Key prefix on the Redis server.")] = "govnet",
+    lease_ttl: Annotated[
+        float,
+        typer.Option(
+            min=1.0,
+            max=600.0,
+            help="With --redis: the leader's lease (a standby takes over within ~4/3 of it).",
+        ),
+    ] = 15.0,
 ) -> None:
     """Poll on schedule, receive traps, fold faults into incidents, until Ctrl-C."""
     import json as jsonlib
@@ -225,6 +242,12 @@ def run(
             for incident_id in report.closed:
                 print(jsonlib.dumps({"event": "incident_closed", "id": incident_id}), flush=True)
 
+    if redis is not None:
+        from govnet.monitor.distcli import run_leader
+
+        run_leader(network, the_store, options, redis, redis_namespace, lease_ttl, emit, store_notice)
+        the_store.close()
+        return
     if show_live:
         from rich.live import Live
 
@@ -240,6 +263,26 @@ def run(
     else:
         aio.run(run_monitor(network, the_store, options, on_tick=emit))
     the_store.close()
+
+
+@app.command("worker")
+def worker(
+    ctx: typer.Context,
+    redis: Annotated[
+        str, typer.Option(envvar="GOVNET_REDIS", help="redis://HOST:PORT/DB or unix:///PATH (required).")
+    ],
+    group: Annotated[
+        list[str] | None, typer.Option(help="Poll only this poller group (a district); repeat for more.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="This worker's name (default HOST-PID).")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=4096, help="Polls at a time.")] = 64,
+    redis_namespace: Annotated[str, typer.Option(help="Key prefix on the Redis server.")] = "govnet",
+    duration: Annotated[float | None, typer.Option(help="Stop after N seconds.")] = None,
+) -> None:
+    """Take poll jobs from Redis and poll them (the inventory's secrets stay on this machine)."""
+    from govnet.monitor.distcli import run_worker
+
+    run_worker(app_context(ctx).network(), redis, redis_namespace, group or [], name, concurrency, duration)
 
 
 @app.command("incidents")

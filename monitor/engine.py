@@ -42,7 +42,7 @@ from govnet.monitor.collector import DeviceState, collect
 from govnet.monitor.config import Module, PollTarget
 from govnet.monitor.incidents import correlate, reachable_from_core
 from govnet.monitor.rates import Rates, RateTracker
-from govnet.monitor.scraper import Scraper
+from govnet.monitor.scraper import CURRENT_POLL, Scraper
 from govnet.monitor.spool import SpoolingStore
 from govnet.monitor.store import Change, PollRecord, Sample, Store
 from govnet.monitor.traps import LinkMap, TrapEvent
@@ -327,6 +327,7 @@ class Monitor:
         async with self._gate():
             limit = self._poll_limit(device)
             modules = self.modules if self.modules is not None else poll_target.modules
+            CURRENT_POLL.set((device, cycle))  # this task's own context: one poll per task
             scrape = await self.scraper.scrape(target, modules, deadline=limit)
         return Polled(device, cycle, started, collect(scrape), scrape.seconds, scrape.varbinds)
 
