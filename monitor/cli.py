@@ -185,6 +185,13 @@ def run(
         ),
     ] = None,
     redis_namespace: Annotated[str, typer.Option(help="Key prefix on the Redis server.")] = "govnet",
+    series: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GOVNET_SERIES",
+            help="VictoriaMetrics' URL (http://HOST:8428): interface samples go there, not to the store.",
+        ),
+    ] = None,
     lease_ttl: Annotated[
         float,
         typer.Option(
@@ -203,6 +210,7 @@ def run(
     from govnet.monitor.engine import CycleReport, Shard
     from govnet.monitor.rules import load_rules
     from govnet.monitor.runner import RunOptions, default_trap_listen, parse_listen, run_monitor
+    from govnet.monitor.series import check_url
     from govnet.monitor.spool import SpoolingStore
     from govnet.monitor.store import mask_url, open_store
 
@@ -223,6 +231,7 @@ def run(
         interval=interval,
         duration=duration,
         rules=load_rules(rules) if rules is not None else DEFAULT_RULES,
+        series_url=check_url(series) if series else None,
     )
     where = mask_url(store) if store else "SQLite in the state directory"
     console.print(

@@ -43,6 +43,7 @@ from govnet.monitor.config import Module, PollTarget
 from govnet.monitor.incidents import correlate, reachable_from_core
 from govnet.monitor.rates import Rates, RateTracker
 from govnet.monitor.scraper import CURRENT_POLL, Scraper
+from govnet.monitor.series import SeriesSink
 from govnet.monitor.spool import SpoolingStore
 from govnet.monitor.store import Change, PollRecord, Sample, Store
 from govnet.monitor.traps import LinkMap, TrapEvent
@@ -154,6 +155,8 @@ class Monitor:
         self.flaps = flaps or FlapDetector()
         self.alerts = alerts or AlertEngine()
         self.optical_drop = Drop()
+        #: Where interface samples go when not to the SQL store (a time-series database).
+        self.series: SeriesSink | None = None
         self.last: dict[str, DeviceState] = {}
         self.last_rates: dict[str, dict[str, Rates]] = {}
         self.polled_at: dict[str, float] = {}
@@ -392,7 +395,7 @@ class Monitor:
                 report.alerts += self.alerts.observe("error_ps", subject, sum(errors), at)
             report.alerts += self._optical_alerts(device, state, at)
         self.store.write_polls(polls)
-        self.store.write_samples(samples)
+        (self.series if self.series is not None else self.store).write_samples(samples)
         if report.alerts:
             report.changes += self.store.set_states(
                 [

@@ -26,6 +26,7 @@ from govnet.monitor.config import PollTarget, targets_from_inventory
 from govnet.monitor.engine import CycleReport, Monitor, Shard
 from govnet.monitor.metrics import CONTENT_TYPE, exposition
 from govnet.monitor.scraper import Scraper, SnmpScraper
+from govnet.monitor.series import SeriesWriter, VictoriaMetrics
 from govnet.monitor.spool import SpoolingStore, healthz_body
 from govnet.monitor.store import Store
 from govnet.monitor.traps import TrapReceiver
@@ -45,6 +46,8 @@ class RunOptions:
     duration: float | None = None
     concurrency: int = 64
     rules: tuple[Rule, ...] = DEFAULT_RULES
+    #: VictoriaMetrics' URL: interface samples go there instead of the SQL store.
+    series_url: str | None = None
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -157,6 +160,8 @@ async def run_monitor(
     # Store writes that fail are kept and retried, never raised (spool.py): wrap once, share it.
     store = store if isinstance(store, SpoolingStore) else SpoolingStore(store)
     monitor = build_monitor(network, store, options, scraper)
+    series = SeriesWriter(VictoriaMetrics(options.series_url)).start() if options.series_url else None
+    monitor.series = series
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -196,6 +201,8 @@ async def run_monitor(
             receiver.close()
         if metrics is not None:
             metrics.close()
+        if series is not None:
+            series.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(sig)
