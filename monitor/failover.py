@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 
 from redis.exceptions import RedisError
@@ -76,12 +77,13 @@ async def lead_or_wait(
         watcher = asyncio.ensure_future(_either(stop, lost, leading))
         scraper = QueueScraper(network, broker, poll_targets(network, options))
         await scraper.start()
+        watchdog = asyncio.ensure_future(_watch_workers(broker, scraper, say))
         try:
             await run_monitor(
                 network, store, options, on_tick=on_tick, on_ready=on_ready, stop=leading, scraper=scraper
             )
         finally:
-            for task in (renewer, watcher):
+            for task in (renewer, watcher, watchdog):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -94,6 +96,29 @@ async def lead_or_wait(
         else:  # stopped by a signal (run_monitor's handlers), ``duration`` or ``stop``: done
             stop.set()
     return led
+
+
+#: Polls waiting longer than this for a worker are reported (once a minute while it lasts).
+STALL_S = 60.0
+
+
+async def _watch_workers(broker: Broker, scraper: QueueScraper, say: Callable[[str], None]) -> None:
+    """Say when polls wait for workers: the states shown are then older than they look."""
+    while True:
+        await asyncio.sleep(STALL_S / 4)
+        count, since = scraper.waiting
+        if since is None or time.time() - since < STALL_S:
+            continue
+        try:
+            alive = len(await broker.workers())
+        except (RedisError, OSError):
+            alive = -1
+        workers = "unknown (the broker does not answer)" if alive < 0 else str(alive)
+        say(
+            f"warning: {count} polls wait for a worker, the oldest for {time.time() - since:.0f} s; "
+            f"live workers: {workers}"
+        )
+        await asyncio.sleep(STALL_S)
 
 
 async def _holder(broker: Broker) -> str | None:
