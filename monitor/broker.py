@@ -148,7 +148,12 @@ class Broker:
             )
         self.url = url
         self.ns = check_name(namespace, "namespace")
-        self.redis: Any = aioredis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
+        # A bounded pool that waits for a free connection: a leader submits every device's job at
+        # once at the start of a cycle, and must queue for connections rather than fail.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=32, timeout=60, socket_timeout=10, socket_connect_timeout=5
+        )
+        self.redis: Any = aioredis.Redis(connection_pool=pool)
         self._groups_made: set[str] = set()
         #: Malformed jobs found on the streams (acknowledged so that nobody claims them again).
         self.malformed = 0

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from redis.exceptions import RedisError
 
@@ -56,6 +57,10 @@ async def lead_or_wait(
 ) -> int:
     """Stand by, lead when the lease is free, until ``stop``. Returns how many times it led."""
     await broker.ping()
+    # The leader's polls are jobs waiting in Redis, not sockets: every device may be in flight (the
+    # workers' own --concurrency bounds the SNMP side).
+    targets = poll_targets(network, options)
+    options = replace(options, concurrency=max(options.concurrency, len(targets)))
     led = 0
     say = on_state or (lambda _text: None)
     while not stop.is_set():
@@ -75,7 +80,7 @@ async def lead_or_wait(
         leading = asyncio.Event()
         renewer = asyncio.ensure_future(_renew(broker, owner, ttl, lost))
         watcher = asyncio.ensure_future(_either(stop, lost, leading))
-        scraper = QueueScraper(network, broker, poll_targets(network, options))
+        scraper = QueueScraper(network, broker, targets)
         await scraper.start()
         watchdog = asyncio.ensure_future(_watch_workers(broker, scraper, say))
         try:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from govnet.inventory.network import Network
+from govnet.monitor import failover
 from govnet.monitor.broker import Broker, Job
 from govnet.monitor.config import DEFAULT_MODULES, Module
 from govnet.monitor.failover import lead_or_wait
@@ -274,3 +275,40 @@ def test_a_standby_takes_over_when_the_leader_is_killed(net: Network, redis_url:
         thread.join(timeout=30)
     jobs = Counter(worker.stats.jobs)
     assert max(jobs.values()) == 1, [j for j, n in jobs.items() if n > 1][:5]
+
+
+def test_the_leader_says_when_polls_wait_and_no_worker_is_alive(
+    net: Network, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No worker: states are not guessed (nothing is written as down), and the leader says so."""
+    monkeypatch.setattr(failover, "STALL_S", 2.0)
+    said: list[str] = []
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        store = open_store(f"sqlite:///{tmp_path / 'monitor.db'}")
+
+        def hear(text: str) -> None:
+            said.append(text)
+            if text.startswith("warning:"):
+                stop.set()
+
+        led = asyncio.ensure_future(
+            lead_or_wait(
+                net,
+                store,
+                RunOptions(interval=3.0),
+                Broker(redis_url, "t6"),
+                "lonely",
+                stop,
+                ttl=6.0,
+                on_state=hear,
+            )
+        )
+        await asyncio.wait_for(led, 120)
+        assert [row for row in store.current(kind="device") if row.state == "unreachable"] == []
+        store.close()
+
+    asyncio.run(main())
+    warning = next(t for t in said if t.startswith("warning:"))
+    assert f"{len(net.devices)} polls wait for a worker" in warning and "live workers: 0" in warning
