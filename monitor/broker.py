@@ -40,6 +40,13 @@ WORKERS = "workers"
 KEEP_INTERVALS = 3
 RESULTS_MAXLEN = 100_000
 
+_SUBMIT = """
+if redis.call('set', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
+  redis.call('xadd', KEYS[2], '*', unpack(ARGV, 2))
+  return 1
+end
+return 0
+"""
 _RENEW = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('pexpire', KEYS[1], ARGV[2])
@@ -186,13 +193,22 @@ class Broker:
         self._groups_made.add(stream)
 
     async def submit(self, job: Job, keep: float) -> bool:
-        """Queue ``job`` unless a job with its ID was submitted within ``keep`` seconds."""
-        if not await self.redis.set(self.key("job", job.id), b"1", nx=True, px=max(1, int(keep * 1000))):
-            return False
+        """Queue ``job`` unless a job with its ID was submitted within ``keep`` seconds.
+
+        The de-duplication key and the stream entry are written together (one Lua script), so a
+        scheduler dying in between can never leave a key without its job.
+        """
         stream = self.key("jobs", job.group)
         await self._ensure_group(stream)
-        await self.redis.xadd(stream, job.fields())
-        return True
+        flat = [x for pair in job.fields().items() for x in pair]
+        added = await self.redis.eval(
+            _SUBMIT, 2, self.key("job", job.id), stream, max(1, int(keep * 1000)), *flat
+        )
+        return bool(added)
+
+    async def job_known(self, job_id: str) -> bool:
+        """Whether the de-duplication key of ``job_id`` still exists (Redis kept it)."""
+        return bool(await self.redis.exists(self.key("job", job_id)))
 
     async def job_groups(self) -> list[str]:
         """Every poller group that has a job stream."""

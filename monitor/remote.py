@@ -30,6 +30,10 @@ from govnet.monitor.worker import group_of
 from govnet.snmp.client import Target
 
 
+#: How often a waiting poll checks that Redis still knows its job.
+RECHECK_S = 30.0
+
+
 class QueueScraper:
     """Scrapes through the broker's workers (see the module's docstring)."""
 
@@ -43,6 +47,8 @@ class QueueScraper:
         self.submitted = 0
         self.reused = 0
         self.bad_results = 0
+        self.resubmitted = 0
+        self.recheck_s = RECHECK_S
 
     @property
     def waiting(self) -> tuple[int, float | None]:
@@ -89,6 +95,22 @@ class QueueScraper:
         if not future.done():  # the stream and the scrape itself may both have fetched it
             future.set_result(scrape)
 
+    async def _wait(self, job: Job, future: asyncio.Future[Scrape], keep: float) -> Scrape:
+        """The result, however long it takes; re-submitted only if Redis lost both the job and
+        its result (a restart without persistence): a job Redis still holds is never doubled."""
+        while True:
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), timeout=self.recheck_s)
+            except TimeoutError:
+                pass
+            try:
+                lost = not await self.broker.job_known(job.id) and await self.broker.result(job.id) is None
+                if lost and not future.done():
+                    self.resubmitted += 1
+                    await self.broker.submit(job, keep)
+            except (RedisError, OSError):
+                continue  # the broker is away: keep waiting
+
     async def scrape(
         self, target: Target, modules: Sequence[Module] = DEFAULT_MODULES, deadline: float | None = None
     ) -> Scrape:
@@ -113,7 +135,7 @@ class QueueScraper:
             else:
                 self.reused += 1  # queued (or done) by an earlier leader for this same cycle
             await self._resolve(job_id)  # a result stored before we followed the stream
-            scrape = await future
+            scrape = await self._wait(job, future, 3 * poll.interval)
         finally:
             self._futures.pop(job_id, None)
             self._since.pop(job_id, None)

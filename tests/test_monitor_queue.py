@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from govnet.inventory.network import Network
-from govnet.monitor import failover
+from govnet.monitor import failover, remote
 from govnet.monitor.broker import Broker, Job
 from govnet.monitor.config import DEFAULT_MODULES, Module
 from govnet.monitor.failover import lead_or_wait
@@ -312,3 +312,42 @@ def test_the_leader_says_when_polls_wait_and_no_worker_is_alive(
     asyncio.run(main())
     warning = next(t for t in said if t.startswith("warning:"))
     assert f"{len(net.devices)} polls wait for a worker" in warning and "live workers: 0" in warning
+
+
+def test_jobs_lost_by_a_redis_restart_are_submitted_again(
+    net: Network, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis restarted without persistence (FLUSHALL here): the waiting polls notice that neither
+    their job nor its result exists any more and submit it again; a worker then polls them."""
+    monkeypatch.setattr(remote, "RECHECK_S", 1.0)
+
+    async def main() -> Worker:
+        stop, stop_worker = asyncio.Event(), asyncio.Event()
+        store = open_store(f"sqlite:///{tmp_path / 'monitor.db'}")
+        broker = Broker(redis_url, "t7")
+        led = asyncio.ensure_future(
+            lead_or_wait(net, store, RunOptions(interval=30.0), Broker(redis_url, "t7"), "L", stop, ttl=6.0)
+        )
+        groups: list[str] = []
+        deadline = time.monotonic() + 60
+        while len(groups) < 2:
+            assert time.monotonic() < deadline, "the leader queued no jobs"
+            await asyncio.sleep(0.2)
+            groups = await broker.job_groups()
+        await broker.redis.flushall()
+        worker = Worker(net, Broker(redis_url, "t7"), Agents(net), name="after")
+        running = asyncio.ensure_future(worker.run(stop_worker))
+        await _until(
+            lambda: len({j.partition("@")[0] for j in worker.stats.jobs}) == len(net.devices),
+            120,
+            "every device polled after the flush",
+        )
+        stop.set()
+        await led
+        stop_worker.set()
+        await running
+        store.close()
+        return worker
+
+    worker = asyncio.run(main())
+    assert max(Counter(worker.stats.jobs).values()) == 1  # each job once, even re-submitted ones
