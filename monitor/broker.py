@@ -223,8 +223,16 @@ class Broker:
             await self._ensure_group(stream)
         if not streams or count < 1:
             return []
-        answer = await self.redis.xreadgroup(WORKERS, consumer, streams, count=count, block=block_ms)
+        try:
+            answer = await self.redis.xreadgroup(WORKERS, consumer, streams, count=count, block=block_ms)
+        except ResponseError as exc:
+            self._forget_groups(exc)  # Redis restarted empty: the groups are made again next time
+            raise
         return await self._taken(answer or [])
+
+    def _forget_groups(self, exc: ResponseError) -> None:
+        if "NOGROUP" in str(exc):
+            self._groups_made.clear()
 
     async def reclaim(self, groups: Sequence[str], consumer: str, idle_s: float, count: int) -> list[Taken]:
         """Jobs another worker took and has not finished for ``idle_s``: claimed for ``consumer``."""
@@ -232,9 +240,13 @@ class Broker:
         for group in groups:
             stream = self.key("jobs", group)
             await self._ensure_group(stream)
-            answer = await self.redis.xautoclaim(
-                stream, WORKERS, consumer, min_idle_time=int(idle_s * 1000), start_id="0-0", count=count
-            )
+            try:
+                answer = await self.redis.xautoclaim(
+                    stream, WORKERS, consumer, min_idle_time=int(idle_s * 1000), start_id="0-0", count=count
+                )
+            except ResponseError as exc:
+                self._forget_groups(exc)
+                raise
             entries = answer[1] if answer else []
             out += await self._taken([[stream.encode(), [e for e in entries if e and e[1]]]])
         return out

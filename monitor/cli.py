@@ -254,7 +254,7 @@ def run(
     if redis is not None:
         from govnet.monitor.distcli import run_leader
 
-        run_leader(network, the_store, options, redis, redis_namespace, lease_ttl, emit, store_notice)
+        run_leader(network, the_store, options, redis, redis_namespace, lease_ttl, emit, store_notice, events)
         the_store.close()
         return
     if show_live:
@@ -287,11 +287,31 @@ def worker(
     concurrency: Annotated[int, typer.Option(min=1, max=4096, help="Polls at a time.")] = 64,
     redis_namespace: Annotated[str, typer.Option(help="Key prefix on the Redis server.")] = "govnet",
     duration: Annotated[float | None, typer.Option(help="Stop after N seconds.")] = None,
+    claim_after: Annotated[
+        float | None,
+        typer.Option(
+            min=1.0,
+            help="Claim jobs other workers left unfinished this long (default: 2x the longest poll + 5 s).",
+        ),
+    ] = None,
+    events: Annotated[
+        bool, typer.Option("--events", help="Print every poll and broker event as a JSON line.")
+    ] = False,
 ) -> None:
     """Take poll jobs from Redis and poll them (the inventory's secrets stay on this machine)."""
     from govnet.monitor.distcli import run_worker
 
-    run_worker(app_context(ctx).network(), redis, redis_namespace, group or [], name, concurrency, duration)
+    run_worker(
+        app_context(ctx).network(),
+        redis,
+        redis_namespace,
+        group or [],
+        name,
+        concurrency,
+        duration,
+        claim_after,
+        events,
+    )
 
 
 @app.command("incidents")

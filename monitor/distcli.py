@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import time
 from collections.abc import Callable, Sequence
@@ -32,6 +33,7 @@ def run_leader(
     ttl: float,
     on_tick: Callable[[CycleReport], None],
     say: Callable[[str], None],
+    events: bool = False,
 ) -> None:
     """Stand by or lead (see :mod:`govnet.monitor.failover`) until a signal or ``duration``."""
     owner = default_worker_name()
@@ -44,6 +46,12 @@ def run_leader(
             asyncio.get_running_loop().call_later(options.duration, stop.set)
         say(_stamp(f"monitor: {owner} on Redis {mask_redis_url(url)}, namespace {namespace}"))
         try:
+
+            def state(text: str) -> None:
+                say(_stamp(text))
+                if events:
+                    print(json.dumps({"event": "leader_state", "owner": owner, "text": text}), flush=True)
+
             await lead_or_wait(
                 network,
                 store,
@@ -52,7 +60,7 @@ def run_leader(
                 owner,
                 stop,
                 ttl=ttl,
-                on_state=lambda t: say(_stamp(t)),
+                on_state=state,
                 on_tick=on_tick,
             )
         finally:
@@ -69,13 +77,35 @@ def run_worker(
     name: str | None,
     concurrency: int,
     duration: float | None,
+    claim_after: float | None = None,
+    events: bool = False,
 ) -> None:
     """Poll the jobs of ``groups`` (all when empty) until a signal or ``duration``."""
 
     async def main() -> None:
         broker = Broker(url, namespace)
         scraper = SnmpScraper()
-        worker = Worker(network, broker, scraper, name=name, groups=groups, concurrency=concurrency)
+
+        def event(doc: dict[str, object]) -> None:
+            if events:
+                print(json.dumps(doc, ensure_ascii=False), flush=True)
+            elif doc["event"] != "polled":
+                print(
+                    _stamp(
+                        f"worker {doc['worker']}: {doc['event']} {doc.get('error', doc.get('after_s', ''))}"
+                    )
+                )
+
+        worker = Worker(
+            network,
+            broker,
+            scraper,
+            name=name,
+            groups=groups,
+            concurrency=concurrency,
+            claim_after=claim_after,
+            on_event=event,
+        )
         stop = asyncio.Event()
         _on_signals(stop)
         if duration is not None:

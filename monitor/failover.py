@@ -63,11 +63,18 @@ async def lead_or_wait(
     options = replace(options, concurrency=max(options.concurrency, len(targets)))
     led = 0
     say = on_state or (lambda _text: None)
+    down_since: float | None = None
     while not stop.is_set():
         try:
             got = await broker.acquire_lease(owner, ttl)
-        except (RedisError, OSError):
+            if down_since is not None:
+                say(f"broker back after {time.time() - down_since:.0f} s")
+                down_since = None
+        except (RedisError, OSError) as exc:
             got = False
+            if down_since is None:
+                down_since = time.time()
+                say(f"broker unreachable: {type(exc).__name__}; polls wait, states are kept as they were")
         if not got:
             holder = await _holder(broker)
             say(f"standby: {holder or 'nobody'} holds the lease")

@@ -29,7 +29,6 @@ from govnet.monitor.scrapewire import ScrapeWireError, decode_scrape
 from govnet.monitor.worker import group_of
 from govnet.snmp.client import Target
 
-
 #: How often a waiting poll checks that Redis still knows its job.
 RECHECK_S = 30.0
 
@@ -130,11 +129,16 @@ class QueueScraper:
         self._futures[job_id] = future
         self._since[job_id] = now
         try:
-            if await self.broker.submit(job, keep=3 * poll.interval):
-                self.submitted += 1
-            else:
-                self.reused += 1  # queued (or done) by an earlier leader for this same cycle
-            await self._resolve(job_id)  # a result stored before we followed the stream
+            while True:
+                try:
+                    if await self.broker.submit(job, keep=3 * poll.interval):
+                        self.submitted += 1
+                    else:
+                        self.reused += 1  # queued (or done) by an earlier leader for this same cycle
+                    await self._resolve(job_id)  # a result stored before we followed the stream
+                    break
+                except (RedisError, OSError):
+                    await asyncio.sleep(1.0)  # the broker is away: the poll waits, nothing is guessed
             scrape = await self._wait(job, future, 3 * poll.interval)
         finally:
             self._futures.pop(job_id, None)

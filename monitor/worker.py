@@ -70,6 +70,7 @@ class Worker:
         claim_after: float | None = None,
         targets: Sequence[PollTarget] | None = None,
         on_job: Callable[[Taken], None] | None = None,
+        on_event: Callable[[dict[str, object]], None] | None = None,
     ) -> None:
         self.network, self.broker, self.scraper = network, broker, scraper
         self.name = check_name(name or default_worker_name(), "worker")
@@ -82,6 +83,7 @@ class Worker:
         #: A live worker finishes a job within its deadline: claim only well after the longest one.
         self.claim_after = claim_after if claim_after is not None else 2 * longest + 5
         self.on_job = on_job
+        self.on_event = on_event
         self.stats = WorkerStats()
         self._busy: set[asyncio.Task[None]] = set()
 
@@ -94,6 +96,7 @@ class Worker:
         groups: list[str] = []
         next_scan = 0.0
         next_beat = 0.0
+        down_since: float | None = None
         try:
             while not stop.is_set():
                 try:
@@ -102,8 +105,15 @@ class Worker:
                     # The broker is away: jobs wait in it, in-flight polls finish; try again soon.
                     self.stats.broker_errors += 1
                     self.stats.last_error = f"{type(exc).__name__}: {exc}"[:200]
+                    if down_since is None:
+                        down_since = time.time()
+                        self._event({"event": "broker_unreachable", "error": self.stats.last_error})
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), timeout=1.0)
+                    continue
+                if down_since is not None:
+                    self._event({"event": "broker_back", "after_s": round(time.time() - down_since, 1)})
+                    down_since = None
         finally:
             if self._busy:
                 await asyncio.wait(self._busy)
@@ -168,3 +178,8 @@ class Worker:
             return  # not acknowledged: claimed again by a worker that can reach the broker
         self.stats.polled += 1
         self.stats.jobs.append(job.id)
+        self._event({"event": "polled", "job": job.id, "device": job.device, "reachable": scrape.reachable})
+
+    def _event(self, event: dict[str, object]) -> None:
+        if self.on_event is not None:
+            self.on_event({**event, "worker": self.name, "at": time.time()})
