@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -9,9 +10,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from govnet.context import app_context
+from govnet.cli.context import app_context
 from govnet.errors import GovnetError
 from govnet.output import console, print_json
+from govnet.tasks.backup import backup as run_backup
+from govnet.tasks.backup import configs_at
+from govnet.tasks.netmiko_send import send_lines
+from govnet.tasks.provision import select
+from govnet.tasks.render import RenderError, render_device
+from govnet.tasks.rollout import connect_device, rollout
 
 if TYPE_CHECKING:
     from govnet.tasks.provision import DeviceResult
@@ -37,8 +44,6 @@ def render(
     filter: Filters = None,
 ) -> None:
     """Write every selected device's intended configuration."""
-    from govnet.tasks.provision import select
-    from govnet.tasks.render import RenderError, render_device
 
     network = app_context(ctx).network()
     names = select(network, filter or [])
@@ -66,9 +71,6 @@ def backup(
     json: JsonFlag = False,
 ) -> None:
     """Running configs into a git repository, secrets masked, one commit per run."""
-    from govnet.tasks.backup import backup as run_backup
-    from govnet.tasks.provision import select
-    from govnet.tasks.rollout import connect_device
 
     network = app_context(ctx).network()
     result = run_backup(network, select(network, filter or []), lambda n: connect_device(network, n), repo)
@@ -87,8 +89,6 @@ def backup(
 @config_app.command()
 def compliance(ctx: typer.Context, filter: Filters = None, json: JsonFlag = False) -> None:
     """Intended vs running configuration per device (a diff that changes nothing)."""
-    from govnet.tasks.provision import select
-    from govnet.tasks.rollout import rollout
 
     network = app_context(ctx).network()
     results = rollout(network, select(network, filter or []), mode="diff")
@@ -124,8 +124,6 @@ def _run(
     revert_in: int,
     configs: dict[str, str] | None = None,
 ) -> None:
-    from govnet.tasks.provision import select
-    from govnet.tasks.rollout import rollout
 
     network = app_context(ctx).network()
     names = select(network, filters)
@@ -199,10 +197,6 @@ def send(
     reported; the session itself refuses any change. With --commit they are sent, saved and
     checked in the running configuration.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from govnet.tasks.netmiko_send import send_lines
-    from govnet.tasks.provision import select
 
     network = app_context(ctx).network()
     names = select(network, filter or [])
@@ -271,8 +265,6 @@ def rollback(
     ] = 120,
 ) -> None:
     """Put devices back to a stored backup (commit-confirm and post-checks as for push)."""
-    from govnet.tasks.backup import configs_at
-    from govnet.tasks.provision import select
 
     network = app_context(ctx).network()
     names = select(network, filter or [])

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import json as jsonlib
+import sys
+import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import SecretStr
+from rich.live import Live
 from rich.table import Table
 
 from govnet import aio
-from govnet.context import app_context
+from govnet.cli.context import app_context
 from govnet.errors import GovnetError
+from govnet.monitor.alerts import DEFAULT_RULES
+from govnet.monitor.config import targets_from_inventory
+from govnet.monitor.engine import CycleReport, Shard
+from govnet.monitor.poll import poll_round
+from govnet.monitor.rules import load_rules
+from govnet.monitor.runner import RunOptions, default_trap_listen, parse_listen, run_monitor
+from govnet.monitor.scraper import SnmpScraper
+from govnet.monitor.sla import availability, by_district, parse_period
+from govnet.monitor.spool import SpoolingStore
+from govnet.monitor.store import mask_url, open_store
+from govnet.monitor.view import incidents_table, render
 from govnet.output import console, err_console, print_json
+from govnet.snmp.client import Target
 
 if TYPE_CHECKING:
     from govnet.monitor.collector import DeviceState
@@ -33,7 +50,6 @@ def _target_from_options(
     timeout: float,
     retries: int,
 ) -> object:
-    from govnet.snmp.client import Target
 
     host, _, port = target.partition(":")
     if v3_user:
@@ -85,10 +101,6 @@ def poll_once(
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Poll one device (--target) or every device of the inventory once: uptime, interfaces, LLDP."""
-    from govnet.monitor.config import targets_from_inventory
-    from govnet.monitor.poll import poll_round
-    from govnet.monitor.scraper import SnmpScraper
-    from govnet.snmp.client import Target
 
     scraper = SnmpScraper()
     if target is not None:
@@ -178,16 +190,6 @@ def run(
     ] = None,
 ) -> None:
     """Poll on schedule, receive traps, fold faults into incidents, until Ctrl-C."""
-    import json as jsonlib
-    import sys
-    import time
-
-    from govnet.monitor.alerts import DEFAULT_RULES
-    from govnet.monitor.engine import CycleReport, Shard
-    from govnet.monitor.rules import load_rules
-    from govnet.monitor.runner import RunOptions, default_trap_listen, parse_listen, run_monitor
-    from govnet.monitor.spool import SpoolingStore
-    from govnet.monitor.store import mask_url, open_store
 
     network = app_context(ctx).network()
 
@@ -226,10 +228,6 @@ def run(
                 print(jsonlib.dumps({"event": "incident_closed", "id": incident_id}), flush=True)
 
     if show_live:
-        from rich.live import Live
-
-        from govnet.monitor.view import render
-
         with Live(render(the_store, network), console=console, refresh_per_second=2) as view:
 
             def on_tick(report: CycleReport) -> None:
@@ -250,8 +248,6 @@ def incidents(
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Open incidents (root cause, blast radius), newest first."""
-    from govnet.monitor.store import open_store
-    from govnet.monitor.view import incidents_table
 
     the_store = open_store(store)
     rows = the_store.incidents(open_only=not all_, limit=limit)
@@ -269,9 +265,6 @@ def ack(
     store: Annotated[str | None, typer.Option(envvar="GOVNET_STORE", help="The store URL.")] = None,
 ) -> None:
     """Acknowledge an incident."""
-    import time
-
-    from govnet.monitor.store import open_store
 
     the_store = open_store(store)
     if not the_store.acknowledge(incident_id, by, time.time()):
@@ -288,8 +281,6 @@ def sla(
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Availability per agency and per district over a period, maintenance windows excluded."""
-    from govnet.monitor.sla import availability, by_district, parse_period
-    from govnet.monitor.store import open_store
 
     network = app_context(ctx).network()
     seconds = parse_period(period)
@@ -331,9 +322,6 @@ def maintenance_add(
     store: Annotated[str | None, typer.Option(envvar="GOVNET_STORE", help="The store URL.")] = None,
 ) -> None:
     """Declare a maintenance window."""
-    from datetime import datetime
-
-    from govnet.monitor.store import open_store
 
     if not (target == "*" or target.split(":", 1)[0] in {"device", "district", "endpoint"}):
         raise GovnetError(
@@ -354,9 +342,6 @@ def maintenance_list(
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Every declared window."""
-    from datetime import datetime
-
-    from govnet.monitor.store import open_store
 
     windows = open_store(store).maintenance()
     if json:
