@@ -89,7 +89,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Uvicorn worker processes.")] = 1,
 ) -> None:
     """Serve the status API (/api/v1) and the NOC page (/) over the monitor's store."""
-    import uvicorn
+    import uvicorn  # noqa: PLC0415  (the web server: 'serve' only, not 'api token')
 
     network = app_context(ctx).network()
     state = ApiState(network, open_store(store), TokenStore(), cors_origins=list(cors_origin or []))

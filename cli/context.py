@@ -8,9 +8,9 @@ from pathlib import Path
 import typer
 
 from govnet.cli.options import GlobalOptions
+from govnet.inventory import sample_dir
 from govnet.inventory.loader import load_inventory
 from govnet.inventory.network import Network
-from govnet.paths import sample_inventory
 
 
 @dataclass
@@ -24,7 +24,7 @@ class AppContext:
     @property
     def inventory_dir(self) -> Path:
         """The inventory directory: ``--inventory``, else ``$GOVNET_INVENTORY``, else the sample."""
-        return self.inventory_path if self.inventory_path is not None else sample_inventory()
+        return self.inventory_path if self.inventory_path is not None else sample_dir()
 
     def network(self) -> Network:
         """The loaded, validated network (raises :class:`govnet.errors.InventoryError`)."""

@@ -30,7 +30,7 @@ from govnet.monitor.spool import SpoolingStore
 from govnet.monitor.store import mask_url, open_store
 from govnet.monitor.view import incidents_table, render
 from govnet.output import console, err_console, print_json
-from govnet.snmp.client import Target
+from govnet.snmp.target import Target
 
 if TYPE_CHECKING:
     from govnet.monitor.collector import DeviceState
@@ -49,7 +49,7 @@ def _target_from_options(
     priv_protocol: str,
     timeout: float,
     retries: int,
-) -> object:
+) -> Target:
 
     host, _, port = target.partition(":")
     if v3_user:
@@ -107,7 +107,6 @@ def poll_once(
         one = _target_from_options(
             target, community, v3_user, auth_key, priv_key, auth_protocol, priv_protocol, timeout, retries
         )
-        assert isinstance(one, Target)
         (state,) = aio.run(poll_round(scraper, [one]))
         if json:
             print_json(state.as_dict())

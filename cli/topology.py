@@ -11,9 +11,9 @@ from rich.table import Table
 
 from govnet.cli.context import app_context
 from govnet.errors import TopologyError
+from govnet.monitor.discover import discover as run_discovery
 from govnet.output import console, print_json
 from govnet.topology import export as exporters
-from govnet.topology.discover import discover as run_discovery
 from govnet.topology.graph import read_graphml
 from govnet.topology.report import graphml_report, inventory_report
 from govnet.topology.suggest import suggest_links
