@@ -30,6 +30,16 @@ if __name__ != "govnet.cli":  # one import root: see scripts/restructure.py
 
 #: Every sub-command, in the order ``govnet --help`` lists them, with its module and summary.
 SUBCOMMANDS = {
+    "serve": Lazy(
+        "govnet.cli.api",
+        "serve",
+        "Serve the status API (/api/v1) and the NOC page (/) over the monitor's store.",
+    ),
+    "demo": Lazy(
+        "govnet.cli.demo",
+        "demo",
+        "The main job: the sample province as a lab, provisioned, monitored and served.",
+    ),
     "inventory": Lazy(
         "govnet.cli.inventory", "app", "The network description: validate, show, stats, export and import."
     ),
@@ -43,16 +53,6 @@ SUBCOMMANDS = {
         "govnet.cli.tasks", "provision_app", "Roll intended configurations out: diff (dry run) and push."
     ),
     "api": Lazy("govnet.cli.api", "app", "The status API: tokens."),
-    "serve": Lazy(
-        "govnet.cli.api",
-        "serve",
-        "Serve the status API (/api/v1) and the NOC page (/) over the monitor's store.",
-    ),
-    "demo": Lazy(
-        "govnet.cli.demo",
-        "demo",
-        "The main job: the sample province as a lab, provisioned, monitored and served.",
-    ),
 }
 
 
