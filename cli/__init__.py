@@ -1,11 +1,7 @@
 """The ``govnet`` command: a root with global options and one sub-command group per package.
 
-The command line is govnet's top layer: each package below it is a library, and the sub-commands
-that drive one package live here, one module per package (:mod:`govnet.cli.inventory`,
-:mod:`govnet.cli.tasks`, :mod:`govnet.cli.topology`, :mod:`govnet.cli.lab`,
-:mod:`govnet.cli.monitor`, :mod:`govnet.cli.api`, :mod:`govnet.cli.demo`). This module only
-assembles them, and imports a sub-command's module when that sub-command is used
-(:mod:`govnet.cli.lazy`), so that ``govnet --help`` stays fast.
+Each package's commands are in their own module of this package (``cli/inventory.py``, ...); this
+module only assembles them, importing one when its sub-command is used (:mod:`govnet.cli.lazy`).
 """
 
 from __future__ import annotations
