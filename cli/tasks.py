@@ -15,7 +15,6 @@ from govnet.errors import GovnetError
 from govnet.output import console, print_json
 from govnet.tasks.backup import backup as run_backup
 from govnet.tasks.backup import configs_at
-from govnet.tasks.netmiko_send import send_lines
 from govnet.tasks.provision import select
 from govnet.tasks.render import RenderError, render_device
 from govnet.tasks.rollout import connect_device, rollout
@@ -197,6 +196,7 @@ def send(
     reported; the session itself refuses any change. With --commit they are sent, saved and
     checked in the running configuration.
     """
+    from govnet.tasks.netmiko_send import send_lines  # noqa: PLC0415  (netmiko: 'provision send' only)
 
     network = app_context(ctx).network()
     names = select(network, filter or [])
