@@ -27,7 +27,7 @@ from govnet.monitor.runner import RunOptions, default_trap_listen, parse_listen,
 from govnet.monitor.scraper import SnmpScraper
 from govnet.monitor.sla import availability, by_district, parse_period
 from govnet.monitor.spool import SpoolingStore
-from govnet.monitor.store import mask_url, open_store
+from govnet.monitor.store import mask_url, open_store, store_url, upgrade_store
 from govnet.monitor.view import incidents_table, render
 from govnet.output import console, err_console, print_json
 from govnet.snmp.target import Target
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 
 app = typer.Typer(help="SNMP polling, traps, link health and alerting.", no_args_is_help=True)
+db_app = typer.Typer(help="The store's schema (also upgraded whenever opened).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 
 
 def _target_from_options(
@@ -237,6 +239,19 @@ def run(
     else:
         aio.run(run_monitor(network, the_store, options, on_tick=emit))
     the_store.close()
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    store: Annotated[str | None, typer.Option(envvar="GOVNET_STORE", help="The store URL.")] = None,
+) -> None:
+    """Upgrade the store's schema to this govnet's (Alembic migrations; every row is kept)."""
+    before, after = upgrade_store(store)
+    where = mask_url(store_url(store))
+    if before == after:
+        typer.echo(f"{where}: already at revision {after}")
+    else:
+        typer.echo(f"{where}: upgraded from revision {before or '(new store)'} to {after}")
 
 
 @app.command("incidents")

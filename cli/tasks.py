@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -15,9 +14,10 @@ from govnet.errors import GovnetError
 from govnet.output import console, print_json
 from govnet.tasks.backup import backup as run_backup
 from govnet.tasks.backup import configs_at
+from govnet.tasks.netmiko_send import plan_all, send_all
 from govnet.tasks.provision import select
 from govnet.tasks.render import RenderError, render_device
-from govnet.tasks.rollout import connect_device, rollout
+from govnet.tasks.rollout import rollout
 
 if TYPE_CHECKING:
     from govnet.tasks.provision import DeviceResult
@@ -72,7 +72,7 @@ def backup(
     """Running configs into a git repository, secrets masked, one commit per run."""
 
     network = app_context(ctx).network()
-    result = run_backup(network, select(network, filter or []), lambda n: connect_device(network, n), repo)
+    result = run_backup(network, select(network, filter or []), repo=repo)
     if json:
         print_json(result.as_dict())
     else:
@@ -196,18 +196,28 @@ def send(
     reported; the session itself refuses any change. With --commit they are sent, saved and
     checked in the running configuration.
     """
-    from govnet.tasks.netmiko_send import send_lines  # noqa: PLC0415  (netmiko: 'provision send' only)
-
     network = app_context(ctx).network()
     names = select(network, filter or [])
     if not names:
         raise GovnetError("no device matches the filters", hint="see 'govnet inventory show'")
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(lambda n: send_lines(network, n, line, commit=commit), names))
-    secrets = network.secrets.plain_values()
-    for result in results:
-        result.mask_secrets(secrets)
+    results = send_all(network, names, line, commit=commit, workers=workers)
     _report("send", not commit, results, json)
+
+
+@provision_app.command()
+def plan(
+    ctx: typer.Context,
+    filter: Filters = None,
+    json: JsonFlag = False,
+    workers: Annotated[int, typer.Option(help="Devices worked on at once.")] = 16,
+) -> None:
+    """Dry run for IOS and VRP: the lines that would take each device from its running to its
+    intended configuration (hier-config remediation, read over the CLI). Changes nothing."""
+    network = app_context(ctx).network()
+    names = select(network, filter or [])
+    if not names:
+        raise GovnetError("no device matches the filters", hint="see 'govnet inventory show'")
+    _report("plan", True, plan_all(network, names, workers=workers), json)
 
 
 @provision_app.command()

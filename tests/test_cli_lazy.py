@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import typer.main
@@ -59,15 +58,6 @@ def test_a_sub_command_imports_its_own_module_only() -> None:
     for other in ("govnet.cli.monitor", "govnet.cli.tasks", "govnet.cli.lab", "govnet.cli.demo"):
         assert other not in modules
     assert _under(modules, "govnet.monitor") == [] and _under(modules, "govnet.api") == []
-
-
-def test_rendering_does_not_load_the_device_drivers(tmp_path: Path) -> None:
-    # netmiko (and paramiko under it) is for 'provision send' only: about a second of start-up
-    code, modules = _imported("config", "render", str(tmp_path), "--filter", "role=core")
-    assert code == 0
-    assert "govnet.cli.tasks" in modules and "govnet.tasks.render" in modules
-    assert "govnet.tasks.netmiko_send" not in modules
-    assert list(tmp_path.glob("*.conf"))
 
 
 def _root_help() -> str:
