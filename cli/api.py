@@ -12,6 +12,7 @@ from govnet.api.auth import Role, TokenStore
 from govnet.api.deps import ApiState
 from govnet.cli.context import app_context
 from govnet.errors import GovnetError
+from govnet.monitor.series import VictoriaMetrics
 from govnet.monitor.sla import parse_period
 from govnet.monitor.store import open_store
 from govnet.output import console, print_json
@@ -87,12 +88,22 @@ def serve(
         typer.Option(help="An origin allowed to call the API from a browser (the IOC's); repeat."),
     ] = None,
     workers: Annotated[int, typer.Option(help="Uvicorn worker processes.")] = 1,
+    series: Annotated[
+        str | None,
+        typer.Option(envvar="GOVNET_SERIES", help="VictoriaMetrics' URL: interface history is read there."),
+    ] = None,
 ) -> None:
     """Serve the status API (/api/v1) and the NOC page (/) over the monitor's store."""
     import uvicorn  # noqa: PLC0415  (the web server: 'serve' only, not 'api token')
 
     network = app_context(ctx).network()
-    state = ApiState(network, open_store(store), TokenStore(), cors_origins=list(cors_origin or []))
+    state = ApiState(
+        network,
+        open_store(store),
+        TokenStore(),
+        cors_origins=list(cors_origin or []),
+        series=VictoriaMetrics(series) if series else None,
+    )
     console.print(f"govnet API on http://{host}:{port}/ (OpenAPI at /api/v1/docs)", highlight=False)
     # No access log: it would print every request line, and the NOC page polls.
     uvicorn.run(

@@ -25,6 +25,7 @@ from govnet.monitor.poll import poll_round
 from govnet.monitor.rules import load_rules
 from govnet.monitor.runner import RunOptions, default_trap_listen, parse_listen, run_monitor
 from govnet.monitor.scraper import SnmpScraper
+from govnet.monitor.series import check_url
 from govnet.monitor.sla import availability, by_district, parse_period
 from govnet.monitor.spool import SpoolingStore
 from govnet.monitor.store import mask_url, open_store, store_url, upgrade_store
@@ -189,6 +190,30 @@ def run(
     rules: Annotated[
         Path | None, typer.Option(help="YAML file of alert thresholds replacing or adding to the defaults.")
     ] = None,
+    redis: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GOVNET_REDIS",
+            help="redis://HOST:PORT/DB or unix:///PATH: schedule and correlate under a lease; "
+            "`monitor worker` processes poll.",
+        ),
+    ] = None,
+    redis_namespace: Annotated[str, typer.Option(help="Key prefix on the Redis server.")] = "govnet",
+    series: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GOVNET_SERIES",
+            help="VictoriaMetrics' URL (http://HOST:8428): interface samples go there, not to the store.",
+        ),
+    ] = None,
+    lease_ttl: Annotated[
+        float,
+        typer.Option(
+            min=1.0,
+            max=600.0,
+            help="With --redis: the leader's lease (a standby takes over within ~4/3 of it).",
+        ),
+    ] = 15.0,
 ) -> None:
     """Poll on schedule, receive traps, fold faults into incidents, until Ctrl-C."""
 
@@ -209,6 +234,7 @@ def run(
         interval=interval,
         duration=duration,
         rules=load_rules(rules) if rules is not None else DEFAULT_RULES,
+        series_url=check_url(series) if series else None,
     )
     where = mask_url(store) if store else "SQLite in the state directory"
     console.print(
@@ -228,6 +254,12 @@ def run(
             for incident_id in report.closed:
                 print(jsonlib.dumps({"event": "incident_closed", "id": incident_id}), flush=True)
 
+    if redis is not None:
+        from govnet.monitor.distcli import run_leader  # noqa: PLC0415  (redis: --redis only)
+
+        run_leader(network, the_store, options, redis, redis_namespace, lease_ttl, emit, store_notice, events)
+        the_store.close()
+        return
     if show_live:
         with Live(render(the_store, network), console=console, refresh_per_second=2) as view:
 
@@ -252,6 +284,46 @@ def db_upgrade(
         typer.echo(f"{where}: already at revision {after}")
     else:
         typer.echo(f"{where}: upgraded from revision {before or '(new store)'} to {after}")
+
+
+@app.command("worker")
+def worker(
+    ctx: typer.Context,
+    redis: Annotated[
+        str, typer.Option(envvar="GOVNET_REDIS", help="redis://HOST:PORT/DB or unix:///PATH (required).")
+    ],
+    group: Annotated[
+        list[str] | None, typer.Option(help="Poll only this poller group (a district); repeat for more.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="This worker's name (default HOST-PID).")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=4096, help="Polls at a time.")] = 64,
+    redis_namespace: Annotated[str, typer.Option(help="Key prefix on the Redis server.")] = "govnet",
+    duration: Annotated[float | None, typer.Option(help="Stop after N seconds.")] = None,
+    claim_after: Annotated[
+        float | None,
+        typer.Option(
+            min=1.0,
+            help="Claim jobs other workers left unfinished this long (default: 2x the longest poll + 5 s).",
+        ),
+    ] = None,
+    events: Annotated[
+        bool, typer.Option("--events", help="Print every poll and broker event as a JSON line.")
+    ] = False,
+) -> None:
+    """Take poll jobs from Redis and poll them (the inventory's secrets stay on this machine)."""
+    from govnet.monitor.distcli import run_worker  # noqa: PLC0415  (redis: the worker only)
+
+    run_worker(
+        app_context(ctx).network(),
+        redis,
+        redis_namespace,
+        group or [],
+        name,
+        concurrency,
+        duration,
+        claim_after,
+        events,
+    )
 
 
 @app.command("incidents")

@@ -35,7 +35,8 @@ from govnet.monitor.incidents import correlate, reachable_from_core
 from govnet.monitor.linkstate import TRAP_HOLD_S, LinkState
 from govnet.monitor.rates import Rates, RateTracker
 from govnet.monitor.schedule import Schedule, Shard
-from govnet.monitor.scraper import Scraper
+from govnet.monitor.scraper import CURRENT_POLL, Scraper
+from govnet.monitor.series import SeriesSink
 from govnet.monitor.spool import SpoolingStore
 from govnet.monitor.store import Change, PollRecord, Sample, StateUpdate, Store
 from govnet.monitor.traps import LinkMap, TrapEvent
@@ -106,6 +107,8 @@ class Monitor:
         self.flaps = flaps or FlapDetector()
         self.alerts = alerts or AlertEngine()
         self.optical_drop = Drop()
+        #: Where interface samples go when not to the SQL store (a time-series database).
+        self.series: SeriesSink | None = None
         self.last: dict[str, DeviceState] = {}
         self.last_rates: dict[str, dict[str, Rates]] = {}
         self.polled_at: dict[str, float] = {}
@@ -315,6 +318,7 @@ class Monitor:
         async with self._gate():
             limit = self._poll_limit(device)
             modules = self.modules if self.modules is not None else poll_target.modules
+            CURRENT_POLL.set((device, cycle))  # this task's own context: one poll per task
             scrape = await self.scraper.scrape(target, modules, deadline=limit)
         return Polled(device, cycle, started, collect(scrape), scrape.seconds, scrape.varbinds)
 
@@ -378,7 +382,7 @@ class Monitor:
                 report.alerts += self.alerts.observe("error_ps", subject, sum(errors), at)
             report.alerts += self._optical_alerts(device, state, at)
         self.store.write_polls(polls)
-        self.store.write_samples(samples)
+        (self.series if self.series is not None else self.store).write_samples(samples)
         if report.alerts:
             report.changes += self._set_states(
                 [
