@@ -32,9 +32,10 @@ def test_command(
         print_json([r.__dict__ for r in results])
     else:
         for r in results:
-            mark = "[green]ok[/green]" if r.ok else "[red]FAILED[/red]"
-            console.print(f"{mark} {r.channel}: ", end="")
-            console.print(f"{r.detail} (webhook-id {r.message_id})", markup=False, highlight=False)
+            mark = "ok" if r.ok else "FAILED"
+            console.print(
+                f"{mark} {r.channel}: {r.detail} (webhook-id {r.message_id})", markup=False, highlight=False
+            )
     failed = [r.channel for r in results if not r.ok]
     if failed:
         raise GovnetError(

@@ -37,7 +37,7 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     """The ``webhook-signature`` value for one attempt.
 
     >>> sign("whsec_" + base64.b64encode(b"k" * 32).decode(), "msg_1", 1674087231, b'{"a":1}')
-    'v1,...'
+    'v1,alaTLXJ3BCwkaroe0orlTcbbhqcl0iWUtmaGxmREs2Y='
     """
     content = f"{msg_id}.{timestamp}.".encode() + body
     digest = hmac.new(_key(secret), content, hashlib.sha256).digest()
