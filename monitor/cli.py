@@ -176,6 +176,9 @@ def run(
     rules: Annotated[
         Path | None, typer.Option(help="YAML file of alert thresholds replacing or adding to the defaults.")
     ] = None,
+    channels: Annotated[
+        Path | None, typer.Option(help="Channels YAML file: notify of incidents (docs/notifications.md).")
+    ] = None,
 ) -> None:
     """Poll on schedule, receive traps, fold faults into incidents, until Ctrl-C."""
     import json as jsonlib
@@ -215,6 +218,17 @@ def run(
         highlight=False,
     )
     show_live = sys.stdout.isatty() if live is None else live
+    notifier = None
+    if channels is not None:
+        from govnet.monitor.notify.notifier import Delivery, build_notifier
+
+        def delivered(d: Delivery) -> None:
+            if events:
+                print(jsonlib.dumps({"event": "notification", **d.__dict__}, ensure_ascii=False), flush=True)
+
+        notifier = build_notifier(
+            channels, store, the_store, network, app_context(ctx).secrets_path, delivered
+        )
 
     def emit(report: CycleReport) -> None:
         if events:
@@ -236,9 +250,11 @@ def run(
                 emit(report)
                 view.update(render(the_store, network))
 
-            aio.run(run_monitor(network, the_store, options, on_tick=on_tick))
+            aio.run(run_monitor(network, the_store, options, on_tick=on_tick, notifier=notifier))
     else:
-        aio.run(run_monitor(network, the_store, options, on_tick=emit))
+        aio.run(run_monitor(network, the_store, options, on_tick=emit, notifier=notifier))
+    if notifier is not None:
+        notifier.outbox.close()
     the_store.close()
 
 
