@@ -35,6 +35,9 @@ def test_order_backoff_and_reopen(store_url: str) -> None:
     assert outbox.last_sent(0, "a", ["incident.opened"]) == 100.0
     assert outbox.last_sent(0, "b", ["incident.opened"]) is None
     assert [r.message_id for r in outbox.rows("a", pending_only=True)] == ["msg_a_1", "msg_a_2"]
+    # Pruning forgets delivered messages only.
+    assert outbox.prune(due + 1) == 2
+    assert [r.message_id for r in outbox.rows()] == ["msg_a_1", "msg_a_2"]
     # The monitor's store still works beside it.
     assert store.incidents() == []
     outbox.close()

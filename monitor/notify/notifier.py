@@ -38,6 +38,9 @@ log = logging.getLogger("govnet.monitor.notify")
 OPENED = "incident.opened"
 #: How often open incidents are looked at for reminders and escalations.
 SWEEP_EVERY_S = 1.0
+#: Delivered messages are kept this long (the record of who was told what), then pruned hourly.
+KEEP_DELIVERED_S = 30 * 86400.0
+PRUNE_EVERY_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -248,13 +251,19 @@ class Notifier:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver and sweep until ``stop`` is set."""
-        last_sweep = 0.0
+        last_sweep = last_prune = 0.0
         while not stop.is_set():
             self.wake.clear()
             now = self.clock()
             if now - last_sweep >= SWEEP_EVERY_S:
                 self.sweep(now)
                 last_sweep = now
+            if now - last_prune >= PRUNE_EVERY_S:
+                try:
+                    self.outbox.prune(now - KEEP_DELIVERED_S)
+                except OutboxError as exc:
+                    log.warning("notifications: cannot prune the outbox: %s", exc.message)
+                last_prune = now
             delivered = await self.deliver_due()
             if any(d.ok for d in delivered):
                 continue  # the next message of that channel may go at once

@@ -31,6 +31,7 @@ from sqlalchemy import (
     Text,
     and_,
     create_engine,
+    delete,
     func,
     insert,
     select,
@@ -214,6 +215,13 @@ class Outbox:
         with self._begin() as conn:
             value = conn.execute(query).scalar()
         return None if value is None else float(value)
+
+    def prune(self, before: float) -> int:
+        """Forget messages delivered before ``before`` (undelivered ones are always kept)."""
+        t = outbox_table
+        with self._begin() as conn:
+            result = conn.execute(delete(t).where(and_(t.c.delivered.is_not(None), t.c.delivered < before)))
+        return int(result.rowcount or 0)
 
     def rows(self, channel: str | None = None, pending_only: bool = False) -> list[OutboxRow]:
         """Stored messages, oldest first."""
