@@ -27,6 +27,7 @@ from tests.notifykit import (
     TelegramFake,
     WebhookReceiver,
     new_whsec,
+    self_signed,
     signature_ok,
     wait_until,
     write_channels,
@@ -265,3 +266,40 @@ def test_the_receiver_verifies_only_what_was_signed() -> None:
     assert not signature_ok(new_whsec(), "msg_x", h["webhook-timestamp"], h["webhook-signature"], body)
     old = headers(secret, "msg_x", body, now=time.time() - 3600)
     assert not signature_ok(secret, "msg_x", old["webhook-timestamp"], old["webhook-signature"], body)
+
+
+def test_email_over_starttls_with_a_login(tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    password = "mật-khẩu-SMTP-9x!"
+    with SmtpServer(tls=(cert, key), login=("govnet", password)) as smtp:
+        text = f"""\
+channels:
+  - name: mail
+    kind: email
+    host: 127.0.0.1
+    port: {smtp.port}
+    security: starttls
+    ca_file: cert.pem
+    username: govnet
+    password: {{env: SMTP_PASSWORD}}
+    sender: govnet@example.gov.vn
+    to: [noc@example.gov.vn]
+"""
+        channels = write_channels(tmp_path / "channels.yaml", text)
+        env = {"HOME": str(tmp_path), "SMTP_PASSWORD": password}
+        proc = run_cli(["notify", "test", "--channels", str(channels)], env)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        wait_until(lambda: len(smtp.mails) == 1, 10, "the mail")
+        assert smtp.logins == ["PLAIN:ok"]
+        # A wrong password is refused and said so, without the password.
+        proc = run_cli(
+            ["notify", "test", "--channels", str(channels)], {**env, "SMTP_PASSWORD": "sai-mat-khau"}
+        )
+        assert proc.returncode == 1
+        assert "FAILED mail: the SMTP server refused the login (code 535)" in proc.stdout
+        assert "sai-mat-khau" not in proc.stdout + proc.stderr
+        # Without the CA file the server's certificate is not trusted: refused before any login.
+        channels.write_text(text.replace("    ca_file: cert.pem\n", ""), encoding="utf-8")
+        proc = run_cli(["notify", "test", "--channels", str(channels)], env)
+        assert proc.returncode == 1 and "FAILED mail: TLS with the SMTP server" in proc.stdout, proc.stdout
+        assert len(smtp.mails) == 1 and len(smtp.logins) == 2

@@ -138,6 +138,8 @@ class EmailChannel(_Channel):
     security: Literal["none", "starttls", "tls"] = "starttls"
     username: Annotated[str, Field(min_length=1, max_length=254)] | None = None
     password: SecretRef | None = None
+    #: CA certificates (PEM) that sign the server's certificate, when it is not a public CA's.
+    ca_file: Path | None = None
     sender: Email
     to: list[Email] = Field(min_length=1)
 
@@ -327,6 +329,12 @@ def load_channels(path: Path, secrets: SecretStore | None = None) -> Channels:
         if config is None:
             continue
         assert isinstance(config, WebhookChannel | EmailChannel | TelegramChannel | AppriseChannel)
+        if (
+            isinstance(config, EmailChannel)
+            and config.ca_file is not None
+            and not config.ca_file.is_absolute()
+        ):
+            config = config.model_copy(update={"ca_file": path.parent / config.ca_file})  # beside the file
         if config.name in channels:
             problems.append(
                 Problem(file, item.line, label, "name", f"a second channel named '{config.name}'")

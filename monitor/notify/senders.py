@@ -10,6 +10,7 @@ passed through. Every channel gets plain text (Telegram without a parse mode, e-
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import smtplib
 import ssl
@@ -58,7 +59,20 @@ def _guard_host(host: str | None) -> None:
 
 
 async def send(channel: ResolvedChannel, message_id: str, payload: dict[str, Any], now: float) -> str:
-    """Deliver one message; returns a short description of the receipt."""
+    """Deliver one message; returns a short description of the receipt.
+
+    Any failure is a :class:`DeliveryError`: an unexpected exception too, worded by its type only
+    (its text may hold a secret), so one channel's trouble never stops the others.
+    """
+    try:
+        return await _send(channel, message_id, payload, now)
+    except DeliveryError:
+        raise
+    except Exception as exc:
+        raise DeliveryError(f"unexpected {type(exc).__name__} while sending") from exc
+
+
+async def _send(channel: ResolvedChannel, message_id: str, payload: dict[str, Any], now: float) -> str:
     config = channel.config
     if isinstance(config, WebhookChannel):
         return await _webhook(config, channel.secrets["secret"].get_secret_value(), message_id, payload, now)
@@ -102,6 +116,22 @@ async def _webhook(
     return f"HTTP {response.status_code}"
 
 
+def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
+    """Log in with AUTH PLAIN in UTF-8 (RFC 4616) when offered: one attempt, and a Vietnamese name
+    or password works (smtplib's ``login`` sends ASCII only and tries mechanism after mechanism);
+    otherwise smtplib's choice."""
+    smtp.ehlo_or_helo_if_needed()
+    if "PLAIN" not in smtp.esmtp_features.get("auth", "").upper().split():
+        if not (username.isascii() and password.isascii()):
+            raise DeliveryError("the SMTP server does not offer AUTH PLAIN, needed for a non-ASCII login")
+        smtp.login(username, password)
+        return
+    token = base64.b64encode(f"\0{username}\0{password}".encode()).decode("ascii")
+    code, answer = smtp.docmd("AUTH", "PLAIN " + token)
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, answer)
+
+
 def _email(
     config: EmailChannel, password: str | None, message_id: str, payload: dict[str, Any], now: float
 ) -> str:
@@ -113,7 +143,10 @@ def _email(
     msg["Date"] = format_datetime(datetime.fromtimestamp(now, UTC))
     msg["Message-ID"] = make_msgid(idstring=message_id, domain=config.sender.rpartition("@")[2])
     msg.set_content(str(payload["text"]) + "\n")
-    context = ssl.create_default_context()
+    try:
+        context = ssl.create_default_context(cafile=None if config.ca_file is None else str(config.ca_file))
+    except (OSError, ssl.SSLError) as exc:
+        raise DeliveryError(f"cannot read the CA file {config.ca_file} ({type(exc).__name__})") from exc
     try:
         if config.security == "tls":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -125,7 +158,7 @@ def _email(
             if config.security == "starttls":
                 smtp.starttls(context=context)
             if config.username is not None and password is not None:
-                smtp.login(config.username, password)
+                _login(smtp, config.username, password)
             refused = smtp.send_message(msg)
     except smtplib.SMTPAuthenticationError as exc:
         raise DeliveryError(f"the SMTP server refused the login (code {exc.smtp_code})") from exc
@@ -133,6 +166,10 @@ def _email(
         raise DeliveryError(f"the SMTP server answered {exc.smtp_code}") from exc
     except smtplib.SMTPRecipientsRefused as exc:
         raise DeliveryError(f"the SMTP server refused every recipient ({len(exc.recipients)})") from exc
+    except ssl.SSLError as exc:
+        raise DeliveryError(
+            f"TLS with the SMTP server {config.host}:{config.port} failed ({exc.reason})"
+        ) from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(
             f"the SMTP server {config.host}:{config.port} could not be used ({type(exc).__name__})"
