@@ -193,6 +193,12 @@ def run(
     from govnet.monitor.store import mask_url, open_store
 
     network = app_context(ctx).network()
+    channels_file = None
+    if channels is not None:  # checked before anything starts: a wrong file is an error at once
+        from govnet.inventory.secrets import SecretStore
+        from govnet.monitor.notify.channels import load_channels
+
+        channels_file = load_channels(channels, SecretStore(app_context(ctx).secrets_path))
 
     def store_notice(text: str) -> None:  # once per outage and once when it ends (stderr)
         err_console.print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}", highlight=False, markup=False)
@@ -219,16 +225,14 @@ def run(
     )
     show_live = sys.stdout.isatty() if live is None else live
     notifier = None
-    if channels is not None:
+    if channels_file is not None:
         from govnet.monitor.notify.notifier import Delivery, build_notifier
 
         def delivered(d: Delivery) -> None:
             if events:
                 print(jsonlib.dumps({"event": "notification", **d.__dict__}, ensure_ascii=False), flush=True)
 
-        notifier = build_notifier(
-            channels, store, the_store, network, app_context(ctx).secrets_path, delivered
-        )
+        notifier = build_notifier(channels_file, store, the_store, network, delivered)
 
     def emit(report: CycleReport) -> None:
         if events:

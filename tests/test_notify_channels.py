@@ -3,6 +3,7 @@ never shown, routes checked against the channels."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -152,3 +153,41 @@ def test_the_cli_reports_problems_and_never_the_secret(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "ch.yaml:6: channels[0] 'ioc': field 'colour': unknown key 'colour'" in proc.stdout + proc.stderr
     assert "c2VjcmV0" not in proc.stdout + proc.stderr
+
+
+def test_monitor_run_refuses_a_bad_channels_file_before_it_polls(
+    tmp_path: Path, mini_inventory: Path
+) -> None:
+    path = write_channels(
+        tmp_path / "ch.yaml",
+        "channels:\n  - name: tg\n    kind: telegram\n    chat_id: 'not a chat'\n"
+        "    token: {env: NOPE_TOKEN}\n"
+        "  - name: tg2\n    kind: telegram\n    chat_id: '@noc_truc_ca'\n    token: {env: NOPE_TOKEN}\n",
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "govnet.cli",
+            "monitor",
+            "run",
+            "--no-traps",
+            "--no-live",
+            "--duration",
+            "30",
+            "--store",
+            f"sqlite:///{tmp_path / 'm.db'}",
+            "--channels",
+            str(path),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GOVNET_INVENTORY": str(mini_inventory)},
+        timeout=120,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2, out
+    assert "ch.yaml:4: channels[0] 'tg': field 'chat_id': a Telegram chat id is a number" in out
+    assert "ch.yaml:9: channels[1] 'tg2': field 'token': no value for environment variable NOPE_TOKEN" in out
+    assert "monitor:" not in out  # refused before the monitor started

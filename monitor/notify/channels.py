@@ -150,12 +150,18 @@ class EmailChannel(_Channel):
         return self
 
 
+def _chat_id(value: str) -> str:
+    if not re.fullmatch(r"-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,63}", value):
+        raise ValueError("a Telegram chat id is a number (a group's starts with -100) or @channelname")
+    return value
+
+
 class TelegramChannel(_Channel):
     """A Telegram chat through the Bot API (``api_url`` for a local Bot API server)."""
 
     kind: Literal["telegram"]
     token: SecretRef
-    chat_id: Annotated[str, Field(pattern=r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,63})$")]
+    chat_id: Annotated[str, AfterValidator(_chat_id)]
     api_url: HttpUrl = "https://api.telegram.org"
 
     @model_validator(mode="before")

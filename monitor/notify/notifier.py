@@ -19,12 +19,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from govnet.inventory.network import Network
-from govnet.inventory.secrets import SecretStore
 from govnet.monitor.engine import CycleReport
-from govnet.monitor.notify.channels import Channels, Route, load_channels
+from govnet.monitor.notify.channels import Channels, Route
 from govnet.monitor.notify.events import Event, endpoint_event, endpoint_index, incident_event
 from govnet.monitor.notify.messages import render
 from govnet.monitor.notify.outbox import Outbox, OutboxError, OutboxRow, Pending
@@ -283,13 +281,11 @@ class Notifier:
 
 
 def build_notifier(
-    channels_file: Path,
+    channels: Channels,
     store_url: str | None,
     store: Store,
     network: Network,
-    secrets_path: Path | None = None,
     on_delivery: Callable[[Delivery], None] | None = None,
 ) -> Notifier:
     """The notifier ``govnet monitor run --channels FILE`` runs (the outbox in the same store)."""
-    channels = load_channels(channels_file, SecretStore(secrets_path))
     return Notifier(channels, Outbox(store_url), store, network, on_delivery=on_delivery)
