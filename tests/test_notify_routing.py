@@ -214,6 +214,17 @@ routes:
     assert [r.incident_id for r in s.outbox.heads(morning)] == [bronze]
 
 
+def test_in_one_tick_the_critical_incident_is_sent_first(make: Make, net: Network) -> None:
+    s = make("channels:\n" + channel_block(["noc"]))
+    ids = []
+    for cpe in (BRONZE_CPE, GOLD_CPE):
+        (incident,) = correlate(net, [only_link(net, cpe)], [cpe])
+        key = f"{incident.kind}:{incident.root_cause}"
+        ids.append(s.store.open_incident(key, incident.kind, incident.root_cause, T0, incident.as_dict()))
+    s.notifier.on_report(CycleReport(at=T0, opened=ids))
+    assert [r.incident_id for r in s.rows()] == [ids[1], ids[0]]  # the gold agency's first
+
+
 def test_endpoint_changes_go_to_the_routes_that_ask_for_them(make: Make, net: Network) -> None:
     s = make(
         "channels:\n" + channel_block(["ioc", "noc"]) + "    events: [incident]\n"

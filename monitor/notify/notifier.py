@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from govnet.inventory.network import Network
 from govnet.monitor.engine import CycleReport
 from govnet.monitor.notify.channels import Channels, Route
-from govnet.monitor.notify.events import Event, endpoint_event, endpoint_index, incident_event
+from govnet.monitor.notify.events import SEVERITY_RANK, Event, endpoint_event, endpoint_index, incident_event
 from govnet.monitor.notify.messages import render
 from govnet.monitor.notify.outbox import Outbox, OutboxError, OutboxRow, Pending
 from govnet.monitor.notify.routing import channels_for, effective_routes, quiet_until, silenced
@@ -50,6 +50,19 @@ class Delivery:
     event_type: str
     ok: bool
     detail: str
+
+
+def most_severe_first(pending: list[Pending]) -> list[Pending]:
+    """What happened in one tick, critical first (gold agencies before the rest); otherwise as it came."""
+
+    def rank(p: Pending) -> int:
+        data = p.payload["body"]["data"]
+        facts = data.get("incident") or {}
+        if "endpoint" in data:
+            return 2 if data["endpoint"].get("service_level") == "gold" else 1
+        return SEVERITY_RANK.get(str(facts.get("severity")), 0)
+
+    return sorted(pending, key=lambda p: -rank(p))
 
 
 class Notifier:
@@ -93,7 +106,7 @@ class Notifier:
                     self.network, self._index, change.name, change.new, change.at, self.channels.noc_url
                 )
                 pending += self._routed(event, report.at)
-        self._write(pending)
+        self._write(most_severe_first(pending))
 
     def sweep(self, now: float | None = None) -> int:
         """Reminders, escalations and late openings for the open incidents; returns messages written."""
