@@ -37,6 +37,16 @@ class Setup:
             if h.json["data"].get("incident", {}).get("id") == incident_id
         ]
 
+    def endpoint_states(self, agencies: set[str]) -> list[tuple[str, str]]:
+        """(agency, state) of each endpoint webhook the IOC got about these agencies, in order."""
+        out = []
+        for hook in self.hooks["ioc"].hooks:
+            ep = hook.json["data"]["endpoint"]
+            if ep["kind"] == "agency" and ep["id"] in agencies:
+                assert hook.valid
+                out.append((ep["id"], ep["state"]))
+        return out
+
 
 def single_homed_cpes(lab: LabHandle) -> dict[str, tuple[str, set[str], str]]:
     """cpe -> (its only link, its agencies' service levels, its district)."""
@@ -58,7 +68,7 @@ def setup(lab: LabHandle) -> Iterator[Setup]:
     assert len(plain) >= 2, f"the small lab should have two single-homed CPEs without gold agencies: {cpes}"
     cut_cpe, quiet_cpe = plain[0], plain[1]
     district = cpes[cut_cpe][2]
-    secrets = {name: new_whsec() for name in ("noc", "area", "gold")}
+    secrets = {name: new_whsec() for name in ("noc", "area", "gold", "ioc")}
     hooks = {name: WebhookReceiver(secret) for name, secret in secrets.items()}
     for hook in hooks.values():
         hook.start()
@@ -79,6 +89,8 @@ routes:
   - channels: [gold]
     service_levels: [gold]
     remind_every: 4s
+  - channels: [ioc]
+    events: [endpoint]
 """,
         encoding="utf-8",
     )
@@ -120,7 +132,8 @@ routes:
 def test_a_link_cut_is_one_notification_per_matching_channel_and_the_restore_one_more(
     lab: LabHandle, setup: Setup
 ) -> None:
-    _, link_id = setup.cut["cut"]
+    cpe, link_id = setup.cut["cut"]
+    agencies = {a.id for a in lab.network.agencies_by_cpe[cpe]}
     monitor = setup.monitor
     monitor.drain()
     cut_at = time.time()
@@ -154,6 +167,12 @@ def test_a_link_cut_is_one_notification_per_matching_channel_and_the_restore_one
         types = [h.json["type"] for h in setup.about(channel, incident_id)]
         assert types == ["incident.opened", "incident.closed"], (channel, types)
     assert setup.about("gold", incident_id) == []
+    # The IOC's feed: each agency behind the cut went down, then up, once each, and no incident.
+    wait_until(lambda: len(setup.endpoint_states(agencies)) >= 2 * len(agencies), 15, "the endpoint webhooks")
+    states = setup.endpoint_states(agencies)
+    assert sorted(states) == sorted([(a, "down") for a in agencies] + [(a, "up") for a in agencies])
+    assert all(states.index((a, "down")) < states.index((a, "up")) for a in agencies)
+    assert setup.about("ioc", incident_id) == []
 
 
 def test_nothing_during_a_maintenance_window(lab: LabHandle, setup: Setup) -> None:
