@@ -117,8 +117,9 @@ class Notifier:
             log.warning("notifications: cannot read open incidents: %s", exc.message)
             return 0
         pending: list[Pending] = []
+        windows = self._windows(now) if rows else []
         for row in rows:
-            pending += self._for_incident(row, None, now)
+            pending += self._for_incident(row, None, now, windows)
         return self._write(pending)
 
     def _incident(self, incident_id: int) -> IncidentRow | None:
@@ -173,7 +174,9 @@ class Notifier:
     def _told(self, incident_id: int, channel: str) -> bool:
         return self.outbox.last_sent(incident_id, channel, [OPENED]) is not None
 
-    def _for_incident(self, row: IncidentRow, type_: str | None, now: float) -> list[Pending]:
+    def _for_incident(
+        self, row: IncidentRow, type_: str | None, now: float, windows: list[Window] | None = None
+    ) -> list[Pending]:
         """Messages about one incident: ``type_`` is what just happened, None for a sweep."""
         if type_ == "incident.closed":
             event = incident_event(self.network, row, type_, row.closed or now, self.channels.noc_url)
@@ -183,7 +186,8 @@ class Notifier:
                 if self._told(row.id, channel)
             ]
         opened = incident_event(self.network, row, OPENED, row.opened, self.channels.noc_url)
-        windows = self._windows(now)
+        if windows is None:
+            windows = self._windows(now)
         if silenced(opened, windows, now) is not None:
             return []
         acked = row.acknowledged_at is not None
