@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ from govnet.monitor.engine import CycleReport
 from govnet.monitor.notify.channels import load_channels
 from govnet.monitor.notify.notifier import Delivery, Notifier
 from govnet.monitor.notify.outbox import Outbox
+from govnet.monitor.notify.trial import send_trial
 from govnet.monitor.store import Change, open_store
 from tests.notifykit import (
     HttpReceiver,
@@ -303,3 +305,31 @@ channels:
         proc = run_cli(["notify", "test", "--channels", str(channels)], env)
         assert proc.returncode == 1 and "FAILED mail: TLS with the SMTP server" in proc.stdout, proc.stdout
         assert len(smtp.mails) == 1 and len(smtp.logins) == 2
+
+
+def test_apprise_credentials_stay_out_of_the_logs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[str] = []
+
+    def answer(path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        seen.append(headers.get("authorization", ""))
+        return 200, b"{}"
+
+    target = HttpReceiver(answer)
+    target.start()
+    try:
+        monkeypatch.setenv(
+            "GOVNET_SECRET_APPRISE_URL", f"json://govnet:Bi-Mat-42xyz@127.0.0.1:{target.port}/x"
+        )
+        path = write_channels(
+            tmp_path / "ch.yaml",
+            "channels:\n  - name: other\n    kind: apprise\n    url: {secret: apprise-url}\n",
+        )
+        caplog.set_level(logging.DEBUG)
+        (result,) = asyncio.run(send_trial(load_channels(path)))
+        assert result.ok, result.detail
+        assert seen and seen[0].startswith("Basic ")  # the credentials did reach the service
+        assert "Bi-Mat-42xyz" not in caplog.text
+    finally:
+        target.stop()
