@@ -113,6 +113,18 @@ def test_a_bad_webhook_secret_is_refused_without_showing_it(
     assert "hunter2" not in report
 
 
+def test_a_password_in_a_webhook_url_is_refused_without_showing_it(tmp_path: Path) -> None:
+    path = write_channels(
+        tmp_path / "ch.yaml",
+        "channels:\n  - name: ioc\n    kind: webhook\n    url: https://govnet:Pa55-w0rd@ioc.example/h\n"
+        "    secret: {env: NOPE}\n",
+    )
+    with pytest.raises(InventoryError) as caught:
+        load_channels(path, SecretStore(tmp_path / "none.yaml", environ={"NOPE": "whsec_" + "QUFB" * 8}))
+    assert f"{path}:4: channels[0] 'ioc': field 'url': the URL holds a password" in str(caught.value)
+    assert "Pa55-w0rd" not in str(caught.value)
+
+
 def test_a_missing_secret_names_where_it_was_looked_for(tmp_path: Path) -> None:
     path = write_channels(
         tmp_path / "ch.yaml",

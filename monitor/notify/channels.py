@@ -92,6 +92,8 @@ def _http_url(value: str) -> str:
         raise ValueError("give an http:// or https:// URL with a host")
     if any(ch.isspace() or not ch.isprintable() for ch in value):
         raise ValueError("the URL holds spaces or control characters")
+    if parts.password is not None:
+        raise ValueError("the URL holds a password, which this file must not: sign with 'secret' instead")
     return value
 
 
