@@ -264,7 +264,7 @@ def run(
             if events:
                 print(jsonlib.dumps({"event": "notification", **d.__dict__}, ensure_ascii=False), flush=True)
 
-        notifier = build_notifier(channels_file, store, the_store, network, delivered)
+        notifier = build_notifier(channels_file, the_store, network, delivered)
 
     def emit(report: CycleReport) -> None:
         if events:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from govnet.monitor.notify.outbox import Outbox, OutboxError, Pending, backoff, sqlalchemy_url
+from govnet.monitor.notify.outbox import Outbox, OutboxError, Pending, backoff
 from govnet.monitor.store import open_store
 
 
@@ -52,7 +52,7 @@ def test_backoff_doubles_up_to_the_maximum() -> None:
 
 def test_a_bad_store_url_is_refused_with_the_password_masked() -> None:
     with pytest.raises(OutboxError, match=r"unknown store URL mysql://u:\*\*\*@db/x"):
-        sqlalchemy_url("mysql://u:hunter2@db/x")
+        Outbox("mysql://u:hunter2@db/x")
     with pytest.raises(OutboxError) as caught:
         Outbox("postgresql://u:hunter2@127.0.0.1:1/x")
     assert "hunter2" not in str(caught.value)

@@ -29,6 +29,7 @@ from govnet.monitor.notify.outbox import Outbox, OutboxError, OutboxRow, Pending
 from govnet.monitor.notify.routing import channels_for, effective_routes, quiet_until, silenced
 from govnet.monitor.notify.senders import DeliveryError, send
 from govnet.monitor.notify.signing import new_message_id
+from govnet.monitor.spool import SpoolingStore
 from govnet.monitor.store import IncidentRow, Store, StoreError, Window
 
 log = logging.getLogger("govnet.monitor.notify")
@@ -299,10 +300,10 @@ class Notifier:
 
 def build_notifier(
     channels: Channels,
-    store_url: str | None,
     store: Store,
     network: Network,
     on_delivery: Callable[[Delivery], None] | None = None,
 ) -> Notifier:
-    """The notifier ``govnet monitor run --channels FILE`` runs (the outbox in the same store)."""
-    return Notifier(channels, Outbox(store_url), store, network, on_delivery=on_delivery)
+    """The notifier ``govnet monitor run --channels FILE`` runs: its outbox in the store's database."""
+    inner = store.inner if isinstance(store, SpoolingStore) else store
+    return Notifier(channels, Outbox(inner.db), store, network, on_delivery=on_delivery)

@@ -1,72 +1,55 @@
 """The durable outbox: every notification is a row before anything is sent.
 
 One table, ``notify_outbox``, in the monitor's store (the same SQLite file or PostgreSQL
-database, through SQLAlchemy Core on a connection of its own). A message is written when its
-event happens and marked delivered when its channel took it (a 2xx answer, an SMTP server's
-acceptance, ...). Per channel, only the oldest undelivered message is ever tried: a receiver that
-is down holds back the messages after it, so when it comes back it gets every one of them, once,
-in the order they were written. A failed attempt is retried after a back-off that doubles from
-``retry.first`` up to ``retry.maximum`` (with some jitter). A crash between a delivery and its
-mark sends that message again with the same ``webhook-id``, which lets a receiver drop it.
+database, through the store's pooled :class:`govnet.monitor.store.database.Database`); its
+Alembic revision is ``0003_notify_outbox``. A message is written when its event happens and marked
+delivered when its channel took it (a 2xx answer, an SMTP server's acceptance, ...). Per channel,
+only the oldest undelivered message is ever tried: a receiver that is down holds back the messages
+after it, so when it comes back it gets every one of them, once, in the order they were written. A
+failed attempt is retried after a back-off that doubles from ``retry.first`` up to
+``retry.maximum`` (with some jitter). A crash between a delivery and its mark sends that message
+again with the same ``webhook-id``, which lets a receiver drop it.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    Float,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    and_,
-    create_engine,
-    delete,
-    func,
-    insert,
-    select,
-    update,
-)
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+import sqlalchemy as sa
+from sqlalchemy import and_, delete, func, insert, select, update
 
-from govnet.errors import GovnetError
-from govnet.monitor.store import default_store_url, mask_url
+from govnet.monitor.store import StoreError, store_url
+from govnet.monitor.store.database import Database
+from govnet.monitor.store.facade import open_database
+from govnet.monitor.store.schema import Real, RowId, metadata
 
-metadata = MetaData()
-
-outbox_table = Table(
+#: The outbox's table, on the store's metadata (the migrations' environment imports this module).
+outbox_table = sa.Table(
     "notify_outbox",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("message_id", String(64), nullable=False, unique=True),
-    Column("channel", String(64), nullable=False),
-    Column("event_type", String(64), nullable=False),
-    Column("subject", String(300), nullable=False),
-    Column("incident_id", Integer, nullable=True),
-    Column("created", Float, nullable=False),
-    Column("payload", Text, nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt", Float, nullable=False),
-    Column("delivered", Float, nullable=True),
-    Column("last_error", Text, nullable=True),
+    sa.Column("id", RowId, sa.Identity(always=True), primary_key=True),
+    sa.Column("message_id", sa.Text, nullable=False, unique=True),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("incident_id", sa.BigInteger),
+    sa.Column("created", Real, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt", Real, nullable=False),
+    sa.Column("delivered", Real),
+    sa.Column("last_error", sa.Text),
+    sa.Index("notify_outbox_pending", "channel", "delivered", "id"),
+    sa.Index("notify_outbox_incident", "incident_id", "channel"),
+    sqlite_autoincrement=True,
 )
-Index("notify_outbox_pending", outbox_table.c.channel, outbox_table.c.delivered, outbox_table.c.id)
-Index("notify_outbox_incident", outbox_table.c.incident_id, outbox_table.c.channel)
 
-
-class OutboxError(GovnetError):
-    """The outbox could not be opened or written."""
+#: The outbox's errors are the store's (the database's own words, the URL without its password).
+OutboxError = StoreError
 
 
 @dataclass(frozen=True)
@@ -101,27 +84,6 @@ class OutboxRow:
     last_error: str | None
 
 
-def sqlalchemy_url(url: str | None) -> str:
-    """The SQLAlchemy URL of a store URL (``sqlite:///PATH``, a plain path, ``postgresql://...``).
-
-    >>> sqlalchemy_url("postgresql://govnet@db/govnet")
-    'postgresql+psycopg://govnet@db/govnet'
-    >>> sqlalchemy_url("sqlite:////var/lib/govnet/monitor.db")
-    'sqlite:////var/lib/govnet/monitor.db'
-    """
-    url = url or os.environ.get("GOVNET_STORE") or default_store_url()
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    if url.startswith("sqlite:///"):
-        return url
-    if "://" in url:
-        raise OutboxError(
-            f"unknown store URL {mask_url(url)}", hint="use sqlite:///PATH or postgresql://user@host/db"
-        )
-    return "sqlite:///" + str(Path(url).resolve())
-
-
 def backoff(attempts: int, first: float, maximum: float) -> float:
     """Seconds before the next attempt after ``attempts`` failures (doubling, capped, +0-10 % jitter)."""
     base = min(maximum, first * (2 ** max(0, attempts - 1)))
@@ -129,22 +91,16 @@ def backoff(attempts: int, first: float, maximum: float) -> float:
 
 
 class Outbox:
-    """The ``notify_outbox`` table of one store."""
+    """The ``notify_outbox`` table of one store: given the store's database, or a store URL."""
 
-    def __init__(self, url: str | None = None) -> None:
-        self.url = sqlalchemy_url(url)
-        self._where = mask_url(self.url)
-        args: dict[str, Any] = {"timeout": 15} if self.url.startswith("sqlite") else {}
-        try:
-            self.engine: Engine = create_engine(self.url, connect_args=args)
-            metadata.create_all(self.engine, checkfirst=True)
-        except SQLAlchemyError as exc:
-            raise OutboxError(
-                f"cannot open the notification outbox in {self._where}: {_first_line(exc)}"
-            ) from exc
+    def __init__(self, db: Database | str | None = None) -> None:
+        self._owned = not isinstance(db, Database)
+        self.db = db if isinstance(db, Database) else open_database(store_url(db))
 
     def close(self) -> None:
-        self.engine.dispose()
+        """Close the database when the outbox opened it (a store's own is the store's to close)."""
+        if self._owned:
+            self.db.dispose()
 
     def add(self, items: Iterable[Pending]) -> int:
         """Write messages (one transaction); returns how many."""
@@ -163,7 +119,7 @@ class Outbox:
             for p in items
         ]
         if rows:
-            with self._begin() as conn:
+            with self.db.write() as conn:
                 conn.execute(insert(outbox_table), rows)
         return len(rows)
 
@@ -174,7 +130,7 @@ class Outbox:
             select(func.min(t.c.id)).where(t.c.delivered.is_(None)).group_by(t.c.channel).scalar_subquery()
         )
         query = select(t).where(and_(t.c.id.in_(first), t.c.next_attempt <= now)).order_by(t.c.id)
-        with self._begin() as conn:
+        with self.db.read() as conn:
             return [_row(r) for r in conn.execute(query).mappings()]
 
     def next_due(self) -> float | None:
@@ -183,12 +139,12 @@ class Outbox:
         first = (
             select(func.min(t.c.id)).where(t.c.delivered.is_(None)).group_by(t.c.channel).scalar_subquery()
         )
-        with self._begin() as conn:
+        with self.db.read() as conn:
             value = conn.execute(select(func.min(t.c.next_attempt)).where(t.c.id.in_(first))).scalar()
         return None if value is None else float(value)
 
     def delivered(self, row_id: int, at: float) -> None:
-        with self._begin() as conn:
+        with self.db.write() as conn:
             conn.execute(
                 update(outbox_table)
                 .where(outbox_table.c.id == row_id)
@@ -198,7 +154,7 @@ class Outbox:
     def failed(self, row: OutboxRow, at: float, error: str, first: float, maximum: float) -> float:
         """Record a failed attempt; returns when the next one is due."""
         due = at + backoff(row.attempts + 1, first, maximum)
-        with self._begin() as conn:
+        with self.db.write() as conn:
             conn.execute(
                 update(outbox_table)
                 .where(outbox_table.c.id == row.id)
@@ -212,14 +168,14 @@ class Outbox:
         query = select(func.max(t.c.created)).where(
             and_(t.c.incident_id == incident_id, t.c.channel == channel, t.c.event_type.in_(list(types)))
         )
-        with self._begin() as conn:
+        with self.db.read() as conn:
             value = conn.execute(query).scalar()
         return None if value is None else float(value)
 
     def prune(self, before: float) -> int:
         """Forget messages delivered before ``before`` (undelivered ones are always kept)."""
         t = outbox_table
-        with self._begin() as conn:
+        with self.db.write() as conn:
             result = conn.execute(delete(t).where(and_(t.c.delivered.is_not(None), t.c.delivered < before)))
         return int(result.rowcount or 0)
 
@@ -231,36 +187,8 @@ class Outbox:
             query = query.where(t.c.channel == channel)
         if pending_only:
             query = query.where(t.c.delivered.is_(None))
-        with self._begin() as conn:
+        with self.db.read() as conn:
             return [_row(r) for r in conn.execute(query).mappings()]
-
-    def _begin(self) -> _Guard:
-        return _Guard(self.engine, self._where)
-
-
-class _Guard:
-    """``engine.begin()`` whose errors become :class:`OutboxError` (with the URL masked)."""
-
-    def __init__(self, engine: Engine, where: str) -> None:
-        self._cm = engine.begin()
-        self._where = where
-
-    def __enter__(self) -> Any:
-        try:
-            return self._cm.__enter__()
-        except SQLAlchemyError as exc:
-            raise OutboxError(f"notification outbox {self._where}: {_first_line(exc)}") from exc
-
-    def __exit__(self, *exc: Any) -> bool | None:
-        try:
-            return self._cm.__exit__(*exc)
-        except SQLAlchemyError as err:
-            raise OutboxError(f"notification outbox {self._where}: {_first_line(err)}") from err
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _row(r: Any) -> OutboxRow:
