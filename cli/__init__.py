@@ -49,6 +49,7 @@ SUBCOMMANDS = {
         "govnet.cli.tasks", "provision_app", "Roll intended configurations out: diff (dry run) and push."
     ),
     "api": Lazy("govnet.cli.api", "app", "The status API: tokens."),
+    "notify": Lazy("govnet.cli.notify", "app", "Notifications: e-mail, Telegram, signed webhooks, apprise."),
 }
 
 
