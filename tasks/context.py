@@ -209,7 +209,7 @@ def device_context(network: Network, name: str, platform: str | None = None) -> 
         if agency.lan_prefix is not None:
             if free is not None and not free:
                 raise NoLanPortError(
-                    f"device '{name}' has no interface left for the LAN of agency '{agency.id}'",
+                    f"no interface left for the LAN of agency '{agency.id}' (every port has a link)",
                     hint="add a port that no link uses to the device's interfaces (its LAN port)",
                 )
             gateway = IPv4Interface(f"{next(agency.lan_prefix.hosts())}/{agency.lan_prefix.prefixlen}")

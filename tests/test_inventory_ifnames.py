@@ -6,9 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from govnet.cli import main
 from govnet.inventory.ifnames import interface_problem
+from govnet.lab import aliases
 from govnet.inventory.loader import load_inventory
 from govnet.inventory.network import Network
 from govnet.tasks.render import render_device
@@ -108,3 +110,32 @@ def test_every_vendor_config_of_the_sample_names_only_the_device_s_own_ports(net
         assert named - logical <= set(dev.interfaces), (dev.name, named - set(dev.interfaces))
         seen += 1
     assert seen == 49  # 21 Cisco CPEs, 6 Huawei BTS routers, 22 MikroTik APs
+
+
+def test_a_vendor_cpe_without_a_free_port_for_its_lan_is_refused_naming_it(
+    tmp_path: Path, mini_secrets: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = _cpe_files("mikrotik_routeros", ["ether1"])  # its only port is its uplink
+    root = write_inventory(tmp_path / "inv", files)
+    out = tmp_path / "out"
+    assert main(["--inventory", str(root), "config", "render", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "device 'cpe-tyt': no interface left for the LAN of agency 'tyt-mot'" in err
+    assert not (out / "cpe-tyt.conf").exists() and (out / "cpe-ubnd.conf").exists()
+
+
+def test_the_containerlab_twin_keeps_the_alias_table(net: Network, tmp_path: Path) -> None:
+    assert main(["lab", "export-clab", str(tmp_path / "clab")]) == 0
+    table = aliases.load(tmp_path / "clab")
+    topology = yaml.safe_load((tmp_path / "clab" / "govnet-small.clab.yml").read_text(encoding="utf-8"))
+    back = set()
+    for link in topology["topology"]["links"]:
+        (a, ai), (b, bi) = (end.split(":", 1) for end in link["endpoints"])
+        back.add((a, table.to_vendor(a, ai), b, table.to_vendor(b, bi)))
+    nodes = set(topology["topology"]["nodes"])
+    source = {
+        (lk.a_device, lk.a_interface, lk.b_device, lk.b_interface)
+        for lk in net.links
+        if lk.a_device in nodes and lk.b_device in nodes
+    }
+    assert back == source and any("/" in i for _, i, _, _ in back | {(b, bi, a, ai) for a, ai, b, bi in back})
