@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,10 +43,13 @@ _PROMPTS = {
     # platform: (exec prompt, config prompt, enter config, leave config, running-config command)
     "cisco_ios": ("{h}#", "{h}(config)#", "configure terminal", {"end", "exit"}, "show running-config"),
     "huawei_vrp": ("<{h}>", "[{h}]", "system-view", {"return", "quit"}, "display current-configuration"),
+    # RouterOS has no configuration mode: every line is a command at the one prompt
+    "mikrotik_routeros": ("[admin@{h}] > ", "", "", set(), "/export"),
 }
 _ERRORS = {
     "cisco_ios": "% Invalid input detected at '^' marker.",
     "huawei_vrp": "Error: Unrecognized command found at '^' position.",
+    "mikrotik_routeros": "bad command name {word} (line 1 column 2)",
 }
 
 
@@ -61,6 +65,16 @@ class ConfigShell(CMDShell):  # type: ignore[misc]  # fakenos ships no type hint
         self.prompt = self.exec_prompt
         self.confirming = False
 
+    def _routeros(self, text: str) -> None:
+        """One RouterOS line: a /menu command is kept (or refused), /export prints, quit ends."""
+        if text == "/export":
+            self.writeline("\n".join(["# RouterOS 7.16 simulated", *self.state.running]))
+        elif text.startswith("/") and not (self.state.reject and self.state.reject.search(text)):
+            self.state.running.append(text)
+        elif text:
+            word = text.lstrip("/").split(" ", 1)[0]
+            self.writeline(_ERRORS["mikrotik_routeros"].format(word=word))
+
     def _running(self) -> str:
         head = "hostname" if self.state.platform == "cisco_ios" else "sysname"
         end = "end" if self.state.platform == "cisco_ios" else "return"
@@ -72,6 +86,11 @@ class ConfigShell(CMDShell):  # type: ignore[misc]  # fakenos ships no type hint
             return True
         with self.state.lock:
             self.state.received.append(text)
+            if self.state.platform == "mikrotik_routeros":
+                if text == "quit":
+                    return True
+                self._routeros(text)
+                return False
             if self.confirming:
                 self.confirming = False
                 if text.lower() == "y":
@@ -115,6 +134,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _wait_listening(port: int, timeout: float = 30.0) -> None:
+    """Wait until the simulator's port is in LISTEN state (fakenos listens from a thread)."""
+    deadline = time.monotonic() + timeout
+    wanted = f":{port:04X} "
+    while time.monotonic() < deadline:
+        with open("/proc/net/tcp", encoding="ascii") as table:
+            if any(wanted in line and line.split()[3] == "0A" for line in table):
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"the simulator on port {port} is not listening after {timeout} s")
+
+
 @contextmanager
 def simulators(devices: dict[str, tuple[str, int, str, str]]) -> Iterator[dict[str, DeviceState]]:
     """Start fakenos hosts: name → (platform, port, username, password); stop them after."""
@@ -124,7 +155,7 @@ def simulators(devices: dict[str, tuple[str, int, str, str]]) -> Iterator[dict[s
         states[name] = STATE[name] = DeviceState(platform=platform, hostname=name)
         inventory["hosts"][name] = {
             "port": port,
-            "platform": "cisco_ios" if platform == "cisco_ios" else "huawei_vrp",
+            "platform": platform,
             "username": user,
             "password": password,
             "server": {
@@ -137,6 +168,8 @@ def simulators(devices: dict[str, tuple[str, int, str, str]]) -> Iterator[dict[s
     net.shell_plugins = {**net.shell_plugins, "CMDShell": ConfigShell}
     net.start()
     try:
+        for _, port, _, _ in devices.values():
+            _wait_listening(port)
         yield states
     finally:
         net.stop()

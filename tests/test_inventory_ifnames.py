@@ -10,9 +10,9 @@ import yaml
 
 from govnet.cli import main
 from govnet.inventory.ifnames import interface_problem
-from govnet.lab import aliases
 from govnet.inventory.loader import load_inventory
 from govnet.inventory.network import Network
+from govnet.lab import aliases
 from govnet.tasks.render import render_device
 from tests.mini import mini_files, write_inventory
 

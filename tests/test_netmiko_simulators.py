@@ -30,18 +30,30 @@ LINES = {
         " description LAN",
         "ip route-static 198.19.0.0 255.255.255.240 NULL0",
     ],
+    "mikrotik_routeros": [
+        '/interface ethernet set [ find default-name=ether2 ] comment="LAN"',
+        "/ip route add dst-address=198.19.0.0/28 gateway=198.18.2.8",
+    ],
 }
+#: Netmiko logs in to RouterOS as user+ct511w4098h (terminal options in the user name)
+ROUTEROS_LOGIN_SUFFIX = "+ct511w4098h"
 
 
 @pytest.fixture
 def sims(mini_inventory: Path) -> Iterator[tuple[Network, dict[str, DeviceState]]]:
-    """The mini inventory's Cisco CPE and a Huawei twin of it, each a simulator on 127.0.0.1."""
+    """The mini inventory's Cisco CPE and Cisco, Huawei and MikroTik twins of it, each a simulator
+    on 127.0.0.1 (a free port each)."""
     net = load_inventory(mini_inventory)
     base = net.ssh_credential("cpe-ubnd")
     password = net.secrets.get(base.name, "password").get_secret_value()
     devices = dict(net.devices)
     credentials = dict(net.credentials)
-    plan = {"sim-ios": "cisco_ios", "sim-vrp": "huawei_vrp", "sim-ios-2": "cisco_ios"}
+    plan = {
+        "sim-ios": "cisco_ios",
+        "sim-vrp": "huawei_vrp",
+        "sim-ios-2": "cisco_ios",
+        "sim-ros": "mikrotik_routeros",
+    }
     ports = {}
     for name, platform in plan.items():
         ports[name] = free_port()
@@ -62,7 +74,11 @@ def sims(mini_inventory: Path) -> Iterator[tuple[Network, dict[str, DeviceState]
     sim_net = dataclasses.replace(
         net, devices=devices, credentials=credentials, secrets=ResolvedSecrets(secrets)
     )
-    spec = {name: (plan[name], ports[name], base.username, password) for name in plan}
+    login = {
+        n: base.username + (ROUTEROS_LOGIN_SUFFIX if p == "mikrotik_routeros" else "")
+        for n, p in plan.items()
+    }
+    spec = {name: (plan[name], ports[name], login[name], password) for name in plan}
     with simulators(spec) as states:
         yield sim_net, states
 
@@ -100,3 +116,30 @@ def test_a_rejected_line_fails_that_device_alone_with_the_line_named(
     assert "ip route-static 198.19.0.0 255.255.255.240 NULL0" in vrp.error and states["sim-vrp"].saved is None
     other = send_lines(net, "sim-ios-2", LINES["cisco_ios"], commit=True)
     assert other.status == "changed" and states["sim-ios-2"].saved == states["sim-ios-2"].running
+
+
+def test_routeros_lines_are_sent_at_its_prompt_and_read_back(
+    sims: tuple[Network, dict[str, DeviceState]],
+) -> None:
+    """RouterOS has no configuration mode and keeps every change: lines go to the one prompt."""
+    net, states = sims
+    result = send_lines(net, "sim-ros", LINES["mikrotik_routeros"], commit=True)
+    assert result.status == "changed", result.error
+    assert states["sim-ros"].running == LINES["mikrotik_routeros"]
+    assert send_lines(net, "sim-ros", LINES["mikrotik_routeros"], commit=True).status == "unchanged"
+    states["sim-ros"].reject = re.compile(r"^/ip route ")
+    extra = "/ip route add dst-address=198.19.0.16/28 gateway=198.18.2.8"
+    refused = send_lines(net, "sim-ros", [*LINES["mikrotik_routeros"], extra], commit=True)
+    assert refused.status == "failed" and refused.error is not None and "198.19.0.16/28" in refused.error
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tasks/netmiko_send.py saves with Netmiko's save_config, which on mikrotik_routeros sends "
+    "IOS's 'copy running-config startup-config' (RouterOS keeps changes by itself; nothing to send); "
+    "the push path is being rebuilt on branch s6-nornir",
+)
+def test_routeros_is_sent_no_ios_save_command(sims: tuple[Network, dict[str, DeviceState]]) -> None:
+    net, states = sims
+    assert send_lines(net, "sim-ros", LINES["mikrotik_routeros"], commit=True).status == "changed"
+    assert not [line for line in states["sim-ros"].received if line.startswith("copy ")]
