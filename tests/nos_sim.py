@@ -75,6 +75,11 @@ class ConfigShell(CMDShell):  # type: ignore[misc]  # fakenos ships no type hint
             word = text.lstrip("/").split(" ", 1)[0]
             self.writeline(_ERRORS["mikrotik_routeros"].format(word=word))
 
+    def precmd(self, line: str) -> str:
+        """Keep the line as sent: cmd strips the indentation that nests a line in its section."""
+        self.raw = line.rstrip("\r\n")
+        return str(super().precmd(line))
+
     def _running(self) -> str:
         head = "hostname" if self.state.platform == "cisco_ios" else "sysname"
         end = "end" if self.state.platform == "cisco_ios" else "return"
@@ -103,7 +108,7 @@ class ConfigShell(CMDShell):  # type: ignore[misc]  # fakenos ships no type hint
                 elif self.state.reject is not None and self.state.reject.search(text):
                     self.writeline(f" {text}\n ^\n{_ERRORS[self.state.platform]}")
                 else:
-                    self.state.running.append(text)
+                    self.state.running.append(getattr(self, "raw", text).rstrip())
                 return False
             if text == self.enter:
                 self.prompt = self.config_prompt
