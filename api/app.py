@@ -20,6 +20,7 @@ from govnet.api.routers import (
     devices,
     districts,
     events,
+    history,
     incidents,
     metrics,
     provision,
@@ -28,6 +29,7 @@ from govnet.api.routers import (
     summary,
     topology,
 )
+from govnet.api.webhooks import register_webhooks
 from govnet.errors import GovnetError
 
 PREFIX = "/api/v1"
@@ -91,6 +93,7 @@ def create_app(state: ApiState) -> FastAPI:
         agencies,
         districts,
         devices,
+        history,
         incidents,
         topology,
         sla,
@@ -100,6 +103,7 @@ def create_app(state: ApiState) -> FastAPI:
         provision,
     ):
         app.include_router(module.router, prefix=PREFIX)
+    register_webhooks(app)
 
     @app.get("/", include_in_schema=False)
     def noc_page() -> FileResponse:

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
@@ -22,13 +23,17 @@ from govnet.errors import GovnetError
 from govnet.inventory.models import SNMPv2cCredential
 from govnet.inventory.network import Network
 from govnet.monitor.alerts import DEFAULT_RULES, AlertEngine, Rule
-from govnet.monitor.config import targets_from_inventory
+from govnet.monitor.config import PollTarget, targets_from_inventory
 from govnet.monitor.engine import CycleReport, Monitor, Shard
 from govnet.monitor.metrics import CONTENT_TYPE, exposition
-from govnet.monitor.scraper import SnmpScraper
+from govnet.monitor.scraper import Scraper, SnmpScraper
+from govnet.monitor.series import SeriesWriter, VictoriaMetrics
 from govnet.monitor.spool import SpoolingStore, healthz_body
 from govnet.monitor.store import Store
 from govnet.monitor.traps import TrapReceiver
+
+if TYPE_CHECKING:
+    from govnet.monitor.notify.notifier import Notifier
 
 #: How often old samples are rolled up and expired.
 PRUNE_EVERY_S = 3600.0
@@ -45,6 +50,8 @@ class RunOptions:
     duration: float | None = None
     concurrency: int = 64
     rules: tuple[Rule, ...] = DEFAULT_RULES
+    #: VictoriaMetrics' URL: interface samples go there instead of the SQL store.
+    series_url: str | None = None
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -119,15 +126,23 @@ class _MetricsServer:
         self.server.server_close()
 
 
-def build_monitor(network: Network, store: Store, options: RunOptions) -> Monitor:
-    """The :class:`Monitor` for these options (intervals overridden when asked)."""
+def poll_targets(network: Network, options: RunOptions) -> list[PollTarget]:
+    """The inventory's poll targets, intervals overridden when asked."""
     targets = targets_from_inventory(network)
     if options.interval is not None:
         targets = [replace(t, interval=options.interval) for t in targets]
+    return targets
+
+
+def build_monitor(
+    network: Network, store: Store, options: RunOptions, scraper: Scraper | None = None
+) -> Monitor:
+    """The :class:`Monitor` for these options; it polls with ``scraper`` (SNMP by default)."""
+    targets = poll_targets(network, options)
     return Monitor(
         network,
         store,
-        SnmpScraper(),
+        scraper if scraper is not None else SnmpScraper(),
         targets,
         shard=options.shard,
         concurrency=options.concurrency,
@@ -142,18 +157,27 @@ async def run_monitor(
     on_tick: Callable[[CycleReport], None] | None = None,
     on_ready: Callable[[Monitor], None] | None = None,
     stop: asyncio.Event | None = None,
+    scraper: Scraper | None = None,
+    notifier: Notifier | None = None,
 ) -> Monitor:
-    """Run until stopped; returns the monitor (for its last state)."""
+    """Run until stopped; returns the monitor (for its last state). A ``notifier`` (the leader
+    shard's) is told of every tick's incidents and endpoint changes and delivers meanwhile."""
     stop = stop or asyncio.Event()
     # Store writes that fail are kept and retried, never raised (spool.py): wrap once, share it.
     store = store if isinstance(store, SpoolingStore) else SpoolingStore(store)
-    monitor = build_monitor(network, store, options)
+    monitor = build_monitor(network, store, options, scraper)
+    series = SeriesWriter(VictoriaMetrics(options.series_url)).start() if options.series_url else None
+    monitor.series = series
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
     receiver = None
     metrics = None
+    notify_stop = asyncio.Event()
+    delivering = None
+    if notifier is not None and options.shard.leader:
+        delivering = asyncio.ensure_future(notifier.run(notify_stop))
     try:
         if options.trap_listen is not None:
             receiver = TrapReceiver(
@@ -176,17 +200,25 @@ async def run_monitor(
             if report.at - last_prune > PRUNE_EVERY_S and options.shard.leader:
                 store.prune(report.at)
                 last_prune = report.at
+            if notifier is not None and options.shard.leader:
+                notifier.on_report(report)
             if on_tick is not None:
                 on_tick(report)
 
         await monitor.run(stop, tick, duration=options.duration)
     finally:
+        notify_stop.set()
+        if delivering is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivering
         if isinstance(monitor.scraper, SnmpScraper):
             monitor.scraper.close()
         if receiver is not None:
             receiver.close()
         if metrics is not None:
             metrics.close()
+        if series is not None:
+            series.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(sig)
