@@ -20,13 +20,13 @@ from pathlib import Path
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
+from govnet.inventory import sample_dir
 from govnet.inventory.loader import load_inventory
 from govnet.lab.host import cgroup_dir, missing_prerequisites
 from govnet.lab.lifecycle import up
 from govnet.lab.subset import lab_view
 from govnet.lab.subset import routers as lab_routers
 from govnet.lab.teardown import down
-from govnet.paths import sample_inventory
 from govnet.tasks.render import render_device
 
 PREFIX = "gvb"
@@ -66,7 +66,7 @@ def main() -> None:
     if problems:
         sys.exit("cannot run the lab here: " + "; ".join(problems))
     os.environ.setdefault("GOVNET_LAB_STATE", tempfile.mkdtemp(prefix="govnet-bench-lab-"))
-    network = load_inventory(sample_inventory())
+    network = load_inventory(sample_dir())
     print(
         f"# machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}"

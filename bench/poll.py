@@ -55,6 +55,7 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 from pydantic import SecretStr
 
 from govnet import aio
+from govnet.inventory import sample_dir
 from govnet.inventory.loader import load_inventory
 from govnet.lab.host import missing_prerequisites
 from govnet.lab.lifecycle import up
@@ -63,7 +64,6 @@ from govnet.lab.subset import lab_view, routers
 from govnet.lab.teardown import down
 from govnet.monitor.config import INTERFACES
 from govnet.monitor.scraper import SnmpScraper
-from govnet.paths import sample_inventory
 from govnet.snmp.client import PysnmpSession, Session, Target, V2cSession
 from govnet.snmp.v3 import V3Session
 from govnet.tasks.render import render_device
@@ -207,7 +207,7 @@ def main() -> None:
     prefix = args.prefix
     os.environ.setdefault("GOVNET_LAB_STATE", tempfile.mkdtemp(prefix="govnet-bench-poll-"))
     down(prefix)
-    network = load_inventory(sample_inventory())
+    network = load_inventory(sample_dir())
     view = lab_view(network, size="small", mgmt_subnet=IPv4Network(args.subnet), trap_port=args.trap_port)
     state = up(
         network,

@@ -30,12 +30,12 @@ from pathlib import Path
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
+from govnet.inventory import sample_dir
 from govnet.inventory.loader import load_inventory
 from govnet.lab.host import missing_prerequisites
 from govnet.lab.lifecycle import up
 from govnet.lab.state import lab_dir
 from govnet.lab.teardown import down
-from govnet.paths import sample_inventory
 from govnet.tasks.provision import waves
 from govnet.tasks.rollout import DeviceResult, rollout
 
@@ -54,7 +54,7 @@ def one_run(workers: int) -> dict[str, float]:
     """Fresh bare medium lab; diff, push, verify with ``workers``; figures."""
     down(PREFIX)
     up(
-        load_inventory(sample_inventory()),
+        load_inventory(sample_dir()),
         size="medium",
         bare=True,
         prefix=PREFIX,

@@ -95,6 +95,35 @@ class _Allocator:
     lans: Iterator[IPv4Network] = field(default_factory=lambda: LANS.subnets(new_prefix=28))
 
 
+#: Each platform's port names as the device prints them, and the number of its first port.
+PORT_NAMES: dict[str, tuple[str, int]] = {
+    "frr": ("eth", 1),
+    "cisco_ios": ("GigabitEthernet0/0/", 0),  # an ISR 4000's built-in ports
+    "huawei_vrp": ("GE0/0/", 0),  # a NetEngine AR's
+    "mikrotik_routeros": ("ether", 1),
+}
+
+
+def port_name(platform: str, n: int) -> str:
+    """The device's own name of its n-th port (n from 1).
+
+    >>> port_name("cisco_ios", 1), port_name("huawei_vrp", 2), port_name("mikrotik_routeros", 1)
+    ('GigabitEthernet0/0/0', 'GE0/0/1', 'ether1')
+    """
+    stem, first = PORT_NAMES[platform]
+    return f"{stem}{first + n - 1}"
+
+
+def port_range(platform: str, count: int) -> str:
+    """The inventory's range item for a device's first ``count`` ports.
+
+    >>> port_range("frr", 24), port_range("mikrotik_routeros", 1)
+    ('eth[1-24]', 'ether1')
+    """
+    stem, first = PORT_NAMES[platform]
+    return f"{stem}{first}" if count == 1 else f"{stem}[{first}-{first + count - 1}]"
+
+
 class Builder:
     """Makes the sample's model objects file by file, drawing addresses and jitter in order."""
 
@@ -102,6 +131,7 @@ class Builder:
         self.rng = random.Random(SEED)
         self.alloc = _Allocator()
         self.ports: dict[str, int] = {}
+        self.platforms: dict[str, str] = {}
         self.next_asn = 65100
         self.files: dict[str, dict[str, list[BaseModel]]] = {}
         self.ducts: list[Duct] = []
@@ -111,7 +141,7 @@ class Builder:
 
     def port(self, device: str) -> str:
         self.ports[device] = self.ports.get(device, 0) + 1
-        return f"eth{self.ports[device]}"
+        return port_name(self.platforms[device], self.ports[device])
 
     def jitter(self, lat: float, lon: float, spread: float) -> tuple[float, float]:
         return (
@@ -146,11 +176,12 @@ class Builder:
         role: str,
         platform: str,
         site: str,
-        interfaces: str,
+        ports: int,
         snmp: str = "v3-default",
         loopback: bool = True,
         asn: int | None = None,
     ) -> None:
+        self.platforms[name] = platform
         given: dict[str, Any] = {"mgmt_ip": next(self.alloc.mgmt)}
         if loopback:
             given["loopback"] = next(self.alloc.loopbacks)
@@ -163,7 +194,7 @@ class Builder:
             site=site,
             snmp_profile=snmp,
             ssh_credential="ssh-netops",
-            interfaces=[interfaces],
+            interfaces=[port_range(platform, ports)],
             **given,
         )
         self.section(file, "devices").append(device)
@@ -224,7 +255,9 @@ class Builder:
         if dual:
             asn = self.next_asn
             self.next_asn += 1
-        self.device(file, cpe, "cpe", "frr", site_id, "eth[1-2]" if dual else "eth1", loopback=False, asn=asn)
+        # Dual-homed agencies have a Cisco router: two uplinks and a LAN port.
+        platform, ports = ("cisco_ios", 3) if dual else ("frr", 1)
+        self.device(file, cpe, "cpe", platform, site_id, ports, loopback=False, asn=asn)
         lan = next(self.alloc.lans)
         self.section(file, "agencies").append(
             Agency(

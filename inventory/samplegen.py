@@ -102,12 +102,12 @@ def build_models(facts: SampleFacts | None = None) -> dict[str, dict[str, Any]]:
     core = "core.yaml"
     b.site(core, dc.id, dc.name, "datacenter", dc.district, dc.commune, dc.lat, dc.lon)
     for n in (1, 2):
-        b.device(core, f"core-0{n}", "core", "frr", dc.id, "eth[1-24]", asn=65000)
+        b.device(core, f"core-0{n}", "core", "frr", dc.id, 24, asn=65000)
     for i, d in enumerate(facts.districts):
         lat, lon = (d.lat + 0.004, d.lon - 0.004) if d.code == "dx" else (d.lat, d.lon)
         b.site(core, f"hub-{d.id}", f"Điểm nút {d.name}", "hub", d.id, d.communes[0], lat, lon)
-        b.device(core, f"hub-{d.code}", "hub", "frr", f"hub-{d.id}", "eth[1-96]", asn=65001 + i)
-    b.device(core, "wlc-01", "wifi_controller", "frr", dc.id, "eth[1-2]")
+        b.device(core, f"hub-{d.code}", "hub", "frr", f"hub-{d.id}", 96, asn=65001 + i)
+    b.device(core, "wlc-01", "wifi_controller", "frr", dc.id, 2)
 
     internal = ducts["dc_internal"]
     b.link(
@@ -164,7 +164,7 @@ def build_models(facts: SampleFacts | None = None) -> dict[str, dict[str, Any]]:
         site_id = f"bts-{d.code}-{n:02d}"
         lat, lon = b.jitter(d.lat, d.lon, 0.06)
         b.site(file, site_id, bts.name, "bts", d.id, None, lat, lon)
-        b.device(file, f"bts-rtr-{d.code}-{n:02d}", "bts_router", "huawei_vrp", site_id, "eth[1-2]")
+        b.device(file, f"bts-rtr-{d.code}-{n:02d}", "bts_router", "huawei_vrp", site_id, 2)
         backhaul = (
             []
             if bts.medium == "microwave"
@@ -192,7 +192,7 @@ def build_models(facts: SampleFacts | None = None) -> dict[str, dict[str, Any]]:
             "wifi_ap",
             "mikrotik_routeros",
             site_id,
-            "eth1",
+            1,
             snmp="v2c-legacy",
             loopback=False,
         )

@@ -16,6 +16,7 @@ from typing import Any
 from govnet.errors import LabError
 from govnet.inventory.network import Network
 from govnet.inventory.yamlfile import dump_yaml
+from govnet.lab import aliases
 from govnet.lab import node as nodes
 from govnet.lab.state import NodeState
 from govnet.lab.subset import lab_inventory, lab_view, management_subnet, select
@@ -87,6 +88,7 @@ def export(
         )
     topo_name = name or f"govnet-{size}"
     outdir.mkdir(parents=True, exist_ok=True)
+    aliases.write(outdir, renames)  # the devices' own port names behind the Linux ones
     clab_nodes: dict[str, Any] = {}
     lab_network = lab_view(network, size=size, user="govnet")
     for index, device in enumerate(devices, start=1):

@@ -13,6 +13,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from govnet.inventory.loader import load_inventory
 from govnet.inventory.network import Network
 from govnet.inventory.yamlfile import dump_yaml
+from govnet.lab import aliases
 from govnet.lab import node as nodes
 from govnet.lab.shell import run
 from govnet.lab.state import LabState, LinkState, NodeState, lab_dir
@@ -51,7 +52,7 @@ def write_lab_inventory(
 ) -> tuple[Network, dict[str, str]]:
     """Write the lab's inventory and its random secrets under the lab directory; load it back."""
     directory = lab_dir(state.prefix)
-    files, mgmt, _ = lab_inventory(
+    files, mgmt, renames = lab_inventory(
         network,
         devices,
         size=state.size,
@@ -68,6 +69,7 @@ def write_lab_inventory(
             + dump_yaml(data),
             encoding="utf-8",
         )
+    aliases.write(directory, renames)  # the devices' own interface names <-> the lab's Linux names
     values = {key: random_secrets.token_urlsafe(18) for key in LAB_SECRETS}
     nodes.write_private(directory / "secrets.yaml", "# govnet lab secrets\n" + dump_yaml(values))
     return load_inventory(inv_dir), mgmt
@@ -174,8 +176,12 @@ def link_nodes(state: LabState) -> None:
         ]
     )
     per_ns: dict[str, list[str]] = {}
+    table = aliases.load(lab_dir(state.prefix))
     for lk in state.links:
-        per_ns.setdefault(ns[lk.a_node], []).append(f"link set {lk.a_if} up")
-        per_ns.setdefault(ns[lk.b_node], []).append(f"link set {lk.b_if} up")
+        for node, ifname in ((lk.a_node, lk.a_if), (lk.b_node, lk.b_if)):
+            own = table.link_aliases(node).get(ifname)
+            # the device's own name (validated: one word of letters, digits and ._/:-)
+            alias = [f"link set {ifname} alias {own}"] if own else []
+            per_ns.setdefault(ns[node], []).extend([*alias, f"link set {ifname} up"])
     for namespace, lines in per_ns.items():
         batch(lines, namespace)

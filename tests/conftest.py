@@ -54,12 +54,12 @@ def _session_lab(
     reason = lab_skip_reason()
     if reason:
         pytest.skip(f"the lab cannot run here: {reason}")
+    from govnet.inventory import sample_dir
     from govnet.inventory.loader import load_inventory
     from govnet.lab.host import subnet_user
     from govnet.lab.lifecycle import up
     from govnet.lab.subset import lab_view, routers
     from govnet.lab.teardown import down
-    from govnet.paths import sample_inventory
     from govnet.tasks.render import render_device
 
     home = factory.mktemp(f"{prefix}-home")
@@ -67,7 +67,7 @@ def _session_lab(
     os.environ["HOME"] = str(home)
     os.environ["XDG_CONFIG_HOME"] = str(home / ".config")
     try:
-        network = load_inventory(sample_inventory())
+        network = load_inventory(sample_dir())
         down(prefix)  # a previous run that was killed
         free = [s for s in (subnet, *SPARE_SUBNETS) if subnet_user(IPv4Network(s)) is None]
         if not free:
@@ -175,11 +175,11 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture(scope="session")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Network:
     """The sample province, loaded once (its generated secrets in a throw-away HOME)."""
+    from govnet.inventory import sample_dir
     from govnet.inventory.loader import load_inventory
-    from govnet.paths import sample_inventory
 
     home = tmp_path_factory.mktemp("sample-home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HOME", str(home))
         mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-        return load_inventory(sample_inventory())
+        return load_inventory(sample_dir())

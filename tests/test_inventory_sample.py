@@ -15,13 +15,13 @@ import yaml
 
 from govnet.cli import main
 from govnet.errors import GovnetError
+from govnet.inventory import sample_dir
 from govnet.inventory.loader import inventory_files, load_inventory
 from govnet.inventory.models import Device, Link, Province, Role, Site
 from govnet.inventory.samplebuilder import plain
 from govnet.inventory.samplefacts import FACTS, load_facts
 from govnet.inventory.samplegen import build, build_models, write
 from govnet.inventory.yamlfile import load_yaml
-from govnet.paths import sample_inventory
 
 BENCH = IPv4Network("198.18.0.0/15")
 
@@ -51,7 +51,7 @@ def test_validate_exits_zero_through_the_console_script(isolated_home: Path) -> 
 
 
 def test_every_sample_address_is_in_the_benchmarking_range() -> None:
-    network = load_inventory(sample_inventory())
+    network = load_inventory(sample_dir())
     for subnet in network.subnets.values():
         assert subnet.prefix.subnet_of(BENCH), subnet
     addresses: list[IPv4Address] = []
@@ -68,7 +68,7 @@ def test_every_sample_address_is_in_the_benchmarking_range() -> None:
 
 
 def test_sample_holds_the_shapes_the_issue_asks_for() -> None:
-    network = load_inventory(sample_inventory())
+    network = load_inventory(sample_dir())
     names = {d.name for d in network.province.districts}
     assert {
         "Đồng Xoài",
@@ -100,7 +100,7 @@ def test_sample_holds_the_shapes_the_issue_asks_for() -> None:
 
 
 def test_committed_sample_equals_the_generator_output() -> None:
-    root = sample_inventory()
+    root = sample_dir()
     generated = build()
     on_disk = {str(p.relative_to(root)): p for p in inventory_files(root)}
     assert sorted(on_disk) == sorted(generated)
@@ -120,7 +120,7 @@ def test_show_filters_by_role_and_district(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_sample_secrets_are_generated_outside_the_repository(isolated_home: Path) -> None:
-    network = load_inventory(sample_inventory())
+    network = load_inventory(sample_dir())
     secrets_file = isolated_home / ".config" / "govnet" / "secrets.yaml"
     assert secrets_file.exists()
     assert secrets_file.stat().st_mode & 0o077 == 0
@@ -133,7 +133,7 @@ def test_sample_secrets_are_generated_outside_the_repository(isolated_home: Path
         text = path.read_text(encoding="utf-8", errors="replace")
         assert not any(v in text for v in values), path
     # A second load reuses them.
-    assert load_inventory(sample_inventory()).secrets.plain_values() == values
+    assert load_inventory(sample_dir()).secrets.plain_values() == values
 
 
 def test_the_generator_writes_the_committed_sample_byte_for_byte(tmp_path: Path) -> None:
