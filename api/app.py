@@ -1,7 +1,9 @@
 """The FastAPI app: ``/api/v1`` routers, errors as JSON, CORS, and the NOC page at ``/``.
 
 Every error body has the same shape, ``{"error": {"status", "message", "hint"}}`` (plus
-``details`` for validation errors), so the IOC's client needs one parser.
+``details`` for validation errors), so the IOC's client needs one parser: FastAPI's and
+Starlette's own errors (an unknown path, a wrong method, a body that is not UTF-8 JSON, a body
+over :data:`MAX_BODY` bytes) included.
 """
 
 from __future__ import annotations
@@ -9,14 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.exceptions import HTTPException
 
 from govnet.api.deps import ApiState
+from govnet.api.headers import SecurityHeaders
+from govnet.api.limits import BodyLimit
+from govnet.api.openapi import document_security
 from govnet.api.routers import (
     agencies,
+    audit,
     devices,
     districts,
     events,
@@ -32,12 +39,23 @@ from govnet.errors import GovnetError
 
 PREFIX = "/api/v1"
 STATIC = Path(__file__).parent / "static"
+#: Request bodies above this many bytes are answered 413 (a dry run's filters or a token fit in far less).
+MAX_BODY = 64 * 1024
 
 
 def _error(status: int, message: str, hint: str | None, **extra: Any) -> JSONResponse:
     return JSONResponse(
         {"error": {"status": status, "message": message, "hint": hint, **extra}}, status_code=status
     )
+
+
+#: Hints for the errors FastAPI and Starlette raise themselves (their message is kept).
+_HINTS = {
+    400: "send a JSON body in UTF-8, as the OpenAPI document describes",
+    404: "see the OpenAPI document at /api/v1/docs",
+    405: "see the OpenAPI document for this path's methods",
+    413: f"request bodies are limited to {MAX_BODY} bytes",
+}
 
 
 def create_app(state: ApiState) -> FastAPI:
@@ -51,6 +69,8 @@ def create_app(state: ApiState) -> FastAPI:
         redoc_url=None,
     )
     app.state.govnet = state
+    app.add_middleware(BodyLimit, limit=MAX_BODY)
+    app.add_middleware(SecurityHeaders, api_prefix=PREFIX)
     if state.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -62,7 +82,9 @@ def create_app(state: ApiState) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, dict) else {"message": str(exc.detail), "hint": None}
+        detail: Any = exc.detail
+        if not isinstance(detail, dict):
+            detail = {"message": str(detail), "hint": _HINTS.get(exc.status_code)}
         response = _error(exc.status_code, str(detail.get("message")), detail.get("hint"))
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
@@ -98,6 +120,7 @@ def create_app(state: ApiState) -> FastAPI:
         metrics,
         session,
         provision,
+        audit,
     ):
         app.include_router(module.router, prefix=PREFIX)
 
@@ -109,4 +132,9 @@ def create_app(state: ApiState) -> FastAPI:
     def noc_script() -> FileResponse:
         return FileResponse(STATIC / "noc.js", media_type="text/javascript")
 
+    @app.get("/noc.css", include_in_schema=False)
+    def noc_style() -> FileResponse:
+        return FileResponse(STATIC / "noc.css", media_type="text/css")
+
+    document_security(app)
     return app

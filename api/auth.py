@@ -9,7 +9,8 @@ Roles, each including the one before:
 
 * ``ioc`` — read connectivity status (summary, agencies, districts, topology, SLA, events);
 * ``noc`` — read everything (devices, links, incidents, metrics) and acknowledge incidents;
-* ``engineer`` — all that, and start a provisioning dry run.
+* ``engineer`` — all that, and start a provisioning dry run;
+* ``admin`` — all that, and read the audit log.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Role(StrEnum):
     IOC = "ioc"
     NOC = "noc"
     ENGINEER = "engineer"
+    ADMIN = "admin"
 
     def includes(self, other: Role) -> bool:
         """``engineer`` includes ``noc`` includes ``ioc``.
@@ -41,7 +43,7 @@ class Role(StrEnum):
         >>> Role.ENGINEER.includes(Role.IOC), Role.IOC.includes(Role.NOC)
         (True, False)
         """
-        order = [Role.IOC, Role.NOC, Role.ENGINEER]
+        order = [Role.IOC, Role.NOC, Role.ENGINEER, Role.ADMIN]
         return order.index(self) >= order.index(other)
 
 
@@ -65,6 +67,8 @@ class Principal:
     token_id: str
     role: Role
     district: str | None
+    #: The token's note (who it is for): how the audit log names the caller.
+    name: str = ""
 
     def sees(self, district: str) -> bool:
         """Whether this caller may see things in ``district``."""
@@ -160,6 +164,17 @@ class TokenStore:
         record = next((r for r in self.records() if r.id == token_id), None)
         if record is None or not hmac.compare_digest(record.sha256, _hash(secret)):
             raise AuthError("unknown token", hint="it may have been revoked; ask for a new one")
+        return self._live(record, now)
+
+    def lookup(self, token_id: str, now: float | None = None) -> Principal:
+        """The caller a token id stands for (a session's token), or :class:`AuthError`: revoked, expired."""
+        record = next((r for r in self.records() if r.id == token_id), None)
+        if record is None:
+            raise AuthError("the session's token was revoked", hint="log in again with a valid token")
+        return self._live(record, now)
+
+    @staticmethod
+    def _live(record: TokenRecord, now: float | None) -> Principal:
         if record.expires is not None and (time.time() if now is None else now) >= record.expires:
             raise AuthError("expired token", hint="ask for a new one ('govnet api token create')")
-        return Principal(record.id, record.role, record.district)
+        return Principal(record.id, record.role, record.district, record.note)

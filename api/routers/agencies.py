@@ -2,31 +2,46 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from govnet.api.deps import ERRORS, SLUG, Ioc, Paging, State, forbid_district, not_found
+from govnet.api.auth import Role
+from govnet.api.deps import (
+    ERRORS,
+    SLUG,
+    Ioc,
+    Page,
+    State,
+    authorized,
+    forbid_district,
+    needs,
+    not_found,
+    state_of,
+)
 from govnet.api.status import Snapshot, agency_item, path_to_core
 
 router = APIRouter(prefix="/agencies", tags=["status"], responses=ERRORS)
 
 
-@router.get("", summary="Agencies with their connectivity status")
-def list_agencies(
-    state: State,
-    caller: Ioc,
-    paging: Paging,
+@router.get("", summary="Agencies with their connectivity status", openapi_extra=needs(Role.IOC))
+async def list_agencies(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Items per page.")] = 100,
+    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
     district: Annotated[str | None, Query(pattern=SLUG, description="Only this district.")] = None,
     status: Annotated[
         Literal["online", "offline", "unknown"] | None, Query(description="Only this status.")
     ] = None,
 ) -> Any:
-    """Agencies, filtered and paginated.
+    """Agencies, filtered and paginated (built once per store version, in a worker thread).
 
     District scope: a district-scoped token gets its district's agencies only (filtered);
     ``district=`` naming another district is 403.
     """
+    # No dependencies (as /summary): polled by the IOC, a cached page costs less than one.
+    state, caller, paging = state_of(request), authorized(request, Role.IOC), Page(limit, offset)
     if district is not None:
         forbid_district(caller, district)
 
@@ -34,13 +49,23 @@ def list_agencies(
         snap = Snapshot.read(state.network, state.store, ("endpoint",), detail=False)
         return [agency_item(snap, a) for a in sorted(state.network.agencies)]
 
-    items: list[dict[str, Any]] = state.memo(("agencies",), compute)
-    items = [
-        i
-        for i in items
-        if caller.sees(i["district"]) and district in (None, i["district"]) and status in (None, i["status"])
-    ]
-    return paging.apply(items)
+    def render(items: list[dict[str, Any]]) -> bytes:
+        mine = [
+            i
+            for i in items
+            if caller.sees(i["district"])
+            and district in (None, i["district"])
+            and status in (None, i["status"])
+        ]
+        return json.dumps(paging.apply(mine), ensure_ascii=False, separators=(",", ":")).encode()
+
+    # The whole list once per store version; each page (per scope and filters) rendered to bytes
+    # once per store version too, so that the IOC polling the same page costs a lookup.
+    version = state.version()
+    items: list[dict[str, Any]] = await state.memo(("agencies",), compute, version)
+    key = ("agencies-page", caller.district, district, status, paging.limit, paging.offset)
+    body: bytes = await state.memo(key, lambda: render(items), version)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{agency_id}", summary="One agency: status, path to the core, last change, availability")
