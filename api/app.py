@@ -108,7 +108,7 @@ def create_app(state: ApiState) -> FastAPI:
     async def govnet_error(_request: Request, exc: GovnetError) -> JSONResponse:
         return _error(400, exc.message, exc.hint)
 
-    for module in (
+    modules = (
         summary,
         agencies,
         districts,
@@ -121,7 +121,8 @@ def create_app(state: ApiState) -> FastAPI:
         session,
         provision,
         audit,
-    ):
+    )
+    for module in modules:
         app.include_router(module.router, prefix=PREFIX)
 
     @app.get("/", include_in_schema=False)
@@ -136,5 +137,5 @@ def create_app(state: ApiState) -> FastAPI:
     def noc_style() -> FileResponse:
         return FileResponse(STATIC / "noc.css", media_type="text/css")
 
-    document_security(app)
+    document_security(app, [(PREFIX, module.router) for module in modules])
     return app

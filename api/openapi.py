@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
@@ -49,8 +49,20 @@ def required_role(dependant: Dependant) -> Role | None:
     return None
 
 
-def document_security(app: FastAPI) -> None:
-    """Make ``app.openapi()`` declare the schemes and apply them per operation."""
+def _errors_as_json(operation: dict[str, Any]) -> None:
+    """Error answers are JSON (``ErrorBody``) even where the route's success is not (``/metrics``)."""
+    for status, response in operation.get("responses", {}).items():
+        content = response.get("content")
+        if status.startswith("4") and content and "application/json" not in content:
+            schema = {"$ref": "#/components/schemas/ErrorBody"}
+            response["content"] = {"application/json": {"schema": schema}}
+
+
+def document_security(app: FastAPI, routers: list[tuple[str, APIRouter]]) -> None:
+    """Make ``app.openapi()`` declare the schemes and apply them per operation.
+
+    ``routers``: (prefix, router) as included in the app (their routes hold the dependencies).
+    """
 
     def build() -> dict[str, Any]:
         if app.openapi_schema is not None:
@@ -63,14 +75,16 @@ def document_security(app: FastAPI) -> None:
             routes=app.routes,
         )
         doc.setdefault("components", {})["securitySchemes"] = SCHEMES
-        for route in app.routes:
+        routes = [(prefix, r) for prefix, router in routers for r in router.routes]
+        for prefix, route in routes:
             if not isinstance(route, APIRoute) or not route.include_in_schema:
                 continue
             role = required_role(route.dependant)
             for method in route.methods or ():
-                operation = doc["paths"].get(route.path_format, {}).get(method.lower())
+                operation = doc["paths"].get(prefix + route.path_format, {}).get(method.lower())
                 if operation is None:
                     continue
+                _errors_as_json(operation)
                 if ROLE_EXTENSION in operation:
                     role = Role(operation.pop(ROLE_EXTENSION))
                 if role is None:
@@ -80,6 +94,14 @@ def document_security(app: FastAPI) -> None:
                 above = [r.value for r in Role if r.includes(role) and r is not role]
                 needs = f"**Role:** `{role.value}`" + (f" (or {', '.join(above)})." if above else ".")
                 operation["description"] = f"{needs}\n\n{operation.get('description', '')}".rstrip()
+        missing = [
+            (path, method)
+            for path, item in doc["paths"].items()
+            for method, operation in item.items()
+            if "security" not in operation
+        ]
+        if missing:  # a router included without being passed here: its security would be undocumented
+            raise RuntimeError(f"operations without a declared security: {missing}")
         app.openapi_schema = doc
         return doc
 
