@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 
 from govnet.api.deps import ApiState
 from govnet.api.headers import SecurityHeaders
+from govnet.api.hotpath import HotRoutes
 from govnet.api.limits import BodyLimit
 from govnet.api.openapi import document_security
 from govnet.api.routers import (
@@ -58,6 +59,17 @@ _HINTS = {
 }
 
 
+async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+    """An ``HTTPException`` (ours, FastAPI's or Starlette's) in the one error shape."""
+    detail: Any = exc.detail
+    if not isinstance(detail, dict):
+        detail = {"message": str(detail), "hint": _HINTS.get(exc.status_code)}
+    response = _error(exc.status_code, str(detail.get("message")), detail.get("hint"))
+    for key, value in (exc.headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
 def create_app(state: ApiState) -> FastAPI:
     """The app over one inventory and one store."""
     app = FastAPI(
@@ -69,8 +81,9 @@ def create_app(state: ApiState) -> FastAPI:
         redoc_url=None,
     )
     app.state.govnet = state
-    app.add_middleware(BodyLimit, limit=MAX_BODY)
-    app.add_middleware(SecurityHeaders, api_prefix=PREFIX)
+    # Innermost first: the hot routes get the CORS, body-limit and security headers of every answer.
+    hot = {f"{PREFIX}/summary": summary.get_summary, f"{PREFIX}/agencies": agencies.fast_list_agencies}
+    app.add_middleware(HotRoutes, routes=hot, on_error=http_error)
     if state.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -79,16 +92,10 @@ def create_app(state: ApiState) -> FastAPI:
             allow_headers=["Authorization", "If-None-Match", "Last-Event-ID"],
             expose_headers=["ETag", "Last-Modified"],
         )
+    app.add_middleware(BodyLimit, limit=MAX_BODY)
+    app.add_middleware(SecurityHeaders, api_prefix=PREFIX)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
-        detail: Any = exc.detail
-        if not isinstance(detail, dict):
-            detail = {"message": str(detail), "hint": _HINTS.get(exc.status_code)}
-        response = _error(exc.status_code, str(detail.get("message")), detail.get("hint"))
-        for key, value in (exc.headers or {}).items():
-            response.headers[key] = value
-        return response
+    app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -326,3 +326,29 @@ def test_an_acknowledge_shows_in_the_audit_log_with_the_tokens_name(
     items = client.get("/api/v1/audit?action=incident.ack", headers=admin).json()["items"]
     assert items[0]["token_name"] == "Nguyen Van A, NOC day shift" and items[0]["token_id"] == token_id
     assert items[0]["target"] == f"incident {incident}" and items[0]["address"] == "testclient"
+
+
+# -- the hot path (hotpath.py)
+
+
+def test_the_hot_path_answers_as_the_full_path_and_leaves_the_rest_to_fastapi(
+    world: World,  # noqa: F811
+    client: TestClient,
+) -> None:
+    _t, _i, ioc = bearer(world, Role.IOC)
+    hot = client.get("/api/v1/agencies?limit=5&offset=3&status=offline", headers=ioc)
+    # Percent-encoded values are left to FastAPI (it decodes them to the same parameters).
+    full = client.get("/api/v1/agencies?limit=%35&offset=3&status=offlin%65", headers=ioc)
+    assert hot.status_code == full.status_code == 200
+    assert hot.content == full.content and hot.json()["limit"] == 5 and len(hot.json()["items"]) == 5
+    assert hot.headers["content-security-policy"] == full.headers["content-security-policy"]
+    for query, where in (("limit=0", "limit"), ("status=gone", "status"), ("district=A%20B", "district")):
+        bad = client.get(f"/api/v1/agencies?{query}", headers=ioc)
+        assert bad.status_code == 422 and where in error_of(bad)["message"], query
+    assert (
+        client.get("/api/v1/agencies?colour=red", headers=ioc).status_code == 200
+    )  # ignored, as FastAPI does
+    unauthorised = client.get("/api/v1/summary")
+    assert unauthorised.status_code == 401 and unauthorised.headers["www-authenticate"] == "Bearer"
+    assert unauthorised.headers["x-frame-options"] == "DENY"
+    assert client.head("/api/v1/summary", headers=ioc).status_code == 405  # not GET: the full app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -40,8 +41,12 @@ async def list_agencies(
     District scope: a district-scoped token gets its district's agencies only (filtered);
     ``district=`` naming another district is 403.
     """
-    # No dependencies (as /summary): polled by the IOC, a cached page costs less than one.
-    state, caller, paging = state_of(request), authorized(request, Role.IOC), Page(limit, offset)
+    return await agencies_page(request, Page(limit, offset), district, status)
+
+
+async def agencies_page(request: Request, paging: Page, district: str | None, status: str | None) -> Response:
+    """One page of agencies, for :func:`list_agencies` and :func:`fast_list_agencies`."""
+    state, caller = state_of(request), authorized(request, Role.IOC)
     if district is not None:
         forbid_district(caller, district)
 
@@ -66,6 +71,36 @@ async def list_agencies(
     key = ("agencies-page", caller.district, district, status, paging.limit, paging.offset)
     body: bytes = await state.memo(key, lambda: render(items), version)
     return Response(body, media_type="application/json")
+
+
+_SLUG = re.compile(SLUG)
+_STATUSES = frozenset({"online", "offline", "unknown"})
+
+
+async def fast_list_agencies(request: Request) -> Response | None:
+    """:func:`list_agencies` for the hot path (hotpath.py), when the query is plainly valid.
+
+    Only the four documented parameters, each at most once, with values that FastAPI would accept
+    unchanged (digits in range, a slug, one of the statuses); anything else answers None and goes
+    through FastAPI, which validates it and says what is wrong.
+    """
+    raw = request.scope["query_string"]
+    values: dict[str, str] = {}
+    if raw:
+        for pair in raw.decode("latin-1").split("&"):
+            name, sep, value = pair.partition("=")
+            if not sep or name in values or "%" in value or "+" in value:
+                return None
+            values[name] = value
+    if not values.keys() <= {"limit", "offset", "district", "status"}:
+        return None
+    limit, offset = values.get("limit", "100"), values.get("offset", "0")
+    if not (limit.isdigit() and offset.isdigit() and 1 <= int(limit) <= 1000 and len(offset) < 19):
+        return None
+    district, status = values.get("district"), values.get("status")
+    if (district is not None and not _SLUG.match(district)) or status not in (None, *_STATUSES):
+        return None
+    return await agencies_page(request, Page(int(limit), int(offset)), district, status)
 
 
 @router.get("/{agency_id}", summary="One agency: status, path to the core, last change, availability")
