@@ -352,3 +352,54 @@ def test_the_hot_path_answers_as_the_full_path_and_leaves_the_rest_to_fastapi(
     assert unauthorised.status_code == 401 and unauthorised.headers["www-authenticate"] == "Bearer"
     assert unauthorised.headers["x-frame-options"] == "DENY"
     assert client.head("/api/v1/summary", headers=ioc).status_code == 405  # not GET: the full app
+
+
+def test_tokens_created_and_revoked_on_the_command_line_are_audited_and_end_sessions(
+    world: World,  # noqa: F811
+    client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from govnet.cli import app as cli
+
+    monkeypatch.setenv("GOVNET_API_TOKENS", str(world.tokens.path))
+    store = f"sqlite:///{client.app.state.govnet.store.path}"  # type: ignore[attr-defined]
+    runner = CliRunner()
+    made = runner.invoke(
+        cli,
+        ["api", "token", "create", "--role", "noc", "--note", "Tran Thi B", "--store", store],
+        catch_exceptions=False,
+    )
+    assert made.exit_code == 0, made.output
+    token = made.output.strip().splitlines()[-1]
+    token_id = token.split("_")[1]
+    assert client.post("/api/v1/session", json={"token": token}).status_code == 200
+    assert client.get("/api/v1/summary").status_code == 200
+    gone = runner.invoke(cli, ["api", "token", "revoke", token_id, "--store", store], catch_exceptions=False)
+    assert gone.exit_code == 0, gone.output
+    rows = client.app.state.govnet.sessions.table.read_all(  # type: ignore[attr-defined]
+        "SELECT token_id FROM api_sessions WHERE token_id = ?", (token_id,)
+    )
+    assert rows == []  # the revocation removed its sessions
+    assert client.get("/api/v1/summary").status_code == 401
+    log = runner.invoke(cli, ["api", "audit", "--store", store, "--json"], catch_exceptions=False)
+    entries = json.loads(log.output)["items"]
+    actions = [(e["action"], e["target"]) for e in entries]
+    assert ("token.revoke", f"token {token_id}") in actions
+    assert any(a == "token.create" and token_id in t and "Tran Thi B" in t for a, t in actions)
+    assert token.split("_")[2] not in log.output
+
+
+def test_a_lockout_is_logged_without_the_secret(
+    world: World,  # noqa: F811
+    app_state: ApiState,
+    client: TestClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _t, token_id, _ = bearer(world, Role.IOC)
+    secret = "s" * 43
+    with caplog.at_level("WARNING", logger="govnet.api"):
+        for _ in range(app_state.failed_auth.max_failures):
+            client.get("/api/v1/summary", headers={"Authorization": f"Bearer gvn_{token_id}_{secret}"})
+    said = [r.getMessage() for r in caplog.records if "locked out" in r.getMessage()]
+    assert any(token_id in m for m in said) and any("testclient" in m for m in said), said
+    assert not any(secret in r.getMessage() for r in caplog.records)
