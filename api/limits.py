@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -50,6 +51,8 @@ class FailedAuth:
     max_keys: int = 10_000
     clock: Callable[[], float] = time.monotonic
     _counts: OrderedDict[tuple[str, str], _Count] = field(default_factory=OrderedDict, repr=False)
+    #: Routes on the event loop and in worker threads (the login) both count.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def retry_after(self, address: str, token_id: str | None) -> int | None:
         """Seconds until the lockout of this address (or token id) ends; None when not locked."""
@@ -57,14 +60,19 @@ class FailedAuth:
             return None
         now = self.clock()
         left = 0.0
-        for key in self._keys(address, token_id):
-            count = self._counts.get(key)
-            if count is not None and count.locked_until > now:
-                left = max(left, count.locked_until - now)
+        with self._lock:
+            for key in self._keys(address, token_id):
+                count = self._counts.get(key)
+                if count is not None and count.locked_until > now:
+                    left = max(left, count.locked_until - now)
         return math.ceil(left) if left > 0 else None
 
     def failed(self, address: str, token_id: str | None) -> int | None:
         """Count one failure; the seconds of the lockout when this one starts it (else None)."""
+        with self._lock:
+            return self._failed(address, token_id)
+
+    def _failed(self, address: str, token_id: str | None) -> int | None:
         now = self.clock()
         locked: int | None = None
         for key in self._keys(address, token_id):

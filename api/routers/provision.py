@@ -7,6 +7,7 @@ district when the token is scoped.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -57,13 +58,18 @@ async def dry_run(body: DryRun, request: Request, state: State, caller: Engineer
     address = client_address(request)
     target = f"filter {' '.join(filters) or '(all)'}: {len(names)} devices"
     if not state.dry_runs.take():
-        state.audit.record(caller, "provision.dry-run", target, address, "refused: too many at once")
+        refused = "refused: too many at once"
+        await asyncio.to_thread(state.audit.record, caller, "provision.dry-run", target, address, refused)
         raise too_many(10, f"{state.dry_runs.limit} dry runs are already running")
     try:
         results = await run_in_threadpool(rollout, state.network, names, mode="diff", workers=body.workers)
+    except Exception as exc:
+        failed = f"failed: {type(exc).__name__}"
+        await asyncio.to_thread(state.audit.record, caller, "provision.dry-run", target, address, failed)
+        raise
     finally:
         state.dry_runs.give_back()
-    state.audit.record(caller, "provision.dry-run", target, address, "ok")
+    await asyncio.to_thread(state.audit.record, caller, "provision.dry-run", target, address, "ok")
     counts: dict[str, int] = {}
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1

@@ -1,4 +1,8 @@
-"""``/session``: the NOC page trades a token, once, for a server-side session (sessions.py)."""
+"""``/session``: the NOC page trades a token, once, for a server-side session (sessions.py).
+
+Login and logout write to the store (the session, the audit log): they run in a worker thread,
+not on the event loop; they are rare.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ def _answer(caller: Principal, csrf: str | None) -> dict[str, Any]:
 
 
 @router.post("", summary="Start a browser session from a token (no token needed before)")
-async def login(body: Login, request: Request, response: Response, state: State) -> Any:
+def login(body: Login, request: Request, response: Response, state: State) -> Any:
     """Check the token (failed attempts count towards the lockout) and start a session.
 
     The cookie holds a random session id, never the token: ``HttpOnly``, ``SameSite=Strict``,
@@ -69,7 +73,7 @@ async def whoami(request: Request, state: State, caller: Caller) -> Any:
 
 
 @router.delete("", summary="End the browser session (needs its CSRF secret)")
-async def logout(request: Request, response: Response, state: State, caller: Caller) -> Any:
+def logout(request: Request, response: Response, state: State, caller: Caller) -> Any:
     """End the session and forget the cookie.
 
     District scope: nothing is read.
