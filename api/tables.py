@@ -20,8 +20,9 @@ class Table:
     def __init__(self, store: Store, name: str, columns: str, extra: Sequence[str] = ()) -> None:
         self.store = store
         self.name = name
+        backend = getattr(store, "inner", store)  # a SpoolingStore: the dialect is its real store's
         self._ddl = [
-            f"CREATE TABLE IF NOT EXISTS {name} ({columns})".format(real=store._real, id=store._id),
+            f"CREATE TABLE IF NOT EXISTS {name} ({columns})".format(real=backend._real, id=backend._id),
             *extra,
         ]
         self._ready = False
