@@ -50,3 +50,24 @@ class HotRoutes:
             await self.app(scope, receive, send)
             return
         await response(scope, receive, send)
+
+
+class Prerendered(Response):
+    """A 200 answer whose body and header list were built once (per store version) and are reused
+    as they are: no header encoding per request. A real :class:`Response` for FastAPI."""
+
+    def __init__(self, body: bytes, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        # Response.__init__ would re-encode the headers; these are final.
+        self.status_code = 200
+        self.body = body
+        self.raw_headers = raw_headers
+        self.background = None
+
+
+def raw_headers(body: bytes, headers: Mapping[str, str], media_type: str) -> list[tuple[bytes, bytes]]:
+    """The ASGI header list of a :class:`Prerendered` answer."""
+    return [
+        (b"content-length", str(len(body)).encode("latin-1")),
+        (b"content-type", media_type.encode("latin-1")),
+        *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()),
+    ]

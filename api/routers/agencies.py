@@ -21,6 +21,7 @@ from govnet.api.deps import (
     not_found,
     state_of,
 )
+from govnet.api.hotpath import Prerendered, raw_headers
 from govnet.api.status import Snapshot, agency_item, path_to_core
 
 router = APIRouter(prefix="/agencies", tags=["status"], responses=ERRORS)
@@ -54,7 +55,7 @@ async def agencies_page(request: Request, paging: Page, district: str | None, st
         snap = Snapshot.read(state.network, state.store, ("endpoint",), detail=False)
         return [agency_item(snap, a) for a in sorted(state.network.agencies)]
 
-    def render(items: list[dict[str, Any]]) -> bytes:
+    def render(items: list[dict[str, Any]]) -> tuple[bytes, list[tuple[bytes, bytes]]]:
         mine = [
             i
             for i in items
@@ -62,15 +63,16 @@ async def agencies_page(request: Request, paging: Page, district: str | None, st
             and district in (None, i["district"])
             and status in (None, i["status"])
         ]
-        return json.dumps(paging.apply(mine), ensure_ascii=False, separators=(",", ":")).encode()
+        body = json.dumps(paging.apply(mine), ensure_ascii=False, separators=(",", ":")).encode()
+        return body, raw_headers(body, {}, "application/json")
 
     # The whole list once per store version; each page (per scope and filters) rendered to bytes
     # once per store version too, so that the IOC polling the same page costs a lookup.
     version = state.version()
     items: list[dict[str, Any]] = await state.memo(("agencies",), compute, version)
     key = ("agencies-page", caller.district, district, status, paging.limit, paging.offset)
-    body: bytes = await state.memo(key, lambda: render(items), version)
-    return Response(body, media_type="application/json")
+    body, headers = await state.memo(key, lambda: render(items), version)
+    return Prerendered(body, headers)
 
 
 _SLUG = re.compile(SLUG)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 
 from govnet.api.auth import Role
 from govnet.api.deps import ERRORS, authorized, needs, state_of
+from govnet.api.hotpath import Prerendered, raw_headers
 from govnet.api.status import Snapshot, incident_touches, summary
 
 router = APIRouter(tags=["status"], responses=ERRORS)
@@ -22,6 +23,7 @@ ROLE = Role.IOC
 class _Rendered:
     body: bytes
     headers: dict[str, str]
+    raw: list[tuple[bytes, bytes]]
 
 
 @router.get(
@@ -57,9 +59,9 @@ async def get_summary(request: Request) -> Response:
         headers = {"ETag": '"' + hashlib.sha256(raw).hexdigest()[:32] + '"', "Cache-Control": "no-cache"}
         if body["updated_at"] is not None:
             headers["Last-Modified"] = formatdate(body["updated_at"], usegmt=True)
-        return _Rendered(raw, headers)
+        return _Rendered(raw, headers, raw_headers(raw, headers, "application/json"))
 
     rendered: _Rendered = await state.memo(("summary", caller.district), compute)
     if request.headers.get("if-none-match") == rendered.headers["ETag"]:
         return Response(status_code=304, headers=rendered.headers)
-    return Response(rendered.body, media_type="application/json", headers=rendered.headers)
+    return Prerendered(rendered.body, rendered.raw)
