@@ -113,6 +113,10 @@ def serve(
         typer.Option(help="An origin allowed to call the API from a browser (the IOC's); repeat."),
     ] = None,
     workers: Annotated[int, typer.Option(help="Uvicorn worker processes.")] = 1,
+    series: Annotated[
+        str | None,
+        typer.Option(envvar="GOVNET_SERIES", help="VictoriaMetrics' URL: interface history is read there."),
+    ] = None,
     tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate (chain): serve HTTPS.")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert.")] = None,
     insecure_http: Annotated[
@@ -126,11 +130,18 @@ def serve(
     from govnet.api.auth import TokenStore
     from govnet.api.deps import ApiState
     from govnet.api.serving import check_listen
+    from govnet.monitor.series import VictoriaMetrics
     from govnet.monitor.store import open_store
 
     check_listen(host, tls_cert, tls_key, insecure_http)
     network = app_context(ctx).network()
-    state = ApiState(network, open_store(store), TokenStore(), cors_origins=list(cors_origin or []))
+    state = ApiState(
+        network,
+        open_store(store),
+        TokenStore(),
+        cors_origins=list(cors_origin or []),
+        series=VictoriaMetrics(series) if series else None,
+    )
     scheme = "https" if tls_cert else "http"
     console.print(f"govnet API on {scheme}://{host}:{port}/ (OpenAPI at /api/v1/docs)", highlight=False)
     # No access log: it would print every request line, and the NOC page polls.

@@ -21,6 +21,7 @@ from govnet.api.scope import Scope
 from govnet.api.sessions import Sessions
 from govnet.api.status import Paths, all_endpoints
 from govnet.inventory.network import Network
+from govnet.monitor.series import VictoriaMetrics
 from govnet.monitor.store import Store
 from govnet.topology.graph import Endpoint
 from govnet.topology.report import SpofReport, inventory_report
@@ -40,6 +41,8 @@ class ApiState:
     failed_auth: FailedAuth = field(default_factory=FailedAuth)
     #: Engineer dry runs allowed at once.
     dry_runs: DryRunSlots = field(default_factory=DryRunSlots)
+    #: VictoriaMetrics, when interface series are kept there (``serve --series``).
+    series: VictoriaMetrics | None = None
 
     #: Seconds a store version read is reused: answers built from the store may lag it by this much
     #: (the monitor writes once per poll cycle, seconds apart); 0 reads it on every request.
