@@ -1,10 +1,10 @@
 """Browser sessions for the NOC page: a token is exchanged once for a server-side session.
 
 The cookie holds a random session id (32 bytes), never the token; the store keeps only the id's
-SHA-256 (table ``api_sessions``), the token id it stands for, a CSRF secret and two times. A
-session ends after :attr:`Sessions.idle_s` without a request, after :attr:`Sessions.absolute_s`
-in any case, on logout, and with its token: every request looks the token up again, so a revoked
-or expired token ends its sessions at once.
+SHA-256 (table ``api_sessions``, created by the store's migration 0003), the token id it stands
+for, a CSRF secret and two times. A session ends after :attr:`Sessions.idle_s` without a
+request, after :attr:`Sessions.absolute_s` in any case, on logout, and with its token: every
+request looks the token up again, so a revoked or expired token ends its sessions at once.
 
 State-changing requests made with a session (anything but GET/HEAD/OPTIONS) must carry the
 session's CSRF secret in ``X-CSRF-Token`` (the page gets it from ``GET /api/v1/session``); the
@@ -20,8 +20,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from govnet.api.tables import Table
+import sqlalchemy as sa
+
 from govnet.monitor.store import Store
+from govnet.monitor.store.schema import api_sessions as table
 
 COOKIE = "govnet_session"
 CSRF_HEADER = "x-csrf-token"
@@ -58,13 +60,7 @@ class Sessions:
         absolute_s: float = 12 * 3600,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.table = Table(
-            store,
-            "api_sessions",
-            "id_sha256 TEXT PRIMARY KEY, token_id TEXT NOT NULL, csrf TEXT NOT NULL, "
-            "created {real} NOT NULL, last_seen {real} NOT NULL",
-            ["CREATE INDEX IF NOT EXISTS api_sessions_token ON api_sessions (token_id)"],
-        )
+        self.db = store.db
         self.idle_s = idle_s
         self.absolute_s = absolute_s
         self.clock = clock
@@ -74,38 +70,56 @@ class Sessions:
         session_id = secrets.token_urlsafe(32)
         now = self.clock()
         session = Session(token_id, secrets.token_urlsafe(32), now, now)
-        self.table.write(
-            "INSERT INTO api_sessions (id_sha256, token_id, csrf, created, last_seen) VALUES (?, ?, ?, ?, ?)",
-            (_digest(session_id), token_id, session.csrf, now, now),
-        )
+        with self.db.write() as conn:
+            conn.execute(
+                sa.insert(table).values(
+                    id_sha256=_digest(session_id),
+                    token_id=token_id,
+                    csrf=session.csrf,
+                    created=now,
+                    last_seen=now,
+                )
+            )
         return session_id, session
 
     def get(self, session_id: str) -> Session | None:
         """The live session with this id (None: unknown, idle too long, or too old; then deleted)."""
         digest = _digest(session_id)
-        row = self.table.read_one(
-            "SELECT token_id, csrf, created, last_seen FROM api_sessions WHERE id_sha256 = ?", (digest,)
+        query = sa.select(table.c.token_id, table.c.csrf, table.c.created, table.c.last_seen).where(
+            table.c.id_sha256 == digest
         )
+        with self.db.read() as conn:
+            row = conn.execute(query).first()
         if row is None:
             return None
         session = Session(str(row[0]), str(row[1]), float(row[2]), float(row[3]))
         now = self.clock()
         if now - session.last_seen >= self.idle_s or now - session.created >= self.absolute_s:
-            self.table.write("DELETE FROM api_sessions WHERE id_sha256 = ?", (digest,))
+            self._delete(table.c.id_sha256 == digest)
             return None
         if now - session.last_seen >= TOUCH_EVERY_S:
-            self.table.write("UPDATE api_sessions SET last_seen = ? WHERE id_sha256 = ?", (now, digest))
+            with self.db.write() as conn:
+                conn.execute(sa.update(table).where(table.c.id_sha256 == digest).values(last_seen=now))
         return session
 
     def end(self, session_id: str) -> None:
         """Forget one session."""
-        self.table.write("DELETE FROM api_sessions WHERE id_sha256 = ?", (_digest(session_id),))
+        self._delete(table.c.id_sha256 == _digest(session_id))
 
     def end_token(self, token_id: str) -> None:
         """Forget every session of a token (its revocation)."""
-        self.table.write("DELETE FROM api_sessions WHERE token_id = ?", (token_id,))
+        self._delete(table.c.token_id == token_id)
 
     def count(self) -> int:
         """Sessions in the table (live or not yet swept)."""
-        row = self.table.read_one("SELECT COUNT(*) FROM api_sessions", ())
-        return int(row[0]) if row else 0
+        with self.db.read() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+    def token_ids(self) -> list[str]:
+        """The token id of every session in the table (for tests and audits; no session id)."""
+        with self.db.read() as conn:
+            return [str(r[0]) for r in conn.execute(sa.select(table.c.token_id))]
+
+    def _delete(self, where: sa.ColumnElement[bool]) -> None:
+        with self.db.write() as conn:
+            conn.execute(sa.delete(table).where(where))

@@ -13,6 +13,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -248,8 +249,9 @@ def test_a_token_is_exchanged_for_a_session_cookie_that_holds_no_token(
     assert csrf and login.json()["role"] == "noc"
     # The cookie alone reads; the store keeps the session id hashed.
     assert client.get("/api/v1/summary").status_code == 200
-    rows = client.app.state.govnet.sessions.table.read_all("SELECT id_sha256 FROM api_sessions", ())  # type: ignore[attr-defined]
-    assert all(cookie["value"] not in str(r) for r in rows)
+    with client.app.state.govnet.store.db.read() as conn:  # type: ignore[attr-defined]
+        rows = conn.execute(sa.text("SELECT * FROM api_sessions")).all()
+    assert rows and all(cookie["value"] not in str(r) for r in rows)
     assert client.get("/api/v1/session").json()["csrf"] == csrf
 
 
@@ -309,7 +311,7 @@ def test_an_acknowledge_shows_in_the_audit_log_with_the_tokens_name(
     token, token_id, noc = bearer(world, Role.NOC, note="Nguyen Van A, NOC day shift")
     incident = client.get("/api/v1/incidents?open=false", headers=noc).json()["items"][0]["id"]
     assert client.post(f"/api/v1/incidents/{incident}/ack", headers=noc).status_code == 200
-    store_path = str(client.app.state.govnet.store.path)  # type: ignore[attr-defined]
+    store_path = str(client.app.state.govnet.store.db.path)  # type: ignore[attr-defined]
     runner = CliRunner()
     printed = runner.invoke(cli, ["api", "audit", "--store", store_path], catch_exceptions=False)
     assert printed.exit_code == 0, printed.output
@@ -362,7 +364,7 @@ def test_tokens_created_and_revoked_on_the_command_line_are_audited_and_end_sess
     from govnet.cli import app as cli
 
     monkeypatch.setenv("GOVNET_API_TOKENS", str(world.tokens.path))
-    store = f"sqlite:///{client.app.state.govnet.store.path}"  # type: ignore[attr-defined]
+    store = f"sqlite:///{client.app.state.govnet.store.db.path}"  # type: ignore[attr-defined]
     runner = CliRunner()
     made = runner.invoke(
         cli,
@@ -370,16 +372,13 @@ def test_tokens_created_and_revoked_on_the_command_line_are_audited_and_end_sess
         catch_exceptions=False,
     )
     assert made.exit_code == 0, made.output
-    token = made.output.strip().splitlines()[-1]
+    token = next(line for line in made.output.splitlines() if line.startswith("gvn_"))
     token_id = token.split("_")[1]
     assert client.post("/api/v1/session", json={"token": token}).status_code == 200
     assert client.get("/api/v1/summary").status_code == 200
     gone = runner.invoke(cli, ["api", "token", "revoke", token_id, "--store", store], catch_exceptions=False)
     assert gone.exit_code == 0, gone.output
-    rows = client.app.state.govnet.sessions.table.read_all(  # type: ignore[attr-defined]
-        "SELECT token_id FROM api_sessions WHERE token_id = ?", (token_id,)
-    )
-    assert rows == []  # the revocation removed its sessions
+    assert token_id not in client.app.state.govnet.sessions.token_ids()  # type: ignore[attr-defined]
     assert client.get("/api/v1/summary").status_code == 401
     log = runner.invoke(cli, ["api", "audit", "--store", store, "--json"], catch_exceptions=False)
     entries = json.loads(log.output)["items"]

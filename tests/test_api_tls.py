@@ -95,7 +95,7 @@ def https(world: World, tmp_path: Path) -> Iterator[tuple[str, Path, str]]:  # n
     ca, cert, key = make_pki(tmp_path)
     token, _ = world.tokens.create(Role.NOC, note="over TLS")
     port = free_port()
-    store = world.client.app.state.govnet.store.path  # type: ignore[attr-defined]
+    store = world.client.app.state.govnet.store.db.path  # type: ignore[attr-defined]
     proc = serve(
         "--port",
         str(port),
