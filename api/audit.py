@@ -1,5 +1,5 @@
 """The audit log: who did what, when, from where, to what (table ``api_audit`` in the store,
-created by its migration 0003).
+created by its migration 0004).
 
 Every state-changing or device-touching request is recorded: an incident acknowledged, a dry run
 started (it opens SSH sessions to devices), a session started or ended, and from the command

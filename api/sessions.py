@@ -1,7 +1,7 @@
 """Browser sessions for the NOC page: a token is exchanged once for a server-side session.
 
 The cookie holds a random session id (32 bytes), never the token; the store keeps only the id's
-SHA-256 (table ``api_sessions``, created by the store's migration 0003), the token id it stands
+SHA-256 (table ``api_sessions``, created by the store's migration 0004), the token id it stands
 for, a CSRF secret and two times. A session ends after :attr:`Sessions.idle_s` without a
 request, after :attr:`Sessions.absolute_s` in any case, on logout, and with its token: every
 request looks the token up again, so a revoked or expired token ends its sessions at once.
