@@ -13,7 +13,6 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from govnet.api.auth import Role
@@ -64,16 +63,13 @@ def document_security(app: FastAPI, routers: list[tuple[str, APIRouter]]) -> Non
     ``routers``: (prefix, router) as included in the app (their routes hold the dependencies).
     """
 
+    done: list[dict[str, Any]] = []
+
     def build() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        doc = get_openapi(
-            title=app.title,
-            version=app.version,
-            summary=app.summary,
-            description=app.description,
-            routes=app.routes,
-        )
+        # FastAPI's own document (routes, webhooks, tags...), then the security added to it once.
+        doc = FastAPI.openapi(app)
+        if done and done[0] is doc:
+            return doc
         doc.setdefault("components", {})["securitySchemes"] = SCHEMES
         routes = [(prefix, r) for prefix, router in routers for r in router.routes]
         for prefix, route in routes:
@@ -102,7 +98,7 @@ def document_security(app: FastAPI, routers: list[tuple[str, APIRouter]]) -> Non
         ]
         if missing:  # a router included without being passed here: its security would be undocumented
             raise RuntimeError(f"operations without a declared security: {missing}")
-        app.openapi_schema = doc
+        done[:] = [doc]
         return doc
 
     app.openapi = build  # type: ignore[method-assign]
