@@ -97,7 +97,7 @@ def query_values(name: str, other: Names, own: Names) -> list[str | None]:
         "open": ["false"],
         "period": ["30d"],
         "action": [None, "incident.ack"],
-        "window": [None, "24h"],
+        "window": [None, "30d"],
     }
     assert name in known, f"the scope test does not know query parameter '{name}': teach it"
     return known[name]
@@ -113,11 +113,14 @@ def path_values(
     """Real ids of another district and of the token's own: (value, belongs to another district)."""
     if name == "incident_id":  # store ids: whether one reaches the district is the route's to say
         return [(str(i), False) for i in incident_ids]
+    if name == "interface":  # one of another district's devices' and one of the token's own
+        devices = sorted(other.own["device"])[:1] + sorted(own.own["device"])[:1]
+        return [(world.network.devices[d].interfaces[0], False) for d in devices]
     agencies = world.network.agencies
     pick = {
+        "device": lambda n: sorted(n.own["device"])[:2],
         "agency_id": lambda n: sorted(a for a in n.own["endpoint"] if a in agencies)[:2],
         "district_id": lambda n: sorted(n.own["district"]),
-        "device": lambda n: sorted(n.own["device"])[:2],
     }
     assert name in pick, f"the scope test does not know path parameter '{name}': teach it"
     return [(v, True) for v in pick[name](other)] + [(v, False) for v in pick[name](own)]
@@ -232,11 +235,7 @@ def call_variants(
     for p in params:
         grown = []
         for url, query, asks_other in urls:
-            if p["in"] == "path" and p["name"] == "interface":  # one of the device's own interfaces
-                device = url.split("/devices/", 1)[1].split("/", 1)[0]
-                name = sorted(world.network.devices[device].interfaces)[0]
-                grown.append((url.replace("{interface}", name), query, asks_other))
-            elif p["in"] == "path":
+            if p["in"] == "path":
                 for v, foreign in path_values(p["name"], world, other, own, incident_ids):
                     grown.append((url.replace("{" + p["name"] + "}", v), query, asks_other or foreign))
             else:

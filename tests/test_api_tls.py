@@ -24,7 +24,7 @@ from cryptography.x509.oid import NameOID
 from govnet.api.auth import Role
 from govnet.api.serving import check_listen
 from govnet.errors import GovnetError
-from govnet.paths import sample_inventory
+from govnet.inventory import sample_dir
 from tests.procs import REPO, free_port, stop_process
 from tests.test_api import World, world  # noqa: F401 - the shared module fixture
 
@@ -85,7 +85,7 @@ def serve(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "GOVNET_INVENTORY": str(sample_inventory()), **env},
+        env={**os.environ, "GOVNET_INVENTORY": str(sample_dir()), **env},
         cwd=REPO,
     )
 

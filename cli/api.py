@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import getpass
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from govnet.context import app_context
+from govnet.api.app import create_app
+from govnet.api.audit import AuditLog
+from govnet.api.auth import Role, TokenStore
+from govnet.api.deps import ApiState
+from govnet.api.serving import check_listen
+from govnet.api.sessions import Sessions
+from govnet.cli.context import app_context
 from govnet.errors import GovnetError
+from govnet.monitor.series import VictoriaMetrics
+from govnet.monitor.sla import parse_period
+from govnet.monitor.store import open_store
 from govnet.output import console, print_json
 
 app = typer.Typer(help="The status API: tokens.", no_args_is_help=True)
@@ -29,9 +39,6 @@ def token_create(
     ] = None,
 ) -> None:
     """Create a token and print it once (only its hash is kept)."""
-    from govnet.api.auth import Role, TokenStore
-    from govnet.monitor.sla import parse_period
-
     try:
         the_role = Role(role)
     except ValueError as exc:
@@ -52,8 +59,6 @@ def token_create(
 @token_app.command("list")
 def token_list(json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Tokens (ids, roles, scopes, expiry; never the tokens)."""
-    from govnet.api.auth import TokenStore
-
     records = TokenStore().records()
     rows = [
         {"id": r.id, "role": r.role.value, "district": r.district, "expires": r.expires, "note": r.note}
@@ -82,10 +87,6 @@ def token_revoke(
     ] = None,
 ) -> None:
     """Revoke a token (its browser sessions end with it)."""
-    from govnet.api.auth import TokenStore
-    from govnet.api.sessions import Sessions
-    from govnet.monitor.store import open_store
-
     if not TokenStore().revoke(token_id):
         raise GovnetError(f"no token '{token_id}'", hint="see 'govnet api token list'")
     Sessions(open_store(store)).end_token(token_id)
@@ -95,11 +96,6 @@ def token_revoke(
 
 def _audit(store: str | None, action: str, target: str) -> None:
     """Record a command-line action in the audit log, as ``cli`` from ``local`` (user named)."""
-    import getpass
-
-    from govnet.api.audit import AuditLog
-    from govnet.monitor.store import open_store
-
     AuditLog(open_store(store)).record(None, action, target, f"local:{getpass.getuser()}", "ok")
 
 
@@ -124,14 +120,7 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the status API (/api/v1) and the NOC page (/) over the monitor's store."""
-    import uvicorn
-
-    from govnet.api.app import create_app
-    from govnet.api.auth import TokenStore
-    from govnet.api.deps import ApiState
-    from govnet.api.serving import check_listen
-    from govnet.monitor.series import VictoriaMetrics
-    from govnet.monitor.store import open_store
+    import uvicorn  # noqa: PLC0415  (the web server: 'serve' only, not 'api token')
 
     check_listen(host, tls_cert, tls_key, insecure_http)
     network = app_context(ctx).network()
@@ -165,9 +154,6 @@ def audit(
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The audit log: who acknowledged, ran a dry run, logged in, created or revoked a token."""
-    from govnet.api.audit import AuditLog
-    from govnet.monitor.store import open_store
-
     entries, total = AuditLog(open_store(store)).entries(limit, 0, action)
     if json:
         print_json({"items": [e.as_dict() for e in entries], "total": total})
