@@ -34,8 +34,10 @@ def chromium() -> Any:
         if os.environ.get("CI"):
             raise AssertionError("CI must run this: install chromium and chromium-driver (scripts/setup.sh)")
         pytest.skip("no chromium/chromedriver here")
+    os.environ["SE_AVOID_STATS"] = "true"  # Selenium sends no usage statistics
     options = webdriver.ChromeOptions()
     options.binary_location = browser
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # CSP violations are logged there
     for flag in (
         "--headless=new",
         "--no-sandbox",

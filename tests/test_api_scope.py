@@ -96,6 +96,7 @@ def query_values(name: str, other: Names, own: Names) -> list[str | None]:
         "state": [None, "down"],
         "open": ["false"],
         "period": ["30d"],
+        "action": [None, "incident.ack"],
         "window": [None, "30d"],
     }
     assert name in known, f"the scope test does not know query parameter '{name}': teach it"
