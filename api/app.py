@@ -15,6 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 
 from govnet.api.deps import ApiState
+from govnet.api.errorlog import ServerErrorLog
 from govnet.api.routers import (
     agencies,
     devices,
@@ -51,6 +52,7 @@ def create_app(state: ApiState) -> FastAPI:
         redoc_url=None,
     )
     app.state.govnet = state
+    app.add_middleware(ServerErrorLog)
     if state.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Annotated
 
@@ -101,7 +102,18 @@ def serve(
     network = app_context(ctx).network()
     state = ApiState(network, open_store(store), TokenStore(), cors_origins=list(cors_origin or []))
     console.print(f"govnet API on http://{host}:{port}/ (OpenAPI at /api/v1/docs)", highlight=False)
-    # No access log: it would print every request line, and the NOC page polls.
+    logging.getLogger("govnet.api").info(
+        "API serving",
+        extra={"host": host, "port": port, "devices": len(network.devices), "store": state.store.backend},
+    )
+    # No access log: it would print every request line, and the NOC page polls. Uvicorn's own
+    # loggers go through govnet's handler (log_config=None), in its format, at its level.
     uvicorn.run(
-        create_app(state), host=host, port=port, access_log=False, log_level="warning", workers=workers
+        create_app(state),
+        host=host,
+        port=port,
+        access_log=False,
+        log_config=None,
+        log_level=None,
+        workers=workers,
     )

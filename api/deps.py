@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,6 +19,8 @@ from govnet.inventory.network import Network
 from govnet.monitor.store import Store
 from govnet.topology.graph import Endpoint
 from govnet.topology.report import SpofReport, inventory_report
+
+log = logging.getLogger("govnet.api")
 
 
 @dataclass
@@ -82,7 +85,14 @@ def get_state(request: Request) -> ApiState:
 State = Annotated[ApiState, Depends(get_state)]
 
 
-def _unauthorised(message: str, hint: str) -> HTTPException:
+def _unauthorised(message: str, hint: str, request: Request | None = None, token: str = "") -> HTTPException:
+    if request is not None:  # the token's id only (the part before its secret), never the token
+        token_id = token.split("_")[1][:32] if token.startswith("gvn_") and token.count("_") >= 2 else None
+        client = request.client.host if request.client else None
+        log.warning(
+            "authentication failed",
+            extra={"reason": message, "token_id": token_id, "client": client, "path": request.url.path},
+        )
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED,
         detail={"message": message, "hint": hint},
@@ -102,15 +112,17 @@ def principal(request: Request, state: State) -> Principal:
         header = f"Bearer {request.cookies[COOKIE]}"
     scheme, _, token = header.partition(" ")
     if not header:
-        raise _unauthorised("missing bearer token", "send 'Authorization: Bearer <token>'")
+        raise _unauthorised("missing bearer token", "send 'Authorization: Bearer <token>'", request)
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorised(
-            "the Authorization header is not 'Bearer <token>'", "send 'Authorization: Bearer <token>'"
+            "the Authorization header is not 'Bearer <token>'",
+            "send 'Authorization: Bearer <token>'",
+            request,
         )
     try:
         return state.tokens.verify(token.strip())
     except AuthError as exc:
-        raise _unauthorised(exc.message, exc.hint or "") from exc
+        raise _unauthorised(exc.message, exc.hint or "", request, token.strip()) from exc
 
 
 def require(role: Role) -> Callable[..., Principal]:

@@ -20,6 +20,7 @@ from govnet.context import AppContext
 from govnet.errors import GovnetError
 from govnet.inventory.cli import app as inventory_app
 from govnet.lab.cli import app as lab_app
+from govnet.logs import configure, settings
 from govnet.monitor.cli import app as monitor_app
 from govnet.output import err_console
 from govnet.tasks.cli import config_app, provision_app
@@ -72,8 +73,20 @@ def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    log_level: Annotated[
+        str | None,
+        typer.Option(help="Log from this level: debug, info, warning, error ($GOVNET_LOG_LEVEL; warning)."),
+    ] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option(help="Log lines as text (a terminal) or json (a log shipper) ($GOVNET_LOG_FORMAT)."),
+    ] = None,
+    log_file: Annotated[
+        Path | None, typer.Option(help="Append log lines to this file instead of stderr ($GOVNET_LOG_FILE).")
+    ] = None,
 ) -> None:
     """Global options, stored for the sub-commands."""
+    configure(settings(log_level, log_format, log_file))
     ctx.obj = AppContext(inventory_path=inventory, secrets_path=secrets)
 
 

@@ -13,6 +13,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import pwd
 import secrets as random_secrets
@@ -36,6 +37,8 @@ from govnet.lab.shell import run
 from govnet.lab.state import LabState, LinkState, NodeState, lab_dir, load_state, runtime_dir, save_state
 from govnet.lab.subset import is_light, lab_inventory, select
 from govnet.safety import SETTINGS
+
+log = logging.getLogger(__name__)
 
 REQUIRED_BINARIES = ("ip", "unshare", "nsenter", "ssh-keygen", "useradd", "userdel", "chpasswd", "vtysh")
 REQUIRED_FILES = ("/usr/lib/frr/frrinit.sh", "/usr/sbin/sshd", "/usr/sbin/snmpd", "/usr/sbin/lldpd")
@@ -504,8 +507,16 @@ def up(
         state.timings["converged_s"] = round(time.monotonic() - t0, 2)
         state.phase = "up"
         save_state(state)
+        log.info(
+            "lab up",
+            extra={"prefix": prefix, "nodes": len(state.nodes), "seconds": state.timings["converged_s"]},
+        )
         return state
-    except BaseException:
+    except BaseException as exc:
+        log.error(
+            "lab up failed: tearing it down",
+            extra={"prefix": prefix, "error": str(exc) or type(exc).__name__},
+        )
         down(prefix)
         raise
 
@@ -664,6 +675,11 @@ def status(prefix: str) -> dict[str, Any]:
     rows = []
     for node in state.nodes.values():
         alive = _daemons(prefix, node)
+        dead = [d for d, ok in alive.items() if not ok]
+        if dead and node.name not in state.failed_nodes:  # a node stopped on purpose is no failure
+            log.warning(
+                "lab daemons not running", extra={"prefix": prefix, "node": node.name, "daemons": dead}
+            )
         full = ospf_full(node) if node.kind == "router" and alive.get("ospfd") else 0
         rows.append(
             {
@@ -809,6 +825,10 @@ def down(prefix: str, timeout: float = 20.0) -> dict[str, list[str]]:
         if processes_left:
             left["processes"] = [*left.get("processes", []), *teardown.describe(processes_left)]
         if not left or time.monotonic() > deadline:
+            if left:
+                log.error("lab down left things behind", extra={"prefix": prefix, "left": left})
+            else:
+                log.info("lab down", extra={"prefix": prefix})
             return left
         time.sleep(0.1)
 

@@ -13,7 +13,7 @@ from rich.table import Table
 from govnet import aio
 from govnet.context import app_context
 from govnet.errors import GovnetError
-from govnet.output import console, err_console, print_json
+from govnet.output import console, print_json
 
 if TYPE_CHECKING:
     from govnet.monitor.collector import DeviceState
@@ -180,7 +180,6 @@ def run(
     """Poll on schedule, receive traps, fold faults into incidents, until Ctrl-C."""
     import json as jsonlib
     import sys
-    import time
 
     from govnet.monitor.alerts import DEFAULT_RULES
     from govnet.monitor.engine import CycleReport, Shard
@@ -191,11 +190,9 @@ def run(
 
     network = app_context(ctx).network()
 
-    def store_notice(text: str) -> None:  # once per outage and once when it ends (stderr)
-        err_console.print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}", highlight=False, markup=False)
-
-    # A store that refuses writes (a full disk) never stops the monitor: see monitor/spool.py.
-    the_store = SpoolingStore(open_store(store), notify=store_notice)
+    # A store that refuses writes (a full disk) never stops the monitor: see monitor/spool.py. It
+    # logs the outage once (ERROR) and its end (INFO), on stderr unless --log-file says otherwise.
+    the_store = SpoolingStore(open_store(store))
     listen = (
         None if no_traps else (parse_listen(trap_listen) if trap_listen else default_trap_listen(network))
     )

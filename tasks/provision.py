@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import fnmatch
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -42,6 +43,8 @@ from govnet.inventory.network import Network
 from govnet.tasks.backup import mask
 from govnet.tasks.context import MASK
 from govnet.tasks.render import RenderError, render_device
+
+log = logging.getLogger(__name__)
 
 Status = Literal["unchanged", "changed", "failed", "rolled_back", "skipped"]
 EDGE = {Role.CPE, Role.BTS_ROUTER, Role.WIFI_AP}
@@ -162,6 +165,14 @@ def waves(network: Network, devices: list[str], canary: int = 1) -> list[list[st
 # --------------------------------------------------------------------------- per device
 
 
+def device_context(network: Network, name: str) -> dict[str, Any]:
+    """What a log line about a device names: the device, its management address, its district."""
+    dev = network.devices.get(name)
+    if dev is None:
+        return {"device": name}
+    return {"device": name, "address": str(dev.mgmt_ip), "district": network.district_of(name)}
+
+
 Connect = Callable[[str], Any]  # device name -> an open NAPALM driver
 
 
@@ -202,6 +213,7 @@ def diff_device(network: Network, name: str, connect: Connect) -> DeviceResult:
         driver.load_replace_candidate(config=intended)
         diff = driver.compare_config()
         driver.discard_config()
+        log.debug("diff read", extra={**device_context(network, name), "lines": _changed_lines(diff)})
     except Exception as exc:
         return DeviceResult(name, "failed", error=str(exc), seconds=time.monotonic() - start)
     finally:
@@ -209,6 +221,10 @@ def diff_device(network: Network, name: str, connect: Connect) -> DeviceResult:
     return DeviceResult(
         name, "changed" if diff.strip() else "unchanged", diff, seconds=time.monotonic() - start
     )
+
+
+def _changed_lines(diff: str) -> int:
+    return sum(1 for line in diff.splitlines() if line.startswith(("+", "-")) and line.strip("+- "))
 
 
 def _snapshot(driver: Any) -> dict[str, set[str]]:
@@ -410,10 +426,13 @@ def push_device(
     intended, driver = opened
     session = _Session(name, driver, connect)
     result = DeviceResult(name, "unchanged")
+    where = device_context(network, name)
+    log.info("push started", extra=where)
     try:
         try:
             driver.load_replace_candidate(config=intended)
             result.diff = driver.compare_config()
+            log.info("push diff", extra={**where, "lines": _changed_lines(result.diff)})
             if not result.diff.strip():
                 driver.discard_config()
                 return result
@@ -422,11 +441,19 @@ def push_device(
         except Exception as exc:
             result.status, result.error = "failed", f"commit refused: {exc}; nothing was sent"
             return result
+        log.info("push committing with a confirm timer", extra={**where, "revert_in": revert_in})
         reason = _commit_and_check(driver, revert_in, settle, before, intended)
         if reason is None:
+            log.info("push confirmed", extra=where)
             result.status = "changed"
             return result
+        log.warning("push failed: restoring the previous configuration", extra={**where, "reason": reason})
         back, how = _restore(session, previous, revert_in)
+        log.log(
+            logging.WARNING if back else logging.ERROR,
+            "push restore",
+            extra={**where, "restored": back, "how": how},
+        )
         result.status = "rolled_back" if back else "failed"
         result.error = f"{reason}; {how}"
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -12,7 +13,11 @@ from nornir.core.task import Result, Task
 from govnet.errors import GovnetError
 from govnet.inventory.network import Network
 from govnet.safety import check_target
-from govnet.tasks.provision import DeviceResult, diff_device, push_device, upstream, waves
+from govnet.tasks.provision import DeviceResult, device_context, diff_device, push_device, upstream, waves
+
+log = logging.getLogger(__name__)
+#: How loud a device's outcome is.
+_LEVEL = {"unchanged": logging.INFO, "changed": logging.INFO, "skipped": logging.WARNING}
 
 Progress = Callable[[DeviceResult], None]
 
@@ -110,6 +115,16 @@ def rollout(
     blocked: dict[str, str] = {}
 
     def report(item: DeviceResult) -> None:
+        log.log(
+            _LEVEL.get(item.status, logging.ERROR),
+            f"{mode} result",
+            extra={
+                **device_context(network, item.name),
+                "status": item.status,
+                "wave": item.wave,
+                "error": item.error,
+            },
+        )
         results.append(item)
         if item.status in {"failed", "rolled_back", "skipped"}:
             blocked[item.name] = item.status
@@ -138,6 +153,7 @@ def rollout(
                 todo.append(name)
         if not todo:
             continue
+        log.info(f"{mode} wave", extra={"wave": number, "devices": len(todo)})
         outcome = nr.filter(F(name__any=todo)).run(task=task, on_failed=True)
         for name in todo:
             multi = outcome.get(name)
