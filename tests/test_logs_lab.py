@@ -145,9 +145,9 @@ def test_a_monitor_run_logs_polls_changes_and_incidents_with_context_and_no_secr
             assert r["level"] == "DEBUG"
             assert r["address"] == str(lab.network.devices[r["device"]].mgmt_ip)
             assert r["district"] == lab.network.district_of(r["device"])
-        links = [r for r in found if r["message"] == "link state changed" and r["link"] == link_id]
-        assert [r["new"] for r in links][:1] == ["down"] and "up" in [r["new"] for r in links]
-        assert {links[0]["a_device"], links[0]["b_device"]} >= {cpe}
+        changes = [r for r in found if r["message"] == "link state changed" and r["link"] == link_id]
+        assert [r["new"] for r in changes][:1] == ["down"] and "up" in [r["new"] for r in changes]
+        assert {changes[0]["a_device"], changes[0]["b_device"]} >= {cpe}
         (inc_open,) = [
             r for r in found if r["message"] == "incident opened" and r["incident"] == opened["id"]
         ]
