@@ -358,3 +358,18 @@ def _free_tcp_port() -> int:
                 continue
             return port
     raise AssertionError("no free TCP port in the lane's range")
+
+
+def test_a_trap_from_an_address_no_device_has_is_a_warning(mini_inventory: Path, log_file: Path) -> None:
+    from govnet.monitor.traps import LinkMap, parse
+
+    network = load_inventory(mini_inventory)
+    logs.configure(logs.LogSettings("info", "json", log_file))
+    linkmap = LinkMap(network)
+    varbinds = [(SNMP_TRAP_OID, LINK_DOWN), ("1.3.6.1.2.1.2.2.1.1.3", 3)]
+    assert linkmap.link_of(parse("198.51.100.77", varbinds)) == (None, None)
+    device = next(iter(network.devices.values()))
+    assert linkmap.link_of(parse(str(device.mgmt_ip), varbinds))[0] == device.name
+    (record,) = [json.loads(line) for line in read_lines(log_file)]
+    assert record["level"] == "WARNING" and record["address"] == "198.51.100.77"
+    assert record["kind"] == "linkDown" and record["trap_oid"] == LINK_DOWN

@@ -24,7 +24,7 @@ import pytest
 from govnet import logs
 from govnet.lab.lifecycle import fail, restore
 from govnet.tasks.rollout import connect_device, rollout
-from tests.labkit import LabHandle
+from tests.labkit import SCRATCH_PREFIX, LabHandle
 from tests.procs import start_monitor, stop_monitor
 
 pytestmark = pytest.mark.lab
@@ -160,3 +160,14 @@ def test_a_monitor_run_logs_polls_changes_and_incidents_with_context_and_no_secr
         assert leaked(log_file, lab.network.secrets.plain_values()) == []
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_lab_down_is_logged_with_its_prefix(caplog: pytest.LogCaptureFixture) -> None:
+    """Tearing down (here the lane's scratch prefix, with nothing up) says so, naming the lab."""
+    from govnet.lab.lifecycle import down
+
+    caplog.set_level(logging.INFO, logger="govnet.lab.lifecycle")
+    assert down(SCRATCH_PREFIX) == {}
+    (record,) = [r for r in caplog.records if r.name == "govnet.lab.lifecycle"]
+    assert record.getMessage() == "lab down" and record.levelname == "INFO"
+    assert logs.context(record) == {"prefix": SCRATCH_PREFIX}
