@@ -9,6 +9,7 @@ configuration and reports which lines would be sent (those not in it already).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,7 +21,9 @@ from govnet.errors import GovnetError
 from govnet.inventory.network import Network
 from govnet.inventory.platforms import netmiko_device_type
 from govnet.safety import check_target
-from govnet.tasks.provision import DeviceResult
+from govnet.tasks.provision import DeviceResult, device_context
+
+log = logging.getLogger(__name__)
 
 #: Read-only commands a session may run in dry run (prefixes).
 READ_ONLY = ("show ", "display ", "/export", "/print")
@@ -121,6 +124,22 @@ def send_lines(
     sent and nothing is; with ``commit`` the lines are sent, saved, and the running configuration
     read again to check they took.
     """
+    where = device_context(network, name)
+    log.info("send started", extra={**where, "lines": len(lines), "commit": commit})
+    result = _send_lines(network, name, lines, commit=commit, connect=connect)
+    level = logging.ERROR if result.status == "failed" else logging.INFO
+    log.log(level, "send result", extra={**where, "status": result.status, "error": result.error})
+    return result
+
+
+def _send_lines(
+    network: Network,
+    name: str,
+    lines: Sequence[str],
+    *,
+    commit: bool,
+    connect: Callable[..., GuardedSession],
+) -> DeviceResult:
     start = time.monotonic()
     session = None
     try:

@@ -171,3 +171,26 @@ def test_lab_down_is_logged_with_its_prefix(caplog: pytest.LogCaptureFixture) ->
     (record,) = [r for r in caplog.records if r.name == "govnet.lab.lifecycle"]
     assert record.getMessage() == "lab down" and record.levelname == "INFO"
     assert logs.context(record) == {"prefix": SCRATCH_PREFIX}
+
+
+def test_netmiko_writing_a_secret_to_the_channel_is_masked_in_the_log(
+    lab: LabHandle, debug_log: Path
+) -> None:
+    """The Netmiko path with --commit: Netmiko logs every byte it writes and reads at DEBUG, here a
+    line holding the lab's community. The handler's mask is what keeps it out of the log."""
+    from govnet.tasks.netmiko_send import send_lines
+
+    secret = lab.community
+    line = f"ip prefix-list {secret} seq 5 deny any"
+    try:
+        done = send_lines(lab.network, "hub-dx", [line], commit=True)
+        assert done.status == "changed", done
+    finally:
+        undone = send_lines(lab.network, "hub-dx", [f"no {line}"], commit=True)
+    assert undone.status == "changed", undone
+    found = records(debug_log)
+    written = [r for r in found if r["logger"].startswith("netmiko") and "ip prefix-list" in r["message"]]
+    assert written and any(logs.MASK in r["message"] for r in written), "Netmiko logged the line, masked"
+    results = [(r["message"], r["status"]) for r in found if r["message"] == "send result"]
+    assert results == [("send result", "changed")] * 2
+    assert leaked(debug_log, lab.network.secrets.plain_values()) == []
