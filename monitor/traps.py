@@ -186,6 +186,7 @@ class TrapReceiver:
 
         ntfrcv.NotificationReceiver(snmp_engine, received)
         snmp_engine.observer.register_observer(self._check_community, "rfc2576.processIncomingMsg:writable")
+        snmp_engine.observer.register_observer(self._v3_refused, "rfc3412.prepareDataElements:sm-failure")
         await asyncio.sleep(0)
 
     def _check_community(self, _engine: Any, _point: str, variables: dict[str, Any], _ctx: Any) -> None:
@@ -197,6 +198,16 @@ class TrapReceiver:
                 "trap rejected: unknown community",
                 extra={"address": str(address[0]), "port": address[1]},
             )
+
+    def _v3_refused(self, _engine: Any, _point: str, variables: dict[str, Any], _ctx: Any) -> None:
+        """Log a v3 message the security module refused (unknown user or engine, wrong digest...)."""
+        address = variables.get("transportAddress") or ("?", 0)
+        status = variables.get("statusInformation")
+        reason = status.get("errorIndication") if status is not None else None
+        log.warning(
+            "trap rejected: SNMPv3 security check failed",
+            extra={"address": str(address[0]), "port": address[1], "reason": str(reason)},
+        )
 
     def learn(self, target: Target, engine_id: bytes) -> bool:
         """Accept v3 traps from ``target``'s user sent by the engine ``engine_id``; True if new."""

@@ -373,3 +373,50 @@ def test_a_trap_from_an_address_no_device_has_is_a_warning(mini_inventory: Path,
     (record,) = [json.loads(line) for line in read_lines(log_file)]
     assert record["level"] == "WARNING" and record["address"] == "198.51.100.77"
     assert record["kind"] == "linkDown" and record["trap_oid"] == LINK_DOWN
+
+
+def test_a_v3_trap_from_an_unknown_user_is_logged_as_rejected(log_file: Path) -> None:
+    from pysnmp.hlapi.v3arch.asyncio import (
+        ContextData,
+        NotificationType,
+        ObjectIdentity,
+        SnmpEngine,
+        UdpTransportTarget,
+        UsmUserData,
+        send_notification,
+        usmAesCfb128Protocol,
+        usmHMACSHAAuthProtocol,
+    )
+
+    auth, priv = "auth-" + os.urandom(6).hex(), "priv-" + os.urandom(6).hex()
+    logs.add_secrets([auth, priv])
+    logs.configure(logs.LogSettings("info", "json", log_file))
+    port = _free_udp_port()
+    received: list[TrapEvent] = []
+
+    async def exchange() -> None:
+        receiver = TrapReceiver("127.0.0.1", port, received.append, [SecretStr("some-community")])
+        await receiver.start()
+        sender = SnmpEngine()
+        try:
+            await send_notification(
+                sender,
+                UsmUserData("stranger", auth, priv, usmHMACSHAAuthProtocol, usmAesCfb128Protocol),
+                await UdpTransportTarget.create(("127.0.0.1", port)),
+                ContextData(),
+                "trap",
+                NotificationType(ObjectIdentity(LINK_DOWN)),
+            )
+            end = time.monotonic() + 20
+            while time.monotonic() < end and "SNMPv3" not in log_file.read_text(encoding="utf-8"):
+                await asyncio.sleep(0.05)
+        finally:
+            sender.close_dispatcher()
+            receiver.close()
+
+    asyncio.run(exchange())
+    assert received == []
+    (record,) = [json.loads(line) for line in read_lines(log_file) if "SNMPv3" in line]
+    assert record["level"] == "WARNING" and record["address"] == "127.0.0.1" and record["reason"]
+    text = log_file.read_text(encoding="utf-8")
+    assert auth not in text and priv not in text
