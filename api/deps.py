@@ -85,14 +85,20 @@ def get_state(request: Request) -> ApiState:
 State = Annotated[ApiState, Depends(get_state)]
 
 
+def log_auth_failure(request: Request, reason: str, token: str = "") -> None:
+    """One WARNING line: why, which token (its id, the part before its secret; never the token),
+    from which client, for which path."""
+    token_id = token.split("_")[1][:32] if token.startswith("gvn_") and token.count("_") >= 2 else None
+    client = request.client.host if request.client else None
+    log.warning(
+        "authentication failed",
+        extra={"reason": reason, "token_id": token_id, "client": client, "path": request.url.path},
+    )
+
+
 def _unauthorised(message: str, hint: str, request: Request | None = None, token: str = "") -> HTTPException:
-    if request is not None:  # the token's id only (the part before its secret), never the token
-        token_id = token.split("_")[1][:32] if token.startswith("gvn_") and token.count("_") >= 2 else None
-        client = request.client.host if request.client else None
-        log.warning(
-            "authentication failed",
-            extra={"reason": message, "token_id": token_id, "client": client, "path": request.url.path},
-        )
+    if request is not None:
+        log_auth_failure(request, message, token)
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED,
         detail={"message": message, "hint": hint},

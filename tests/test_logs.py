@@ -290,13 +290,15 @@ def test_auth_failures_log_the_token_id_and_client_never_the_token(
     assert client.get("/api/v1/summary", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
     assert client.get("/api/v1/summary").status_code == 401
     assert client.get("/api/v1/summary", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert client.post("/api/v1/session", json={"token": forged}).status_code == 401
     records = [json.loads(line) for line in read_lines(log_file)]
     failures = [r for r in records if r["message"] == "authentication failed"]
-    assert [(r["reason"], r["token_id"]) for r in failures] == [
-        ("unknown token", record.id),
-        ("missing bearer token", None),
+    assert [(r["reason"], r["token_id"], r["path"]) for r in failures] == [
+        ("unknown token", record.id, "/api/v1/summary"),
+        ("missing bearer token", None, "/api/v1/summary"),
+        ("unknown token", record.id, "/api/v1/session"),
     ]
-    assert all(r["client"] == "testclient" and r["path"] == "/api/v1/summary" for r in failures)
+    assert all(r["client"] == "testclient" and r["level"] == "WARNING" for r in failures)
     text = log_file.read_text(encoding="utf-8")
     assert "x" * 43 not in text and token.split("_", 2)[2] not in text
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from govnet.api.auth import AuthError
-from govnet.api.deps import COOKIE, ERRORS, State
+from govnet.api.deps import COOKIE, ERRORS, State, log_auth_failure
 
 router = APIRouter(prefix="/session", tags=["session"], responses=ERRORS)
 
@@ -21,7 +21,7 @@ class Login(BaseModel):
 
 
 @router.post("", summary="Start a browser session from a token")
-def login(body: Login, response: Response, state: State) -> Any:
+def login(body: Login, request: Request, response: Response, state: State) -> Any:
     """Check the token and set it as an HttpOnly, SameSite=Strict cookie.
 
     District scope: the answer is the token's own role and district.
@@ -30,6 +30,7 @@ def login(body: Login, response: Response, state: State) -> Any:
     try:
         caller = state.tokens.verify(token)
     except AuthError as exc:
+        log_auth_failure(request, exc.message, token)
         raise HTTPException(401, detail={"message": exc.message, "hint": exc.hint}) from exc
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict", max_age=12 * 3600)
     return {"role": caller.role.value, "district": caller.district}
