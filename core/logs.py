@@ -301,6 +301,9 @@ class _StderrHandler(logging.StreamHandler[TextIO]):
         pass
 
 
+#: uvicorn's loggers below "uvicorn": they follow it, through govnet's handler.
+_UVICORN = ("uvicorn.error", "uvicorn.asgi")
+
 #: The handler :func:`configure` installed (replaced by the next call), as a one-item list.
 _installed: list[logging.Handler] = []
 
@@ -332,6 +335,13 @@ def configure(config: LogSettings) -> logging.Handler:
     root.setLevel(max(config.levelno, logging.WARNING))
     for name in OWN_LOGGERS:
         logging.getLogger(name).setLevel(config.levelno)
+        logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn").handlers.clear()
+    for name in _UVICORN:  # undo a uvicorn log config run before in this process (its own handlers)
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+        logger.setLevel(logging.NOTSET)
     _installed.append(new)
     return new
 
