@@ -58,7 +58,13 @@ _TOKEN = re.compile(r"\b(gvn_[0-9A-Za-z]{1,32}_)[A-Za-z0-9_\-]+")
 _URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)[^/\s@]+@")
 
 #: The attributes every LogRecord has: anything else on a record came through ``extra=``.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+#: (and uvicorn's ``color_message``: the message again, with terminal colour codes).
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 # --------------------------------------------------------------------------- settings

@@ -347,6 +347,7 @@ def test_serve_logs_uvicorn_and_govnet_in_one_format(mini_inventory: Path, tmp_p
         stop_process(proc)
     loggers = {r["logger"] for r in seen}
     assert {"govnet.api", "uvicorn.error"} <= loggers, seen
+    assert not any("color_message" in r for r in seen)  # uvicorn's coloured copy of a message
     (serving,) = [r for r in seen if r["message"] == "API serving"]
     assert serving["port"] == port and serving["devices"] == 4
 
