@@ -121,6 +121,10 @@ def test_the_command_line_options_configure_the_log(
     for bad, word in ((["--log-level", "loud"], "log level"), (["--log-format", "xml"], "log format")):
         assert main([*bad, "inventory", "validate"]) == 2
         assert f"unknown {word}" in capsys.readouterr().err
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    assert main(["--log-file", str(blocker / "govnet.log"), "inventory", "validate"]) == 1
+    assert "cannot write the log file" in capsys.readouterr().err
 
 
 def test_the_environment_configures_the_command_line_log(
