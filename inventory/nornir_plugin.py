@@ -61,10 +61,14 @@ def host_data(network: Network, device: str) -> dict[str, Any]:
 
 def connection_options(platform: str, port: int) -> dict[str, ConnectionOptions]:
     """Netmiko and NAPALM options for a normalised platform (the driver edge)."""
-    options = {"netmiko": ConnectionOptions(platform=netmiko_device_type(platform), port=port, extras={})}
+    netmiko = {"timeout": 30, "fast_cli": False}
+    options = {
+        "netmiko": ConnectionOptions(platform=netmiko_device_type(platform), port=port, extras=netmiko)
+    }
     driver = napalm_driver(platform)
     if driver is not None:
-        options["napalm"] = ConnectionOptions(platform=driver, port=port, extras={"optional_args": {}})
+        napalm = {"timeout": 30, "optional_args": {}}
+        options["napalm"] = ConnectionOptions(platform=driver, port=port, extras=napalm)
     return options
 
 

@@ -9,45 +9,31 @@ rollback refuses it with a clear error rather than push a masked password.
 
 from __future__ import annotations
 
-import re
+import logging
 import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nornir.core.exceptions import NornirSubTaskError
+from nornir.core.filter import F
+from nornir.core.task import Result, Task
+from nornir_napalm.plugins.tasks import napalm_get
+
 from govnet.errors import GovnetError
 from govnet.inventory.network import Network
 from govnet.paths import state_home
+from govnet.tasks.connections import Connect, close_all, napalm_session
+from govnet.tasks.masking import MASK, mask
+from govnet.tasks.nornir_run import nornir_for
 
-MASK = "********"
-_SECRET_LINE = re.compile(
-    r"^(?P<head>[^\S\n]*(?:\S+[^\S\n]+)*?"
-    r"\b(?:password|secret|community|auth-key|priv-key|authentication-key|key-string"
-    r"|message-digest-key \d+ md5)\b"
-    r"(?:[^\S\n]+\d)?[^\S\n]+)(?P<value>\S+)",
-    re.IGNORECASE | re.MULTILINE,
-)
+__all__ = ["MASK", "BackupResult", "backup", "configs_at", "default_repo", "mask"]
 
 
 def default_repo() -> Path:
     """Where backups go by default."""
     return state_home() / "backups"
-
-
-def mask(text: str, secrets: set[str]) -> str:
-    """Mask known secret values and the values of secret-looking lines.
-
-    >>> mask("snmp-server community s3cr3t RO\\nhostname hub\\n", {"s3cr3t"})
-    'snmp-server community ******** RO\\nhostname hub\\n'
-    >>> mask(" password 7 abcdef\\n", set())
-    ' password 7 ********\\n'
-    """
-    for value in sorted(secrets, key=len, reverse=True):
-        if value:
-            text = text.replace(value, MASK)
-    return _SECRET_LINE.sub(lambda m: m.group("head") + MASK, text)
 
 
 def _git(repo: Path, *args: str, check: bool = True) -> str:
@@ -77,34 +63,49 @@ class BackupResult:
         return {"commit": self.commit, "saved": self.saved, "failed": self.failed}
 
 
+def _fetch(task: Task, network: Network, connect: Connect | None) -> Result:
+    """The Nornir task: the host's running configuration (``napalm_get``), masked at once."""
+    try:
+        napalm_session(task, network, connect)
+        got = task.run(task=napalm_get, getters=["config"], retrieve="running", severity_level=logging.DEBUG)
+        return Result(host=task.host, result=mask(str(got[0].result["config"]["running"]), secrets(network)))
+    finally:
+        close_all(task)
+
+
+def secrets(network: Network) -> set[str]:
+    """Every secret value the inventory knows (for masking; never print the result)."""
+    return network.secrets.plain_values()
+
+
 def backup(
-    network: Network, devices: list[str], connect: Any, repo: Path | None = None, workers: int = 16
+    network: Network,
+    devices: list[str],
+    connect: Connect | None = None,
+    repo: Path | None = None,
+    workers: int = 16,
 ) -> BackupResult:
-    """Fetch each running config (``connect(name)`` gives an open NAPALM driver), mask, commit."""
+    """Fetch each running config (Nornir, nornir_napalm's ``napalm_get``), mask, commit.
+
+    ``connect(name)`` hands over the caller's own open NAPALM drivers instead of nornir_napalm's.
+    """
     target = repo or default_repo()
     target.mkdir(parents=True, exist_ok=True)
     if not (target / ".git").exists():
         _git(target, "init", "-q")
-    secrets = network.secrets.plain_values()
-
-    def fetch(name: str) -> tuple[str, str | None, str | None]:
-        try:
-            driver = connect(name)
-            try:
-                return name, driver.get_config(retrieve="running")["running"], None
-            finally:
-                driver.close()
-        except Exception as exc:
-            return name, None, str(exc)
-
+    known = secrets(network)
+    nr = nornir_for(network, workers=workers).filter(F(name__any=devices))
+    outcome = nr.run(task=_fetch, network=network, connect=connect, on_failed=True)
     saved, failed = [], {}
-    with ThreadPoolExecutor(workers) as pool:
-        for name, text, error in pool.map(fetch, devices):
-            if text is None:
-                failed[name] = error or "no configuration"
-                continue
-            (target / f"{name}.conf").write_text(mask(text, secrets), encoding="utf-8")
-            saved.append(name)
+    for name in devices:
+        multi = outcome.get(name)
+        first = multi[0] if multi else None
+        if first is None or first.failed or not isinstance(first.result, str):
+            error = _cause(first.exception) if first is not None and first.exception else "no configuration"
+            failed[name] = mask(error, known)
+            continue
+        (target / f"{name}.conf").write_text(first.result, encoding="utf-8")
+        saved.append(name)
     _git(target, "add", "-A")
     if not _git(target, "status", "--porcelain").strip():
         head = _git(target, "rev-parse", "HEAD", check=False).strip() or None
@@ -117,6 +118,15 @@ def backup(
         f"govnet backup {time.strftime('%Y-%m-%d %H:%M:%S')}: {len(saved)} device(s)",
     )
     return BackupResult(_git(target, "rev-parse", "HEAD").strip(), saved, failed)
+
+
+def _cause(exc: BaseException) -> str:
+    """The error a failed sub-task raised (Nornir wraps it), as text."""
+    if isinstance(exc, NornirSubTaskError):
+        first = exc.result[0] if isinstance(exc.result, list) else exc.result
+        if first.exception is not None:
+            return str(first.exception)
+    return str(exc)
 
 
 def configs_at(ref: str, devices: list[str], repo: Path | None = None) -> dict[str, str]:

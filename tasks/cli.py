@@ -68,10 +68,9 @@ def backup(
     """Running configs into a git repository, secrets masked, one commit per run."""
     from govnet.tasks.backup import backup as run_backup
     from govnet.tasks.provision import select
-    from govnet.tasks.rollout import connect_device
 
     network = app_context(ctx).network()
-    result = run_backup(network, select(network, filter or []), lambda n: connect_device(network, n), repo)
+    result = run_backup(network, select(network, filter or []), repo=repo)
     if json:
         print_json(result.as_dict())
     else:
@@ -199,21 +198,34 @@ def send(
     reported; the session itself refuses any change. With --commit they are sent, saved and
     checked in the running configuration.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from govnet.tasks.netmiko_send import send_lines
+    from govnet.tasks.netmiko_send import send_all
     from govnet.tasks.provision import select
 
     network = app_context(ctx).network()
     names = select(network, filter or [])
     if not names:
         raise GovnetError("no device matches the filters", hint="see 'govnet inventory show'")
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(lambda n: send_lines(network, n, line, commit=commit), names))
-    secrets = network.secrets.plain_values()
-    for result in results:
-        result.mask_secrets(secrets)
+    results = send_all(network, names, line, commit=commit, workers=workers)
     _report("send", not commit, results, json)
+
+
+@provision_app.command()
+def plan(
+    ctx: typer.Context,
+    filter: Filters = None,
+    json: JsonFlag = False,
+    workers: Annotated[int, typer.Option(help="Devices worked on at once.")] = 16,
+) -> None:
+    """Dry run for IOS and VRP: the lines that would take each device from its running to its
+    intended configuration (hier-config remediation, read over the CLI). Changes nothing."""
+    from govnet.tasks.netmiko_send import plan_all
+    from govnet.tasks.provision import select
+
+    network = app_context(ctx).network()
+    names = select(network, filter or [])
+    if not names:
+        raise GovnetError("no device matches the filters", hint="see 'govnet inventory show'")
+    _report("plan", True, plan_all(network, names, workers=workers), json)
 
 
 @provision_app.command()

@@ -72,8 +72,8 @@ class DeviceCtx:
     ntp_servers: list[str] = field(default_factory=list)
     syslog_servers: list[str] = field(default_factory=list)
     #: SNMP as the device's profile says: version, v3 user or v2c community. Secret values are
-    #: :data:`MASK` here; the push path substitutes them on the device's session, so rendered
-    #: files, diffs and reports never hold them.
+    #: :data:`MASK` unless the context is built for a push's session (``secrets=True``, in
+    #: memory only), so rendered files, diffs and reports never hold them.
     snmp: dict[str, Any] = field(default_factory=dict)
     #: Management-plane ACL: the management subnets allowed to reach SSH and SNMP.
     mgmt_acl: list[dict[str, str]] = field(default_factory=list)
@@ -87,23 +87,29 @@ class DeviceCtx:
 MASK = "********"
 
 
-def _snmp(network: Network, name: str, platform: str) -> dict[str, Any]:
+def _snmp(network: Network, name: str, platform: str, secrets: bool) -> dict[str, Any]:
     """The device's SNMP settings for templates: v3 authPriv by default, v2c only if the profile
-    asks (the community and keys masked)."""
+    asks (the community and keys masked, or their real values for a push's session)."""
     profile = network.snmp_profiles[network.devices[name].snmp_profile]
     cred = network.credentials[profile.credential]
+
+    def secret(field_name: str) -> str:
+        if not secrets:
+            return MASK
+        return Word(network.secrets.get(cred.name, field_name).get_secret_value())
+
     if isinstance(cred, SNMPv3Credential):
         auth, priv = snmp_words(platform, cred.name, cred.auth_protocol, cred.priv_protocol)
         return {
             "version": "3",
             "user": Word(cred.username),
             "auth_protocol": auth,
-            "auth_key": MASK,
+            "auth_key": secret("auth_key"),
             "priv_protocol": priv,
-            "priv_key": MASK,
+            "priv_key": secret("priv_key"),
             "group": "GOVNET-NOC",
         }
-    return {"version": "2c", "community": MASK}
+    return {"version": "2c", "community": secret("community")}
 
 
 def _describe(network: Network, peer: str, peer_if: str) -> FreeText:
@@ -113,8 +119,13 @@ def _describe(network: Network, peer: str, peer_if: str) -> FreeText:
     return FreeText(f"{peer} {peer_if}")
 
 
-def device_context(network: Network, name: str, platform: str | None = None) -> DeviceCtx:
-    """Build the template context of one device (as if of ``platform``, when given)."""
+def device_context(
+    network: Network, name: str, platform: str | None = None, *, secrets: bool = False
+) -> DeviceCtx:
+    """Build the template context of one device (as if of ``platform``, when given).
+
+    Secret values are :data:`MASK` unless ``secrets`` (a push's in-memory configuration only).
+    """
     dev = network.devices[name]
     platform = platform or dev.platform
     ctx = DeviceCtx(
@@ -128,7 +139,7 @@ def device_context(network: Network, name: str, platform: str | None = None) -> 
         trap_receivers=[f"{r.host}:{r.port}" for r in network.province.trap_receivers],
         ntp_servers=[str(s) for s in network.province.ntp_servers],
         syslog_servers=[str(s) for s in network.province.syslog_servers],
-        snmp=_snmp(network, name, platform),
+        snmp=_snmp(network, name, platform, secrets),
         mgmt_acl=[
             {
                 "network": str(s.prefix.network_address),

@@ -1,10 +1,15 @@
 """The Netmiko path: configuration lines sent over a plain CLI session, for platforms or
-changes NAPALM has no path for.
+changes NAPALM has no path for, as Nornir tasks on nornir_netmiko.
 
-Dry run is the default here too, and it is enforced below the task, not by it: the session is
-wrapped in :class:`GuardedSession`, whose configuration methods raise :class:`DryRunRefusedError`
-in dry run, so no code path can change a device by mistake. A dry run still reads the running
-configuration and reports which lines would be sent (those not in it already).
+Dry run is the default here too, and it is enforced below the task, not by it: the host's
+Netmiko connection (``host.get_connection("netmiko")``) is wrapped in :class:`GuardedSession`,
+whose configuration methods raise :class:`DryRunRefusedError` unless the run is not a dry run
+(Nornir's own ``dry_run`` flag), so no code path can change a device by mistake. A dry run
+still reads the running configuration and reports which lines would be sent.
+
+What is sent is what the running configuration does not have yet, section by section
+(:func:`govnet.tasks.config_lines.missing_lines`, hier-config): a line under ``interface eth2``
+counts as present only under ``interface eth2``, and a missing child line goes with its parent.
 """
 
 from __future__ import annotations
@@ -14,19 +19,29 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from netmiko.exceptions import NetmikoBaseException
-from paramiko.ssh_exception import SSHException
+from nornir.core.exceptions import NornirSubTaskError
+from nornir.core.filter import F
+from nornir.core.processor import Processor
+from nornir.core.task import Result, Task
+from nornir_netmiko.tasks import netmiko_save_config, netmiko_send_command, netmiko_send_config
 
 from govnet.errors import GovnetError
 from govnet.inventory.network import Network
-from govnet.inventory.platforms import netmiko_device_type
+from govnet.inventory.text import shown
 from govnet.safety import check_target
-from govnet.tasks.provision import DeviceResult, device_context
-
-log = logging.getLogger(__name__)
+from govnet.tasks.config_lines import REMEDIATION_PLATFORMS, missing_lines, remediation
+from govnet.tasks.connections import NETMIKO, Opened, close_all
+from govnet.tasks.events import LogResults
+from govnet.tasks.masking import MASK
+from govnet.tasks.nornir_run import MaskSecrets, Progress, device_results, nornir_for
+from govnet.tasks.render import RenderError, render_device
+from govnet.tasks.result import DeviceResult
 
 #: Read-only commands a session may run in dry run (prefixes).
 READ_ONLY = ("show ", "display ", "/export", "/print")
+
+#: (network, device name, commit=...) -> a Netmiko connection of the caller's (guarded like any)
+OpenSession = Callable[..., Any]
 
 
 class DryRunRefusedError(GovnetError):
@@ -40,48 +55,59 @@ class GuardedSession:
         self._connection = connection
         self.commit = commit
 
-    def send_command(self, command: str) -> str:
+    def send_command(self, command_string: str, **kwargs: Any) -> str:
         """A read-only command (refused in dry run when it does not look read-only)."""
-        if not self.commit and not command.lstrip().startswith(READ_ONLY):
+        if not self.commit and not command_string.lstrip().startswith(READ_ONLY):
             raise DryRunRefusedError(
-                f"dry run: refusing to send '{command}'", hint="read-only commands only; add --commit"
+                f"dry run: refusing to send '{command_string}'", hint="read-only commands only; add --commit"
             )
-        return str(self._connection.send_command(command))
+        return str(self._connection.send_command(command_string, **kwargs))
 
-    def send_config_set(self, lines: Sequence[str]) -> str:
-        """Enter configuration mode and send ``lines`` (never in dry run)."""
+    def send_config_set(self, config_commands: Sequence[str], **kwargs: Any) -> str:
+        """Enter configuration mode and send ``config_commands`` (never in dry run)."""
         if not self.commit:
             raise DryRunRefusedError("dry run: refusing to enter configuration mode", hint="add --commit")
-        return str(self._connection.send_config_set(list(lines)))
+        return str(self._connection.send_config_set(list(config_commands), **kwargs))
 
-    def save_config(self) -> str:
+    def save_config(self, **kwargs: Any) -> str:
         """Make the change the startup configuration (never in dry run)."""
         if not self.commit:
             raise DryRunRefusedError("dry run: refusing to save the configuration", hint="add --commit")
-        return str(self._connection.save_config())
+        return str(self._connection.save_config(**kwargs))
+
+    def enable(self) -> None:
+        """Privileged mode (reading needs it on some platforms; it changes nothing)."""
+        self._connection.enable()
 
     def disconnect(self) -> None:
         """Close the SSH session."""
         self._connection.disconnect()
 
 
-def open_session(network: Network, name: str, *, commit: bool) -> GuardedSession:
-    """A guarded Netmiko session to a device, with its inventory SSH credential."""
-    from netmiko import ConnectHandler
+def guarded(task: Task, network: Network, opener: OpenSession | None = None) -> GuardedSession:
+    """The host's Netmiko session (``host.get_connection``), guarded by Nornir's dry-run flag."""
+    host = task.host
+    commit = not task.is_dry_run()
+    if NETMIKO not in host.connections:
+        if opener is not None:
+            host.connections[NETMIKO] = Opened(opener(network, host.name, commit=commit))
+        else:
+            check_target(str(host.hostname))
+    if NETMIKO not in host.connections:
+        host.get_connection(NETMIKO, task.nornir.config)
+    session = host.connections[NETMIKO].connection
+    if not isinstance(session, GuardedSession):
+        session = GuardedSession(session, commit=commit)
+        host.connections[NETMIKO] = Opened(session)
+    return session
 
-    dev = network.devices[name]
-    cred = network.ssh_credential(name)
-    check_target(str(dev.mgmt_ip))
-    connection = ConnectHandler(
-        device_type=netmiko_device_type(dev.platform),
-        host=str(dev.mgmt_ip),
-        port=cred.port,
-        username=cred.username,
-        password=network.secrets.get(cred.name, "password").get_secret_value(),
-        timeout=30,
-        fast_cli=False,
-    )
-    return GuardedSession(connection, commit=commit)
+
+def open_session(network: Network, name: str, *, commit: bool) -> GuardedSession:
+    """A guarded Netmiko session to a device, opened by its Nornir host (inventory credential)."""
+    nr = nornir_for(network, dry_run=not commit)
+    host = nr.inventory.hosts[name]
+    check_target(str(host.hostname))
+    return GuardedSession(host.get_connection(NETMIKO, nr.config), commit=commit)
 
 
 def running_command(platform: str) -> str:
@@ -95,19 +121,88 @@ def running_command(platform: str) -> str:
     )
 
 
-def in_effect(line: str, running: str) -> bool:
-    """Whether a configuration line already holds in a running configuration (a ``no`` line
-    holds when its positive form is absent).
+def _sub(task: Task, fn: Callable[..., Result], **kwargs: Any) -> str:
+    try:
+        return str(task.run(task=fn, severity_level=logging.DEBUG, **kwargs)[0].result)
+    except NornirSubTaskError as exc:
+        first = exc.result[0] if isinstance(exc.result, list) else exc.result
+        if isinstance(first.exception, Exception):
+            raise first.exception from None
+        raise
 
-    >>> cfg = "hostname r1\\nip route 198.19.0.0/28 Null0\\n"
-    >>> in_effect("ip route 198.19.0.0/28 Null0", cfg), in_effect("no ip route 198.19.0.0/28 Null0", cfg)
-    (True, False)
+
+def _send(task: Task, network: Network, lines: Sequence[str], opener: OpenSession | None) -> DeviceResult:
+    name = task.host.name
+    platform = network.devices[name].platform
+    masked = [line for line in lines if MASK in line]
+    if masked:
+        raise GovnetError(
+            f"the line '{shown(masked[0], 60)}' holds the mask {MASK}: sent, it would become the "
+            "device's key; nothing was sent",
+            hint="give the real value (from the secrets store) on the command line",
+        )
+    guarded(task, network, opener)
+    show = running_command(platform)
+    before = _sub(task, netmiko_send_command, command_string=show)
+    missing = missing_lines(platform, lines, before)
+    diff = "".join(f"+{line}\n" for line in missing)
+    if not missing:
+        return DeviceResult(name, "unchanged")
+    if task.is_dry_run():
+        return DeviceResult(name, "changed", diff)
+    output = _sub(task, netmiko_send_config, config_commands=missing, enable=False, dry_run=False)
+    rejected = [ln.strip() for ln in output.splitlines() if ln.lstrip().startswith("%")]
+    after = _sub(task, netmiko_send_command, command_string=show)
+    absent = missing_lines(platform, lines, after)
+    if rejected or absent:
+        what = "; ".join(rejected) or f"not in the running config afterwards: {absent}"
+        return DeviceResult(name, "failed", diff, what)
+    _sub(task, netmiko_save_config)
+    return DeviceResult(name, "changed", diff)
+
+
+def send_host(
+    task: Task, network: Network, lines: Sequence[str], opener: OpenSession | None = None
+) -> Result:
+    """The Nornir task: send the ``lines`` the device does not have yet; report per device.
+
+    ``unchanged`` when every line is there already; in dry run ``changed`` lists what would be
+    sent and nothing is; otherwise the lines are sent, saved, and the running configuration read
+    again to check they took (a line the device rejects is named).
     """
-    present = {ln.strip() for ln in running.splitlines()}
-    text = line.strip()
-    if text.startswith("no "):
-        return text[3:] not in present
-    return text in present
+    start = time.monotonic()
+    name = task.host.name
+    try:
+        outcome = _send(task, network, lines, opener)
+    except GovnetError as exc:
+        outcome = DeviceResult(name, "failed", "", exc.message)
+    except Exception as exc:  # one device's result (SSH, Netmiko, timeouts); the others go on
+        outcome = DeviceResult(name, "failed", "", f"{type(exc).__name__}: {exc}")
+    finally:
+        close_all(task)
+    outcome.seconds = time.monotonic() - start
+    return Result(host=task.host, result=outcome, failed=outcome.failed)
+
+
+def send_all(
+    network: Network,
+    names: list[str],
+    lines: Sequence[str],
+    *,
+    commit: bool,
+    workers: int = 16,
+    progress: Callable[[DeviceResult], None] | None = None,
+    opener: OpenSession | None = None,
+) -> list[DeviceResult]:
+    """Send ``lines`` to every device in ``names`` at once (dry run unless ``commit``); masked."""
+    processors: list[Processor] = [MaskSecrets(network.secrets.plain_values()), LogResults(network, "send")]
+    if progress:
+        processors.append(Progress(progress))
+    nr = nornir_for(network, workers=workers, dry_run=not commit).filter(F(name__any=names))
+    outcome = nr.with_processors(processors).run(
+        task=send_host, network=network, lines=list(lines), opener=opener, on_failed=True
+    )
+    return device_results(outcome, names)
 
 
 def send_lines(
@@ -116,57 +211,69 @@ def send_lines(
     lines: Sequence[str],
     *,
     commit: bool,
-    connect: Callable[..., GuardedSession] = open_session,
+    connect: OpenSession | None = None,
 ) -> DeviceResult:
-    """Send the configuration ``lines`` that the device does not have yet; report per device.
-
-    ``unchanged`` when every line is there already; in dry run ``changed`` lists what would be
-    sent and nothing is; with ``commit`` the lines are sent, saved, and the running configuration
-    read again to check they took.
-    """
-    where = device_context(network, name)
-    log.info("send started", extra={**where, "lines": len(lines), "commit": commit})
-    result = _send_lines(network, name, lines, commit=commit, connect=connect)
-    level = logging.ERROR if result.status == "failed" else logging.INFO
-    log.log(level, "send result", extra={**where, "status": result.status, "error": result.error})
-    return result
+    """:func:`send_all` for one device."""
+    return send_all(network, [name], lines, commit=commit, workers=1, opener=connect)[0]
 
 
-def _send_lines(
-    network: Network,
-    name: str,
-    lines: Sequence[str],
-    *,
-    commit: bool,
-    connect: Callable[..., GuardedSession],
-) -> DeviceResult:
-    start = time.monotonic()
-    session = None
-    try:
-        session = connect(network, name, commit=commit)
-        platform = network.devices[name].platform
-        before = session.send_command(running_command(platform))
-        missing = [line for line in lines if not in_effect(line, before)]
-        diff = "".join(f"+{line}\n" for line in missing)
-        if not missing:
-            return DeviceResult(name, "unchanged", "", None, seconds=time.monotonic() - start)
-        if not commit:
-            return DeviceResult(name, "changed", diff, None, seconds=time.monotonic() - start)
-        output = session.send_config_set(missing)
-        rejected = [ln.strip() for ln in output.splitlines() if ln.lstrip().startswith("%")]
-        after = session.send_command(running_command(platform))
-        absent = [line for line in missing if not in_effect(line, after)]
-        if rejected or absent:
-            what = "; ".join(rejected) or f"not in the running config afterwards: {absent}"
-            return DeviceResult(name, "failed", diff, what, seconds=time.monotonic() - start)
-        session.save_config()
-        return DeviceResult(name, "changed", diff, None, seconds=time.monotonic() - start)
-    except GovnetError as exc:
-        return DeviceResult(name, "failed", "", exc.message, seconds=time.monotonic() - start)
-    except (NetmikoBaseException, SSHException, OSError) as exc:  # one device's result; others go on
+def _plan(task: Task, network: Network, config: str | None, opener: OpenSession | None) -> DeviceResult:
+    name = task.host.name
+    platform = network.devices[name].platform
+    if platform not in REMEDIATION_PLATFORMS:  # said before anything is contacted
         return DeviceResult(
-            name, "failed", "", f"{type(exc).__name__}: {exc}", seconds=time.monotonic() - start
+            name,
+            "failed",
+            error=f"no remediation for platform '{platform}' (only {', '.join(REMEDIATION_PLATFORMS)}): "
+            "use 'govnet provision diff'; nothing was contacted",
         )
+    try:
+        intended = config if config is not None else render_device(network, name, secrets=True)
+    except RenderError as exc:
+        return DeviceResult(name, "failed", error=exc.message)
+    guarded(task, network, opener)
+    running = _sub(task, netmiko_send_command, command_string=running_command(platform))
+    lines = remediation(platform, running, intended)
+    return DeviceResult(name, "changed" if lines else "unchanged", "".join(f"+{line}\n" for line in lines))
+
+
+def plan_host(
+    task: Task,
+    network: Network,
+    configs: dict[str, str] | None = None,
+    opener: OpenSession | None = None,
+) -> Result:
+    """The Nornir task (dry run only): the remediation from the device's running configuration to
+    its intended one, from hier-config (IOS and VRP: ``no``/``undo`` for what goes, sections
+    closed), read over the guarded Netmiko session; the intent is rendered with the real secrets
+    in memory so that only real differences show, and the report is masked like every other."""
+    start = time.monotonic()
+    name = task.host.name
+    if not task.is_dry_run():
+        raise DryRunRefusedError(f"{name}: a remediation plan is a dry run", hint="run it with dry_run")
+    config = configs.get(name) if configs is not None else None
+    try:
+        outcome = _plan(task, network, config, opener)
+    except GovnetError as exc:
+        outcome = DeviceResult(name, "failed", "", exc.message)
+    except Exception as exc:  # one device's result (SSH, Netmiko, timeouts); the others go on
+        outcome = DeviceResult(name, "failed", "", f"{type(exc).__name__}: {exc}")
     finally:
-        if session is not None:
-            session.disconnect()
+        close_all(task)
+    outcome.seconds = time.monotonic() - start
+    return Result(host=task.host, result=outcome, failed=outcome.failed)
+
+
+def plan_all(
+    network: Network,
+    names: list[str],
+    *,
+    workers: int = 16,
+    configs: dict[str, str] | None = None,
+    opener: OpenSession | None = None,
+) -> list[DeviceResult]:
+    """The remediation plan of every device in ``names`` (a dry run: nothing can be changed)."""
+    nr = nornir_for(network, workers=workers, dry_run=True).filter(F(name__any=names))
+    masked = nr.with_processors([MaskSecrets(network.secrets.plain_values()), LogResults(network, "plan")])
+    outcome = masked.run(task=plan_host, network=network, configs=configs, opener=opener, on_failed=True)
+    return device_results(outcome, names)

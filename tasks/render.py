@@ -74,20 +74,28 @@ def template_for(platform: str, role: str, root: Path = TEMPLATES) -> str:
     )
 
 
-def render_device(network: Network, name: str, *, root: Path = TEMPLATES) -> str:
+def render_device(network: Network, name: str, *, root: Path = TEMPLATES, secrets: bool = False) -> str:
     """The intended configuration of one device, checked line by line against its template.
 
     The template is rendered a second time with every inventory value replaced by a marker
     (:mod:`govnet.tasks.guard`); a configuration whose lines differ from that skeleton is refused, so
     no value can add, remove or split a command on the way to diff, push or the lab.
+
+    Secret values are ``********`` unless ``secrets``: the text a push hands to the device's
+    session, held in memory only (every secret is a one-word value the guard checks too).
     """
     dev = network.devices[name]
     path = template_for(dev.platform, dev.role.value, root)
     env = _environment(root)
     try:
-        context = device_context(network, name).as_dict()
+        context = device_context(network, name, secrets=secrets).as_dict()
     except UnsupportedProtocolError as exc:
         raise RenderError(f"device '{name}': {exc.message}", hint=exc.hint) from exc
+    except KeyError as exc:  # a secret the inventory names but the secrets store lacks
+        raise RenderError(
+            f"device '{name}': no value for the secret {exc.args[0]}",
+            hint="add it to the secrets file or its GOVNET_SECRET_* variable",
+        ) from exc
     text = _render(env, path, name, context)
     markers: dict[str, str] = {}
     skeleton = _render(env, path, name, mask_values(context, markers))

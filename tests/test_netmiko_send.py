@@ -8,6 +8,7 @@ import json
 import pytest
 
 from govnet.cli import main
+from govnet.tasks.config_lines import config_tree
 from govnet.tasks.netmiko_send import DryRunRefusedError, open_session, send_lines
 from tests.labkit import LabHandle
 
@@ -71,3 +72,41 @@ def test_a_secret_in_a_sent_line_is_masked_in_the_report(
     assert secret not in out
     (device,) = json.loads(out)["devices"]
     assert device["diff"] == "+ip prefix-list ******** seq 5 deny any\n"
+
+
+def _descriptions(lab: LabHandle, name: str) -> dict[str, str | None]:
+    """eth1's and eth2's description lines in the running config (None: none)."""
+    session = open_session(lab.network, name, commit=False)
+    try:
+        tree = config_tree("frr", session.send_command("show running-config"))
+    finally:
+        session.disconnect()
+    out: dict[str, str | None] = {}
+    for port in ("eth1", "eth2"):
+        section = tree.get_child(equals=f"interface {port}")
+        line = section.get_child(startswith="description ") if section is not None else None
+        out[port] = line.text if line is not None else None
+    return out
+
+
+def test_a_line_counts_as_present_only_in_its_own_section(lab: LabHandle) -> None:
+    """eth1 already has ``description x``: for eth2, both ``interface eth2`` and the description
+    under it are sent (a flat check found both lines somewhere and sent nothing), and eth2 has it."""
+    before = _descriptions(lab, "hub-dx")
+    eth2 = ["interface eth2", " description x"]
+    try:
+        assert (
+            send_lines(lab.network, "hub-dx", ["interface eth1", " description x"], commit=True).error is None
+        )
+        assert _descriptions(lab, "hub-dx")["eth1"] == "description x"
+        planned = send_lines(lab.network, "hub-dx", eth2, commit=False)
+        assert (planned.status, planned.diff) == ("changed", "+interface eth2\n+ description x\n"), planned
+        done = send_lines(lab.network, "hub-dx", eth2, commit=True)
+        assert (done.status, done.error, done.diff) == ("changed", None, planned.diff)
+        assert _descriptions(lab, "hub-dx") == {"eth1": "description x", "eth2": "description x"}
+        assert send_lines(lab.network, "hub-dx", eth2, commit=False).status == "unchanged"
+    finally:
+        for port, line in before.items():
+            undo = [f"interface {port}", f" {line}" if line else " no description"]
+            assert send_lines(lab.network, "hub-dx", undo, commit=True).error is None
+    assert _descriptions(lab, "hub-dx") == before

@@ -368,8 +368,9 @@ def test_a_platform_whose_napalm_driver_is_missing_fails_alone_with_what_to_inst
 
 
 def test_a_config_with_masked_secrets_is_never_pushed(sample: Network) -> None:
-    """A vendor template's SNMP keys render as the mask: pushing it would make the mask the
-    device's key, so the device fails with the reason and is not even contacted."""
+    """A vendor template's SNMP keys render as the mask (the rendered file, a backup): pushing
+    that text would make the mask the device's key, so the device fails with the reason and is
+    not even contacted. (A push renders the keys' real values itself: tests/test_push_secrets.py.)"""
     from govnet.tasks.context import MASK
     from govnet.tasks.provision import push_device
 
@@ -379,8 +380,9 @@ def test_a_config_with_masked_secrets_is_never_pushed(sample: Network) -> None:
         contacted.append(name)
         raise AssertionError("contacted")
 
-    assert MASK in render_device(sample, "bts-rtr-bdg-03")
-    result = push_device(sample, "bts-rtr-bdg-03", connect)
+    masked = render_device(sample, "bts-rtr-bdg-03")
+    assert MASK in masked
+    result = push_device(sample, "bts-rtr-bdg-03", connect, config=masked)
     assert result.status == "failed" and result.error is not None and "masked secrets" in result.error
     assert contacted == []
 

@@ -1,7 +1,7 @@
 """A push rollout never works past a failure on the management path (issue #11, finding 4).
 
 The rollout runs for real (Nornir's threaded runner over the sample province); only the
-per-device push is replaced, so that a chosen hub fails without a lab.
+per-host Nornir task is replaced, so that a chosen hub fails without a lab.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 import pytest
+from nornir.core.task import Result, Task
 
 from govnet.inventory.network import Network
 from govnet.tasks import rollout as rollout_module
@@ -40,14 +41,17 @@ def test_devices_behind_a_failed_hub_are_skipped_whatever_max_failures_says(
     pushed: list[str] = []
     lock = threading.Lock()
 
-    def fake_push(network: Network, name: str, connect: Any, **kw: Any) -> DeviceResult:
+    def fake_push(task: Task, network: Network, **kw: Any) -> Result:
+        name = task.host.name
         with lock:
             pushed.append(name)
         if name == HUB:
-            return DeviceResult(name, outcome, error="post-checks failed: OSPF neighbours not Full")
-        return DeviceResult(name, "changed")
+            item = DeviceResult(name, outcome, error="post-checks failed: OSPF neighbours not Full")
+        else:
+            item = DeviceResult(name, "changed")
+        return Result(host=task.host, result=item, failed=item.failed)
 
-    monkeypatch.setattr(rollout_module, "push_device", fake_push)
+    monkeypatch.setattr(rollout_module, "push_host", fake_push)
     devices = ["core-01", "hub-dx", HUB, *BEHIND_HUB, *BESIDE_HUB]
     results = {
         r.name: r for r in rollout_module.rollout(net, devices, mode="push", max_failures=100, workers=4)
@@ -66,10 +70,11 @@ def test_a_device_behind_a_skipped_device_is_skipped_too(
 ) -> None:
     """hub-dx fails: hub-dp behind it is skipped, and the CPE behind hub-dp names both."""
 
-    def fake_push(network: Network, name: str, connect: Any, **kw: Any) -> DeviceResult:
-        return DeviceResult(name, "failed" if name == "hub-dx" else "changed", error="x")
+    def fake_push(task: Task, network: Network, **kw: Any) -> Result:
+        name = task.host.name
+        return Result(host=task.host, result=DeviceResult(name, "failed" if name == "hub-dx" else "changed"))
 
-    monkeypatch.setattr(rollout_module, "push_device", fake_push)
+    monkeypatch.setattr(rollout_module, "push_host", fake_push)
     results = {
         r.name: r
         for r in rollout_module.rollout(
