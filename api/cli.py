@@ -90,6 +90,10 @@ def serve(
         typer.Option(help="An origin allowed to call the API from a browser (the IOC's); repeat."),
     ] = None,
     workers: Annotated[int, typer.Option(help="Uvicorn worker processes.")] = 1,
+    series: Annotated[
+        str | None,
+        typer.Option(envvar="GOVNET_SERIES", help="VictoriaMetrics' URL: interface history is read there."),
+    ] = None,
 ) -> None:
     """Serve the status API (/api/v1) and the NOC page (/) over the monitor's store."""
     import uvicorn
@@ -97,10 +101,17 @@ def serve(
     from govnet.api.app import create_app
     from govnet.api.auth import TokenStore
     from govnet.api.deps import ApiState
+    from govnet.monitor.series import VictoriaMetrics
     from govnet.monitor.store import open_store
 
     network = app_context(ctx).network()
-    state = ApiState(network, open_store(store), TokenStore(), cors_origins=list(cors_origin or []))
+    state = ApiState(
+        network,
+        open_store(store),
+        TokenStore(),
+        cors_origins=list(cors_origin or []),
+        series=VictoriaMetrics(series) if series else None,
+    )
     console.print(f"govnet API on http://{host}:{port}/ (OpenAPI at /api/v1/docs)", highlight=False)
     logging.getLogger("govnet.api").info(
         "API serving",

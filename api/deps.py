@@ -16,6 +16,7 @@ from govnet.api.health import StoreProbe
 from govnet.api.scope import Scope
 from govnet.api.status import Paths, all_endpoints
 from govnet.inventory.network import Network
+from govnet.monitor.series import VictoriaMetrics
 from govnet.monitor.store import Store
 from govnet.topology.graph import Endpoint
 from govnet.topology.report import SpofReport, inventory_report
@@ -33,6 +34,8 @@ class ApiState:
     cors_origins: list[str] = field(default_factory=list)
     #: Seconds between store reads on the /events stream.
     events_poll_s: float = 1.0
+    #: VictoriaMetrics, when interface series are kept there (``serve --series``).
+    series: VictoriaMetrics | None = None
 
     #: Answers computed for one store version (see :meth:`memo`).
     _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)

@@ -19,13 +19,16 @@ exporter's CPU-s per 10k varbinds, memory (max RSS), store growth per hour; and 
 engine's CPU per idle tick at 360 and at ``--devices`` devices (in process, nothing due), with the
 load average. Needs root and ``scripts/setup.sh --bench``.
 
-Run: ``.venv/bin/python bench/scale.py [--devices 5000] [--interfaces 48] [--reps 3]``.
+Run: ``.venv/bin/python bench/scale.py [--devices 5000] [--interfaces 48] [--reps 3]``;
+``--idle-only`` measures only the engine's idle tick (no root, no agents: the sizes interleaved,
+``--reps`` times each, median and min).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import shutil
@@ -36,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -324,11 +327,11 @@ def govnet_run(label: str, inventory: Path, work: Path, interval: float, cycles:
     )
     try:
         time.sleep(interval)  # warm-up: the first cycle (engines, discovery, first samples)
-        cpu0, t0, size0 = proc_cpu(proc.pid), time.time(), store.stat().st_size if store.exists() else 0
+        cpu0, t0, size0 = proc_cpu(proc.pid), time.time(), store_bytes(store)
         time.sleep(interval * cycles)
         cpu1, t1 = proc_cpu(proc.pid), time.time()
         rss = proc_rss_mb(proc.pid)
-        size1 = sum(p.stat().st_size for p in work.glob(f"{label}.db*"))
+        size1 = store_bytes(store)
     finally:
         _, err = proc.communicate(timeout=interval * 2 + 60)
     if proc.returncode != 0:
@@ -356,6 +359,16 @@ def govnet_run(label: str, inventory: Path, work: Path, interval: float, cycles:
         rss,
         (size1 - size0) / (t1 - t0) * 3600,
     )
+
+
+def store_bytes(path: Path) -> int:
+    """The store's size as a reader sees it (pages × page size, what its write-ahead log holds
+    included): the files' sizes mislead over a short run, as the log grows to its checkpoint."""
+    if not path.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(path, timeout=30)) as db:  # reads only
+        pages = int(db.execute("PRAGMA page_count").fetchone()[0])
+        return pages * int(db.execute("PRAGMA page_size").fetchone()[0])
 
 
 def interfaces_per_device() -> int:
@@ -431,8 +444,11 @@ asyncio.run(main())
 
 
 # ------------------------------------------------------------------------------ engine idle tick
-def idle_tick_cpu(devices: int, ticks: int = 50) -> float:
-    """CPU-ms of one engine tick with nothing due, every device already polled once (in process)."""
+def idle_tick_cpu(devices: int, ticks: int = 50) -> tuple[float, float, float]:
+    """CPU-ms of one engine tick, every device already polled once (in process): with nothing due
+    (the clock moves within the time until the next device is due), and with the clock moving
+    10 ms a tick (at 5,000 devices about one device is then due per tick); and the polls per tick
+    of the latter."""
     with tempfile.TemporaryDirectory() as tmp:
         for key, value in SECRETS.items():
             os.environ[key] = value
@@ -443,20 +459,46 @@ def idle_tick_cpu(devices: int, ticks: int = 50) -> float:
         now = [1_000_000.0]
         monitor = Monitor(network, store, FakeScraper(recorded), targets, clock=lambda: now[0])
 
-        async def go() -> float:
+        async def measure(step: Callable[[], float]) -> tuple[float, int]:
+            polled, t0 = 0, time.process_time()
+            for _ in range(ticks):
+                now[0] += step()
+                polled += len((await monitor.tick()).polled)
+            return (time.process_time() - t0) / ticks * 1000, polled
+
+        async def go() -> tuple[float, float, float]:
             await monitor.tick()  # everything due: the first poll of every device
             now[0] += 0.5
             await monitor.tick()
-            t0 = time.process_time()
-            for _ in range(ticks):
-                now[0] += 0.01  # nothing becomes due within the interval
-                await monitor.tick()
-            return (time.process_time() - t0) / ticks * 1000
+            await monitor.tick()
+            quiet = monitor.next_wakeup(now[0]) / (ticks + 1)
+            idle, polled = await measure(lambda: quiet)
+            assert polled == 0, f"{polled} polls in the idle ticks"
+            stepped, polled = await measure(lambda: 0.01)
+            return idle, stepped, polled / ticks
 
         try:
             return asyncio.run(go())
         finally:
             store.close()
+
+
+def idle_ticks(sizes: list[int], reps: int) -> dict[int, list[float]]:
+    """The idle tick at each size, the sizes interleaved, ``reps`` times; printed as they come."""
+    out: dict[int, list[float]] = {n: [] for n in sizes}
+    stepped: dict[int, list[float]] = {n: [] for n in sizes}
+    for rep in range(reps):
+        for n in sizes:
+            idle, busy, polls = idle_tick_cpu(n)
+            out[n].append(idle)
+            stepped[n].append(busy)
+            print(f"rep {rep + 1}: {n} devices {idle:.3f} ms per idle tick; {busy:.3f} ms per 10 ms "
+                  f"tick ({polls:.2f} polls a tick); load {os.getloadavg()[0]:.2f}", flush=True)  # fmt: skip
+    for n in sizes:
+        print(f"engine CPU per idle tick, {n} devices: {fmt(out[n], '.3f')} ms; "
+              f"per 10 ms tick: {fmt(stepped[n], '.3f')} ms")  # fmt: skip
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return out
 
 
 # ------------------------------------------------------------------------------------------- main
@@ -473,7 +515,12 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=60.0)
     parser.add_argument("--cycles", type=int, default=2)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--idle-only", action="store_true", help="only the engine's idle tick")
     args = parser.parse_args()
+    if args.idle_only:
+        print(f"# machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+        idle_ticks([360, args.devices], args.reps)
+        return
     if os.geteuid() != 0:
         sys.exit("cannot run: needs root (a network namespace)")
     exporter = shutil.which("prometheus-snmp-exporter")
@@ -484,8 +531,8 @@ def main() -> None:
         f"{args.devices} devices x {args.interfaces} veth interfaces on {args.agents} snmpd; "
         f"interval {args.interval:g} s, {args.cycles} measured cycles, {args.reps} repetitions"
     )
-    ticks = {n: idle_tick_cpu(n) for n in (360, args.devices)}
-    print("engine CPU per idle tick: " + ", ".join(f"{n} devices {ms:.2f} ms" for n, ms in ticks.items()))
+    ticks = {n: idle_tick_cpu(n)[0] for n in (360, args.devices)}
+    print("engine CPU per idle tick: " + ", ".join(f"{n} devices {ms:.3f} ms" for n, ms in ticks.items()))
     work = Path(tempfile.mkdtemp(prefix="govnet-bench-scale-"))
     inventories = {
         "mixed": write_inventory(

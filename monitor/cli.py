@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 
 app = typer.Typer(help="SNMP polling, traps, link health and alerting.", no_args_is_help=True)
+db_app = typer.Typer(help="The store's schema (also upgraded whenever opened).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 
 
 def _target_from_options(
@@ -176,6 +178,30 @@ def run(
     rules: Annotated[
         Path | None, typer.Option(help="YAML file of alert thresholds replacing or adding to the defaults.")
     ] = None,
+    redis: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GOVNET_REDIS",
+            help="redis://HOST:PORT/DB or unix:///PATH: schedule and correlate under a lease; "
+            "`monitor worker` processes poll.",
+        ),
+    ] = None,
+    redis_namespace: Annotated[str, typer.Option(help="Key prefix on the Redis server.")] = "govnet",
+    series: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GOVNET_SERIES",
+            help="VictoriaMetrics' URL (http://HOST:8428): interface samples go there, not to the store.",
+        ),
+    ] = None,
+    lease_ttl: Annotated[
+        float,
+        typer.Option(
+            min=1.0,
+            max=600.0,
+            help="With --redis: the leader's lease (a standby takes over within ~4/3 of it).",
+        ),
+    ] = 15.0,
 ) -> None:
     """Poll on schedule, receive traps, fold faults into incidents, until Ctrl-C."""
     import json as jsonlib
@@ -185,6 +211,7 @@ def run(
     from govnet.monitor.engine import CycleReport, Shard
     from govnet.monitor.rules import load_rules
     from govnet.monitor.runner import RunOptions, default_trap_listen, parse_listen, run_monitor
+    from govnet.monitor.series import check_url
     from govnet.monitor.spool import SpoolingStore
     from govnet.monitor.store import mask_url, open_store
 
@@ -203,6 +230,7 @@ def run(
         interval=interval,
         duration=duration,
         rules=load_rules(rules) if rules is not None else DEFAULT_RULES,
+        series_url=check_url(series) if series else None,
     )
     where = mask_url(store) if store else "SQLite in the state directory"
     console.print(
@@ -222,6 +250,12 @@ def run(
             for incident_id in report.closed:
                 print(jsonlib.dumps({"event": "incident_closed", "id": incident_id}), flush=True)
 
+    if redis is not None:
+        from govnet.monitor.distcli import run_leader
+
+        run_leader(network, the_store, options, redis, redis_namespace, lease_ttl, emit, store_notice, events)
+        the_store.close()
+        return
     if show_live:
         from rich.live import Live
 
@@ -237,6 +271,61 @@ def run(
     else:
         aio.run(run_monitor(network, the_store, options, on_tick=emit))
     the_store.close()
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    store: Annotated[str | None, typer.Option(envvar="GOVNET_STORE", help="The store URL.")] = None,
+) -> None:
+    """Upgrade the store's schema to this govnet's (Alembic migrations; every row is kept)."""
+    from govnet.monitor.store import mask_url, store_url, upgrade_store
+
+    before, after = upgrade_store(store)
+    where = mask_url(store_url(store))
+    if before == after:
+        typer.echo(f"{where}: already at revision {after}")
+    else:
+        typer.echo(f"{where}: upgraded from revision {before or '(new store)'} to {after}")
+
+
+@app.command("worker")
+def worker(
+    ctx: typer.Context,
+    redis: Annotated[
+        str, typer.Option(envvar="GOVNET_REDIS", help="redis://HOST:PORT/DB or unix:///PATH (required).")
+    ],
+    group: Annotated[
+        list[str] | None, typer.Option(help="Poll only this poller group (a district); repeat for more.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="This worker's name (default HOST-PID).")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=4096, help="Polls at a time.")] = 64,
+    redis_namespace: Annotated[str, typer.Option(help="Key prefix on the Redis server.")] = "govnet",
+    duration: Annotated[float | None, typer.Option(help="Stop after N seconds.")] = None,
+    claim_after: Annotated[
+        float | None,
+        typer.Option(
+            min=1.0,
+            help="Claim jobs other workers left unfinished this long (default: 2x the longest poll + 5 s).",
+        ),
+    ] = None,
+    events: Annotated[
+        bool, typer.Option("--events", help="Print every poll and broker event as a JSON line.")
+    ] = False,
+) -> None:
+    """Take poll jobs from Redis and poll them (the inventory's secrets stay on this machine)."""
+    from govnet.monitor.distcli import run_worker
+
+    run_worker(
+        app_context(ctx).network(),
+        redis,
+        redis_namespace,
+        group or [],
+        name,
+        concurrency,
+        duration,
+        claim_after,
+        events,
+    )
 
 
 @app.command("incidents")

@@ -1,28 +1,21 @@
 """The monitoring loop: poll on schedule, take traps, derive link state, fold faults into incidents.
 
-Each device is polled on its class's interval, at times aligned to the interval (``k × interval``
-plus a stable per-device offset that spreads the load), so every poller agrees on which *cycle*
-a poll belongs to — that is what lets several shards share the devices and be checked for
-"each device exactly once per cycle".
-
-A linkDown/linkUp trap changes the link's state at once (source ``trap``) and schedules a
+The schedule is :mod:`govnet.monitor.schedule`'s, link state :mod:`govnet.monitor.linkstate`'s. A
+linkDown/linkUp trap changes the link's state at once (source ``trap``) and schedules a
 confirmation poll of both ends, as does a link change found by one end's poll; incidents are
 (re)computed only from a *settled* snapshot, one in which no device awaits its confirmation poll.
 So a hub that dies gives one node incident, not a burst of link incidents from its neighbours'
-traps or polls followed by a node incident.
+traps or polls followed by a node incident. A flapping link counts as down for its incident (held
+open, marked flapping, until stable for the flap window); the agencies' availability follows the
+link's real state. Only up ↔ down changes are flaps: a change from or to ``unknown`` (nobody
+answers; a restarted monitor before its first polls) is not.
 
-Link state: an end whose device answered says up or down (ifOperStatus of the inventory's
-interface); any answering end down → ``down``; no end answering → ``unknown``. A trap wins until
-a poll that started at least :data:`TRAP_HOLD_S` after it: agents cache their interface tables
-(net-snmp for about 3 s, measured in the lab), so a poll right after a trap can still read the
-state from before it, and taking that for the truth made a clean cut look like a flapping link.
-The confirmation polls are scheduled that long after the trap. A flapping link counts as down
-for its incident (held open, marked flapping, until stable for the flap window); the agencies'
-availability follows the link's real state. Only up ↔ down changes are flaps: a change from or
-to ``unknown`` (nobody answers; a restarted monitor before its first polls) is not.
-
-Correlation runs on the store's current states (all shards write there); with ``--shard k/n``
-only shard 1 correlates, so incidents are opened once.
+The engine's cost follows changes, not the network: the states of devices and links are kept in
+memory (read once from the store at start), the store is written only with what changed (in
+batches), and correlation and the endpoints' reachability run on the in-memory graph only when a
+state (or the set of flapping links) changed — a tick where nothing happened touches neither the
+store nor the graph. With ``--shard k/n`` only shard 1 correlates, so incidents are opened once;
+it follows the other shards' changes from the store's change log (by id), not by re-reading it.
 """
 
 from __future__ import annotations
@@ -30,66 +23,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from govnet.errors import GovnetError
 from govnet.inventory.network import Network
 from govnet.monitor.alerts import AlertChange, AlertEngine, Drop, FlapDetector
 from govnet.monitor.collector import DeviceState, collect
 from govnet.monitor.config import Module, PollTarget
 from govnet.monitor.events import CycleLog
 from govnet.monitor.incidents import correlate, reachable_from_core
+from govnet.monitor.linkstate import TRAP_HOLD_S, LinkState
 from govnet.monitor.rates import Rates, RateTracker
-from govnet.monitor.scraper import Scraper
+from govnet.monitor.schedule import Schedule, Shard
+from govnet.monitor.scraper import CURRENT_POLL, Scraper
+from govnet.monitor.series import SeriesSink
 from govnet.monitor.spool import SpoolingStore
-from govnet.monitor.store import Change, PollRecord, Sample, Store
+from govnet.monitor.store import Change, PollRecord, Sample, StateUpdate, Store
 from govnet.monitor.traps import LinkMap, TrapEvent
 from govnet.snmp.entity import NO_LIGHT_DBM
 from govnet.topology.graph import endpoints_by_device
 
+__all__ = ["TICK_WAIT_S", "TRAP_HOLD_S", "CycleReport", "Monitor", "Polled", "Shard"]
+
 #: How long a tick waits for polls under way before writing what it has (the rest come later).
 TICK_WAIT_S = 1.0
-#: How long a trap's word holds against polls (see the module's docstring).
-TRAP_HOLD_S = 4.0
-
-
-@dataclass(frozen=True)
-class Shard:
-    """``k/n``: this process polls the devices whose stable hash falls in slot k (1-based).
-
-    >>> Shard.parse("2/3").owns("hub-01") == (zlib.crc32(b"hub-01") % 3 == 1)
-    True
-    >>> Shard.parse("4/3")
-    Traceback (most recent call last):
-    ...
-    govnet.errors.GovnetError: bad shard '4/3' (fix: write k/n with 1 ≤ k ≤ n, e.g. --shard 1/2)
-    """
-
-    k: int = 1
-    n: int = 1
-
-    @classmethod
-    def parse(cls, text: str) -> Shard:
-        """Parse ``k/n``."""
-        k, _, n = text.partition("/")
-        if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
-            raise GovnetError(f"bad shard '{text}'", hint="write k/n with 1 ≤ k ≤ n, e.g. --shard 1/2")
-        return cls(int(k), int(n))
-
-    def owns(self, device: str) -> bool:
-        """Whether this shard polls ``device`` (stable across processes and restarts)."""
-        return zlib.crc32(device.encode()) % self.n == self.k - 1
-
-    @property
-    def leader(self) -> bool:
-        """The shard that correlates and opens incidents."""
-        return self.k == 1
-
-    def __str__(self) -> str:
-        return f"{self.k}/{self.n}"
+#: Change-log rows a sharded leader reads per query while following the other shards.
+FOLLOW_BATCH = 5000
 
 
 @dataclass
@@ -117,15 +77,6 @@ class Polled:
     varbinds: int
 
 
-def _link_value(oper: list[str]) -> str:
-    """A link's state from its answering ends' ifOperStatus: down when any end is not up."""
-    return "unknown" if not oper else ("up" if all(s == "up" for s in oper) else "down")
-
-
-def _offset(device: str, interval: float) -> float:
-    return (zlib.crc32(device.encode()) % 1000) / 1000 * interval
-
-
 class Monitor:
     """Poller + trap handling + correlation over one inventory, writing to one store."""
 
@@ -150,19 +101,18 @@ class Monitor:
         self.targets = {t.device: t for t in targets if self.shard.owns(t.device)}
         self.modules = modules  # None: each target's own (by device class)
         self.concurrency, self.clock = concurrency, clock
+        self.schedule = Schedule(self.targets)
+        self.links = LinkState(network, self.targets)
         self.linkmap = LinkMap(network)
         self.rates = RateTracker()
         self.flaps = flaps or FlapDetector()
         self.alerts = alerts or AlertEngine()
         self.optical_drop = Drop()
+        #: Where interface samples go when not to the SQL store (a time-series database).
+        self.series: SeriesSink | None = None
         self.last: dict[str, DeviceState] = {}
         self.last_rates: dict[str, dict[str, Rates]] = {}
         self.polled_at: dict[str, float] = {}
-        self.next_cycle: dict[str, int] = {}
-        self.traps: dict[str, tuple[str, float]] = {}  # link id → (state, at)
-        #: Devices awaiting a confirmation poll, with when it was asked for (a poll that started
-        #: earlier does not count).
-        self.confirm: dict[str, float] = {}
         #: Polls under way: a slow agent holds up only itself, never the others' schedule.
         self.inflight: dict[str, asyncio.Task[Polled]] = {}
         self.wake = asyncio.Event()
@@ -177,37 +127,39 @@ class Monitor:
             for lk in network.links
             for end_dev, end_if in ((lk.a_device, lk.a_interface), (lk.b_device, lk.b_interface))
         }
+        # The leader's view of every device and link (its own writes and, when sharded, the other
+        # shards' from the change log): what correlation and the endpoints are worked out from.
+        self.states: dict[tuple[str, str], str] = {}
+        self.links_down: set[str] = set()
+        self.silent: set[str] = set()
+        self._seen_change = 0
+        if self.shard.leader:
+            self._seen_change = self.store.last_change_id()
+            self._observe(
+                Change(r.since, r.kind, r.name, None, r.state, "") for r in self.store.current(detail=False)
+            )
+        self._correlate_due = True  # the first settled tick reconciles the stored incidents
+        self._endpoints_due = True
+        self._flapping: frozenset[str] = frozenset()
 
     # ------------------------------------------------------------------ scheduling
+    @property
+    def confirm(self) -> dict[str, float]:
+        """Devices awaiting a confirmation poll, with when it was asked for."""
+        return self.schedule.confirm
+
+    @property
+    def traps(self) -> dict[str, tuple[str, float]]:
+        """Links whose last word is a trap's: link id → (state, at)."""
+        return self.links.traps
+
     def due(self, now: float) -> list[tuple[str, int]]:
         """(device, cycle) of every device whose next slot has come, and confirmation polls (cycle -1)."""
-        out = []
-        for device, target in self.targets.items():
-            if device in self.inflight:
-                continue
-            slot = self._slot(device, target.interval, now)
-            if device not in self.next_cycle:
-                self.next_cycle[device] = slot  # first poll: the current cycle
-            if slot >= self.next_cycle[device]:
-                out.append((device, slot))
-            elif device in self.confirm and now >= self.confirm[device]:
-                out.append((device, -1))
-        return out
-
-    @staticmethod
-    def _slot(device: str, interval: float, now: float) -> int:
-        return int((now - _offset(device, interval)) // interval)
+        return self.schedule.due(now, self.inflight)
 
     def next_wakeup(self, now: float) -> float:
         """Seconds until the next device is due (at most 1 s, so traps are handled promptly)."""
-        soonest = 1.0
-        for device, target in self.targets.items():
-            start = (self.next_cycle.get(device, 0)) * target.interval + _offset(device, target.interval)
-            soonest = min(soonest, max(0.0, start - now))
-        for device, since in self.confirm.items():
-            if device not in self.inflight:
-                soonest = min(soonest, max(0.0, since - now))
-        return soonest
+        return self.schedule.next_wakeup(now, self.inflight)
 
     # ------------------------------------------------------------------ traps
     def on_trap(self, event: TrapEvent) -> None:
@@ -219,8 +171,7 @@ class Monitor:
             if device is not None and device in self.targets:
                 self.request_poll(device, event.received_at)
             return
-        state = "down" if event.kind == "linkDown" else "up"
-        self.traps[link_id] = (state, event.received_at)
+        self.links.trap(link_id, "down" if event.kind == "linkDown" else "up", event.received_at)
         link = self.network.links_by_id[link_id]
         for end in (link.a_device, link.b_device):
             if end in self.targets:
@@ -230,20 +181,19 @@ class Monitor:
         """Poll ``device`` at ``since`` or as soon as possible after (a poll that started earlier
         does not count). A request already pending keeps its earlier time: a link flapping faster
         than the hold must still get its confirmation polls, and so its incident."""
-        when = self.clock() if since is None else since
-        self.confirm[device] = min(when, self.confirm.get(device, when))
+        self.schedule.request(device, self.clock() if since is None else since)
         self.wake.set()
 
     # ------------------------------------------------------------------ one tick
     async def tick(self) -> CycleReport:
-        """Poll what is due, write states, correlate when settled."""
+        """Poll what is due, write what changed, correlate when settled and something changed."""
         now = self.clock()
         report = CycleReport(now)
         if self.traps:  # trap-driven link changes go in before the (maybe slow) confirmation polls
-            self._write_links(now, report)
+            self._write_links(now, report, ())
         for device, cycle in self.due(now):
             if cycle >= 0:
-                self.next_cycle[device] = cycle + 1
+                self.schedule.started(device, cycle)
             task = asyncio.ensure_future(self._scrape(device, cycle))
             task.add_done_callback(lambda _task: self.wake.set())
             self.inflight[device] = task
@@ -253,28 +203,69 @@ class Monitor:
         results = [self.inflight.pop(d).result() for d in finished]
         self._absorb(results, report)
         at = self.clock()
-        device_changes = self.store.set_states(self._device_updates(finished), at, "poll")
+        device_changes = self._set_states(self._device_updates(finished), at, "poll")
         for change in device_changes:
             if change.new == "unreachable":  # a dead node explains its links' changes: not flaps
                 for link in self.network.links_by_device.get(change.name, []):
                     self.flaps.forget(link.id)
         report.changes += device_changes
-        self._write_links(at, report)
+        self._write_links(at, report, finished)
         report.settled = not self.confirm
         if report.settled:
             self.unsettled_since = None
         elif self.unsettled_since is None:
             self.unsettled_since = at
         if self.shard.leader:
+            if self.shard.n > 1:
+                self._follow_shards()
+            flapping = frozenset(self.flaps.subjects(at))
+            if flapping != self._flapping:
+                self._flapping = flapping
+                self._correlate_due = True
             # Incidents from a settled snapshot; but a link that flaps faster than its confirmation
             # polls never settles, so after the longest a confirmation can take, take what is known.
             overdue = self.unsettled_since is not None and at - self.unsettled_since > self._settle_limit()
-            if report.settled or overdue:
+            if (report.settled or overdue) and self._correlate_due:
                 self._correlate(at, report)
-                if overdue:
-                    self.unsettled_since = at
-            self._update_endpoints(at, report)
+            if overdue:
+                self.unsettled_since = at
+            if self._endpoints_due:
+                self._update_endpoints(at, report)
         return report
+
+    def _set_states(self, updates: list[StateUpdate], at: float, source: str) -> list[Change]:
+        """Write rows (nothing when there are none) and take the changes into the view."""
+        if not updates:
+            return []
+        changed = self.store.set_states(updates, at, source)
+        self._observe(changed)
+        return changed
+
+    def _observe(self, changes: Iterable[Change]) -> None:
+        """Device and link changes into the leader's view; what they invalidate is redone."""
+        if not self.shard.leader:
+            return
+        for change in changes:
+            if change.kind not in {"device", "link"}:
+                continue
+            self.states[(change.kind, change.name)] = change.new
+            target = self.links_down if change.kind == "link" else self.silent
+            if change.new == ("down" if change.kind == "link" else "unreachable"):
+                target.add(change.name)
+            else:
+                target.discard(change.name)
+            self._correlate_due = self._endpoints_due = True
+
+    def _follow_shards(self) -> None:
+        """The other shards' changes, from the change log after the last one seen."""
+        while True:
+            batch = self.store.changes_after(self._seen_change, FOLLOW_BATCH)
+            if not batch:
+                return
+            self._seen_change = batch[-1][0]
+            self._observe(change for _, change in batch)
+            if len(batch) < FOLLOW_BATCH:
+                return
 
     def _poll_limit(self, device: str) -> float:
         """The longest one poll of ``device`` may take."""
@@ -286,11 +277,11 @@ class Monitor:
         pending = [self._poll_limit(d) for d in self.confirm if d in self.targets]
         return TRAP_HOLD_S + max(pending, default=0.0) + TICK_WAIT_S
 
-    def _write_links(self, at: float, report: CycleReport) -> None:
-        link_updates, sources = self._link_updates(at)
+    def _write_links(self, at: float, report: CycleReport, polled: Iterable[str]) -> None:
+        links = self.links.candidates(polled, self.flaps, at)
+        updates = self.links.updates(links, at, self.last, self.polled_at, self.last_rates, self.flaps)
         for source in ("trap", "poll"):
-            rows = [u for u in link_updates if sources[u[1]] == source]
-            changed = self.store.set_states(rows, at, source)
+            changed = self._set_states(updates[source], at, source)
             for change in changed:
                 if change.old is None:
                     continue
@@ -328,6 +319,7 @@ class Monitor:
         async with self._gate():
             limit = self._poll_limit(device)
             modules = self.modules if self.modules is not None else poll_target.modules
+            CURRENT_POLL.set((device, cycle))  # this task's own context: one poll per task
             scrape = await self.scraper.scrape(target, modules, deadline=limit)
         return Polled(device, cycle, started, collect(scrape), scrape.seconds, scrape.varbinds)
 
@@ -344,8 +336,7 @@ class Monitor:
         polls, samples = [], []
         for polled in results:
             device, state = polled.device, polled.state
-            if device in self.confirm and polled.started >= self.confirm[device]:
-                del self.confirm[device]
+            self.schedule.polled(device, polled.started)
             self.last[device] = state
             self.polled_at[device] = polled.started
             report.polled.append(device)
@@ -392,9 +383,9 @@ class Monitor:
                 report.alerts += self.alerts.observe("error_ps", subject, sum(errors), at)
             report.alerts += self._optical_alerts(device, state, at)
         self.store.write_polls(polls)
-        self.store.write_samples(samples)
+        (self.series if self.series is not None else self.store).write_samples(samples)
         if report.alerts:
-            report.changes += self.store.set_states(
+            report.changes += self._set_states(
                 [
                     ("alert", f"{a.rule}:{a.subject}", "firing" if a.firing else "ok", {"value": a.value})
                     for a in report.alerts
@@ -430,8 +421,8 @@ class Monitor:
             out += self.alerts.observe("optical_drop_db", subject, 0.0 if low else drop, at)
         return out
 
-    def _device_updates(self, devices: list[str]) -> list[tuple[str, str, str, dict[str, Any] | None]]:
-        out: list[tuple[str, str, str, dict[str, Any] | None]] = []
+    def _device_updates(self, devices: list[str]) -> list[StateUpdate]:
+        out: list[StateUpdate] = []
         for device in devices:
             state = self.last[device]
             detail: dict[str, Any] = {
@@ -455,61 +446,12 @@ class Monitor:
             out.append(("device", device, "up" if state.reachable else "unreachable", detail))
         return out
 
-    def _link_updates(
-        self, at: float
-    ) -> tuple[list[tuple[str, str, str, dict[str, Any] | None]], dict[str, str]]:
-        updates: list[tuple[str, str, str, dict[str, Any] | None]] = []
-        sources: dict[str, str] = {}
-        for link in self.network.links:
-            ends = [(link.a_device, link.a_interface), (link.b_device, link.b_interface)]
-            if not any(dev in self.targets for dev, _ in ends):
-                continue  # another shard's link
-            if link.id not in self.traps and all(self.last.get(dev) is None for dev, _ in ends):
-                continue  # neither end polled yet by this process (just started): the stored state stands
-            seen: list[tuple[str, float]] = []  # (oper status, when that poll started) per end
-            detail: dict[str, Any] = {}
-            for dev, ifname in ends:
-                state = self.last.get(dev)
-                if state is None or not state.reachable:
-                    continue
-                iface = next((i for i in state.interfaces if i.name == ifname), None)
-                if iface is not None:
-                    if iface.oper_status != "unknown":  # what the agent did not say is not "down"
-                        seen.append((iface.oper_status, self.polled_at.get(dev, 0.0)))
-                    rates = self.last_rates.get(dev, {}).get(ifname)
-                    if rates is not None and rates.utilisation_pct is not None:
-                        detail["util_pct"] = max(detail.get("util_pct", 0.0), rates.utilisation_pct)
-                    for optic in state.optics:
-                        rx = optic.dbm if optic.direction == "rx" else None
-                        if rx is not None and optic.if_index == iface.if_index:
-                            detail["rx_dbm"] = min(detail.get("rx_dbm", rx), rx)
-            value, source = _link_value([s for s, _ in seen]), "poll"
-            trap = self.traps.get(link.id)
-            if trap is not None:
-                # Only an end polled after the trap (and the agents' cache) says what the link is
-                # now: the other end's last answer is from before, and taking its "down" after an
-                # up trap held every restored link down until that end's poll came back too.
-                fresh = [s for s, started in seen if started >= trap[1] + TRAP_HOLD_S]
-                if not fresh:
-                    value, source = trap[0], "trap"
-                else:
-                    value = _link_value(fresh)
-                    if len(fresh) == len(seen):
-                        del self.traps[link.id]  # the polls after the trap have the last word
-            if self.flaps.flapping(link.id, at):
-                detail["flapping"] = True
-            updates.append(("link", link.id, value, detail or None))
-            sources[link.id] = source
-        return updates, sources
-
     # ------------------------------------------------------------------ correlation
     def _correlate(self, at: float, report: CycleReport) -> None:
-        current = self.store.current()
-        links_down = {r.name for r in current if r.kind == "link" and r.state == "down"}
-        links_down |= set(self.flaps.subjects(at))
-        silent = {r.name for r in current if r.kind == "device" and r.state == "unreachable"}
-        incidents = correlate(self.network, links_down, silent)
-        flapping = set(self.flaps.subjects(at))
+        """Incidents from the view (no stored detail is read but the open incidents')."""
+        self._correlate_due = False
+        flapping = set(self._flapping)
+        incidents = correlate(self.network, self.links_down | flapping, set(self.silent))
         wanted = {}
         for inc in incidents:
             detail = inc.as_dict()
@@ -529,16 +471,15 @@ class Monitor:
 
     def _update_endpoints(self, at: float, report: CycleReport) -> None:
         """Endpoints: connected when their device answers and has a path to the core over links
-        that are up now, written on every tick (not only on settled ones), so availability counts
-        what the agencies lived through to the second: the down phases of a flap, not the hold
-        that keeps its incident open, nor the seconds a confirmation poll takes."""
-        current = self.store.current()
-        really_down = {r.name for r in current if r.kind == "link" and r.state == "down"}
-        silent = {r.name for r in current if r.kind == "device" and r.state == "unreachable"}
-        reach = reachable_from_core(self.network, really_down, silent)
-        updates: list[tuple[str, str, str, dict[str, Any] | None]] = []
+        that are up now, redone on every tick where a device or link changed (not only on settled
+        ones), so availability counts what the agencies lived through to the second: the down
+        phases of a flap, not the hold that keeps its incident open, nor the seconds a
+        confirmation poll takes."""
+        self._endpoints_due = False
+        reach = reachable_from_core(self.network, set(self.links_down), set(self.silent))
+        updates: list[StateUpdate] = []
         for device, eps in self._endpoints.items():
-            up = device in reach and device not in silent
+            up = device in reach and device not in self.silent
             for ep in eps:
                 key, state = f"{ep.kind}:{ep.id}", "up" if up else "down"
                 if self.endpoint_states.get(key) == state:
@@ -546,8 +487,7 @@ class Monitor:
                 self.endpoint_states[key] = state
                 detail = {"device": device, "district": ep.district, "name": ep.name}
                 updates.append(("endpoint", key, state, detail))
-        if updates:
-            report.changes += self.store.set_states(updates, at, "correlation")
+        report.changes += self._set_states(updates, at, "correlation")
 
     # ------------------------------------------------------------------ the loop
     async def run(

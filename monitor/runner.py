@@ -23,10 +23,11 @@ from govnet.errors import GovnetError
 from govnet.inventory.models import SNMPv2cCredential
 from govnet.inventory.network import Network
 from govnet.monitor.alerts import DEFAULT_RULES, AlertEngine, Rule
-from govnet.monitor.config import targets_from_inventory
+from govnet.monitor.config import PollTarget, targets_from_inventory
 from govnet.monitor.engine import CycleReport, Monitor, Shard
 from govnet.monitor.metrics import CONTENT_TYPE, exposition
-from govnet.monitor.scraper import SnmpScraper
+from govnet.monitor.scraper import Scraper, SnmpScraper
+from govnet.monitor.series import SeriesWriter, VictoriaMetrics
 from govnet.monitor.spool import SpoolingStore, healthz_body
 from govnet.monitor.store import Store
 from govnet.monitor.traps import TrapReceiver
@@ -48,6 +49,8 @@ class RunOptions:
     duration: float | None = None
     concurrency: int = 64
     rules: tuple[Rule, ...] = DEFAULT_RULES
+    #: VictoriaMetrics' URL: interface samples go there instead of the SQL store.
+    series_url: str | None = None
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -122,15 +125,23 @@ class _MetricsServer:
         self.server.server_close()
 
 
-def build_monitor(network: Network, store: Store, options: RunOptions) -> Monitor:
-    """The :class:`Monitor` for these options (intervals overridden when asked)."""
+def poll_targets(network: Network, options: RunOptions) -> list[PollTarget]:
+    """The inventory's poll targets, intervals overridden when asked."""
     targets = targets_from_inventory(network)
     if options.interval is not None:
         targets = [replace(t, interval=options.interval) for t in targets]
+    return targets
+
+
+def build_monitor(
+    network: Network, store: Store, options: RunOptions, scraper: Scraper | None = None
+) -> Monitor:
+    """The :class:`Monitor` for these options; it polls with ``scraper`` (SNMP by default)."""
+    targets = poll_targets(network, options)
     return Monitor(
         network,
         store,
-        SnmpScraper(),
+        scraper if scraper is not None else SnmpScraper(),
         targets,
         shard=options.shard,
         concurrency=options.concurrency,
@@ -145,12 +156,15 @@ async def run_monitor(
     on_tick: Callable[[CycleReport], None] | None = None,
     on_ready: Callable[[Monitor], None] | None = None,
     stop: asyncio.Event | None = None,
+    scraper: Scraper | None = None,
 ) -> Monitor:
     """Run until stopped; returns the monitor (for its last state)."""
     stop = stop or asyncio.Event()
     # Store writes that fail are kept and retried, never raised (spool.py): wrap once, share it.
     store = store if isinstance(store, SpoolingStore) else SpoolingStore(store)
-    monitor = build_monitor(network, store, options)
+    monitor = build_monitor(network, store, options, scraper)
+    series = SeriesWriter(VictoriaMetrics(options.series_url)).start() if options.series_url else None
+    monitor.series = series
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -199,6 +213,8 @@ async def run_monitor(
             receiver.close()
         if metrics is not None:
             metrics.close()
+        if series is not None:
+            series.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(sig)

@@ -15,6 +15,7 @@ import asyncio
 import os
 import time
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -49,6 +50,12 @@ class Scrape:
     def warn(self, module: str, text: str) -> None:
         """Note what went wrong in ``module``."""
         self.warnings.setdefault(module, []).append(text)
+
+
+#: The poll a scrape belongs to, as the engine schedules it: (device, cycle), cycle -1 for a
+#: confirmation poll outside the schedule. Set by the engine around each scrape; a scraper that
+#: hands polls to other machines (:class:`govnet.monitor.remote.QueueScraper`) names its jobs by it.
+CURRENT_POLL: ContextVar[tuple[str, int] | None] = ContextVar("govnet_current_poll", default=None)
 
 
 class Scraper(Protocol):

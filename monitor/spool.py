@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -35,9 +34,9 @@ from govnet.monitor.store import (
     PruneReport,
     Sample,
     StateRow,
+    StateUpdate,
     Store,
     StoreError,
-    _Cursor,
 )
 
 log = logging.getLogger("govnet.monitor.store")
@@ -46,8 +45,6 @@ log = logging.getLogger("govnet.monitor.store")
 LIMIT_ROWS = 200_000
 #: Seconds between two attempts to write the queue out.
 RETRY_S = 1.0
-
-StateUpdate = tuple[str, str, str, dict[str, Any] | None]
 
 
 def why(exc: StoreError) -> str:
@@ -121,9 +118,8 @@ class SpoolingStore(Store):
         clock: Callable[[], float] = time.time,
         retry_s: float = RETRY_S,
     ) -> None:
-        super().__init__()
+        super().__init__(inner.db)  # what is not overridden here reads the real store
         self.inner = inner
-        self.backend = inner.backend
         self._lock = inner._lock  # one connection: readers and writers take the same lock
         self.limit = limit
         self.notify = notify
@@ -142,18 +138,6 @@ class SpoolingStore(Store):
         #: Incidents opened while queueing get negative ids until they are written.
         self._next_temp = -1
         self._ids: dict[int, int] = {}
-
-    # -- plumbing: reads go to the real store
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> _Cursor:
-        return self.inner._execute(sql, params)
-
-    def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        self.inner._executemany(sql, rows)
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        with self.inner._transaction():
-            yield
 
     def close(self) -> None:
         """Close the real store (what is still queued is said, then lost)."""

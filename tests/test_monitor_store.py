@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from govnet.monitor.store import PollRecord, Sample, SqliteStore, StoreError, open_store
+from govnet.monitor.store import PollRecord, Sample, StoreError, open_store
+from govnet.monitor.store.schema import current
 
 
 def test_state_changes_are_recorded_once_and_history_answers_as_of(store_url: str) -> None:
@@ -38,6 +42,52 @@ def test_state_changes_are_recorded_once_and_history_answers_as_of(store_url: st
     reopened = open_store(store_url)  # persisted
     assert [r.state for r in reopened.current("link")] == ["down"]
     reopened.close()
+
+
+def test_one_batch_naming_an_object_twice_ends_with_its_last_row(store_url: str) -> None:
+    store = open_store(store_url)
+    store.set_states([("link", "L1", "up", {"n": 0})], at=1.0, source="poll")
+    changed = store.set_states(
+        [("link", "L1", "down", {"n": 1}), ("link", "L1", "down", {"n": 2}), ("link", "L2", "up", None)],
+        at=2.0,
+        source="poll",
+    )
+    assert [(c.name, c.old, c.new) for c in changed] == [("L1", "up", "down"), ("L2", None, "up")]
+    rows = {r.name: r for r in store.current("link")}
+    assert rows["L1"].state == "down" and rows["L1"].detail == {"n": 2} and rows["L1"].since == 2.0
+    store.close()
+
+
+def test_readers_do_not_wait_for_a_writer_and_see_only_what_is_committed(store_url: str) -> None:
+    """A pool of connections: a reader gets its own while a write transaction is open."""
+    store = open_store(store_url)
+    store.set_states([("device", "d1", "up", None)], at=1.0, source="poll")
+    inside, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            with store.db.write() as conn:
+                conn.execute(current.update().values(state="unreachable"))
+                inside.set()
+                assert release.wait(60)
+        except BaseException as exc:  # reported by the test thread
+            errors.append(exc)
+            inside.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert inside.wait(60) and not errors, errors
+        started = time.monotonic()
+        assert [r.state for r in store.current("device")] == ["up"]  # the committed state
+        assert time.monotonic() - started < 5, "the reader waited for the writer"
+    finally:
+        release.set()
+        thread.join(60)
+    assert not errors, errors
+    assert [r.state for r in store.current("device")] == ["unreachable"]
+    store.close()
 
 
 def test_incidents_open_update_acknowledge_close(store_url: str) -> None:
@@ -140,10 +190,10 @@ def test_sqlite_store_survives_a_writer_killed_mid_write(tmp_path: Path) -> None
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
     assert proc.returncode == -signal.SIGKILL
-    store = SqliteStore(path)
+    store = open_store(str(path))
     assert store.integrity() == "ok"
-    rows = store._execute("SELECT COUNT(*), COUNT(DISTINCT at) FROM samples").fetchone()
-    count, batches = int(rows[0]), int(rows[1])
+    with contextlib.closing(sqlite3.connect(path)) as raw:
+        count, batches = raw.execute("SELECT COUNT(*), COUNT(DISTINCT at) FROM samples").fetchone()
     assert count > 0, "the writer committed nothing before the kill"
     assert count == 200 * batches, "a transaction was half-written"
     # And the store still takes writes.

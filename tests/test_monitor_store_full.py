@@ -178,7 +178,7 @@ def test_sqlite_on_a_full_disk_keeps_monitoring_and_catches_up(
     store = open_store(str(small_fs / "monitor.db"))
     try:
         outage_and_back(net, store, small_fs, caplog, tmp_path)
-        assert store.integrity() == "ok"  # type: ignore[attr-defined]
+        assert store.integrity() == "ok"
     finally:
         with contextlib.suppress(Exception):
             store.close()
@@ -253,7 +253,7 @@ def test_monitor_run_on_a_full_disk_says_so_once_and_exits_cleanly(small_fs: Pat
     inventory = write_inventory(tmp_path / "inv", mini_files())
     url = f"sqlite:///{small_fs / 'monitor.db'}"
     holder = open_store(url)  # keeps the WAL and its index alive, as a second reader would
-    holder._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[attr-defined]
+    holder.checkpoint()
     filler = fill(small_fs)
     port = 20000 + 1000 * int(os.environ.get("GOVNET_TEST_LANE", "0")) + 917  # inside its own netns
     env = {
@@ -347,7 +347,7 @@ def test_the_api_over_a_store_it_does_not_share_probes_it(
     client = TestClient(create_app(ApiState(net, store, tokens)))
     try:
         assert client.get("/api/v1/healthz").json() == {"status": "ok"}
-        store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[attr-defined]
+        store.checkpoint()
         filler = fill(small_fs)
         deadline = time.monotonic() + 60
         while (body := client.get("/api/v1/healthz").json())["status"] == "ok":

@@ -6,10 +6,12 @@ Slowish (a wheel build and a venv install, the dependencies from pip's cache): 3
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -18,6 +20,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from govnet.monitor.store.migrate import head
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -92,6 +96,8 @@ def test_the_wheel_has_one_import_root_and_its_data(wheel: Path) -> None:
         "govnet/snmp/ber.py",
         "napalm_frr/driver.py",
         "napalm_frr/govnet_cfg.py",
+        "govnet/monitor/store/migrations/env.py",
+        "govnet/monitor/store/migrations/versions/0001_baseline.py",
     ):
         assert data in names, data
     assert "govnet = govnet.cli:main" in entry_points
@@ -164,6 +170,10 @@ def test_a_fresh_venv_from_the_wheel_serves_the_noc_page(wheel: Path, tmp_path: 
         spec = json.loads(body)
         assert spec["openapi"].startswith("3.")
         assert any(path.startswith("/api/v1/devices") for path in spec["paths"])
+        # serve opened the store, which the wheel's migrations created at their newest revision
+        with contextlib.closing(sqlite3.connect(tmp_path / "mon.db")) as db:
+            (revision,) = db.execute("SELECT version_num FROM alembic_version").fetchone()
+        assert revision == head()
     finally:
         server.terminate()
         try:

@@ -1,0 +1,150 @@
+"""The scheduler/correlator with a lease: one leader among any number of ``monitor run --redis``.
+
+Each candidate tries to take the lease (``NS:lease``, ``SET NX PX``); the one that holds it runs the
+monitor (schedule, traps, correlation, store) with a :class:`~govnet.monitor.remote.QueueScraper`,
+so its polls go to the workers, and renews the lease every third of its time to live. A standby
+retries as often. When the leader dies its lease expires and a standby takes over within
+``ttl`` + ``ttl/3`` seconds; a leader that cannot renew (lost the broker, or was too slow) stops
+leading at once, before its lease can have passed to another, so two leaders never correlate at
+the same time (their writes are also idempotent: states are written only when they change).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from redis.exceptions import RedisError
+
+from govnet.inventory.network import Network
+from govnet.monitor.broker import Broker
+from govnet.monitor.engine import CycleReport, Monitor
+from govnet.monitor.remote import QueueScraper
+from govnet.monitor.runner import RunOptions, poll_targets, run_monitor
+from govnet.monitor.store import Store
+
+DEFAULT_TTL_S = 15.0
+
+
+async def _renew(broker: Broker, owner: str, ttl: float, lost: asyncio.Event) -> None:
+    """Renew every ttl/3; on a refusal or an error, say the lease is lost (and stop renewing)."""
+    while True:
+        await asyncio.sleep(ttl / 3)
+        try:
+            held = await asyncio.wait_for(broker.renew_lease(owner, ttl), timeout=ttl / 3)
+        except (RedisError, OSError, TimeoutError):
+            held = False
+        if not held:
+            lost.set()
+            return
+
+
+async def lead_or_wait(
+    network: Network,
+    store: Store,
+    options: RunOptions,
+    broker: Broker,
+    owner: str,
+    stop: asyncio.Event,
+    *,
+    ttl: float = DEFAULT_TTL_S,
+    on_state: Callable[[str], None] | None = None,
+    on_tick: Callable[[CycleReport], None] | None = None,
+    on_ready: Callable[[Monitor], None] | None = None,
+) -> int:
+    """Stand by, lead when the lease is free, until ``stop``. Returns how many times it led."""
+    await broker.ping()
+    # The leader's polls are jobs waiting in Redis, not sockets: every device may be in flight (the
+    # workers' own --concurrency bounds the SNMP side).
+    targets = poll_targets(network, options)
+    options = replace(options, concurrency=max(options.concurrency, len(targets)))
+    led = 0
+    say = on_state or (lambda _text: None)
+    down_since: float | None = None
+    while not stop.is_set():
+        try:
+            got = await broker.acquire_lease(owner, ttl)
+            if down_since is not None:
+                say(f"broker back after {time.time() - down_since:.0f} s")
+                down_since = None
+        except (RedisError, OSError) as exc:
+            got = False
+            if down_since is None:
+                down_since = time.time()
+                say(f"broker unreachable: {type(exc).__name__}; polls wait, states are kept as they were")
+        if not got:
+            holder = await _holder(broker)
+            say(f"standby: {holder or 'nobody'} holds the lease")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=ttl / 3)
+            continue
+        led += 1
+        say(f"leader: {owner} holds the lease")
+        lost = asyncio.Event()
+        leading = asyncio.Event()
+        renewer = asyncio.ensure_future(_renew(broker, owner, ttl, lost))
+        watcher = asyncio.ensure_future(_either(stop, lost, leading))
+        scraper = QueueScraper(network, broker, targets)
+        await scraper.start()
+        watchdog = asyncio.ensure_future(_watch_workers(broker, scraper, say))
+        try:
+            await run_monitor(
+                network, store, options, on_tick=on_tick, on_ready=on_ready, stop=leading, scraper=scraper
+            )
+        finally:
+            for task in (renewer, watcher, watchdog):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await scraper.close()
+            if not lost.is_set():
+                with contextlib.suppress(RedisError, OSError):
+                    await broker.release_lease(owner)
+        if lost.is_set():
+            say(f"lost the lease: {owner} stops leading")
+        else:  # stopped by a signal (run_monitor's handlers), ``duration`` or ``stop``: done
+            stop.set()
+    return led
+
+
+#: Polls waiting longer than this for a worker are reported (once a minute while it lasts).
+STALL_S = 60.0
+
+
+async def _watch_workers(broker: Broker, scraper: QueueScraper, say: Callable[[str], None]) -> None:
+    """Say when polls wait for workers: the states shown are then older than they look."""
+    while True:
+        await asyncio.sleep(STALL_S / 4)
+        count, since = scraper.waiting
+        if since is None or time.time() - since < STALL_S:
+            continue
+        try:
+            alive = len(await broker.workers())
+        except (RedisError, OSError):
+            alive = -1
+        workers = "unknown (the broker does not answer)" if alive < 0 else str(alive)
+        say(
+            f"warning: {count} polls wait for a worker, the oldest for {time.time() - since:.0f} s; "
+            f"live workers: {workers}"
+        )
+        await asyncio.sleep(STALL_S)
+
+
+async def _holder(broker: Broker) -> str | None:
+    try:
+        return await broker.lease_holder()
+    except (RedisError, OSError):
+        return None
+
+
+async def _either(stop: asyncio.Event, lost: asyncio.Event, leading: asyncio.Event) -> None:
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()
+    leading.set()

@@ -1,0 +1,261 @@
+"""Per-interface series in VictoriaMetrics (issue #15 item 2), when one is configured.
+
+The SQL store keeps what the NOC acts on (states, changes, incidents, maintenance, availability);
+the samples of every interface (traffic, utilisation, errors, discards), which grow with the size
+of the network and are read as ranges, go to a time-series database: VictoriaMetrics (Debian's
+``victoria-metrics``, single node) through its Prometheus text import
+(``POST /api/v1/import/prometheus``), read back with PromQL (``GET /api/v1/query_range``).
+
+:class:`SeriesWriter` takes the engine's samples without blocking it: a background thread sends
+them in batches, retries with back-off while the database is away, and keeps at most
+``max_pending`` samples meanwhile; beyond that the oldest are dropped and counted (the loss is
+bounded and visible in :attr:`SeriesWriter.dropped`, never silent).
+
+Every label value is text from the inventory (device and interface names, link ids): it is
+escaped for the exposition format when written and for PromQL string literals when queried, so
+a name can never become syntax in either.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from govnet.errors import GovnetError
+from govnet.monitor.store import Sample
+
+#: The series written per sample: metric name -> the sample's field.
+METRICS = {
+    "govnet_interface_in_bps": "in_bps",
+    "govnet_interface_out_bps": "out_bps",
+    "govnet_interface_util_pct": "util_pct",
+    "govnet_interface_in_errors_ps": "in_err_ps",
+    "govnet_interface_out_errors_ps": "out_err_ps",
+    "govnet_interface_in_discards_ps": "in_disc_ps",
+    "govnet_interface_out_discards_ps": "out_disc_ps",
+}
+
+
+class SeriesSink(Protocol):
+    """Where the engine's interface samples go (the SQL store, or :class:`SeriesWriter`)."""
+
+    def write_samples(self, samples: Sequence[Sample]) -> None: ...
+
+
+class SeriesError(GovnetError):
+    """The time-series database cannot be written or read."""
+
+
+def escape_label(value: str) -> str:
+    r"""A label value for the exposition format and for PromQL string literals.
+
+    >>> escape_label('eth1')
+    'eth1'
+    >>> escape_label('a"b\\c') == 'a\\"b\\\\c'
+    True
+    >>> escape_label('x\ny')
+    'x\\ny'
+    """
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def exposition(samples: Sequence[Sample]) -> bytes:
+    """Samples as Prometheus text lines with millisecond timestamps (``None`` values left out).
+
+    >>> s = Sample(1700000000.5, "cpe-1", "eth1", "l1", 1000.0, None, 0.5)
+    >>> print(exposition([s]).decode(), end="")
+    govnet_interface_in_bps{device="cpe-1",interface="eth1",link="l1"} 1000.0 1700000000500
+    govnet_interface_util_pct{device="cpe-1",interface="eth1",link="l1"} 0.5 1700000000500
+    """
+    lines = []
+    for s in samples:
+        labels = f'device="{escape_label(s.device)}",interface="{escape_label(s.interface)}"'
+        if s.link:
+            labels += f',link="{escape_label(s.link)}"'
+        stamp = round(s.at * 1000)
+        for metric, attr in METRICS.items():
+            value = getattr(s, attr)
+            if value is not None and math.isfinite(value):
+                lines.append(f"{metric}{{{labels}}} {float(value)!r} {stamp}\n")
+    return "".join(lines).encode()
+
+
+def check_url(url: str) -> str:
+    """``http(s)://HOST:PORT`` with no credentials, query or fragment; the base for the API paths.
+
+    >>> check_url("http://127.0.0.1:8428/")
+    'http://127.0.0.1:8428'
+    >>> check_url("file:///etc/passwd")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    govnet.monitor.series.SeriesError: bad VictoriaMetrics URL 'file:///etc/passwd' (fix: ...)
+    """
+    parts = urllib.parse.urlsplit(url)
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
+        raise SeriesError(
+            f"bad VictoriaMetrics URL {url[:120]!r}",
+            hint="write http://HOST:PORT (credentials, if any, belong in a proxy in front of it)",
+        )
+    return url.rstrip("/")
+
+
+class VictoriaMetrics:
+    """Writes and reads series over VictoriaMetrics' HTTP API (no proxy: straight to the server)."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        self.url = check_url(url)
+        self.timeout = timeout
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def _call(self, path: str, data: bytes | None = None) -> bytes:
+        request = urllib.request.Request(
+            self.url + path, data=data, method="POST" if data is not None else "GET"
+        )
+        try:
+            with self._opener.open(request, timeout=self.timeout) as answer:
+                body: bytes = answer.read()
+                return body
+        except urllib.error.HTTPError as exc:
+            text = exc.read()[:300].decode("utf-8", "replace")
+            raise SeriesError(f"VictoriaMetrics at {self.url} answered {exc.code}: {text}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise SeriesError(
+                f"VictoriaMetrics at {self.url} cannot be reached: {exc}",
+                hint="start victoria-metrics or fix --series",
+            ) from None
+
+    def write(self, samples: Sequence[Sample]) -> None:
+        """Send samples now (raises :class:`SeriesError`)."""
+        body = exposition(samples)
+        if body:
+            self._call("/api/v1/import/prometheus", body)
+
+    def query_range(self, query: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
+        """A PromQL range query's series: ``[{"metric": {...}, "values": [[t, "v"], ...]}, ...]``."""
+        params = urllib.parse.urlencode(
+            {"query": query, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}s"}
+        )
+        doc = json.loads(self._call(f"/api/v1/query_range?{params}"))
+        if doc.get("status") != "success":
+            raise SeriesError(f"VictoriaMetrics refused the query: {str(doc.get('error'))[:200]}")
+        result: list[dict[str, Any]] = doc["data"]["result"]
+        return result
+
+    def raw(
+        self, metric: str, device: str, interface: str, start: float, end: float
+    ) -> list[tuple[float, float]]:
+        """The stored samples of one series in (start, end], as written (no step, no lookback)."""
+        if metric not in METRICS:
+            raise SeriesError(f"unknown metric {metric[:60]!r}", hint=f"use one of {', '.join(METRICS)}")
+        selector = f'{metric}{{device="{escape_label(device)}",interface="{escape_label(interface)}"}}'
+        span = max(1, int(end - start))
+        params = urllib.parse.urlencode({"query": f"{selector}[{span}s]", "time": f"{end:.3f}"})
+        doc = json.loads(self._call(f"/api/v1/query?{params}"))
+        if doc.get("status") != "success":
+            raise SeriesError(f"VictoriaMetrics refused the query: {str(doc.get('error'))[:200]}")
+        return [(float(t), float(v)) for series in doc["data"]["result"] for t, v in series["values"]]
+
+    def interface_history(
+        self, device: str, interface: str, start: float, end: float, step: float
+    ) -> dict[str, list[tuple[float, float]]]:
+        """Every metric of one interface over [start, end]: name -> [(t, value), ...]."""
+        names = "|".join(METRICS)
+        query = (
+            f'{{__name__=~"{names}",device="{escape_label(device)}",interface="{escape_label(interface)}"}}'
+        )
+        out: dict[str, list[tuple[float, float]]] = {}
+        for series in self.query_range(query, start, end, step):
+            name = series["metric"].get("__name__", "")
+            out[name] = [(float(t), float(v)) for t, v in series["values"]]
+        return out
+
+
+@dataclass
+class SeriesWriter:
+    """Sends the engine's samples in the background (see the module's docstring)."""
+
+    db: VictoriaMetrics
+    max_pending: int = 1_000_000
+    batch: int = 20_000
+    sent: int = 0
+    dropped: int = 0
+    failures: int = 0
+    last_error: str | None = None
+    _queue: deque[Sample] = field(default_factory=deque, repr=False)
+    _lock: threading.Condition = field(default_factory=threading.Condition, repr=False)
+    _closing: bool = False
+    _thread: threading.Thread | None = None
+
+    def start(self) -> SeriesWriter:
+        self._thread = threading.Thread(target=self._run, name="govnet-series", daemon=True)
+        self._thread.start()
+        return self
+
+    def write_samples(self, samples: Sequence[Sample]) -> None:
+        """Queue samples (never blocks on the database)."""
+        with self._lock:
+            self._queue.extend(samples)
+            over = len(self._queue) - self.max_pending
+            for _ in range(max(0, over)):
+                self._queue.popleft()
+            self.dropped += max(0, over)
+            self._lock.notify()
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def _run(self) -> None:
+        backoff = 0.5
+        while True:
+            with self._lock:
+                while not self._queue and not self._closing:
+                    self._lock.wait()
+                if not self._queue and self._closing:
+                    return
+                chunk = [self._queue.popleft() for _ in range(min(self.batch, len(self._queue)))]
+            try:
+                self.db.write(chunk)
+            except SeriesError as exc:
+                with self._lock:  # back at the front, oldest first; the oldest go beyond the bound
+                    self.failures += 1
+                    self.last_error = exc.message
+                    self._queue.extendleft(reversed(chunk))
+                    over = len(self._queue) - self.max_pending
+                    for _ in range(max(0, over)):
+                        self._queue.popleft()
+                    self.dropped += max(0, over)
+                if self._closing:
+                    return  # closing with the database away: what is left counts as dropped
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = 0.5
+            with self._lock:
+                self.sent += len(chunk)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Send what is queued (within ``timeout``), then stop; the rest counts as dropped."""
+        with self._lock:
+            self._closing = True
+            self._lock.notify()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        with self._lock:
+            self.dropped += len(self._queue)
+            self._queue.clear()
