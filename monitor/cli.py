@@ -13,7 +13,7 @@ from rich.table import Table
 from govnet import aio
 from govnet.context import app_context
 from govnet.errors import GovnetError
-from govnet.output import console, print_json
+from govnet.output import console, err_console, print_json
 
 if TYPE_CHECKING:
     from govnet.monitor.collector import DeviceState
@@ -253,7 +253,10 @@ def run(
     if redis is not None:
         from govnet.monitor.distcli import run_leader
 
-        run_leader(network, the_store, options, redis, redis_namespace, lease_ttl, emit, store_notice, events)
+        def say(text: str) -> None:  # the leader's own notices, stamped by it (stderr)
+            err_console.print(text, highlight=False, markup=False)
+
+        run_leader(network, the_store, options, redis, redis_namespace, lease_ttl, emit, say, events)
         the_store.close()
         return
     if show_live:
