@@ -13,14 +13,27 @@ writes to the store or changes the monitor's state.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from govnet.inventory.network import Network
 from govnet.monitor.store import Store, StoreError
 
-if TYPE_CHECKING:  # the engine imports this module
+if TYPE_CHECKING:
+    from govnet.monitor.alerts import AlertChange
     from govnet.monitor.collector import DeviceState
-    from govnet.monitor.engine import CycleReport
+    from govnet.monitor.store import Change
+
+
+class CycleReport(Protocol):
+    """What a tick did, as :class:`govnet.monitor.engine.CycleReport` has it (the engine imports
+    this module, so it is named by its shape)."""
+
+    polled: list[str]
+    changes: list[Change]
+    opened: list[int]
+    closed: list[int]
+    alerts: list[AlertChange]
+
 
 log = logging.getLogger("govnet.monitor")
 
