@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
 from govnet.api.deps import ApiState
+from govnet.api.errorlog import ServerErrorLog
 from govnet.api.headers import SecurityHeaders
 from govnet.api.hotpath import HotRoutes
 from govnet.api.limits import BodyLimit
@@ -86,6 +87,7 @@ def create_app(state: ApiState) -> FastAPI:
     # Innermost first: the hot routes get the CORS, body-limit and security headers of every answer.
     hot = {f"{PREFIX}/summary": summary.get_summary, f"{PREFIX}/agencies": agencies.fast_list_agencies}
     app.add_middleware(HotRoutes, routes=hot, on_error=http_error)
+    app.add_middleware(ServerErrorLog)
     if state.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -7,6 +7,8 @@ read of the session's row by its primary key (sessions.py).
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import HTTPException, Request, status
 
 from govnet.api.auth import AuthError, Principal, TokenStore
@@ -17,6 +19,24 @@ from govnet.api.sessions import COOKIE, CSRF_HEADER, Sessions
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 BEARER_HINT = "send 'Authorization: Bearer <token>'"
+
+log = logging.getLogger("govnet.api")
+
+
+def log_failure(request: Request, exc: HTTPException, token: str | None) -> None:
+    """One WARNING line per refused authentication: why, the token's id (never the token), the
+    client and the path."""
+    detail = exc.detail if isinstance(exc.detail, dict) else {"message": str(exc.detail)}
+    log.warning(
+        "authentication failed",
+        extra={
+            "reason": str(detail.get("message")),
+            "status": exc.status_code,
+            "token_id": token_id_of(token) if token else None,
+            "client": client_address(request),
+            "path": request.url.path,
+        },
+    )
 
 
 def unauthorised(message: str, hint: str) -> HTTPException:
@@ -86,8 +106,19 @@ def authenticate(request: Request, tokens: TokenStore, limiter: FailedAuth, sess
     """The caller, from ``Authorization: Bearer …`` or the page's session cookie.
 
     401: missing, malformed, unknown, expired or revoked; 429: locked out after failed attempts;
-    403: a state-changing request with a session but without its CSRF secret.
+    403: a state-changing request with a session but without its CSRF secret. Each refusal is
+    logged (:func:`log_failure`).
     """
+    try:
+        return _authenticate(request, tokens, limiter, sessions)
+    except HTTPException as exc:
+        if exc.status_code in (401, 429):
+            header = request.headers.get("authorization", "")
+            log_failure(request, exc, header.partition(" ")[2].strip() or None)
+        raise
+
+
+def _authenticate(request: Request, tokens: TokenStore, limiter: FailedAuth, sessions: Sessions) -> Principal:
     token = bearer(request)
     if token is not None:
         return check_token(token, tokens, limiter, client_address(request))

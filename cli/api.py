@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import time
 from pathlib import Path
 from typing import Annotated
@@ -133,13 +134,19 @@ def serve(
     )
     scheme = "https" if tls_cert else "http"
     console.print(f"govnet API on {scheme}://{host}:{port}/ (OpenAPI at /api/v1/docs)", highlight=False)
-    # No access log: it would print every request line, and the NOC page polls.
+    logging.getLogger("govnet.api").info(
+        "API serving",
+        extra={"host": host, "port": port, "devices": len(network.devices), "store": state.store.backend},
+    )
+    # No access log: it would print every request line, and the NOC page polls. Uvicorn's own
+    # loggers go through govnet's handler (log_config=None), in its format, at its level.
     uvicorn.run(
         create_app(state),
         host=host,
         port=port,
         access_log=False,
-        log_level="warning",
+        log_config=None,
+        log_level=None,
         workers=workers,
         ssl_certfile=tls_cert,
         ssl_keyfile=tls_key,

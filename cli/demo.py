@@ -124,7 +124,8 @@ def _serve(
             create_app(ApiState(network, store, tokens)),
             host="127.0.0.1",
             port=port,
-            log_level="warning",
+            log_config=None,  # uvicorn's lines go through govnet's handler (govnet.logs)
+            log_level=None,
             access_log=False,
         )
     )

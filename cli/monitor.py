@@ -228,11 +228,12 @@ def run(
     if channels is not None:  # checked before anything starts: a wrong file is an error at once
         channels_file = load_channels(channels, SecretStore(app_context(ctx).secrets_path))
 
-    def store_notice(text: str) -> None:  # once per outage and once when it ends (stderr)
+    def store_notice(text: str) -> None:  # the Redis leader's own notices (stderr)
         err_console.print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}", highlight=False, markup=False)
 
     # A store that refuses writes (a full disk) never stops the monitor: see monitor/spool.py.
-    the_store = SpoolingStore(open_store(store), notify=store_notice)
+    # Store outages are log lines (ERROR; their end INFO), not printed again here (govnet.logs).
+    the_store = SpoolingStore(open_store(store))
     listen = (
         None if no_traps else (parse_listen(trap_listen) if trap_listen else default_trap_listen(network))
     )

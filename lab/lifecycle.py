@@ -17,6 +17,7 @@ OSPF converged), :mod:`govnet.lab.teardown`, :mod:`govnet.lab.faults`.
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import time
 from collections.abc import Callable, Mapping
 from ipaddress import IPv4Network
@@ -42,6 +43,8 @@ from govnet.lab.wiring import (
     write_lab_inventory,
 )
 from govnet.safety import SETTINGS
+
+log = logging.getLogger(__name__)
 
 #: ``progress(what, total)``: told when each phase of :func:`up` starts.
 Progress = Callable[[str, int], None]
@@ -136,8 +139,16 @@ def up(
         state.timings["converged_s"] = round(time.monotonic() - t0, 2)
         state.phase = "up"
         save_state(state)
+        log.info(
+            "lab up",
+            extra={"prefix": prefix, "nodes": len(state.nodes), "seconds": state.timings["converged_s"]},
+        )
         return state
-    except BaseException:
+    except BaseException as exc:
+        log.error(
+            "lab up failed: tearing it down",
+            extra={"prefix": prefix, "error": str(exc) or type(exc).__name__},
+        )
         down(prefix)
         raise
 
@@ -157,6 +168,11 @@ def status(prefix: str) -> dict[str, Any]:
     rows = []
     for node in state.nodes.values():
         alive = running_daemons(prefix, node)
+        dead = [d for d, ok in alive.items() if not ok]
+        if dead and node.name not in state.failed_nodes:  # a node stopped on purpose is no failure
+            log.warning(
+                "lab daemons not running", extra={"prefix": prefix, "node": node.name, "daemons": dead}
+            )
         full = ospf_full(node) if node.kind == "router" and alive.get("ospfd") else 0
         rows.append(
             {

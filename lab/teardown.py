@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import pwd
 import shutil
@@ -31,6 +32,8 @@ from govnet.lab.guard import remove_guards
 from govnet.lab.host import cgroup_dir, lab_user
 from govnet.lab.shell import run
 from govnet.lab.state import lab_dir, load_state, runtime_dir
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -246,6 +249,10 @@ def down(prefix: str, timeout: float = 20.0) -> dict[str, list[str]]:
         if processes_left:
             left["processes"] = [*left.get("processes", []), *describe(processes_left)]
         if not left or time.monotonic() > deadline:
+            if left:
+                log.error("lab down left things behind", extra={"prefix": prefix, "left": left})
+            else:
+                log.info("lab down", extra={"prefix": prefix})
             return left
         time.sleep(0.1)
 

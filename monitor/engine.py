@@ -31,6 +31,7 @@ from govnet.inventory.network import Network
 from govnet.monitor.alerts import AlertChange, AlertEngine, Drop, FlapDetector
 from govnet.monitor.collector import DeviceState, collect
 from govnet.monitor.config import Module, PollTarget
+from govnet.monitor.events import CycleLog
 from govnet.monitor.incidents import correlate, reachable_from_core
 from govnet.monitor.linkstate import TRAP_HOLD_S, LinkState
 from govnet.monitor.rates import Rates, RateTracker
@@ -514,6 +515,7 @@ class Monitor:
                     await ticking
                 break
             report = ticking.result()
+            CycleLog(self.network, self.store).cycle(report, self.last)
             if on_tick is not None:
                 on_tick(report)
             pause = self.next_wakeup(self.clock())

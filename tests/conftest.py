@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from govnet import logs
 from govnet.inventory.network import Network
 from tests.labkit import (
     BARE_PREFIX,
@@ -25,6 +26,8 @@ from tests.labkit import (
     lab_skip_reason,
 )
 from tests.mini import MINI_SECRETS, mini_files, write_inventory
+
+LOG_VARIABLES = ("GOVNET_LOG_LEVEL", "GOVNET_LOG_FORMAT", "GOVNET_LOG_FILE")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -110,9 +113,10 @@ def isolated_home(
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
-    for var in ("GOVNET_INVENTORY", "GOVNET_SECRETS"):
+    for var in ("GOVNET_INVENTORY", "GOVNET_SECRETS", *LOG_VARIABLES):
         monkeypatch.delenv(var, raising=False)
     yield home
+    logs.reset()  # a test that ran the command line leaves no handler or level behind
 
 
 @pytest.fixture(scope="session")

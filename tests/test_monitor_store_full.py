@@ -103,7 +103,7 @@ def outage_and_back(
     recorded_before = store.changes()
     assert recorded_before, "the first poll is recorded"
 
-    caplog.set_level(logging.WARNING, logger="govnet.monitor.store")
+    caplog.set_level(logging.INFO, logger="govnet.monitor.store")
     filler = fill(filler_at)
     agents.kill(hub)
     # Ticks go on while the disk is full: the monitor neither raises nor stops.
@@ -263,6 +263,7 @@ def test_monitor_run_on_a_full_disk_says_so_once_and_exits_cleanly(small_fs: Pat
         "HOME": str(tmp_path),
         "XDG_CONFIG_HOME": str(tmp_path / ".config"),
         "PYTHONUNBUFFERED": "1",
+        "GOVNET_LOG_LEVEL": "info",  # the outage is an ERROR line, its end an INFO one
     }
     monitor_cmd = [
         sys.executable, "-m", "govnet.cli", "monitor", "run", "--store", url, "--no-traps", "--no-live",

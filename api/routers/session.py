@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from govnet.api.auth import Principal, Role
-from govnet.api.authn import check_token, client_address
+from govnet.api.authn import check_token, client_address, log_failure
 from govnet.api.deps import ERRORS, State, require
 from govnet.api.sessions import COOKIE
 
@@ -44,7 +44,11 @@ def login(body: Login, request: Request, response: Response, state: State) -> An
     District scope: the answer is the token's own role and district.
     """
     address = client_address(request)
-    caller = check_token(body.token.get_secret_value(), state.tokens, state.failed_auth, address)
+    try:
+        caller = check_token(body.token.get_secret_value(), state.tokens, state.failed_auth, address)
+    except HTTPException as exc:
+        log_failure(request, exc, body.token.get_secret_value())
+        raise
     session_id, session = state.sessions.start(caller.token_id)
     response.set_cookie(
         COOKIE,
