@@ -31,6 +31,7 @@ from govnet.inventory.network import Network
 from govnet.monitor.alerts import AlertChange, AlertEngine, Drop, FlapDetector
 from govnet.monitor.collector import DeviceState, collect
 from govnet.monitor.config import Module, PollTarget
+from govnet.monitor.coverage import Coverage
 from govnet.monitor.incidents import correlate, reachable_from_core
 from govnet.monitor.linkstate import TRAP_HOLD_S, LinkState
 from govnet.monitor.rates import Rates, RateTracker
@@ -38,7 +39,7 @@ from govnet.monitor.schedule import Schedule, Shard
 from govnet.monitor.scraper import CURRENT_POLL, Scraper
 from govnet.monitor.series import SeriesSink
 from govnet.monitor.spool import SpoolingStore
-from govnet.monitor.store import Change, PollRecord, Sample, StateUpdate, Store
+from govnet.monitor.store import Change, PollRecord, Sample, StateUpdate, Store, StoreError
 from govnet.monitor.traps import LinkMap, TrapEvent
 from govnet.snmp.entity import NO_LIGHT_DBM
 from govnet.topology.graph import endpoints_by_device
@@ -98,6 +99,11 @@ class Monitor:
         self.store = store if isinstance(store, SpoolingStore) else SpoolingStore(store)
         self.shard = shard or Shard()
         self.targets = {t.device: t for t in targets if self.shard.owns(t.device)}
+        #: When the leader was running with a complete view (see coverage.py): what availability
+        #: counts as monitored time. Other shards' devices count as seen once they were polled.
+        self.coverage = Coverage(self.store) if self.shard.leader else None
+        self._started = clock()
+        self._unseen_elsewhere = {t.device for t in targets} - set(self.targets)
         self.modules = modules  # None: each target's own (by device class)
         self.concurrency, self.clock = concurrency, clock
         self.schedule = Schedule(self.targets)
@@ -230,7 +236,34 @@ class Monitor:
                 self.unsettled_since = at
             if self._endpoints_due:
                 self._update_endpoints(at, report)
+            self._keep_coverage(at)
         return report
+
+    def _keep_coverage(self, at: float) -> None:
+        """Record the leader as running once every device has been polled in this run (before
+        that, endpoint states are an older run's), then its heartbeat."""
+        if self.coverage is None:
+            return
+        try:
+            if self.coverage.began is not None:
+                self.coverage.beat(at)
+            elif self._view_complete():
+                self.coverage.begin(at)
+        except StoreError:  # the store cannot be read now: the next tick tries again
+            return
+
+    def _view_complete(self) -> bool:
+        if any(device not in self.polled_at for device in self.targets):
+            return False
+        if self._unseen_elsewhere:  # sharded: the other shards' poll records since this start
+            self._unseen_elsewhere -= {p.device for p in self.store.polls(self._started)}
+        return not self._unseen_elsewhere
+
+    def stop_coverage(self) -> None:
+        """Record that this leader stops watching (called when the loop ends)."""
+        if self.coverage is not None:
+            with contextlib.suppress(StoreError):
+                self.coverage.end(self.clock())
 
     def _set_states(self, updates: list[StateUpdate], at: float, source: str) -> list[Change]:
         """Write rows (nothing when there are none) and take the changes into the view."""
@@ -524,6 +557,7 @@ class Monitor:
         if self.inflight:
             await asyncio.wait(list(self.inflight.values()))
             self.inflight.clear()
+        self.stop_coverage()
 
     async def _either(self, stop: asyncio.Event) -> None:
         waits = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]

@@ -3,8 +3,11 @@
 Computed from the store's endpoint state history (written by the monitor on every tick from the
 links' real states: a flapping link's held incident does not count as down time), over a
 period, excluding declared maintenance windows: time inside a window counts neither as up nor
-as down. Time before govnet first knew an endpoint's state is not counted either (``monitored_s``
-says how much was). Districts average their agencies.
+as down. Only time when the monitor was running with a complete view (see
+:mod:`govnet.monitor.coverage`) and the endpoint's state was ``up`` or ``down`` is monitored:
+time the monitor was stopped (or dead), before govnet first knew an endpoint's state, or while
+its state was unknown is "not monitored", never the last state seen (``monitored_s`` says how
+much was monitored, ``unmonitored_s`` how much was not). Districts average their agencies.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 
 from govnet.errors import GovnetError
 from govnet.inventory.network import Network
+from govnet.monitor import coverage
 from govnet.monitor.store import Store, Window
 from govnet.topology.graph import endpoints_by_device
 
@@ -92,6 +96,8 @@ class Availability:
     monitored_s: float
     down_s: float
     maintenance_s: float
+    unmonitored_s: float = 0.0  # outside maintenance, the monitor stopped or the state unknown
+    commune: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form."""
@@ -104,6 +110,8 @@ class Availability:
             "monitored_s": round(self.monitored_s, 3),
             "down_s": round(self.down_s, 3),
             "maintenance_s": round(self.maintenance_s, 3),
+            "unmonitored_s": round(self.unmonitored_s, 3),
+            "commune": self.commune,
         }
 
 
@@ -118,12 +126,37 @@ def availability(
     """Availability of every endpoint (or only the one keyed ``only``, e.g. ``agency:ID``) over the
     last ``period_s`` seconds."""
     end = time.time() if now is None else now
-    start = end - period_s
+    return availability_between(network, store, end - period_s, end, only)
+
+
+def monitored_intervals(store: Store, start: float, end: float) -> list[Interval]:
+    """When the monitor was running within [start, end) (see :mod:`govnet.monitor.coverage`)."""
+    history = store.changes(kind=coverage.KIND, name=coverage.NAME, since=start, until=end)
+    at_start = store.states_at(coverage.KIND, start).get(coverage.NAME)
+    return coverage.running_intervals(history, at_start, start, end, coverage.leader_row(store))
+
+
+def _communes(network: Network) -> dict[tuple[str, str], str | None]:
+    out: dict[tuple[str, str], str | None] = {}
+    for agency in network.agencies.values():
+        out[("agency", agency.id)] = network.sites[agency.site].commune
+    for site in network.sites.values():
+        out[("bts", site.id)] = out[("wifi", site.id)] = site.commune
+    return out
+
+
+def availability_between(
+    network: Network, store: Store, start: float, end: float, only: str | None = None
+) -> list[Availability]:
+    """Availability of every endpoint (or only ``only``) over [start, end)."""
     at_start = store.states_at("endpoint", start)
     history: dict[str, list[tuple[float, str]]] = {}
     for change in store.changes(kind="endpoint", name=only, since=start, until=end):
         history.setdefault(change.name, []).append((change.at, change.new))
     windows = store.maintenance(start, end)
+    running = monitored_intervals(store, start, end)
+    communes = _communes(network)
+    total = end - start
     out = []
     for device, eps in sorted(endpoints_by_device(network).items()):
         for ep in eps:
@@ -134,18 +167,25 @@ def availability(
             down: list[Interval] = []
             state, since = at_start.get(key), start
             for at, new in [*history.get(key, []), (end, "")]:
-                if state is not None:
+                if state in {"up", "down"}:  # anything else (unknown) is not monitored
                     known.append((since, at))
                     if state == "down":
                         down.append((since, at))
                 state, since = new, at
-            maint = intersect(known, _windows_for(windows, device, ep.district, key))
+            known = intersect(known, running)
+            down = intersect(down, running)
+            maint_all = intersect([(start, end)], _windows_for(windows, device, ep.district, key))
+            maint = intersect(known, maint_all)
             monitored = length(known) - length(maint)
             down_s = length(down) - length(intersect(down, maint))
             value = None if monitored <= 0 else max(0.0, 1 - down_s / monitored)
+            unmonitored = max(0.0, total - length(maint_all) - monitored)
             out.append(
-                Availability(ep.kind, ep.id, ep.name, ep.district, value, monitored, down_s, length(maint))
-            )
+                Availability(
+                    ep.kind, ep.id, ep.name, ep.district, value, monitored, down_s, length(maint_all),
+                    unmonitored, communes.get((ep.kind, ep.id)),
+                )
+            )  # fmt: skip
     return out
 
 

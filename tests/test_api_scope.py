@@ -95,7 +95,8 @@ def query_values(name: str, other: Names, own: Names) -> list[str | None]:
         "role": [None, "hub", "core"],
         "state": [None, "down"],
         "open": ["false"],
-        "period": ["30d"],
+        "period": ["30d", "2026-11"],
+        "format": ["json", "csv", "html"],
     }
     assert name in known, f"the scope test does not know query parameter '{name}': teach it"
     return known[name]
