@@ -32,7 +32,7 @@ NO_COMMUNE = "—"
 _MONTH = re.compile(r"^(\d{4})-(\d{2})\Z")
 
 
-class PeriodNotBegun(GovnetError):
+class PeriodNotBegunError(GovnetError):
     """A month that has not begun: nothing to report yet."""
 
 
@@ -89,7 +89,7 @@ def report_period(text: str, tz: str = DEFAULT_TZ, now: float | None = None) -> 
         first = datetime(year, month, 1, tzinfo=zone).timestamp()
         after = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone).timestamp()
         if first >= clock:
-            raise PeriodNotBegun(
+            raise PeriodNotBegunError(
                 f"the period {text} has not begun", hint="ask for this month or an earlier one"
             )
         return Period(f"{year:04d}-{month:02d}", first, min(after, clock), tz, after <= clock)

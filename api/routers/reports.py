@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from govnet.api.deps import ERRORS, SLUG, Ioc, State, forbid_district, not_found
 from govnet.monitor.slaformats import MEDIA_TYPES
 from govnet.monitor.slarender import render
-from govnet.monitor.slareport import DEFAULT_TZ, PeriodNotBegun, build_report, report_period
+from govnet.monitor.slareport import DEFAULT_TZ, PeriodNotBegunError, build_report, report_period
 
 router = APIRouter(prefix="/reports", tags=["reports"], responses=ERRORS)
 
@@ -54,7 +54,7 @@ def sla_report(
     scope = district or caller.district
     try:
         the_period = report_period(period, DEFAULT_TZ)
-    except PeriodNotBegun as exc:
+    except PeriodNotBegunError as exc:
         detail = {"message": exc.message, "hint": exc.hint}
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=detail) from exc
     report = build_report(state.network, state.store, the_period, scope)
