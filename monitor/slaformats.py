@@ -105,7 +105,8 @@ caption { text-align: left; font-weight: bold; margin-bottom: 0.4em; }
 <p>Period {{ r.period.label }}: {{ period.start }} to {{ period.end }} ({{ r.period.tz }})
 {%- if not r.period.complete %}, not over yet{% endif %}. Generated {{ generated }}.</p>
 <p>Maintenance windows are excluded. Availability = 1 − down time / monitored time; time the
-monitor was not running, or an agency's state was unknown, is not monitored and shown apart.</p>
+monitor was not running, or an agency's state was unknown, is not monitored and shown apart.
+Durations in hours:minutes; a group's are the sums over its agencies.</p>
 {% macro table(caption, rows, agencies) %}
 <table>
 <caption>{{ caption }}</caption>

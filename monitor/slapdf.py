@@ -54,7 +54,7 @@ def _bold_of(regular: Path) -> Path | None:
 
 
 #: Column titles and relative widths of the two kinds of table.
-_GROUP_COLUMNS = (("Name", 30), ("Agencies", 10), ("Availability %", 13), ("Down", 10),
+_GROUP_COLUMNS = (("Name", 30), ("District", 16), ("Agencies", 10), ("Availability %", 13), ("Down", 10),
                   ("Monitored", 11), ("Maintenance", 11), ("Not monitored", 12))  # fmt: skip
 _AGENCY_COLUMNS = (("Agency", 30), ("Level", 7), ("District", 14), ("Commune", 14),
                    ("Availability %", 11), ("Down", 8), ("Monitored", 9), ("Not monitored", 9))  # fmt: skip
@@ -84,7 +84,7 @@ def to_pdf(report: SlaReport) -> bytes:
         f"Generated {generated}.",
         "Maintenance windows are excluded. Availability = 1 - down time / monitored time. Time the "
         "monitor was not running, or an agency's state was unknown, is not monitored and shown apart. "
-        "Durations in hours:minutes.",
+        "Durations in hours:minutes; a group's are the sums over its agencies.",
     )
     for line in lines:
         pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
@@ -107,7 +107,7 @@ def to_pdf(report: SlaReport) -> bytes:
                     [row.name, row.service_level, row.district, row.commune, share,
                      duration(row.down_s), duration(row.monitored_s), duration(row.unmonitored_s)]
                     if agencies
-                    else [row.name, f"{row.monitored_agencies}/{row.agencies}",
+                    else [row.name, row.district, f"{row.monitored_agencies}/{row.agencies}",
                           share, duration(row.down_s), duration(row.monitored_s),
                           duration(row.maintenance_s), duration(row.unmonitored_s)]
                 )  # fmt: skip
