@@ -22,6 +22,7 @@ from govnet.inventory.cli import app as inventory_app
 from govnet.lab.cli import app as lab_app
 from govnet.monitor.cli import app as monitor_app
 from govnet.monitor.reportcli import app as report_app
+from govnet.monitor.notify.cli import app as notify_app
 from govnet.output import err_console
 from govnet.tasks.cli import config_app, provision_app
 from govnet.topology.cli import app as topology_app
@@ -42,6 +43,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(provision_app, name="provision")
 app.add_typer(api_app, name="api")
 app.add_typer(report_app, name="report")
+app.add_typer(notify_app, name="notify")
 app.command("serve")(serve)
 
 

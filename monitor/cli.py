@@ -202,6 +202,9 @@ def run(
             help="With --redis: the leader's lease (a standby takes over within ~4/3 of it).",
         ),
     ] = 15.0,
+    channels: Annotated[
+        Path | None, typer.Option(help="Channels YAML file: notify of incidents (docs/notifications.md).")
+    ] = None,
 ) -> None:
     """Poll on schedule, receive traps, fold faults into incidents, until Ctrl-C."""
     import json as jsonlib
@@ -217,6 +220,16 @@ def run(
     from govnet.monitor.store import mask_url, open_store
 
     network = app_context(ctx).network()
+    channels_file = None
+    if channels is not None and redis is not None:
+        raise GovnetError(
+            "--channels does not work with --redis yet", hint="run the notifier with a single monitor for now"
+        )
+    if channels is not None:  # checked before anything starts: a wrong file is an error at once
+        from govnet.inventory.secrets import SecretStore
+        from govnet.monitor.notify.channels import load_channels
+
+        channels_file = load_channels(channels, SecretStore(app_context(ctx).secrets_path))
 
     def store_notice(text: str) -> None:  # once per outage and once when it ends (stderr)
         err_console.print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}", highlight=False, markup=False)
@@ -243,6 +256,15 @@ def run(
         highlight=False,
     )
     show_live = sys.stdout.isatty() if live is None else live
+    notifier = None
+    if channels_file is not None:
+        from govnet.monitor.notify.notifier import Delivery, build_notifier
+
+        def delivered(d: Delivery) -> None:
+            if events:
+                print(jsonlib.dumps({"event": "notification", **d.__dict__}, ensure_ascii=False), flush=True)
+
+        notifier = build_notifier(channels_file, the_store, network, delivered)
 
     def emit(report: CycleReport) -> None:
         if events:
@@ -270,9 +292,11 @@ def run(
                 emit(report)
                 view.update(render(the_store, network))
 
-            aio.run(run_monitor(network, the_store, options, on_tick=on_tick))
+            aio.run(run_monitor(network, the_store, options, on_tick=on_tick, notifier=notifier))
     else:
-        aio.run(run_monitor(network, the_store, options, on_tick=emit))
+        aio.run(run_monitor(network, the_store, options, on_tick=emit, notifier=notifier))
+    if notifier is not None:
+        notifier.outbox.close()
     the_store.close()
 
 
