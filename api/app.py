@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from govnet.api.deps import ApiState
 from govnet.api.routers import (
     agencies,
+    communes,
     devices,
     districts,
     events,
@@ -93,6 +94,7 @@ def create_app(state: ApiState) -> FastAPI:
         summary,
         agencies,
         districts,
+        communes,
         devices,
         history,
         incidents,

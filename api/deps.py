@@ -14,6 +14,7 @@ from govnet.api.auth import AuthError, Principal, Role, TokenStore
 from govnet.api.health import StoreProbe
 from govnet.api.scope import Scope
 from govnet.api.status import Paths, all_endpoints
+from govnet.inventory.communes import Commune, communes
 from govnet.inventory.network import Network
 from govnet.monitor.series import VictoriaMetrics
 from govnet.monitor.store import Store
@@ -54,6 +55,16 @@ class ApiState:
         if caller.district not in self._scopes:
             self._scopes[caller.district] = Scope(self.network, caller.district)
         return self._scopes[caller.district]
+
+    @cached_property
+    def communes(self) -> dict[str, Commune]:
+        """The inventory's communes and wards, by id (see inventory/communes.py)."""
+        return communes(self.network)
+
+    @cached_property
+    def commune_of_site(self) -> dict[str, str]:
+        """Site id → commune id."""
+        return {site: c.id for c in self.communes.values() for site in c.sites}
 
     @cached_property
     def store_probe(self) -> StoreProbe:

@@ -21,8 +21,8 @@ from govnet.errors import GovnetError
 from govnet.inventory.cli import app as inventory_app
 from govnet.lab.cli import app as lab_app
 from govnet.monitor.cli import app as monitor_app
-from govnet.monitor.reportcli import app as report_app
 from govnet.monitor.notify.cli import app as notify_app
+from govnet.monitor.reportcli import app as report_app
 from govnet.output import err_console
 from govnet.tasks.cli import config_app, provision_app
 from govnet.topology.cli import app as topology_app

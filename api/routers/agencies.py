@@ -18,6 +18,7 @@ def list_agencies(
     caller: Ioc,
     paging: Paging,
     district: Annotated[str | None, Query(pattern=SLUG, description="Only this district.")] = None,
+    commune: Annotated[str | None, Query(pattern=SLUG, description="Only this commune or ward (id).")] = None,
     status: Annotated[
         Literal["online", "offline", "unknown"] | None, Query(description="Only this status.")
     ] = None,
@@ -25,20 +26,28 @@ def list_agencies(
     """Agencies, filtered and paginated.
 
     District scope: a district-scoped token gets its district's agencies only (filtered);
-    ``district=`` naming another district is 403.
+    ``district=`` naming another district, or ``commune=`` a commune of another district, is 403.
     """
     if district is not None:
         forbid_district(caller, district)
+    if commune is not None:
+        if commune not in state.communes:
+            raise not_found(f"commune '{commune}'", "/api/v1/communes")
+        forbid_district(caller, state.communes[commune].district)
 
     def compute() -> list[dict[str, Any]]:
         snap = Snapshot.read(state.network, state.store, ("endpoint",), detail=False)
-        return [agency_item(snap, a) for a in sorted(state.network.agencies)]
+        items = [agency_item(snap, a) for a in sorted(state.network.agencies)]
+        return [{**i, "commune_id": state.commune_of_site.get(i["site"])} for i in items]
 
     items: list[dict[str, Any]] = state.memo(("agencies",), compute)
     items = [
         i
         for i in items
-        if caller.sees(i["district"]) and district in (None, i["district"]) and status in (None, i["status"])
+        if caller.sees(i["district"])
+        and district in (None, i["district"])
+        and commune in (None, i["commune_id"])
+        and status in (None, i["status"])
     ]
     return paging.apply(items)
 
