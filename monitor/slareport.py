@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from govnet.errors import GovnetError
+from govnet.inventory.communes import commune_of_site
 from govnet.inventory.network import Network
 from govnet.monitor.sla import Availability, availability_between, parse_period
 from govnet.monitor.store import Store
@@ -229,17 +230,21 @@ def build_report(
     district_of = {a.id: network.sites[a.site].district for a in network.agencies.values()}
     agencies = [r for r in _agency_rows(network, items) if district in (None, district_of[r.id])]
     names = network.district_names
+    site_commune = commune_of_site(network)
     by_district: dict[str, list[Row]] = {}
+    # (district, commune id) → rows; agencies whose site names no commune: one group per district.
     by_commune: dict[tuple[str, str], list[Row]] = {}
     for row in agencies:
-        by_district.setdefault(district_of[row.id], []).append(row)
-        by_commune.setdefault((district_of[row.id], row.commune), []).append(row)
+        here = district_of[row.id]
+        by_district.setdefault(here, []).append(row)
+        ident = site_commune.get(network.agencies[row.id].site, f"{here}/-")
+        by_commune.setdefault((here, ident), []).append(row)
     districts = [
         _group("district", d, names[d], names[d], "", rows) for d, rows in sorted(by_district.items())
     ]
     communes = [
-        _group("commune", f"{d}/{c}", c, names[d], c, rows)
-        for (d, c), rows in sorted(by_commune.items(), key=lambda kv: (names[kv[0][0]], kv[0][1]))
+        _group("commune", c, rows[0].commune, names[d], rows[0].commune, rows)
+        for (d, c), rows in sorted(by_commune.items(), key=lambda kv: (names[kv[0][0]], kv[1][0].commune))
     ]
     if district is None:
         total = _group("province", network.province.code, network.province.name, "", "", agencies)

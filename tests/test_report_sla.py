@@ -30,6 +30,7 @@ from govnet.api.auth import Role, TokenStore
 from govnet.api.deps import ApiState
 from govnet.cli import main
 from govnet.errors import GovnetError
+from govnet.inventory.communes import communes
 from govnet.inventory.loader import load_inventory
 from govnet.inventory.network import Network
 from govnet.monitor.coverage import Coverage
@@ -147,6 +148,10 @@ def test_the_month_per_agency_commune_district_and_province(month: Month) -> Non
     assert report.total.down_s == pytest.approx(1.5 * HOUR)
     assert sum(d.agencies for d in report.districts) == report.total.agencies
     assert sum(c.agencies for c in report.communes) == report.total.agencies
+    # Communes by their inventory ids: the same name in two districts is two lines.
+    named = {c.id for c in report.communes if not c.id.endswith("/-")}
+    assert named == set(communes(month.network))
+    assert len([c for c in report.communes if c.name == "Tân Tiến"]) == 2
     commune = next(c for c in report.communes if c.name == FORMULA_COMMUNE)
     assert commune.agencies >= 1 and commune.availability == 1.0
 
