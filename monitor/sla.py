@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from govnet.errors import GovnetError
+from govnet.inventory.communes import commune_of_site
 from govnet.inventory.network import Network
 from govnet.monitor import coverage
 from govnet.monitor.store import Store, Window
@@ -115,8 +116,12 @@ class Availability:
         }
 
 
-def _windows_for(windows: Sequence[Window], device: str, district: str, key: str) -> list[Interval]:
+def _windows_for(
+    windows: Sequence[Window], device: str, district: str, key: str, commune: str | None = None
+) -> list[Interval]:
     targets = {"*", f"device:{device}", f"district:{district}", f"endpoint:{key}"}
+    if commune is not None:
+        targets.add(f"commune:{commune}")
     return [(w.starts, w.ends) for w in windows if w.target in targets]
 
 
@@ -136,12 +141,11 @@ def monitored_intervals(store: Store, start: float, end: float) -> list[Interval
     return coverage.running_intervals(history, at_start, start, end, coverage.leader_row(store))
 
 
-def _communes(network: Network) -> dict[tuple[str, str], str | None]:
-    out: dict[tuple[str, str], str | None] = {}
-    for agency in network.agencies.values():
-        out[("agency", agency.id)] = network.sites[agency.site].commune
-    for site in network.sites.values():
-        out[("bts", site.id)] = out[("wifi", site.id)] = site.commune
+def _sites(network: Network) -> dict[tuple[str, str], str]:
+    """(kind, id) of every endpoint → its site."""
+    out = {("agency", agency.id): agency.site for agency in network.agencies.values()}
+    for site in network.sites:
+        out[("bts", site)] = out[("wifi", site)] = site
     return out
 
 
@@ -155,7 +159,8 @@ def availability_between(
         history.setdefault(change.name, []).append((change.at, change.new))
     windows = store.maintenance(start, end)
     running = monitored_intervals(store, start, end)
-    communes = _communes(network)
+    site_of = _sites(network)
+    commune_ids = commune_of_site(network)
     total = end - start
     out = []
     for device, eps in sorted(endpoints_by_device(network).items()):
@@ -174,7 +179,9 @@ def availability_between(
                 state, since = new, at
             known = intersect(known, running)
             down = intersect(down, running)
-            maint_all = intersect([(start, end)], _windows_for(windows, device, ep.district, key))
+            site = site_of.get((ep.kind, ep.id))
+            commune = None if site is None else commune_ids.get(site)
+            maint_all = intersect([(start, end)], _windows_for(windows, device, ep.district, key, commune))
             maint = intersect(known, maint_all)
             monitored = length(known) - length(maint)
             down_s = length(down) - length(intersect(down, maint))
@@ -183,7 +190,7 @@ def availability_between(
             out.append(
                 Availability(
                     ep.kind, ep.id, ep.name, ep.district, value, monitored, down_s, length(maint_all),
-                    unmonitored, communes.get((ep.kind, ep.id)),
+                    unmonitored, None if site is None else network.sites[site].commune,
                 )
             )  # fmt: skip
     return out

@@ -58,6 +58,7 @@ def test_maintenance_cli_records_lists_and_refuses_bad_input(
     assert main(["monitor", "maintenance", "list"]) == 0
     listed = capsys.readouterr().out
     assert "district:dong-xoai" in listed and "splice" in listed and "2026-11-22" in listed
+    assert main(["monitor", "maintenance", "add", "commune:phu-nghia", *window]) == 0
     assert main(["monitor", "maintenance", "add", "rack:7", *window]) != 0
     assert "bad maintenance target" in capsys.readouterr().err
     backwards = ["--start", "2026-11-23T02:00+07:00", "--end", "2026-11-22T22:00+07:00", "--reason", "x"]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from govnet.inventory.communes import communes
 from govnet.inventory.network import Network
 from govnet.monitor.config import targets_from_inventory
 from govnet.monitor.coverage import HEARTBEAT_S, KIND, NAME, RUNNING, STOPPED, Coverage, leader_row
@@ -152,4 +153,24 @@ def test_the_leader_runs_once_every_device_was_polled_and_stops_when_it_stops(
     asyncio.run(leader.run(stop))
     assert _states(store) == [RUNNING, STOPPED]
     assert follower.coverage is None  # only the leader speaks for the monitor
+    store.close()
+
+
+def test_a_commune_maintenance_window_is_excluded_for_its_agencies_only(net: Network, tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "m.db"))
+    found = communes(net)
+    twins = sorted(c.id for c in found.values() if c.name == "Tân Tiến")
+    site_commune = {s: c.id for c in found.values() for s in c.sites}
+    inside = next(a for a in sorted(net.agencies) if site_commune.get(net.agencies[a].site) == twins[0])
+    twin = next(a for a in sorted(net.agencies) if site_commune.get(net.agencies[a].site) == twins[1])
+    run = Coverage(store)
+    run.begin(T0)
+    store.set_states([("endpoint", f"agency:{a}", "down", None) for a in (inside, twin)], T0, "correlation")
+    store.add_maintenance(f"commune:{twins[0]}", T0 + 100, T0 + 400, "re-cabling")
+    run.end(T0 + 1000)
+    result = {a.id: a for a in availability_between(net, store, T0, T0 + 1000) if a.kind == "agency"}
+    assert result[inside].maintenance_s == pytest.approx(300) and result[inside].down_s == pytest.approx(700)
+    assert result[inside].commune == "Tân Tiến"
+    # The commune of the same name in the other district is another commune: not in maintenance.
+    assert result[twin].maintenance_s == 0 and result[twin].down_s == pytest.approx(1000)
     store.close()
