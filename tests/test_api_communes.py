@@ -71,3 +71,17 @@ def test_a_district_token_sees_its_communes_only(world: World) -> None:  # noqa:
     assert world.client.get(f"/api/v1/communes/{other.id}", headers=auth).status_code == 403
     assert world.client.get("/api/v1/agencies", params={"commune": other.id}, headers=auth).status_code == 403
     assert world.client.get("/api/v1/communes/phu-nghia", headers=auth).status_code == 200
+
+
+def test_the_map_knows_each_sites_commune(world: World) -> None:  # noqa: F811
+    geo = world.client.get("/api/v1/topology/geojson", headers=world.token(Role.IOC)).json()
+    sites = {
+        f["properties"]["id"]: f["properties"]
+        for f in geo["features"]
+        if f["properties"]["feature"] == "site"
+    }
+    found = communes(world.network)
+    for commune in found.values():
+        for site in commune.sites:
+            assert sites[site]["commune_id"] == commune.id and sites[site]["commune"] == commune.name
+    assert all(p["commune_id"] is None for p in sites.values() if not p["commune"])
