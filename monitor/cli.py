@@ -221,10 +221,6 @@ def run(
 
     network = app_context(ctx).network()
     channels_file = None
-    if channels is not None and redis is not None:
-        raise GovnetError(
-            "--channels does not work with --redis yet", hint="run the notifier with a single monitor for now"
-        )
     if channels is not None:  # checked before anything starts: a wrong file is an error at once
         from govnet.inventory.secrets import SecretStore
         from govnet.monitor.notify.channels import load_channels
@@ -278,7 +274,20 @@ def run(
     if redis is not None:
         from govnet.monitor.distcli import run_leader
 
-        run_leader(network, the_store, options, redis, redis_namespace, lease_ttl, emit, store_notice, events)
+        run_leader(
+            network,
+            the_store,
+            options,
+            redis,
+            redis_namespace,
+            lease_ttl,
+            emit,
+            store_notice,
+            events,
+            notifier,
+        )
+        if notifier is not None:
+            notifier.outbox.close()
         the_store.close()
         return
     if show_live:

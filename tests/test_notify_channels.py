@@ -203,28 +203,3 @@ def test_monitor_run_refuses_a_bad_channels_file_before_it_polls(
     assert "ch.yaml:4: channels[0] 'tg': field 'chat_id': a Telegram chat id is a number" in out
     assert "ch.yaml:9: channels[1] 'tg2': field 'token': no value for environment variable NOPE_TOKEN" in out
     assert "monitor:" not in out  # refused before the monitor started
-
-
-def test_monitor_run_says_channels_do_not_work_with_redis_yet(tmp_path: Path, mini_inventory: Path) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "govnet.cli",
-            "monitor",
-            "run",
-            "--no-live",
-            "--channels",
-            str(tmp_path / "x.yaml"),
-            "--redis",
-            "redis://127.0.0.1:1/0",
-            "--store",
-            f"sqlite:///{tmp_path / 'm.db'}",
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "GOVNET_INVENTORY": str(mini_inventory)},
-        timeout=120,
-    )
-    assert proc.returncode == 1 and "--channels does not work with --redis yet" in proc.stdout + proc.stderr
