@@ -29,8 +29,8 @@ def two_agencies(net: Network) -> tuple[str, str]:
     return f"agency:{first}", f"agency:{second}"
 
 
-def test_time_the_monitor_was_stopped_is_not_monitored(net: Network, tmp_path: Path) -> None:
-    store = open_store(str(tmp_path / "m.db"))
+def test_time_the_monitor_was_stopped_is_not_monitored(net: Network, store_url: str) -> None:
+    store = open_store(store_url)  # SQLite and a real PostgreSQL
     hit, other = two_agencies(net)
     first = Coverage(store)
     first.begin(T0)
