@@ -88,7 +88,7 @@ _ENV.filters["duration"] = duration
 
 _TEMPLATE = _ENV.from_string(
     """<!doctype html>
-<html lang="vi">
+<html lang="en">
 <head>
 <meta charset="utf-8">
 <title>Availability {{ r.period.label }}: {{ r.province }}</title>
@@ -97,6 +97,7 @@ body { font-family: "DejaVu Sans", sans-serif; margin: 2em; color: #222; }
 table { border-collapse: collapse; margin-bottom: 2em; }
 th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td { white-space: nowrap; }
 caption { text-align: left; font-weight: bold; margin-bottom: 0.4em; }
 </style>
 </head>
