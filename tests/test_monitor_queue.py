@@ -406,8 +406,6 @@ def test_the_leader_tells_the_channels_once_per_incident(
         asyncio.run(main())
     finally:
         hook.stop()
-    opened = [
-        json.loads(h.body) for h in hook.hooks if json.loads(h.body).get("type") == "incident.opened"
-    ]
+    opened = [json.loads(h.body) for h in hook.hooks if json.loads(h.body).get("type") == "incident.opened"]
     assert len(opened) == 1
     assert all(signature_ok(secret, h.msg_id, h.timestamp, h.signature, h.body) for h in hook.hooks)
