@@ -50,6 +50,9 @@ __all__ = ["TICK_WAIT_S", "TRAP_HOLD_S", "CycleReport", "Monitor", "Polled", "Sh
 TICK_WAIT_S = 1.0
 #: Change-log rows a sharded leader reads per query while following the other shards.
 FOLLOW_BATCH = 5000
+#: No poll back for this many of the longest interval (workers or broker gone, agents' answers
+#: lost): the leader stops counting as watching (coverage.py) until every device answers again.
+STALL_INTERVALS = 3.0
 
 
 @dataclass
@@ -105,6 +108,10 @@ class Monitor:
         self.coverage = Coverage(self.store) if self.shard.leader else None
         self._started = clock()
         self._unseen_elsewhere = {t.device for t in targets} - set(self.targets)
+        self._stall_s = STALL_INTERVALS * max((t.interval for t in self.targets.values()), default=60.0)
+        #: When the last poll came back, and since when polls count again (after a stall).
+        self._last_answer: float | None = None
+        self._fresh_after = float("-inf")
         self.modules = modules  # None: each target's own (by device class)
         self.concurrency, self.clock = concurrency, clock
         self.schedule = Schedule(self.targets)
@@ -209,6 +216,8 @@ class Monitor:
         results = [self.inflight.pop(d).result() for d in finished]
         self._absorb(results, report)
         at = self.clock()
+        if results:
+            self._last_answer = at
         device_changes = self._set_states(self._device_updates(finished), at, "poll")
         for change in device_changes:
             if change.new == "unreachable":  # a dead node explains its links' changes: not flaps
@@ -242,19 +251,28 @@ class Monitor:
 
     def _keep_coverage(self, at: float) -> None:
         """Record the leader as running once every device has been polled in this run (before
-        that, endpoint states are an older run's), then its heartbeat."""
+        that, endpoint states are an older run's), then its heartbeat; as stopped, from the last
+        answer on, when no poll has come back for :data:`STALL_INTERVALS` intervals (the states
+        it holds are then guesses), until every device has answered again."""
         if self.coverage is None:
             return
         try:
-            if self.coverage.began is not None:
-                self.coverage.beat(at)
+            began = self.coverage.began
+            if began is not None:
+                last = max(self._last_answer or began, began)
+                if at - last > self._stall_s:
+                    self.coverage.end(last)
+                    self._fresh_after = at
+                else:
+                    self.coverage.beat(at)
             elif self._view_complete():
                 self.coverage.begin(at)
         except StoreError:  # the store cannot be read now: the next tick tries again
             return
 
     def _view_complete(self) -> bool:
-        if any(device not in self.polled_at for device in self.targets):
+        fresh = self._fresh_after
+        if any(self.polled_at.get(device, fresh) <= fresh for device in self.targets):
             return False
         if self._unseen_elsewhere:  # sharded: the other shards' poll records since this start
             self._unseen_elsewhere -= {p.device for p in self.store.polls(self._started)}

@@ -8,17 +8,21 @@ with a complete view, and the endpoint's state was up or down, is monitored.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from govnet.inventory.communes import communes
 from govnet.inventory.network import Network
-from govnet.monitor.config import targets_from_inventory
+from govnet.monitor import engine
+from govnet.monitor.config import Module, targets_from_inventory
 from govnet.monitor.coverage import HEARTBEAT_S, KIND, NAME, RUNNING, STOPPED, Coverage, leader_row
 from govnet.monitor.engine import Monitor, Shard
+from govnet.monitor.scraper import Scrape
 from govnet.monitor.sla import availability, availability_between, monitored_intervals
 from govnet.monitor.store import Store, open_store
+from govnet.snmp.client import Target
 from tests.fakeagents import Agents
 
 T0 = 1_000_000.0
@@ -174,3 +178,56 @@ def test_a_commune_maintenance_window_is_excluded_for_its_agencies_only(net: Net
     # The commune of the same name in the other district is another commune: not in maintenance.
     assert result[twin].maintenance_s == 0 and result[twin].down_s == pytest.approx(1000)
     store.close()
+
+
+class Hung(Agents):
+    """Fake agents whose answers can be held back (a broker or every worker gone)."""
+
+    def __init__(self, network: Network) -> None:
+        super().__init__(network)
+        self.gate: asyncio.Event | None = None
+
+    async def scrape(
+        self, target: Target, modules: Sequence[Module] = (), deadline: float | None = None
+    ) -> Scrape:
+        if self.gate is not None:
+            await self.gate.wait()
+        return await super().scrape(target, modules, deadline)
+
+
+def test_no_answers_for_three_intervals_is_not_monitored_until_every_device_answers_again(
+    net: Network, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "TICK_WAIT_S", 0.05)
+    agents, clock = Hung(net), Clock(T0)
+    mon = Monitor(net, open_store(str(tmp_path / "m.db")), agents, targets_from_inventory(net), clock=clock)
+    stall = engine.STALL_INTERVALS * max(t.interval for t in mon.targets.values())
+
+    async def scenario() -> None:
+        await mon.tick()
+        assert _states(mon.store) == [RUNNING]
+        agents.gate = asyncio.Event()  # from now on nothing comes back
+        for _ in range(3):
+            clock.now += stall / 2
+            await mon.tick()
+        # Stopped, back-dated to the last answer (the first tick's).
+        changes = [(c.at, c.new) for c in mon.store.changes(kind=KIND)]
+        assert changes == [(T0, RUNNING), (T0, STOPPED)]
+        # Answers again: the polls held since the stall do not count, fresh ones of every device do.
+        agents.gate.set()
+        agents.gate = None
+        await asyncio.wait(list(mon.inflight.values()))
+        clock.now += 1
+        await mon.tick()
+        assert _states(mon.store) == [RUNNING, STOPPED]
+        for _ in range(int(max(t.interval for t in mon.targets.values()) // 30) + 2):
+            clock.now += 30
+            await mon.tick()
+        assert _states(mon.store) == [RUNNING, STOPPED, RUNNING]
+
+    asyncio.run(scenario())
+    # The stall and the wait for every device's fresh answer are not monitored time.
+    resumed = mon.store.changes(kind=KIND)[-1].at
+    assert resumed > T0 + stall
+    assert monitored_intervals(mon.store, T0, clock.now) == [(resumed, clock.now)]
+    mon.store.close()
