@@ -7,7 +7,9 @@ guess from an older run), ``stopped`` when it stops. While it runs it refreshes 
 (``seen``, at most every :data:`HEARTBEAT_S`): only that detail, so no history row is written.
 A monitor that died without saying so (a crash, a killed process, a power cut) left the row
 ``running``: the next leader records ``stopped`` at the dead one's last heartbeat, back-dated,
-before its own ``running``. So the change history says when the monitor was running, and
+before its own ``running``. A leader whose polls stop coming back (its broker or workers gone)
+records ``stopped`` at its last answer (see ``Monitor._keep_coverage``) and ``running`` again once
+every device has answered anew. So the change history says when the monitor was running, and
 :mod:`govnet.monitor.sla` counts only that time as monitored; the rest is "not monitored", never
 the last state seen.
 """
