@@ -30,6 +30,7 @@ from govnet.api.auth import Role, TokenStore
 from govnet.api.deps import ApiState
 from govnet.cli import main
 from govnet.errors import GovnetError
+from govnet.inventory import sample_dir
 from govnet.inventory.communes import communes
 from govnet.inventory.loader import load_inventory
 from govnet.inventory.network import Network
@@ -37,7 +38,6 @@ from govnet.monitor.coverage import Coverage
 from govnet.monitor.slaformats import safe_cell, to_csv, to_html
 from govnet.monitor.slareport import build_report, report_period
 from govnet.monitor.store import open_store
-from govnet.paths import sample_inventory
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 START = datetime(2026, 11, 1, tzinfo=ZONE).timestamp()
@@ -76,7 +76,7 @@ def _rename(inventory: Path, ident: str, field: str, new: str) -> None:
 def month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Month]:
     root = tmp_path_factory.mktemp("report")
     inventory = root / "inventory"
-    shutil.copytree(sample_inventory(), inventory)
+    shutil.copytree(sample_dir(), inventory)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HOME", str(root))
         mp.setenv("XDG_CONFIG_HOME", str(root / ".config"))

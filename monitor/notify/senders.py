@@ -211,7 +211,7 @@ async def _telegram(config: TelegramChannel, token: str, payload: dict[str, Any]
 def _apprise(config: AppriseChannel, url: str, payload: dict[str, Any]) -> str:
     # apprise is imported here: it loads every one of its service plugins, which takes a while and
     # is only needed when a channel uses it.
-    import apprise
+    import apprise  # noqa: PLC0415  (apprise: only for an apprise channel)
 
     target = apprise.Apprise()
     if not target.add(url):

@@ -1,4 +1,5 @@
-"""``govnet report``: reports built from the store (the logic is in monitor/slareport.py)."""
+"""``govnet report``: reports built from the store (the logic is in monitor/slareport.py and
+monitor/slarender.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from govnet.context import app_context
+from govnet.cli.context import app_context
 from govnet.errors import GovnetError
 from govnet.monitor.slarender import render
 from govnet.monitor.slareport import DEFAULT_TZ, build_report, report_period

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from govnet.context import app_context
+from govnet.cli.context import app_context
 from govnet.errors import GovnetError
 from govnet.inventory.secrets import SecretStore
 from govnet.monitor.notify.channels import load_channels
