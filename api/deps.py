@@ -20,6 +20,7 @@ from govnet.api.limits import DryRunSlots, FailedAuth
 from govnet.api.scope import Scope
 from govnet.api.sessions import Sessions
 from govnet.api.status import Paths, all_endpoints
+from govnet.inventory.communes import Commune, communes
 from govnet.inventory.network import Network
 from govnet.monitor.series import VictoriaMetrics
 from govnet.monitor.store import Store
@@ -103,6 +104,16 @@ class ApiState:
     def audit(self) -> AuditLog:
         """Who did what (audit.py)."""
         return AuditLog(self.store)
+
+    @cached_property
+    def communes(self) -> dict[str, Commune]:
+        """The inventory's communes and wards, by id (see inventory/communes.py)."""
+        return communes(self.network)
+
+    @cached_property
+    def commune_of_site(self) -> dict[str, str]:
+        """Site id → commune id."""
+        return {site: c.id for c in self.communes.values() for site in c.sites}
 
     @cached_property
     def store_probe(self) -> StoreProbe:

@@ -51,6 +51,9 @@ SUBCOMMANDS = {
     ),
     "api": Lazy("govnet.cli.api", "app", "The status API: tokens."),
     "notify": Lazy("govnet.cli.notify", "app", "Notifications: e-mail, Telegram, signed webhooks, apprise."),
+    "report": Lazy(
+        "govnet.cli.report", "app", "Reports: availability (SLA) per agency, commune, district and province."
+    ),
 }
 
 

@@ -434,7 +434,9 @@ app.add_typer(maintenance_app, name="maintenance")
 
 @maintenance_app.command("add")
 def maintenance_add(
-    target: Annotated[str, typer.Argument(help="*, device:NAME, district:ID or endpoint:KIND:ID.")],
+    target: Annotated[
+        str, typer.Argument(help="*, device:NAME, district:ID, commune:ID or endpoint:KIND:ID.")
+    ],
     start: Annotated[str, typer.Option(help="ISO time, e.g. 2026-11-22T22:00+07:00.")],
     end: Annotated[str, typer.Option(help="ISO time.")],
     reason: Annotated[str, typer.Option(help="Why (shown in reports).")],
@@ -442,9 +444,10 @@ def maintenance_add(
 ) -> None:
     """Declare a maintenance window."""
 
-    if not (target == "*" or target.split(":", 1)[0] in {"device", "district", "endpoint"}):
+    if not (target == "*" or target.split(":", 1)[0] in {"device", "district", "commune", "endpoint"}):
         raise GovnetError(
-            f"bad maintenance target '{target}'", hint="use *, device:NAME, district:ID or endpoint:KIND:ID"
+            f"bad maintenance target '{target}'",
+            hint="use *, device:NAME, district:ID, commune:ID (see /api/v1/communes) or endpoint:KIND:ID",
         )
     try:
         starts, ends = (datetime.fromisoformat(t).timestamp() for t in (start, end))

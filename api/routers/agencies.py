@@ -33,6 +33,7 @@ async def list_agencies(
     limit: Annotated[int, Query(ge=1, le=1000, description="Items per page.")] = 100,
     offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
     district: Annotated[str | None, Query(pattern=SLUG, description="Only this district.")] = None,
+    commune: Annotated[str | None, Query(pattern=SLUG, description="Only this commune or ward (id).")] = None,
     status: Annotated[
         Literal["online", "offline", "unknown"] | None, Query(description="Only this status.")
     ] = None,
@@ -40,20 +41,27 @@ async def list_agencies(
     """Agencies, filtered and paginated (built once per store version, in a worker thread).
 
     District scope: a district-scoped token gets its district's agencies only (filtered);
-    ``district=`` naming another district is 403.
+    ``district=`` naming another district, or ``commune=`` a commune of another district, is 403.
     """
-    return await agencies_page(request, Page(limit, offset), district, status)
+    return await agencies_page(request, Page(limit, offset), district, status, commune)
 
 
-async def agencies_page(request: Request, paging: Page, district: str | None, status: str | None) -> Response:
+async def agencies_page(
+    request: Request, paging: Page, district: str | None, status: str | None, commune: str | None = None
+) -> Response:
     """One page of agencies, for :func:`list_agencies` and :func:`fast_list_agencies`."""
     state, caller = state_of(request), authorized(request, Role.IOC)
     if district is not None:
         forbid_district(caller, district)
+    if commune is not None:
+        if commune not in state.communes:
+            raise not_found(f"commune '{commune}'", "/api/v1/communes")
+        forbid_district(caller, state.communes[commune].district)
 
     def compute() -> list[dict[str, Any]]:
         snap = Snapshot.read(state.network, state.store, ("endpoint",), detail=False)
-        return [agency_item(snap, a) for a in sorted(state.network.agencies)]
+        items = [agency_item(snap, a) for a in sorted(state.network.agencies)]
+        return [{**i, "commune_id": state.commune_of_site.get(i["site"])} for i in items]
 
     def render(items: list[dict[str, Any]]) -> tuple[bytes, list[tuple[bytes, bytes]]]:
         mine = [
@@ -61,6 +69,7 @@ async def agencies_page(request: Request, paging: Page, district: str | None, st
             for i in items
             if caller.sees(i["district"])
             and district in (None, i["district"])
+            and commune in (None, i["commune_id"])
             and status in (None, i["status"])
         ]
         body = json.dumps(paging.apply(mine), ensure_ascii=False, separators=(",", ":")).encode()
@@ -70,7 +79,7 @@ async def agencies_page(request: Request, paging: Page, district: str | None, st
     # once per store version too, so that the IOC polling the same page costs a lookup.
     version = state.version()
     items: list[dict[str, Any]] = await state.memo(("agencies",), compute, version)
-    key = ("agencies-page", caller.district, district, status, paging.limit, paging.offset)
+    key = ("agencies-page", caller.district, district, commune, status, paging.limit, paging.offset)
     body, headers = await state.memo(key, lambda: render(items), version)
     return Prerendered(body, headers)
 
