@@ -25,24 +25,24 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from govnet.inventory.network import Network
-from govnet.monitor.alerts import AlertChange, AlertEngine, Drop, FlapDetector
+from govnet.monitor.alerts import AlertChange, AlertEngine, FlapDetector
 from govnet.monitor.collector import DeviceState, collect
 from govnet.monitor.config import Module, PollTarget
 from govnet.monitor.coverage import Coverage
 from govnet.monitor.events import CycleLog
 from govnet.monitor.incidents import correlate, reachable_from_core
 from govnet.monitor.linkstate import TRAP_HOLD_S, LinkState
+from govnet.monitor.pollfacts import PollAlerts, device_detail
+from govnet.monitor.pollfacts import samples as poll_samples
 from govnet.monitor.rates import Rates, RateTracker
 from govnet.monitor.schedule import Schedule, Shard
 from govnet.monitor.scraper import CURRENT_POLL, Scraper
 from govnet.monitor.series import SeriesSink
 from govnet.monitor.spool import SpoolingStore
-from govnet.monitor.store import Change, PollRecord, Sample, StateUpdate, Store, StoreError
+from govnet.monitor.store import Change, PollRecord, StateUpdate, Store, StoreError
 from govnet.monitor.traps import LinkMap, TrapEvent
-from govnet.snmp.entity import NO_LIGHT_DBM
 from govnet.topology.graph import endpoints_by_device
 
 __all__ = ["TICK_WAIT_S", "TRAP_HOLD_S", "CycleReport", "Monitor", "Polled", "Shard"]
@@ -121,7 +121,6 @@ class Monitor:
         self.rates = RateTracker()
         self.flaps = flaps or FlapDetector()
         self.alerts = alerts or AlertEngine()
-        self.optical_drop = Drop()
         #: Where interface samples go when not to the SQL store (a time-series database).
         self.series: SeriesSink | None = None
         self.last: dict[str, DeviceState] = {}
@@ -141,6 +140,7 @@ class Monitor:
             for lk in network.links
             for end_dev, end_if in ((lk.a_device, lk.a_interface), (lk.b_device, lk.b_interface))
         }
+        self.poll_alerts = PollAlerts(self.alerts, self._link_of_port)
         # The leader's view of every device and link (its own writes and, when sharded, the other
         # shards' from the change log): what correlation and the endpoints are worked out from.
         self.states: dict[tuple[str, str], str] = {}
@@ -409,31 +409,8 @@ class Monitor:
             self.linkmap.learn(device, {i.if_index: i.name for i in state.interfaces})
             rates = self.rates.update(device, state, at)
             self.last_rates[device] = rates
-            for name, r in rates.items():
-                link_id = self._link_of_port.get((device, name))
-                samples.append(
-                    Sample(
-                        at,
-                        device,
-                        name,
-                        link_id,
-                        r.in_bps,
-                        r.out_bps,
-                        r.utilisation_pct,
-                        r.in_errors_ps,
-                        r.out_errors_ps,
-                        r.in_discards_ps,
-                        r.out_discards_ps,
-                    )
-                )
-                subject = link_id or f"{device}:{name}"
-                if r.utilisation_pct is not None:
-                    report.alerts += self.alerts.observe("util_pct", subject, r.utilisation_pct, at)
-                errors = [
-                    x for x in (r.in_errors_ps, r.out_errors_ps, r.in_discards_ps, r.out_discards_ps) if x
-                ]
-                report.alerts += self.alerts.observe("error_ps", subject, sum(errors), at)
-            report.alerts += self._optical_alerts(device, state, at)
+            samples += poll_samples(device, rates, self._link_of_port, at)
+            report.alerts += self.poll_alerts.observe(device, state, rates, at)
         self.store.write_polls(polls)
         (self.series if self.series is not None else self.store).write_samples(samples)
         if report.alerts:
@@ -446,57 +423,16 @@ class Monitor:
                 "rule",
             )
 
-    def _optical_alerts(self, device: str, state: DeviceState, at: float) -> list[AlertChange]:
-        """Receive power under the transceiver's threshold, or falling: per link where known.
-
-        Only on interfaces that are up and receiving light at all: a cut fiber's "no light" is the
-        link's incident (the agent's interface table may still say up for a few seconds while
-        its optics already read dark), and the NOC gets one alarm per fault, not a second one.
-        """
-        names = {i.if_index: i.name for i in state.interfaces}
-        up = {i.if_index for i in state.interfaces if i.oper_status == "up"}
-        out = []
-        for optic in state.optics:
-            if optic.direction != "rx":
-                continue
-            port = names.get(optic.if_index or -1, optic.name)
-            link_id = self._link_of_port.get((device, port))
-            subject = f"{link_id}@{device}" if link_id else f"{device}:{port}"
-            if optic.dbm is None or optic.dbm <= NO_LIGHT_DBM or optic.if_index not in up:
-                out += self.alerts.withdraw("optical_dbm", subject, at)
-                out += self.alerts.withdraw("optical_drop_db", subject, at)
-                continue
-            out += self.alerts.observe("optical_dbm", subject, optic.dbm, at, limit=optic.low_warning_dbm)
-            drop = self.optical_drop.observe(subject, optic.dbm, at)
-            # "falling" warns before "low"; once the level is low that alert says it all
-            low = self.alerts.firing_on("optical_dbm", subject)
-            out += self.alerts.observe("optical_drop_db", subject, 0.0 if low else drop, at)
-        return out
-
     def _device_updates(self, devices: list[str]) -> list[StateUpdate]:
-        out: list[StateUpdate] = []
-        for device in devices:
-            state = self.last[device]
-            detail: dict[str, Any] = {
-                "sys_uptime": state.sys_uptime,
-                "error": state.error,
-                "polled_at": self.polled_at.get(device),
-                "interfaces": [i.as_dict() for i in state.interfaces],
-                "rates": {
-                    n: {
-                        "in_bps": r.in_bps,
-                        "out_bps": r.out_bps,
-                        "util_pct": r.utilisation_pct,
-                        "in_errors_ps": r.in_errors_ps,
-                        "out_errors_ps": r.out_errors_ps,
-                    }
-                    for n, r in self.last_rates.get(device, {}).items()
-                },
-                "optics": [o.as_dict() for o in state.optics],
-                "wifi_clients": state.wifi.total if state.wifi is not None else None,
-            }
-            out.append(("device", device, "up" if state.reachable else "unreachable", detail))
-        return out
+        return [
+            (
+                "device",
+                device,
+                "up" if self.last[device].reachable else "unreachable",
+                device_detail(self.last[device], self.polled_at.get(device), self.last_rates.get(device, {})),
+            )
+            for device in devices
+        ]
 
     # ------------------------------------------------------------------ correlation
     def _correlate(self, at: float, report: CycleReport) -> None:
