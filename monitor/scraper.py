@@ -91,7 +91,7 @@ def engine_from_environment() -> Literal["auto", "fast", "pysnmp"]:
 class SnmpScraper:
     """Scrapes real agents: govnet's own codec for v2c and v3 (``auto``/``fast``), or pysnmp.
 
-    The fast v3 path keeps agents' clocks and keys in :data:`govnet.snmp.v3.DEFAULT_CACHE` and
+    The fast v3 path keeps agents' clocks and keys in :data:`govnet.snmp.v3state.DEFAULT_CACHE` and
     rediscovers an agent after a timeout; ``engine="pysnmp"`` keeps pysnmp (also for v3).
     """
 

@@ -18,13 +18,8 @@ from govnet.lab.faults import fail, restore
 from govnet.monitor.config import INTERFACES
 from govnet.snmp import ber, mibs
 from govnet.snmp.client import PysnmpSession, SnmpTimeoutError, Target, V2cSession
-from govnet.snmp.v3 import (
-    SnmpDecryptionError,
-    SnmpUnknownUserError,
-    SnmpWrongDigestError,
-    UsmCache,
-    V3Session,
-)
+from govnet.snmp.v3 import SnmpDecryptionError, SnmpUnknownUserError, SnmpWrongDigestError, V3Session
+from govnet.snmp.v3state import UsmCache
 from tests.labkit import LabHandle, edited_copy
 
 pytestmark = pytest.mark.lab

@@ -13,16 +13,12 @@ from pydantic import SecretStr
 
 from govnet.snmp import ber, usm
 from govnet.snmp.client import Target, open_session
-from govnet.snmp.v3 import (
+from govnet.snmp.v3 import SnmpDecryptionError, SnmpNotInTimeWindowError, SnmpUnknownUserError, V3Session
+from govnet.snmp.v3state import AgentClock, UsmCache
+from govnet.snmp.v3wire import (
     FLAG_AUTH,
     FLAG_PRIV,
     FLAG_REPORTABLE,
-    AgentClock,
-    SnmpDecryptionError,
-    SnmpNotInTimeWindowError,
-    SnmpUnknownUserError,
-    UsmCache,
-    V3Session,
     decode_envelope,
     decode_scoped_pdu,
     encode_message,

@@ -24,14 +24,13 @@ from govnet.snmp import ber, mibs
 from govnet.snmp.client import PysnmpSession, Session, SnmpError, Target
 from govnet.snmp.testing import LateProxy
 from govnet.snmp.v3 import (
-    DEFAULT_CACHE,
     SnmpDecryptionError,
     SnmpUnknownUserError,
     SnmpUnsupportedSecLevelError,
     SnmpWrongDigestError,
-    UsmCache,
     V3Session,
 )
+from govnet.snmp.v3state import DEFAULT_CACHE, UsmCache
 from tests.procs import stop_process
 
 SNMPD = shutil.which("snmpd") or "/usr/sbin/snmpd"

@@ -375,7 +375,7 @@ def open_session(
 
     ``snmp_engine`` shares one pysnmp engine between sessions (a poller's): building one costs
     about 70 ms of CPU, more than polling a small device. The fast v3 path shares agents' clocks
-    and localised keys through :data:`govnet.snmp.v3.DEFAULT_CACHE`.
+    and localised keys through :data:`govnet.snmp.v3state.DEFAULT_CACHE`.
     """
     if engine == "pysnmp":
         return PysnmpSession(target, snmp_engine)

@@ -17,18 +17,15 @@ says what is wrong and how to fix it. Agents' clocks and localised keys live in 
 :class:`UsmCache` shared by sessions (a poller opens a session per poll); a session that times out
 forgets its agent's clock, so the next poll starts with a fresh discovery.
 
-Cryptography is in :mod:`govnet.snmp.usm`. No key is ever logged, printed or put in a message.
+The wire format is :mod:`govnet.snmp.v3wire`, agents' clocks and keys :mod:`govnet.snmp.v3state`,
+cryptography :mod:`govnet.snmp.usm`. No key is ever logged, printed or put in a message.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import hashlib
 import random
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from govnet.safety import check_target
@@ -37,13 +34,19 @@ from govnet.snmp.ber import VarBind
 from govnet.snmp.errors import SnmpError, SnmpMalformedError, SnmpStatusError, SnmpTimeoutError
 from govnet.snmp.exchange import exchange
 from govnet.snmp.target import Target
+from govnet.snmp.v3state import DEFAULT_CACHE, AgentClock, LocalKeys, UsmCache
+from govnet.snmp.v3wire import (
+    FLAG_AUTH,
+    FLAG_PRIV,
+    FLAG_REPORTABLE,
+    Envelope,
+    decode_envelope,
+    decode_scoped_pdu,
+    encode_message,
+    encode_scoped_pdu,
+    octets,
+)
 from govnet.snmp.walk import get_scalars, walk_columns
-
-FLAG_AUTH, FLAG_PRIV, FLAG_REPORTABLE = 0x01, 0x02, 0x04
-USM_SECURITY_MODEL = 3
-MAX_MESSAGE_SIZE = 65507
-TIME_WINDOW = 150  # seconds, RFC 3414 §2.2.3
-_MAX_BOOTS = 2**31 - 1
 
 #: usmStats counters (RFC 3414 §5) an agent names in its report PDU.
 USM_REPORTS = {
@@ -82,258 +85,6 @@ class SnmpDecryptionError(SnmpUsmError):
 
 class SnmpUnsupportedSecLevelError(SnmpUsmError):
     """unsupportedSecLevel: the user on the agent has no privacy (or no auth) configured."""
-
-
-# --------------------------------------------------------------------------- wire format
-
-
-@dataclass(slots=True)
-class Envelope:
-    """A received v3 message, parsed up to (not into) its msgData."""
-
-    msg_id: int
-    flags: int
-    security_model: int
-    engine_id: bytes
-    boots: int
-    engine_time: int
-    user: bytes
-    auth_params: bytes
-    #: Where the authentication parameters' value starts in :attr:`data` (zeroed to verify).
-    auth_offset: int
-    priv_params: bytes
-    data: bytes
-    #: Where msgData (a scopedPDU SEQUENCE, or an OCTET STRING when encrypted) starts.
-    payload: int
-
-
-def _expect(buf: bytes, pos: int, tag: int, what: str) -> tuple[int, int]:
-    """The content (start, end) of the TLV at ``pos``, which must carry ``tag``."""
-    if buf[pos] != tag:
-        raise ber.BerError(f"v3 message: {what} missing")
-    n = buf[pos + 1]
-    if n < 0x80:  # short lengths are the rule: read inline
-        start = pos + 2
-    else:
-        n, start = ber.read_length(buf, pos + 1)
-    end = start + n
-    if end > len(buf):
-        raise ber.BerError(f"v3 message: {what} truncated")
-    return start, end
-
-
-def _integer(buf: bytes, pos: int, what: str) -> tuple[int, int]:
-    start, end = _expect(buf, pos, ber.INTEGER, what)
-    return int.from_bytes(buf[start:end], "big", signed=True), end
-
-
-def _octets(buf: bytes, pos: int, what: str) -> tuple[bytes, int, int]:
-    start, end = _expect(buf, pos, ber.OCTET_STRING, what)
-    return buf[start:end], start, end
-
-
-def decode_envelope(buf: bytes) -> Envelope:
-    """Parse a v3 message's header and USM parameters; :class:`ber.BerError` if it is not one."""
-    try:
-        pos = _expect(buf, 0, ber.SEQUENCE, "message")[0]
-        if buf[pos : pos + 3] != b"\x02\x01\x03":
-            raise ber.BerError("not an SNMPv3 message (msgVersion is not 3)")
-        pos = _expect(buf, pos + 3, ber.SEQUENCE, "msgGlobalData")[0]
-        msg_id, pos = _integer(buf, pos, "msgID")
-        pos = _expect(buf, pos, ber.INTEGER, "msgMaxSize")[1]
-        start, pos = _expect(buf, pos, ber.OCTET_STRING, "msgFlags")
-        if pos - start != 1:
-            raise ber.BerError("v3 message: msgFlags is not one octet")
-        flags = buf[start]
-        model, pos = _integer(buf, pos, "msgSecurityModel")
-        start, payload = _expect(buf, pos, ber.OCTET_STRING, "msgSecurityParameters")
-        pos = _expect(buf, start, ber.SEQUENCE, "UsmSecurityParameters")[0]
-        engine_id, _, pos = _octets(buf, pos, "msgAuthoritativeEngineID")
-        boots, pos = _integer(buf, pos, "msgAuthoritativeEngineBoots")
-        engine_time, pos = _integer(buf, pos, "msgAuthoritativeEngineTime")
-        user, _, pos = _octets(buf, pos, "msgUserName")
-        auth_params, auth_offset, pos = _octets(buf, pos, "msgAuthenticationParameters")
-        priv_params, _, pos = _octets(buf, pos, "msgPrivacyParameters")
-        if pos != payload or payload >= len(buf):
-            raise ber.BerError("v3 message: security parameters overrun or no msgData")
-    except IndexError as exc:
-        raise ber.BerError("truncated v3 message") from exc
-    return Envelope(
-        msg_id, flags, model, engine_id, boots, engine_time, user, auth_params, auth_offset,
-        priv_params, buf, payload,
-    )  # fmt: skip
-
-
-def decode_scoped_pdu(buf: bytes, pos: int = 0) -> ber.Pdu:
-    """The PDU inside a plaintext scopedPDU starting at ``pos`` (trailing DES padding is ignored)."""
-    try:
-        pos = _expect(buf, pos, ber.SEQUENCE, "scopedPDU")[0]
-        _, _, pos = _octets(buf, pos, "contextEngineID")
-        _, _, pos = _octets(buf, pos, "contextName")
-    except IndexError as exc:
-        raise ber.BerError("truncated scopedPDU") from exc
-    return ber.decode_pdu(buf, pos)
-
-
-def encode_scoped_pdu(context_engine_id: bytes, context_name: bytes, pdu: bytes) -> bytes:
-    """``scopedPDU ::= SEQUENCE { contextEngineID, contextName, data }``."""
-    return ber.tlv(
-        ber.SEQUENCE,
-        ber.tlv(ber.OCTET_STRING, context_engine_id) + ber.tlv(ber.OCTET_STRING, context_name) + pdu,
-    )
-
-
-@functools.lru_cache(maxsize=4096)
-def _fixed_parts(flags: int, engine_id: bytes, user: bytes, mac_length: int) -> tuple[bytes, bytes, bytes]:
-    """What stays the same from one message to the next of a session: encoded once."""
-    global_tail = (
-        ber.encode_int(MAX_MESSAGE_SIZE)
-        + ber.tlv(ber.OCTET_STRING, bytes((flags,)))
-        + ber.encode_int(USM_SECURITY_MODEL)
-    )
-    engine = ber.tlv(ber.OCTET_STRING, engine_id)
-    user_and_mac = (
-        ber.tlv(ber.OCTET_STRING, user)
-        + bytes((ber.OCTET_STRING,))
-        + ber.encode_length(mac_length)
-        + bytes(mac_length)
-    )
-    return global_tail, engine, user_and_mac
-
-
-def encode_message(
-    msg_id: int,
-    flags: int,
-    engine_id: bytes,
-    boots: int,
-    engine_time: int,
-    user: bytes,
-    mac_length: int,
-    priv_params: bytes,
-    msg_data: bytes,
-) -> tuple[bytes, int]:
-    """A v3 message with ``mac_length`` zero octets as its MAC: (message, offset of the MAC)."""
-    global_tail, engine, user_and_mac = _fixed_parts(flags, engine_id, user, mac_length)
-    global_data = ber.tlv(ber.SEQUENCE, ber.encode_int(msg_id) + global_tail)
-    head = engine + ber.encode_int(boots) + ber.encode_int(engine_time) + user_and_mac
-    usm_body = head + ber.tlv(ber.OCTET_STRING, priv_params)
-    usm_sequence = ber.tlv(ber.SEQUENCE, usm_body)
-    security = ber.tlv(ber.OCTET_STRING, usm_sequence)
-    inner = b"\x02\x01\x03" + global_data + security + msg_data
-    message = ber.tlv(ber.SEQUENCE, inner)
-    # the MAC is the last thing in ``head``; everything before it has a known length
-    offset = (
-        len(message)
-        - len(inner)
-        + 3
-        + len(global_data)
-        + len(security)
-        - len(usm_body)
-        + len(head)
-        - mac_length
-    )
-    return message, offset
-
-
-# --------------------------------------------------------------------------- agents' clocks and keys
-
-
-@dataclass(slots=True)
-class AgentClock:
-    """What a non-authoritative engine keeps per agent (RFC 3414 §2.3)."""
-
-    engine_id: bytes
-    boots: int
-    engine_time: int
-    #: latestReceivedEngineTime
-    latest: int
-    #: time.monotonic() when ``engine_time`` was received
-    at: float
-
-    def now(self) -> int:
-        """The agent's snmpEngineTime as estimated here."""
-        return min(self.engine_time + int(time.monotonic() - self.at), _MAX_BOOTS)
-
-    def adopt(self, boots: int, engine_time: int) -> None:
-        """Take the agent's boots/time as they are (discovery, notInTimeWindow report)."""
-        self.boots, self.engine_time, self.latest, self.at = boots, engine_time, engine_time, time.monotonic()
-
-    def receive(self, boots: int, engine_time: int) -> bool:
-        """RFC 3414 §3.2.7 b for an authentic message: update the clock; False if outside the window."""
-        if boots > self.boots or (boots == self.boots and engine_time > self.latest):
-            self.adopt(boots, engine_time)
-        return not (
-            self.boots == _MAX_BOOTS
-            or boots < self.boots
-            or (boots == self.boots and engine_time < self.now() - TIME_WINDOW)
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class LocalKeys:
-    """A user's keys localised to one engine id, bound to their HMAC and cipher."""
-
-    auth: usm.Signer
-    priv: usm.PrivCipher | None
-
-
-class UsmCache:
-    """Agents' clocks by address and localised keys, shared by the sessions of one poller.
-
-    Passwords are never stored: the master keys (1 MiB of hashing each) are cached by a SHA-256
-    fingerprint of protocol and password, localised keys by that and the engine id.
-    """
-
-    def __init__(self, max_entries: int = 200_000) -> None:
-        self.clocks: dict[tuple[str, int], AgentClock] = {}
-        self._masters: dict[tuple[str, bytes], bytes] = {}
-        self._local: dict[tuple[bytes, bytes, bytes], LocalKeys] = {}
-        self._max = max_entries
-
-    def _master(self, hash_name: str, password: bytes) -> bytes:
-        fingerprint = hashlib.sha256(hash_name.encode() + b"\x00" + password).digest()
-        key = self._masters.get((hash_name, fingerprint))
-        if key is None:
-            key = usm.password_to_key(password, hash_name)
-            if len(self._masters) >= self._max:
-                self._masters.clear()
-            self._masters[(hash_name, fingerprint)] = key
-        return key
-
-    def keys(
-        self,
-        auth: usm.AuthProtocol,
-        priv: usm.PrivProtocol | None,
-        auth_password: bytes,
-        priv_password: bytes | None,
-        engine_id: bytes,
-    ) -> LocalKeys:
-        """The user's keys for ``engine_id`` (computed once per credential and engine)."""
-        auth_master = self._master(auth.hash_name, auth_password)
-        priv_master = (
-            self._master(auth.hash_name, priv_password) if priv is not None and priv_password else b""
-        )
-        slot = (
-            hashlib.sha256(f"{auth.name}/{priv.name if priv else '-'}".encode() + auth_master).digest(),
-            hashlib.sha256(priv_master).digest(),
-            engine_id,
-        )
-        found = self._local.get(slot)
-        if found is None:
-            auth_key = usm.localize_key(auth_master, engine_id, auth.hash_name)
-            priv_key = usm.localized_priv_key(priv, priv_master, engine_id, auth.hash_name) if priv else None
-            found = LocalKeys(
-                usm.Signer(auth, auth_key),
-                usm.PrivCipher(priv, priv_key) if priv is not None and priv_key is not None else None,
-            )
-            if len(self._local) >= self._max:
-                self._local.clear()
-            self._local[slot] = found
-        return found
-
-
-#: The cache sessions use unless given one (the poller's sessions share it).
-DEFAULT_CACHE = UsmCache()
 
 
 # --------------------------------------------------------------------------- transport
@@ -475,7 +226,7 @@ class V3Session:
         if envelope.flags & FLAG_PRIV:
             if self._priv is None or keys.priv is None:
                 raise SnmpUsmError(f"{self.target.host}: an encrypted answer to an authNoPriv request")
-            ciphertext, _, _ = _octets(data, pos, "encryptedPDU")
+            ciphertext, _, _ = octets(data, pos, "encryptedPDU")
             try:
                 plain = keys.priv.decrypt(
                     envelope.boots, envelope.engine_time, envelope.priv_params, ciphertext
