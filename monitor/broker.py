@@ -325,8 +325,13 @@ class Broker:
         await self.redis.eval(_RELEASE, 1, self.key("lease"), owner)
 
     async def lease_holder(self) -> str | None:
+        """Who holds the lease, as printable text (it is shown to operators: whatever is in Redis
+        must not reach their terminal as escape sequences)."""
         value = await self.redis.get(self.key("lease"))
-        return value.decode("utf-8", "replace") if value is not None else None
+        if value is None:
+            return None
+        text = value.decode("utf-8", "replace")
+        return "".join(c if c.isprintable() else "?" for c in text[:120])
 
     async def heartbeat(self, worker: str, groups: Sequence[str], ttl_s: float) -> None:
         value = ",".join(groups) or "*"

@@ -8,6 +8,7 @@ import dataclasses
 import inspect
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,9 @@ from govnet.monitor.config import PollTarget, targets_from_inventory
 from govnet.monitor.remote import QueueScraper
 from govnet.monitor.scraper import CURRENT_POLL, Scrape
 from govnet.monitor.scrapewire import ScrapeWireError, decode_scrape, encode_scrape
+from govnet.monitor.failover import lead_or_wait
+from govnet.monitor.runner import RunOptions
+from govnet.monitor.store import open_store
 from govnet.monitor.worker import Worker
 from tests.fakeagents import Agents
 from tests.redisserver import redis_server
@@ -187,3 +191,31 @@ def test_job_fields_survive_a_round_trip() -> None:
     job = Job("d@1", "d", "g", ("system",), 5.0, 1.0)
     raw = {k.encode(): v.encode() for k, v in job.fields().items()}
     assert Job.from_fields(raw) == job
+
+
+def test_a_forged_lease_holder_reaches_the_operator_as_printable_text(
+    net: Network, redis_url: str, tmp_path: Path
+) -> None:
+    """The standby prints who holds the lease: text from Redis, never terminal escape sequences."""
+    said: list[str] = []
+    store = open_store(f"sqlite:///{tmp_path / 'monitor.db'}")
+
+    async def main() -> None:
+        broker = Broker(redis_url, "r4")
+        await broker.redis.set(broker.key("lease"), b"\x1b]0;owned\x07\x1b[2J\r\nleader: me " + b"x" * 500)
+        stop = asyncio.Event()
+
+        def hear(text: str) -> None:
+            said.append(text)
+            stop.set()
+
+        await asyncio.wait_for(
+            lead_or_wait(net, store, RunOptions(), Broker(redis_url, "r4"), "b", stop, on_state=hear),
+            60,
+        )
+        await broker.close()
+
+    asyncio.run(main())
+    store.close()
+    assert said and said[0].startswith("standby:")
+    assert all(c.isprintable() for c in said[0]) and len(said[0]) < 200, said[0]
