@@ -15,11 +15,11 @@ import pytest
 from govnet.inventory.network import Network
 from govnet.monitor.broker import Broker, Job, mask_redis_url
 from govnet.monitor.config import PollTarget, targets_from_inventory
+from govnet.monitor.failover import lead_or_wait
 from govnet.monitor.remote import QueueScraper
+from govnet.monitor.runner import RunOptions
 from govnet.monitor.scraper import CURRENT_POLL, Scrape
 from govnet.monitor.scrapewire import ScrapeWireError, decode_scrape, encode_scrape
-from govnet.monitor.failover import lead_or_wait
-from govnet.monitor.runner import RunOptions
 from govnet.monitor.store import open_store
 from govnet.monitor.worker import Worker
 from tests.fakeagents import Agents
