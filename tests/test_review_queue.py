@@ -219,3 +219,35 @@ def test_a_forged_lease_holder_reaches_the_operator_as_printable_text(
     store.close()
     assert said and said[0].startswith("standby:")
     assert all(c.isprintable() for c in said[0]) and len(said[0]) < 200, said[0]
+
+
+@pytest.mark.parametrize("stamp", [-1.0, 1e12])  # submitted just now; stamped far in the future
+def test_a_job_for_a_device_no_worker_knows_is_dropped_not_claimed_for_ever(
+    net: Network, redis_url: str, stamp: float
+) -> None:
+    """A forged job (or one for a device removed from the inventory) is never polled, never
+    answered, and does not stay pending, claimed round by every worker, for ever."""
+
+    async def main() -> tuple[Worker, int, bytes | None]:
+        broker = Broker(redis_url, "r5")
+        submitted = time.time() if stamp < 0 else stamp
+        forged = Job("ghost@1", "ghost; reboot", "default", ("system",), 5.0, submitted)
+        assert await broker.submit(forged, keep=600)
+        worker = Worker(net, Broker(redis_url, "r5"), Agents(net), name="w", claim_after=1.0)
+        stop = asyncio.Event()
+        running = asyncio.ensure_future(worker.run(stop))
+
+        async def settled() -> bool:
+            return worker.stats.refused >= 1 and await broker.pending("default") == 0
+
+        await _until(settled, 60, "the forged job dropped")
+        stop.set()
+        await running
+        pending = await broker.pending("default")
+        result = await broker.result("ghost@1")
+        await broker.close()
+        return worker, pending, result
+
+    worker, pending, result = asyncio.run(main())
+    assert pending == 0 and result is None
+    assert worker.stats.polled == 0 and worker.stats.dropped == 1
