@@ -29,6 +29,7 @@ from govnet.api.routers import (
     summary,
     topology,
 )
+from govnet.api.webhooks import register_webhooks
 from govnet.errors import GovnetError
 
 PREFIX = "/api/v1"
@@ -102,6 +103,7 @@ def create_app(state: ApiState) -> FastAPI:
         provision,
     ):
         app.include_router(module.router, prefix=PREFIX)
+    register_webhooks(app)
 
     @app.get("/", include_in_schema=False)
     def noc_page() -> FileResponse:

@@ -34,11 +34,11 @@ import sys, uvicorn
 from govnet.api.app import create_app
 from govnet.api.auth import TokenStore
 from govnet.api.deps import ApiState
-from govnet.paths import sample_inventory
+from govnet.inventory import sample_dir
 from govnet.inventory.loader import load_inventory
 from govnet.monitor.store import open_store
 from pathlib import Path
-network = load_inventory(sample_inventory())
+network = load_inventory(sample_dir())
 app = create_app(ApiState(network, open_store(sys.argv[1]), TokenStore(Path(sys.argv[2]))))
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), access_log=False, log_level="warning")
 """
@@ -62,15 +62,15 @@ def free_port() -> int:
 
 def fill_store(path: Path) -> None:
     """One settled snapshot of the province, a hub dead, from the real engine."""
+    from govnet.inventory import sample_dir
     from govnet.inventory.loader import load_inventory
     from govnet.inventory.models import Role
     from govnet.monitor.config import targets_from_inventory
     from govnet.monitor.engine import Monitor
     from govnet.monitor.store import open_store
-    from govnet.paths import sample_inventory
     from tests.fakeagents import Agents
 
-    network = load_inventory(sample_inventory())
+    network = load_inventory(sample_dir())
     store = open_store(str(path))
     agents = Agents(network)
     now = [time.time() - 300]

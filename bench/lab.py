@@ -20,9 +20,9 @@ from pathlib import Path
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
+from govnet.inventory import sample_dir
 from govnet.inventory.loader import load_inventory
 from govnet.lab.lifecycle import cgroup_dir, down, missing_prerequisites, up
-from govnet.paths import sample_inventory
 
 PREFIX = "gvb"
 
@@ -61,7 +61,7 @@ def main() -> None:
     if problems:
         sys.exit("cannot run the lab here: " + "; ".join(problems))
     os.environ.setdefault("GOVNET_LAB_STATE", tempfile.mkdtemp(prefix="govnet-bench-lab-"))
-    network = load_inventory(sample_inventory())
+    network = load_inventory(sample_dir())
     print(
         f"# machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}"

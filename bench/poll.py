@@ -55,12 +55,12 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 from pydantic import SecretStr
 
 from govnet import aio
+from govnet.inventory import sample_dir
 from govnet.inventory.loader import load_inventory
 from govnet.lab.lifecycle import down, missing_prerequisites, up
 from govnet.lab.state import lab_dir
 from govnet.monitor.config import INTERFACES
 from govnet.monitor.scraper import SnmpScraper
-from govnet.paths import sample_inventory
 from govnet.snmp.client import PysnmpSession, Session, Target, V2cSession
 from govnet.snmp.v3 import V3Session
 
@@ -204,7 +204,7 @@ def main() -> None:
     os.environ.setdefault("GOVNET_LAB_STATE", tempfile.mkdtemp(prefix="govnet-bench-poll-"))
     down(prefix)
     state = up(
-        load_inventory(sample_inventory()),
+        load_inventory(sample_dir()),
         size="small",
         prefix=prefix,
         mgmt_subnet=IPv4Network(args.subnet),

@@ -30,10 +30,10 @@ from pathlib import Path
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
+from govnet.inventory import sample_dir
 from govnet.inventory.loader import load_inventory
 from govnet.lab.lifecycle import down, missing_prerequisites, up
 from govnet.lab.state import lab_dir
-from govnet.paths import sample_inventory
 from govnet.tasks.provision import waves
 from govnet.tasks.rollout import DeviceResult, rollout
 
@@ -52,7 +52,7 @@ def one_run(workers: int) -> dict[str, float]:
     """Fresh bare medium lab; diff, push, verify with ``workers``; figures."""
     down(PREFIX)
     up(
-        load_inventory(sample_inventory()),
+        load_inventory(sample_dir()),
         size="medium",
         bare=True,
         prefix=PREFIX,

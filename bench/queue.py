@@ -35,6 +35,7 @@ from pathlib import Path
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
+from govnet.inventory import sample_dir
 from govnet.inventory.loader import load_inventory
 from govnet.inventory.network import Network
 from govnet.monitor.broker import Broker
@@ -45,7 +46,6 @@ from govnet.monitor.runner import RunOptions
 from govnet.monitor.store import open_store
 from govnet.monitor.testing import FakeAgents
 from govnet.monitor.worker import Worker
-from govnet.paths import sample_inventory
 
 
 def cpu_self() -> float:
@@ -111,7 +111,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    net = load_inventory(sample_inventory())
+    net = load_inventory(sample_dir())
     root = Path(tempfile.mkdtemp(prefix="govnet-bench-redis-"))
     sock = root / "redis.sock"
     server = subprocess.Popen(

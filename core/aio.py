@@ -17,7 +17,7 @@ T = TypeVar("T")
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run`` on uvloop when it is installed, on the standard loop otherwise."""
     try:
-        import uvloop
+        import uvloop  # noqa: PLC0415  (optional speed-up: a bare install runs without it)
     except ImportError:  # pragma: no cover - uvloop is a dependency; this keeps a bare install working
         return asyncio.run(coro)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:

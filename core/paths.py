@@ -20,10 +20,3 @@ def state_home() -> Path:
     """``$XDG_STATE_HOME/govnet`` (default ``~/.local/state/govnet``)."""
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "govnet"
-
-
-def sample_inventory() -> Path:
-    """The sample province shipped with the ``inventory`` package."""
-    from govnet import inventory
-
-    return Path(inventory.__file__).resolve().parent / "sample"

@@ -10,50 +10,19 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from govnet.errors import InventoryError
+from govnet.inventory.checks import build_network
 from govnet.inventory.models import CREDENTIAL_KINDS, SECTIONS, Strict
+from govnet.inventory.network import Network
+from govnet.inventory.parsed import Entry, Parsed
 from govnet.inventory.problems import Problem
 from govnet.inventory.text import shown
 from govnet.inventory.yamlfile import LocatedDict, UnreadableFileError, YamlSyntaxError, load_yaml
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One parsed entry with where it came from."""
-
-    section: str
-    index: int
-    file: str
-    line: int
-    raw: LocatedDict
-    model: BaseModel
-
-    @property
-    def label(self) -> str:
-        """How messages name this entry, e.g. ``devices[3] 'hub-dx'``."""
-        key = SECTIONS[self.section][1]
-        name = self.raw.get(key)
-        if self.section == "links" and "b" in self.raw:
-            name = f"{self.raw.get('a')}--{self.raw.get('b')}"
-        return (
-            f"{self.section}[{self.index}] '{shown(name, 80)}'"
-            if name is not None
-            else f"{self.section}[{self.index}]"
-        )
-
-    def line_of(self, field: str | None) -> int:
-        """The line of a field of this entry (the entry's own line if unknown)."""
-        if field:
-            top = field.split(".", 1)[0]
-            return self.raw.key_lines.get(top, self.line)
-        return self.line
-
 
 _HINTS = {
     "lat": "give the site's WGS84 latitude in decimal degrees (e.g. 11.53)",
@@ -269,15 +238,6 @@ def inventory_files(root: Path, problems: list[Problem] | None = None) -> list[P
     return sorted(found)
 
 
-@dataclass
-class Parsed:
-    """What parsing gave: sound entries, problems, and names of entries that failed their schema."""
-
-    entries: list[Entry]
-    problems: list[Problem]
-    broken: dict[str, set[str]]
-
-
 def parse_directory(root: Path) -> Parsed:
     """Parse every file; return the entries that passed their own schema and all problems."""
     broken: dict[str, set[str]] = {}
@@ -310,10 +270,5 @@ def parse_directory(root: Path) -> Parsed:
 
 def load_inventory(path: Path | str, secrets_path: Path | None = None) -> Network:
     """Load, check and return the network; raise :class:`InventoryError` listing every problem."""
-    from govnet.inventory.checks import build_network
-
     root = Path(path)
     return build_network(root, parse_directory(root), secrets_path)
-
-
-from govnet.inventory.network import Network  # noqa: E402  (typing of load_inventory)

@@ -19,10 +19,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from govnet.inventory.ifnames import interface_problem
 from govnet.inventory.platforms import known_platforms, suggest_platform
 from govnet.inventory.text import (
     HOSTNAME_MAX,
@@ -396,7 +398,7 @@ class Device(Strict):
 
     @field_validator("interfaces")
     @classmethod
-    def _expand(cls, value: list[str]) -> list[str]:
+    def _expand(cls, value: list[str], info: ValidationInfo) -> list[str]:
         names: list[str] = []
         for item in value:
             if len(item) > INTERFACE_MAX:
@@ -408,6 +410,15 @@ class Device(Strict):
             if name in seen:
                 raise ValueError(f"interface '{name}' is listed twice")
             seen.add(name)
+        platform = info.data.get("platform")  # absent when the platform itself was refused
+        if isinstance(platform, str):
+            for name in names:
+                problem = interface_problem(platform, name)
+                if problem is not None:
+                    raise ValueError(
+                        f"'{name}' is not a {platform} interface name: {problem} (use the device's "
+                        "own names; ranges like 'GE0/0/[1-4]' are allowed)"
+                    )
         return names
 
 

@@ -23,10 +23,10 @@ from nornir.core.inventory import (
     ParentGroups,
 )
 
+from govnet.inventory import sample_dir
 from govnet.inventory.loader import load_inventory
 from govnet.inventory.network import Network
 from govnet.inventory.platforms import napalm_driver, netmiko_device_type
-from govnet.paths import sample_inventory
 
 GROUP_KINDS = ("role", "district", "platform", "site")
 
@@ -110,7 +110,7 @@ class GovnetInventory:
     """Nornir inventory plugin reading a govnet inventory directory."""
 
     def __init__(self, path: str | None = None, secrets: str | None = None) -> None:
-        self.path = Path(path) if path else sample_inventory()
+        self.path = Path(path) if path else sample_dir()
         self.secrets = Path(secrets) if secrets else None
 
     def load(self) -> Inventory:

@@ -30,6 +30,34 @@ LANS = IPv4Network("198.19.0.0/16")
 
 DC_LAT, DC_LON = 11.5349, 106.8832
 
+#: Each platform's port names as the device prints them, and the number of its first port.
+PORT_NAMES: dict[str, tuple[str, int]] = {
+    "frr": ("eth", 1),
+    "cisco_ios": ("GigabitEthernet0/0/", 0),  # an ISR 4000's built-in ports
+    "huawei_vrp": ("GE0/0/", 0),  # a NetEngine AR's
+    "mikrotik_routeros": ("ether", 1),
+}
+
+
+def port_name(platform: str, n: int) -> str:
+    """The device's own name of its n-th port (n from 1).
+
+    >>> port_name("cisco_ios", 1), port_name("huawei_vrp", 2), port_name("mikrotik_routeros", 1)
+    ('GigabitEthernet0/0/0', 'GE0/0/1', 'ether1')
+    """
+    stem, first = PORT_NAMES[platform]
+    return f"{stem}{first + n - 1}"
+
+
+def port_range(platform: str, count: int) -> str:
+    """The inventory's range item for a device's first ``count`` ports.
+
+    >>> port_range("frr", 24), port_range("mikrotik_routeros", 1)
+    ('eth[1-24]', 'ether1')
+    """
+    stem, first = PORT_NAMES[platform]
+    return f"{stem}{first}" if count == 1 else f"{stem}[{first}-{first + count - 1}]"
+
 
 @dataclass(frozen=True)
 class DistrictSpec:
@@ -298,6 +326,7 @@ class _Builder:
         self.rng = random.Random(SEED)
         self.alloc = _Allocator()
         self.ports: dict[str, int] = {}
+        self.platforms: dict[str, str] = {}
         self.next_asn = 65100
         self.files: dict[str, dict[str, list[Any]]] = {}
 
@@ -306,7 +335,7 @@ class _Builder:
 
     def port(self, device: str) -> str:
         self.ports[device] = self.ports.get(device, 0) + 1
-        return f"eth{self.ports[device]}"
+        return port_name(self.platforms[device], self.ports[device])
 
     def jitter(self, lat: float, lon: float, spread: float) -> tuple[float, float]:
         return (
@@ -338,11 +367,12 @@ class _Builder:
         role: str,
         platform: str,
         site: str,
-        interfaces: str,
+        ports: int,
         snmp: str = "v3-default",
         loopback: bool = True,
         asn: int | None = None,
     ) -> None:
+        self.platforms[name] = platform
         entry: dict[str, Any] = {
             "name": name,
             "role": role,
@@ -352,7 +382,13 @@ class _Builder:
         }
         if loopback:
             entry["loopback"] = str(next(self.alloc.loopbacks))
-        entry.update({"snmp_profile": snmp, "ssh_credential": "ssh-netops", "interfaces": [interfaces]})
+        entry.update(
+            {
+                "snmp_profile": snmp,
+                "ssh_credential": "ssh-netops",
+                "interfaces": [port_range(platform, ports)],
+            }
+        )
         if asn is not None:
             entry["asn"] = asn
         self.section(file, "devices").append(entry)
@@ -411,7 +447,9 @@ class _Builder:
         if dual:
             asn = self.next_asn
             self.next_asn += 1
-        self.device(file, cpe, "cpe", "frr", site_id, "eth[1-2]" if dual else "eth1", loopback=False, asn=asn)
+        # Dual-homed agencies have a Cisco router: two uplinks and a LAN port.
+        platform, ports = ("cisco_ios", 3) if dual else ("frr", 1)
+        self.device(file, cpe, "cpe", platform, site_id, ports, loopback=False, asn=asn)
         lan = next(self.alloc.lans)
         self.section(file, "agencies").append(
             {
@@ -520,12 +558,12 @@ def build() -> dict[str, dict[str, Any]]:
         DC_LON,
     )
     for n in (1, 2):
-        b.device(core, f"core-0{n}", "core", "frr", "dc-binh-phuoc", "eth[1-24]", asn=65000)
+        b.device(core, f"core-0{n}", "core", "frr", "dc-binh-phuoc", 24, asn=65000)
     for i, d in enumerate(DISTRICTS):
         lat, lon = (d.lat + 0.004, d.lon - 0.004) if d.code == "dx" else (d.lat, d.lon)
         b.site(core, f"hub-{d.id}", f"Điểm nút {d.name}", "hub", d.id, d.communes[0][1], lat, lon)
-        b.device(core, f"hub-{d.code}", "hub", "frr", f"hub-{d.id}", "eth[1-96]", asn=65001 + i)
-    b.device(core, "wlc-01", "wifi_controller", "frr", "dc-binh-phuoc", "eth[1-2]")
+        b.device(core, f"hub-{d.code}", "hub", "frr", f"hub-{d.id}", 96, asn=65001 + i)
+    b.device(core, "wlc-01", "wifi_controller", "frr", "dc-binh-phuoc", 2)
 
     b.link(
         core,
@@ -642,7 +680,7 @@ def build() -> dict[str, dict[str, Any]]:
         site_id = f"bts-{code}-{n:02d}"
         lat, lon = b.jitter(d.lat, d.lon, 0.06)
         b.site(file, site_id, name, "bts", d.id, None, lat, lon)
-        b.device(file, f"bts-rtr-{code}-{n:02d}", "bts_router", "huawei_vrp", site_id, "eth[1-2]")
+        b.device(file, f"bts-rtr-{code}-{n:02d}", "bts_router", "huawei_vrp", site_id, 2)
         backhaul = (
             [] if medium == "microwave" else [duct(f"bts-{code}-{n:02d}-backhaul", f"Cáp quang {name}")]
         )
@@ -668,7 +706,7 @@ def build() -> dict[str, dict[str, Any]]:
             "wifi_ap",
             "mikrotik_routeros",
             site_id,
-            "eth1",
+            1,
             snmp="v2c-legacy",
             loopback=False,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from govnet.inventory.models import SNMPv2cCredential, SNMPv3Credential
 from govnet.inventory.network import Network
-from govnet.snmp.client import Target
+from govnet.snmp.target import Target
 
 
 def snmp_target(network: Network, device: str) -> Target:

@@ -16,6 +16,7 @@ from typing import Any
 
 from govnet.inventory.network import Network
 from govnet.inventory.yamlfile import dump_yaml
+from govnet.lab import aliases
 from govnet.lab import node as nodes
 from govnet.lab.state import NodeState
 from govnet.lab.subset import lab_inventory, select
@@ -73,6 +74,7 @@ def export(
     )
     topo_name = name or f"govnet-{size}"
     outdir.mkdir(parents=True, exist_ok=True)
+    aliases.write(outdir, renames)  # the devices' own port names behind the Linux ones
     clab_nodes: dict[str, Any] = {}
     import tempfile
 

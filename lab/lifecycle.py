@@ -29,7 +29,7 @@ from govnet.inventory.loader import load_inventory
 from govnet.inventory.models import Role
 from govnet.inventory.network import Network
 from govnet.inventory.yamlfile import dump_yaml
-from govnet.lab import mibdata, teardown
+from govnet.lab import aliases, mibdata, teardown
 from govnet.lab import node as nodes
 from govnet.lab.guard import LAB_RANGES, install_guards, remove_guards
 from govnet.lab.shell import run
@@ -119,7 +119,7 @@ def _write_lab_inventory(
     trap_port: int,
 ) -> tuple[Network, dict[str, str]]:
     directory = lab_dir(state.prefix)
-    files, mgmt, _ = lab_inventory(
+    files, mgmt, renames = lab_inventory(
         network,
         devices,
         size=state.size,
@@ -136,6 +136,7 @@ def _write_lab_inventory(
             + dump_yaml(data),
             encoding="utf-8",
         )
+    aliases.write(directory, renames)
     values = {
         key: random_secrets.token_urlsafe(18)
         for key in ("lab-ssh-password", "lab-snmp-auth", "lab-snmp-priv", "lab-snmp-community")
@@ -484,9 +485,13 @@ def up(
             ]
         )
         per_ns: dict[str, list[str]] = {}
+        table = aliases.load(lab_dir(prefix))
         for lk in state.links:
-            per_ns.setdefault(ns[lk.a_node], []).append(f"link set {lk.a_if} up")
-            per_ns.setdefault(ns[lk.b_node], []).append(f"link set {lk.b_if} up")
+            for node, ifname in ((lk.a_node, lk.a_if), (lk.b_node, lk.b_if)):
+                own = table.link_aliases(node).get(ifname)
+                # the device's own name (validated: one word of letters, digits and ._/:-)
+                alias = [f"link set {ifname} alias {own}"] if own else []
+                per_ns.setdefault(ns[node], []).extend([*alias, f"link set {ifname} up"])
         for namespace, lines in per_ns.items():
             _batch(lines, namespace)
         state.timings["wired_s"] = round(time.monotonic() - t0, 2)

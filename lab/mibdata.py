@@ -114,8 +114,8 @@ def link_loss_db(network: Network, link_id: str) -> float:
     """The fiber's loss end to end: distance between the sites plus connectors.
 
     >>> from govnet.inventory.loader import load_inventory
-    >>> from govnet.paths import sample_inventory
-    >>> net = load_inventory(sample_inventory())
+    >>> from govnet.inventory import sample_dir
+    >>> net = load_inventory(sample_dir())
     >>> link = next(lk for lk in net.links if lk.medium.value == "fiber")
     >>> link_loss_db(net, link.id) >= CONNECTOR_LOSS_DB
     True

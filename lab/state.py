@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from govnet.errors import LabError
 from govnet.paths import state_home
 
 DEFAULT_PREFIX = "gvl"
@@ -79,8 +80,6 @@ def lab_prefix() -> str:
     letter, then lower-case letters or digits, as the test lanes' ``g2x``)."""
     prefix = os.environ.get("GOVNET_LAB_PREFIX", DEFAULT_PREFIX)
     if not re.fullmatch(r"[a-z][a-z0-9]{2,5}", prefix):
-        from govnet.errors import LabError
-
         raise LabError(
             f"bad lab prefix '{prefix}'",
             hint="GOVNET_LAB_PREFIX takes 3 to 6 characters: a lower-case letter, then lower-case "

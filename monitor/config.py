@@ -8,8 +8,8 @@ from govnet.inventory.models import Role
 from govnet.inventory.network import Network
 from govnet.inventory.snmp import snmp_target
 from govnet.snmp import mibs
-from govnet.snmp.client import Target
 from govnet.snmp.entity import OPTICS_COLUMNS
+from govnet.snmp.target import Target
 from govnet.snmp.wireless import WIFI_COLUMNS
 
 

@@ -14,6 +14,7 @@ from govnet.inventory.network import Network
 from govnet.monitor.broker import Broker, mask_redis_url
 from govnet.monitor.engine import CycleReport
 from govnet.monitor.failover import lead_or_wait
+from govnet.monitor.notify.notifier import Notifier
 from govnet.monitor.runner import RunOptions
 from govnet.monitor.scraper import SnmpScraper
 from govnet.monitor.store import Store
@@ -34,6 +35,7 @@ def run_leader(
     on_tick: Callable[[CycleReport], None],
     say: Callable[[str], None],
     events: bool = False,
+    notifier: Notifier | None = None,
 ) -> None:
     """Stand by or lead (see :mod:`govnet.monitor.failover`) until a signal or ``duration``."""
     owner = default_worker_name()
@@ -61,6 +63,7 @@ def run_leader(
                 stop,
                 ttl=ttl,
                 on_state=state,
+                notifier=notifier,
                 on_tick=on_tick,
             )
         finally:

@@ -59,6 +59,7 @@ class CycleReport:
     polled: list[str] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     opened: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)  # open incidents whose detail changed
     closed: list[int] = field(default_factory=list)
     alerts: list[AlertChange] = field(default_factory=list)
     settled: bool = True
@@ -463,6 +464,7 @@ class Monitor:
                 report.opened.append(self.store.open_incident(key, inc.kind, inc.root_cause, at, detail))
             elif row.detail != detail:
                 self.store.update_incident(row.id, at, detail)
+                report.updated.append(row.id)
         for key, row in existing.items():
             if key not in wanted:
                 self.store.close_incident(row.id, at)

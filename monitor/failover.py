@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 from govnet.inventory.network import Network
 from govnet.monitor.broker import Broker
 from govnet.monitor.engine import CycleReport, Monitor
+from govnet.monitor.notify.notifier import Notifier
 from govnet.monitor.remote import QueueScraper
 from govnet.monitor.runner import RunOptions, poll_targets, run_monitor
 from govnet.monitor.store import Store
@@ -54,6 +55,7 @@ async def lead_or_wait(
     on_state: Callable[[str], None] | None = None,
     on_tick: Callable[[CycleReport], None] | None = None,
     on_ready: Callable[[Monitor], None] | None = None,
+    notifier: Notifier | None = None,
 ) -> int:
     """Stand by, lead when the lease is free, until ``stop``. Returns how many times it led."""
     await broker.ping()
@@ -92,7 +94,14 @@ async def lead_or_wait(
         watchdog = asyncio.ensure_future(_watch_workers(broker, scraper, say))
         try:
             await run_monitor(
-                network, store, options, on_tick=on_tick, on_ready=on_ready, stop=leading, scraper=scraper
+                network,
+                store,
+                options,
+                on_tick=on_tick,
+                on_ready=on_ready,
+                stop=leading,
+                scraper=scraper,
+                notifier=notifier,  # only the leader tells people: one message per event
             )
         finally:
             for task in (renewer, watcher, watchdog):

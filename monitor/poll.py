@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from govnet.monitor.collector import DeviceState, collect
 from govnet.monitor.config import DEFAULT_MODULES, Module
 from govnet.monitor.scraper import Scraper
-from govnet.snmp.client import Target
+from govnet.snmp.target import Target
 
 #: LLDP discovery over SNMP at 330 nodes needed a bound of about 64 to avoid timeouts (LAB-NOTES).
 DEFAULT_CONCURRENCY = 64

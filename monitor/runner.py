@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
@@ -30,6 +31,9 @@ from govnet.monitor.series import SeriesWriter, VictoriaMetrics
 from govnet.monitor.spool import SpoolingStore, healthz_body
 from govnet.monitor.store import Store
 from govnet.monitor.traps import TrapReceiver
+
+if TYPE_CHECKING:
+    from govnet.monitor.notify.notifier import Notifier
 
 #: How often old samples are rolled up and expired.
 PRUNE_EVERY_S = 3600.0
@@ -154,8 +158,10 @@ async def run_monitor(
     on_ready: Callable[[Monitor], None] | None = None,
     stop: asyncio.Event | None = None,
     scraper: Scraper | None = None,
+    notifier: Notifier | None = None,
 ) -> Monitor:
-    """Run until stopped; returns the monitor (for its last state)."""
+    """Run until stopped; returns the monitor (for its last state). A ``notifier`` (the leader
+    shard's) is told of every tick's incidents and endpoint changes and delivers meanwhile."""
     stop = stop or asyncio.Event()
     # Store writes that fail are kept and retried, never raised (spool.py): wrap once, share it.
     store = store if isinstance(store, SpoolingStore) else SpoolingStore(store)
@@ -168,6 +174,10 @@ async def run_monitor(
             loop.add_signal_handler(sig, stop.set)
     receiver = None
     metrics = None
+    notify_stop = asyncio.Event()
+    delivering = None
+    if notifier is not None and options.shard.leader:
+        delivering = asyncio.ensure_future(notifier.run(notify_stop))
     try:
         if options.trap_listen is not None:
             receiver = TrapReceiver(
@@ -190,11 +200,17 @@ async def run_monitor(
             if report.at - last_prune > PRUNE_EVERY_S and options.shard.leader:
                 store.prune(report.at)
                 last_prune = report.at
+            if notifier is not None and options.shard.leader:
+                notifier.on_report(report)
             if on_tick is not None:
                 on_tick(report)
 
         await monitor.run(stop, tick, duration=options.duration)
     finally:
+        notify_stop.set()
+        if delivering is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivering
         if isinstance(monitor.scraper, SnmpScraper):
             monitor.scraper.close()
         if receiver is not None:

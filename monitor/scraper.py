@@ -22,7 +22,8 @@ from typing import Any, Literal, Protocol
 from govnet.errors import GovnetError
 from govnet.monitor.config import DEFAULT_MODULES, Module
 from govnet.snmp.ber import VarBind
-from govnet.snmp.client import Session, SnmpAgentError, SnmpTimeoutError, Target, open_session
+from govnet.snmp.client import Session, SnmpAgentError, SnmpTimeoutError, open_session
+from govnet.snmp.target import Target
 from govnet.snmp.walk import ColumnWalk, ScalarGet
 
 
@@ -110,7 +111,7 @@ class SnmpScraper:
     def _snmp_engine(self, target: Target) -> Any:
         if self.engine != "pysnmp":
             return None
-        from pysnmp.hlapi.v3arch import asyncio as hl
+        from pysnmp.hlapi.v3arch import asyncio as hl  # noqa: PLC0415  (pysnmp: engine="pysnmp" only)
 
         if target.host in self._renew:
             self._renew.discard(target.host)

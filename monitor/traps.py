@@ -25,8 +25,9 @@ from pydantic import SecretStr
 
 from govnet.errors import GovnetError
 from govnet.inventory.network import Network
-from govnet.snmp.client import Target, usm_protocols
+from govnet.snmp.client import usm_protocols
 from govnet.snmp.mibs import IF_STATUS
+from govnet.snmp.target import Target
 
 SNMP_TRAP_OID = "1.3.6.1.6.3.1.1.4.1.0"
 LINK_DOWN = "1.3.6.1.6.3.1.1.5.3"
@@ -123,9 +124,9 @@ class TrapReceiver:
 
     async def start(self) -> None:
         """Open the socket and register credentials."""
-        from pysnmp.carrier.asyncio.dgram import udp
-        from pysnmp.entity import config, engine
-        from pysnmp.entity.rfc3413 import ntfrcv
+        from pysnmp.carrier.asyncio.dgram import udp  # noqa: PLC0415  (pysnmp: traps only)
+        from pysnmp.entity import config, engine  # noqa: PLC0415  (pysnmp: traps only)
+        from pysnmp.entity.rfc3413 import ntfrcv  # noqa: PLC0415  (pysnmp: traps only)
 
         snmp_engine = engine.SnmpEngine()
         try:
@@ -156,8 +157,8 @@ class TrapReceiver:
 
     def learn(self, target: Target, engine_id: bytes) -> bool:
         """Accept v3 traps from ``target``'s user sent by the engine ``engine_id``; True if new."""
-        from pysnmp.entity import config
-        from pysnmp.proto.api import v2c
+        from pysnmp.entity import config  # noqa: PLC0415  (pysnmp: v3 traps only)
+        from pysnmp.proto.api import v2c  # noqa: PLC0415  (pysnmp: v3 traps only)
 
         key = (target.user or "", engine_id)
         if self._engine is None or target.version != "3" or not engine_id or key in self._known:

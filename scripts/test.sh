@@ -9,7 +9,7 @@ scripts/setup.sh
 # mypy reads the packages by their installed names, through the editable install's link tree
 # (build/__editable__.*/govnet/...): name the source files in its messages instead
 .venv/bin/mypy | sed -E \
-  -e 's#^build/__editable__[^/]*/govnet/(inventory|tasks|topology|monitor|api|lab)/#\1/#' \
+  -e 's#^build/__editable__[^/]*/govnet/(inventory|tasks|topology|monitor|api|lab|cli)/#\1/#' \
   -e 's#^build/__editable__[^/]*/govnet/#core/#' \
   -e 's#^build/__editable__[^/]*/napalm_frr/#napalm_frr/#'
 # Two workers (pytest-xdist), each with its own test lane (labs, subnets, trap ports): the lab

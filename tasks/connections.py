@@ -23,6 +23,7 @@ from nornir_netmiko.connections import CONNECTION_NAME as NETMIKO
 
 from govnet.errors import GovnetError
 from govnet.inventory.network import Network
+from govnet.inventory.platforms import napalm_driver
 from govnet.safety import check_target
 
 __all__ = [
@@ -75,10 +76,8 @@ def napalm_driver_class(network: Network, name: str) -> Any:
     A platform with no NAPALM driver, or whose community driver is not installed, is a
     :class:`GovnetError` that says what to install or to use ``provision send`` (Netmiko).
     """
-    from napalm import get_network_driver  # deferred: NAPALM loads every driver's dependencies
-    from napalm.base.exceptions import ModuleImportError
-
-    from govnet.inventory.platforms import napalm_driver
+    from napalm import get_network_driver  # noqa: PLC0415  (napalm loads every driver's dependencies)
+    from napalm.base.exceptions import ModuleImportError  # noqa: PLC0415  (napalm: as above)
 
     platform = network.devices[name].platform
     driver_name = napalm_driver(platform)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Interface
 from typing import Any
 
+from govnet.errors import GovnetError
 from govnet.inventory.models import Protocol, Role, SNMPv3Credential, SubnetPurpose
 from govnet.inventory.network import Network
 from govnet.tasks.snmpwords import snmp_words
@@ -119,6 +120,28 @@ def _describe(network: Network, peer: str, peer_if: str) -> FreeText:
     return FreeText(f"{peer} {peer_if}")
 
 
+class NoLanPortError(GovnetError):
+    """A vendor CPE serves an agency LAN but has no port left for it."""
+
+    exit_code = 2
+
+
+#: Platforms whose agency LANs are virtual links the lab creates (``lan0``, ``lan1`` ...); every
+#: other platform serves a LAN on a port of its own.
+VIRTUAL_LAN_PLATFORMS = frozenset({"frr", "linux"})
+
+
+def _free_ports(network: Network, name: str, platform: str) -> list[str] | None:
+    """The device's ports no link uses, in inventory order; None where LANs are virtual."""
+    if platform in VIRTUAL_LAN_PLATFORMS:
+        return None
+    used = {
+        lk.a_interface if lk.a_device == name else lk.b_interface
+        for lk in network.links_by_device.get(name, [])
+    }
+    return [i for i in network.devices[name].interfaces if i not in used]
+
+
 def device_context(
     network: Network, name: str, platform: str | None = None, *, secrets: bool = False
 ) -> DeviceCtx:
@@ -192,12 +215,18 @@ def device_context(
                             }
                         )
     ctx.interfaces.sort(key=lambda i: (len(i.name), i.name))
+    free = _free_ports(network, name, platform)
     for agency in network.agencies_by_cpe.get(name, []):
         if agency.lan_prefix is not None:
+            if free is not None and not free:
+                raise NoLanPortError(
+                    f"no interface left for the LAN of agency '{agency.id}' (every port has a link)",
+                    hint="add a port that no link uses to the device's interfaces (its LAN port)",
+                )
             gateway = IPv4Interface(f"{next(agency.lan_prefix.hosts())}/{agency.lan_prefix.prefixlen}")
             ctx.lans.append(
                 {
-                    "name": f"lan{len(ctx.lans)}",
+                    "name": Word(free.pop(0)) if free is not None else f"lan{len(ctx.lans)}",
                     "address": str(gateway),
                     "prefix": str(agency.lan_prefix),
                     "description": FreeText(agency.name),

@@ -130,6 +130,14 @@ def _sub(task: Task, fn: Callable[..., Result], **kwargs: Any) -> str:
         raise
 
 
+#: nornir_netmiko's save passes ``confirm=False``, which overrides Netmiko's own VRP default: VRP's
+#: ``save`` asks "[Y/N]" and would wait (found with the simulator, tests/test_netmiko_simulators.py).
+SAVE_OPTIONS: dict[str, dict[str, Any]] = {"huawei_vrp": {"confirm": True, "confirm_response": "y"}}
+#: Platforms that keep every change by themselves; Netmiko's save there would send IOS's
+#: ``copy running-config startup-config`` (RouterOS).
+NO_SAVE = frozenset({"mikrotik_routeros"})
+
+
 def _send(task: Task, network: Network, lines: Sequence[str], opener: OpenSession | None) -> DeviceResult:
     name = task.host.name
     platform = network.devices[name].platform
@@ -156,7 +164,8 @@ def _send(task: Task, network: Network, lines: Sequence[str], opener: OpenSessio
     if rejected or absent:
         what = "; ".join(rejected) or f"not in the running config afterwards: {absent}"
         return DeviceResult(name, "failed", diff, what)
-    _sub(task, netmiko_save_config)
+    if platform not in NO_SAVE:
+        _sub(task, netmiko_save_config, **SAVE_OPTIONS.get(platform, {}))
     return DeviceResult(name, "changed", diff)
 
 

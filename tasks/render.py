@@ -15,7 +15,7 @@ import jinja2
 
 from govnet.errors import GovnetError
 from govnet.inventory.network import Network
-from govnet.tasks.context import device_context
+from govnet.tasks.context import NoLanPortError, device_context
 from govnet.tasks.escape import cli_text, cli_word, frr_text, ros_str
 from govnet.tasks.guard import SkeletonMismatchError, check_skeleton, mask_values
 from govnet.tasks.snmpwords import UnsupportedProtocolError
@@ -89,7 +89,7 @@ def render_device(network: Network, name: str, *, root: Path = TEMPLATES, secret
     env = _environment(root)
     try:
         context = device_context(network, name, secrets=secrets).as_dict()
-    except UnsupportedProtocolError as exc:
+    except (UnsupportedProtocolError, NoLanPortError) as exc:
         raise RenderError(f"device '{name}': {exc.message}", hint=exc.hint) from exc
     except KeyError as exc:  # a secret the inventory names but the secrets store lacks
         raise RenderError(

@@ -54,16 +54,16 @@ def _session_lab(
     reason = lab_skip_reason()
     if reason:
         pytest.skip(f"the lab cannot run here: {reason}")
+    from govnet.inventory import sample_dir
     from govnet.inventory.loader import load_inventory
     from govnet.lab.lifecycle import down, subnet_user, up
-    from govnet.paths import sample_inventory
 
     home = factory.mktemp(f"{prefix}-home")
     saved = {k: os.environ.get(k) for k in ("HOME", "XDG_CONFIG_HOME")}
     os.environ["HOME"] = str(home)
     os.environ["XDG_CONFIG_HOME"] = str(home / ".config")
     try:
-        network = load_inventory(sample_inventory())
+        network = load_inventory(sample_dir())
         down(prefix)  # a previous run that was killed
         free = [s for s in (subnet, *SPARE_SUBNETS) if subnet_user(IPv4Network(s)) is None]
         if not free:
@@ -167,11 +167,11 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture(scope="session")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Network:
     """The sample province, loaded once (its generated secrets in a throw-away HOME)."""
+    from govnet.inventory import sample_dir
     from govnet.inventory.loader import load_inventory
-    from govnet.paths import sample_inventory
 
     home = tmp_path_factory.mktemp("sample-home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HOME", str(home))
         mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-        return load_inventory(sample_inventory())
+        return load_inventory(sample_dir())

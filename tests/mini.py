@@ -123,7 +123,7 @@ def mini_files() -> dict[str, dict[str, Any]]:
                         "mgmt_ip": "198.18.0.12",
                         "snmp_profile": "default",
                         "ssh_credential": "ssh",
-                        "interfaces": ["eth1", "eth2"],
+                        "interfaces": ["GigabitEthernet0/0/[0-2]"],
                         "asn": 65100,
                     },
                     {
@@ -134,7 +134,7 @@ def mini_files() -> dict[str, dict[str, Any]]:
                         "mgmt_ip": "198.18.0.13",
                         "snmp_profile": "legacy",
                         "ssh_credential": "ssh",
-                        "interfaces": ["ether1"],
+                        "interfaces": ["ether[1-2]"],
                     },
                 ],
                 "agencies": [
@@ -178,7 +178,7 @@ def mini_files() -> dict[str, dict[str, Any]]:
                     },
                     {
                         "a": "hub-a:eth3",
-                        "b": "cpe-ubnd:eth1",
+                        "b": "cpe-ubnd:GigabitEthernet0/0/0",
                         "a_ip": "198.18.2.4/31",
                         "b_ip": "198.18.2.5/31",
                         "capacity_mbps": 100,
@@ -187,7 +187,7 @@ def mini_files() -> dict[str, dict[str, Any]]:
                     },
                     {
                         "a": "core-a:eth3",
-                        "b": "cpe-ubnd:eth2",
+                        "b": "cpe-ubnd:GigabitEthernet0/0/1",
                         "a_ip": "198.18.2.6/31",
                         "b_ip": "198.18.2.7/31",
                         "capacity_mbps": 100,

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from govnet.api.app import create_app
 from govnet.api.auth import Role, TokenStore
 from govnet.api.deps import ApiState
+from govnet.inventory import sample_dir
 from govnet.inventory.loader import load_inventory
 from govnet.inventory.models import Role as DeviceRole
 from govnet.inventory.network import Network
@@ -27,7 +28,6 @@ from govnet.monitor.config import targets_from_inventory
 from govnet.monitor.engine import Monitor
 from govnet.monitor.incidents import reachable_from_core
 from govnet.monitor.store import open_store
-from govnet.paths import sample_inventory
 from tests.fakeagents import Agents
 
 
@@ -53,7 +53,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HOME", str(home))
         mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-        network = load_inventory(sample_inventory())
+        network = load_inventory(sample_dir())
     store = open_store(str(home / "monitor.db"))
     agents = Agents(network)
     now = [5_000_000.0]

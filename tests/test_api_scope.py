@@ -96,6 +96,7 @@ def query_values(name: str, other: Names, own: Names) -> list[str | None]:
         "state": [None, "down"],
         "open": ["false"],
         "period": ["30d"],
+        "window": [None, "30d"],
     }
     assert name in known, f"the scope test does not know query parameter '{name}': teach it"
     return known[name]
@@ -111,8 +112,12 @@ def path_values(
     """Real ids of another district and of the token's own: (value, belongs to another district)."""
     if name == "incident_id":  # store ids: whether one reaches the district is the route's to say
         return [(str(i), False) for i in incident_ids]
+    if name == "interface":  # one of another district's devices' and one of the token's own
+        devices = sorted(other.own["device"])[:1] + sorted(own.own["device"])[:1]
+        return [(world.network.devices[d].interfaces[0], False) for d in devices]
     agencies = world.network.agencies
     pick = {
+        "device": lambda n: sorted(n.own["device"])[:2],
         "agency_id": lambda n: sorted(a for a in n.own["endpoint"] if a in agencies)[:2],
         "district_id": lambda n: sorted(n.own["district"]),
     }

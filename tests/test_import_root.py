@@ -12,7 +12,7 @@ from importlib import metadata, resources
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-OLD_NAMES = ("inventory", "tasks", "topology", "monitor", "api", "lab", "core")
+OLD_NAMES = ("inventory", "tasks", "topology", "monitor", "api", "lab", "core", "cli")
 
 # Tries each old top-level name and says how it failed (or that it imported).
 _PROBE = """

@@ -11,8 +11,8 @@ from nornir.core import Nornir
 from nornir.core.filter import F
 
 from govnet.cli import main
+from govnet.inventory import sample_dir
 from govnet.inventory.loader import load_inventory
-from govnet.paths import sample_inventory
 
 
 def nornir_for(path: Path) -> Nornir:
@@ -24,8 +24,8 @@ def nornir_for(path: Path) -> Nornir:
 
 
 def test_initnornir_lists_every_device_of_the_sample() -> None:
-    nr = nornir_for(sample_inventory())
-    network = load_inventory(sample_inventory())
+    nr = nornir_for(sample_dir())
+    network = load_inventory(sample_dir())
     assert set(nr.inventory.hosts) == set(network.devices)
 
 

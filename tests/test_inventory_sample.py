@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from govnet.cli import main
+from govnet.inventory import sample_dir
 from govnet.inventory.loader import inventory_files, load_inventory
 from govnet.inventory.models import Role
 from govnet.inventory.samplegen import build
 from govnet.inventory.yamlfile import load_yaml
-from govnet.paths import sample_inventory
 
 BENCH = IPv4Network("198.18.0.0/15")
 
@@ -45,7 +45,7 @@ def test_validate_exits_zero_through_the_console_script(isolated_home: Path) -> 
 
 
 def test_every_sample_address_is_in_the_benchmarking_range() -> None:
-    network = load_inventory(sample_inventory())
+    network = load_inventory(sample_dir())
     for subnet in network.subnets.values():
         assert subnet.prefix.subnet_of(BENCH), subnet
     addresses: list[IPv4Address] = []
@@ -62,7 +62,7 @@ def test_every_sample_address_is_in_the_benchmarking_range() -> None:
 
 
 def test_sample_holds_the_shapes_the_issue_asks_for() -> None:
-    network = load_inventory(sample_inventory())
+    network = load_inventory(sample_dir())
     names = {d.name for d in network.province.districts}
     assert {
         "Đồng Xoài",
@@ -94,7 +94,7 @@ def test_sample_holds_the_shapes_the_issue_asks_for() -> None:
 
 
 def test_committed_sample_equals_the_generator_output() -> None:
-    root = sample_inventory()
+    root = sample_dir()
     generated = build()
     on_disk = {str(p.relative_to(root)): p for p in inventory_files(root)}
     assert sorted(on_disk) == sorted(generated)
@@ -114,7 +114,7 @@ def test_show_filters_by_role_and_district(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_sample_secrets_are_generated_outside_the_repository(isolated_home: Path) -> None:
-    network = load_inventory(sample_inventory())
+    network = load_inventory(sample_dir())
     secrets_file = isolated_home / ".config" / "govnet" / "secrets.yaml"
     assert secrets_file.exists()
     assert secrets_file.stat().st_mode & 0o077 == 0
@@ -127,4 +127,4 @@ def test_sample_secrets_are_generated_outside_the_repository(isolated_home: Path
         text = path.read_text(encoding="utf-8", errors="replace")
         assert not any(v in text for v in values), path
     # A second load reuses them.
-    assert load_inventory(sample_inventory()).secrets.plain_values() == values
+    assert load_inventory(sample_dir()).secrets.plain_values() == values

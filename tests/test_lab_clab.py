@@ -11,8 +11,8 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from govnet.cli import main
+from govnet.inventory import sample_dir
 from govnet.inventory.loader import load_inventory
-from govnet.paths import sample_inventory
 
 SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "containerlab" / "clab.schema.json"
 
@@ -59,7 +59,7 @@ def test_a_schema_violation_is_caught(tmp_path: Path) -> None:
 
 
 def test_export_holds_no_secret(tmp_path: Path) -> None:
-    network = load_inventory(sample_inventory())
+    network = load_inventory(sample_dir())
     out = tmp_path / "clab"
     assert main(["lab", "export-clab", str(out)]) == 0
     blob = "\n".join(p.read_text(encoding="utf-8") for p in out.rglob("*") if p.is_file())

@@ -7,6 +7,7 @@ private Unix socket for each test (tests/redisserver.py).
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import threading
@@ -22,12 +23,15 @@ from govnet.monitor import failover, remote
 from govnet.monitor.broker import Broker, Job
 from govnet.monitor.config import DEFAULT_MODULES, Module
 from govnet.monitor.failover import lead_or_wait
+from govnet.monitor.notify.channels import load_channels
+from govnet.monitor.notify.notifier import build_notifier
 from govnet.monitor.runner import RunOptions
 from govnet.monitor.scraper import Scrape
 from govnet.monitor.store import open_store
 from govnet.monitor.worker import Worker, group_of
 from govnet.snmp.client import Target
 from tests.fakeagents import Agents
+from tests.notifykit import WebhookReceiver, new_whsec, signature_ok, write_channels
 from tests.redisserver import redis_server
 
 
@@ -351,3 +355,57 @@ def test_jobs_lost_by_a_redis_restart_are_submitted_again(
 
     worker = asyncio.run(main())
     assert max(Counter(worker.stats.jobs).values()) == 1  # each job once, even re-submitted ones
+
+
+def test_the_leader_tells_the_channels_once_per_incident(
+    net: Network, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``monitor run --redis --channels``: the leader (and only it) runs the notifier; a dead CPE's
+    incident reaches a signed webhook on loopback exactly once."""
+    secret = new_whsec()
+    monkeypatch.setenv("IOC_WEBHOOK_SECRET", secret)
+    hook = WebhookReceiver(secret)
+    hook.start()
+    path = write_channels(
+        tmp_path / "channels.yaml",
+        f"""channels:
+  - name: ioc
+    kind: webhook
+    url: {hook.url}/hooks
+    secret: {{env: IOC_WEBHOOK_SECRET}}
+""",
+    )
+    agents = Agents(net)
+    dead = next(d.name for d in sorted(net.devices.values(), key=lambda d: d.name) if d.role.value == "cpe")
+    agents.kill(dead)
+
+    async def main() -> None:
+        stop, stop_workers = asyncio.Event(), asyncio.Event()
+        store = open_store(f"sqlite:///{tmp_path / 'monitor.db'}")
+        notifier = build_notifier(load_channels(path), store, net)
+        worker = Worker(net, Broker(redis_url, "t8"), agents, name="w")
+        running = asyncio.ensure_future(worker.run(stop_workers))
+        led = asyncio.ensure_future(
+            lead_or_wait(net, store, RunOptions(interval=3.0), Broker(redis_url, "t8"), "L", stop, ttl=6.0,
+                         notifier=notifier)
+        )  # fmt: skip
+
+        def told() -> bool:
+            return any(json.loads(h.body).get("type") == "incident.opened" for h in hook.hooks)
+
+        await _until(told, 120, "the incident's notification")
+        await asyncio.sleep(7)  # two more cycles: still one message for the one incident
+        stop.set()
+        await led
+        stop_workers.set()
+        await running
+        notifier.outbox.close()
+        store.close()
+
+    try:
+        asyncio.run(main())
+    finally:
+        hook.stop()
+    opened = [json.loads(h.body) for h in hook.hooks if json.loads(h.body).get("type") == "incident.opened"]
+    assert len(opened) == 1
+    assert all(signature_ok(secret, h.msg_id, h.timestamp, h.signature, h.body) for h in hook.hooks)

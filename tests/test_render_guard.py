@@ -23,6 +23,7 @@ from govnet.inventory.network import Network
 from govnet.tasks.provision import diff_device, push_device
 from govnet.tasks.render import RenderError, render_device
 from tests.mini import mini_files, write_inventory
+from tests.replatform import as_platform
 
 PLATFORMS = ["frr", "cisco_ios", "huawei_vrp", "mikrotik_routeros"]
 INJECTION = "\n ip route 0.0.0.0/0 198.18.8.1\nusername x privilege 15 secret x"
@@ -153,14 +154,15 @@ def test_a_description_is_cut_to_the_device_limit_on_a_character_boundary(mini: 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_the_sample_renders_on_every_platform_with_the_guard_on(net: Network, platform: str) -> None:
-    """One device of each role, plus every CPE of one hub, as if it ran ``platform``."""
+    """One device of each role, plus every CPE of one hub, as if it ran ``platform`` (with that
+    platform's port names)."""
     picked: list[str] = []
     for role in Role:
         picked.extend(d.name for d in list(net.devices_with_role(role))[:2])
     hub = next(net.devices_with_role(Role.HUB)).name
     picked.extend(link.b_device for link in net.links_by_device[hub] if link.a_device == hub)
     for name in picked:
-        text = render_device(with_platform(net, name, platform), name)
+        text = render_device(as_platform(net, name, platform), name)
         assert text.count("\n") > 5
 
 

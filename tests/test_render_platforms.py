@@ -37,7 +37,7 @@ def test_every_device_of_the_sample_renders_on_its_platform_without_a_secret(net
         platforms.add(dev.platform)
         leaked = [s for s in secrets if len(s) >= 6 and s in text]
         assert not leaked, f"{name}: a secret in its rendered config"
-    assert platforms == {"frr", "huawei_vrp", "mikrotik_routeros"}
+    assert platforms == {"frr", "cisco_ios", "huawei_vrp", "mikrotik_routeros"}
 
 
 @pytest.mark.parametrize("platform", ["cisco_ios", "huawei_vrp", "mikrotik_routeros"])

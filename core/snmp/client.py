@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any, Literal, Protocol
-
-from pydantic import SecretStr
 
 from govnet.safety import check_target
 from govnet.snmp import ber
@@ -35,6 +32,9 @@ from govnet.snmp.errors import (
     SnmpStatusError,
     SnmpTimeoutError,
 )
+from govnet.snmp.exchange import exchange
+from govnet.snmp.target import Target
+from govnet.snmp.v3 import V3Session
 from govnet.snmp.walk import ColumnWalk, ScalarGet, get_scalars, walk_columns
 
 __all__ = [
@@ -53,35 +53,6 @@ __all__ = [
     "open_session",
     "walk_columns",
 ]
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where and how to poll one agent. Secrets stay :class:`SecretStr`."""
-
-    host: str
-    port: int = 161
-    version: Literal["2c", "3"] = "2c"
-    community: SecretStr | None = None
-    user: str | None = None
-    auth_protocol: str = "sha"
-    auth_key: SecretStr | None = None
-    priv_protocol: str = "aes"
-    priv_key: SecretStr | None = None
-    timeout: float = 2.0
-    retries: int = 1
-    max_repetitions: int = 25
-
-    def __post_init__(self) -> None:
-        if self.version == "2c" and self.community is None:
-            raise SnmpError(
-                f"{self.host}: SNMP v2c needs a community", hint="pass --community or set the profile"
-            )
-        if self.version == "3" and not (self.user and self.auth_key):
-            raise SnmpError(
-                f"{self.host}: SNMP v3 needs a user and an auth key (and a priv key for authPriv)",
-                hint="pass --v3-user, --auth-key and --priv-key",
-            )
 
 
 class Session(Protocol):
@@ -145,48 +116,6 @@ class _Datagrams(asyncio.DatagramProtocol):
             if not future.done():
                 future.set_exception(SnmpError(f"socket error: {exc}"))
         self.waiting.clear()
-
-
-async def exchange(
-    transport: asyncio.DatagramTransport,
-    protocol: Any,
-    build: Callable[[int], bytes],
-    new_id: Callable[[], int],
-    timeout: float,
-    attempts: int,
-) -> Any:
-    """Send ``build(request_id)`` up to ``attempts`` times, ``timeout`` seconds apart, until an answer
-    to any attempt arrives (every attempt's id stays bound to this one request, so a late answer
-    to the first still counts); raises :class:`TimeoutError` after the last attempt's timeout.
-    ``protocol.waiting`` maps request ids to the future the datagram handler resolves."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Any] = loop.create_future()
-    ids: list[int] = []
-
-    def send() -> None:
-        request_id = new_id()
-        ids.append(request_id)
-        protocol.waiting[request_id] = future
-        transport.sendto(build(request_id))
-
-    def expire() -> None:
-        # A timer on the future is much cheaper than asyncio.wait_for (no task per request).
-        if future.done():
-            return
-        if len(ids) < attempts:
-            send()
-            timers.append(loop.call_later(timeout, expire))
-        else:
-            future.set_exception(TimeoutError())
-
-    send()
-    timers = [loop.call_later(timeout, expire)]
-    try:
-        return await future
-    finally:
-        timers[-1].cancel()
-        for request_id in ids:
-            protocol.waiting.pop(request_id, None)
 
 
 class V2cSession:
@@ -329,7 +258,7 @@ def usm_protocols(target: Target) -> tuple[Any, Any]:
     pysnmp's ``usmAesCfb256Protocol`` is Cisco's, net-snmp's ``AES-256-C``: ``aes256c`` here).
     No priv key means authNoPriv.
     """
-    from pysnmp.hlapi.v3arch import asyncio as hl
+    from pysnmp.hlapi.v3arch import asyncio as hl  # noqa: PLC0415  (pysnmp: its engine and traps only)
 
     auth = {
         "sha": hl.usmHMACSHAAuthProtocol,
@@ -363,7 +292,7 @@ class PysnmpSession:
         self._auth: Any = None
 
     async def _setup(self) -> tuple[Any, Any, Any]:
-        from pysnmp.hlapi.v3arch import asyncio as hl
+        from pysnmp.hlapi.v3arch import asyncio as hl  # noqa: PLC0415  (pysnmp: engine="pysnmp" only)
 
         if self._engine is None:
             self._engine = hl.SnmpEngine()
@@ -451,7 +380,5 @@ def open_session(
     if engine == "pysnmp":
         return PysnmpSession(target, snmp_engine)
     if target.version == "3":
-        from govnet.snmp.v3 import V3Session
-
         return V3Session(target)
     return V2cSession(target)

@@ -34,16 +34,10 @@ from typing import Any
 from govnet.safety import check_target
 from govnet.snmp import ber, usm
 from govnet.snmp.ber import VarBind
-from govnet.snmp.client import (
-    SnmpError,
-    SnmpMalformedError,
-    SnmpStatusError,
-    SnmpTimeoutError,
-    Target,
-    exchange,
-    get_scalars,
-    walk_columns,
-)
+from govnet.snmp.errors import SnmpError, SnmpMalformedError, SnmpStatusError, SnmpTimeoutError
+from govnet.snmp.exchange import exchange
+from govnet.snmp.target import Target
+from govnet.snmp.walk import get_scalars, walk_columns
 
 FLAG_AUTH, FLAG_PRIV, FLAG_REPORTABLE = 0x01, 0x02, 0x04
 USM_SECURITY_MODEL = 3

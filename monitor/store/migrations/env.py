@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import govnet.monitor.notify.outbox  # noqa: F401 - its table (notify_outbox) is part of the store
 from govnet.monitor.store.schema import metadata
 
 connection = context.config.attributes.get("connection")

@@ -9,9 +9,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from govnet.context import app_context
+from govnet.cli.context import app_context
 from govnet.errors import GovnetError, InventoryError
+from govnet.inventory.csv_import import import_csv
 from govnet.inventory.models import Role
+from govnet.inventory.nornir_plugin import simple_inventory_files
+from govnet.inventory.yamlfile import dump_yaml
 from govnet.output import console, print_json
 
 app = typer.Typer(
@@ -135,8 +138,6 @@ def export_nornir(
     outdir: Annotated[Path, typer.Argument(help="Directory to write hosts/groups/defaults.yaml into.")],
 ) -> None:
     """Write a plain Nornir SimpleInventory (no secrets: passwords come from your own vault)."""
-    from govnet.inventory.nornir_plugin import simple_inventory_files
-    from govnet.inventory.yamlfile import dump_yaml
 
     files = simple_inventory_files(app_context(ctx).network())
     outdir.mkdir(parents=True, exist_ok=True)
@@ -152,7 +153,6 @@ def import_csv_cmd(
     into: Annotated[Path, typer.Option("--into", help="Inventory directory to add the agencies to.")],
 ) -> None:
     """Add agencies, their CPEs and uplinks from a CSV (columns: see the README)."""
-    from govnet.inventory.csv_import import import_csv
 
     target = import_csv(csv_file, into, app_context(ctx).secrets_path)
     console.print(f"wrote {target}", highlight=False)

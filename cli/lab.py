@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from ipaddress import IPv4Network
 from pathlib import Path
@@ -10,8 +11,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from govnet.context import app_context
+from govnet.cli.context import app_context
 from govnet.errors import LabError
+from govnet.lab.clab import export as clab_export
+from govnet.lab.guard import LAB_RANGES, install_guards
+from govnet.lab.lifecycle import attenuate as lab_attenuate
+from govnet.lab.lifecycle import down as lab_down
+from govnet.lab.lifecycle import fail as lab_fail
+from govnet.lab.lifecycle import restore as lab_restore
+from govnet.lab.lifecycle import set_wifi_clients
+from govnet.lab.lifecycle import status as lab_status
+from govnet.lab.lifecycle import up as lab_up
+from govnet.lab.state import lab_dir, lab_prefix, load_state
 from govnet.output import console, print_json
 
 app = typer.Typer(
@@ -25,9 +36,6 @@ Prefix = Annotated[
 
 
 def _prefix(value: str | None) -> str:
-    import os
-
-    from govnet.lab.state import lab_prefix
 
     if value:
         os.environ["GOVNET_LAB_PREFIX"] = value
@@ -37,7 +45,6 @@ def _prefix(value: str | None) -> str:
 @app.command()
 def guard() -> None:
     """Install the unreachable guard routes for every lab range (idempotent)."""
-    from govnet.lab.guard import LAB_RANGES, install_guards
 
     added = install_guards()
     console.print(
@@ -61,7 +68,6 @@ def up(
     prefix: Prefix = None,
 ) -> None:
     """Build the lab from the inventory and wait for OSPF."""
-    from govnet.lab.lifecycle import up as lab_up
 
     start = time.monotonic()
     subnet = IPv4Network(mgmt_subnet) if mgmt_subnet else None
@@ -78,7 +84,6 @@ def up(
         trap_port=trap_port,
         progress=progress,
     )
-    from govnet.lab.state import lab_dir
 
     console.print(
         f"lab '{state.prefix}' up: {len(state.nodes)} nodes, {len(state.links)} links in "
@@ -90,7 +95,6 @@ def up(
 @app.command()
 def down(prefix: Prefix = None) -> None:
     """Remove every namespace, link, process, file, user and route the lab made."""
-    from govnet.lab.lifecycle import down as lab_down
 
     left = lab_down(_prefix(prefix))
     if left:
@@ -101,7 +105,6 @@ def down(prefix: Prefix = None) -> None:
 @app.command()
 def status(prefix: Prefix = None, json: JsonFlag = False) -> None:
     """Nodes, namespaces, management addresses, daemons alive and OSPF neighbours Full."""
-    from govnet.lab.lifecycle import status as lab_status
 
     doc = lab_status(_prefix(prefix))
     if json:
@@ -131,7 +134,6 @@ def status(prefix: Prefix = None, json: JsonFlag = False) -> None:
 @app.command()
 def inventory(prefix: Prefix = None) -> None:
     """Print the lab inventory's directory (use: GOVNET_INVENTORY=$(govnet lab inventory) ...)."""
-    from govnet.lab.state import lab_dir, load_state
 
     name = _prefix(prefix)
     if load_state(name) is None:
@@ -146,7 +148,6 @@ def fail(
     prefix: Prefix = None,
 ) -> None:
     """Fail a link, a node (all its daemons stop, its links go down) or every link of a duct."""
-    from govnet.lab.lifecycle import fail as lab_fail
 
     done = lab_fail(_prefix(prefix), kind, target)
     console.print(f"failed {kind}: {', '.join(done)}", highlight=False)
@@ -159,7 +160,6 @@ def restore(
     prefix: Prefix = None,
 ) -> None:
     """Undo 'lab fail'."""
-    from govnet.lab.lifecycle import restore as lab_restore
 
     done = lab_restore(_prefix(prefix), kind, target)
     console.print(f"restored {kind}: {', '.join(done)}", highlight=False)
@@ -172,7 +172,6 @@ def attenuate(
     prefix: Prefix = None,
 ) -> None:
     """Degrade a lab fiber: the link stays up, both transceivers report less light."""
-    from govnet.lab.lifecycle import attenuate as lab_attenuate
 
     rx = lab_attenuate(_prefix(prefix), link, db)
     console.print(f"{link}: {db:g} dB extra loss, receive power now {rx:.1f} dBm", highlight=False)
@@ -185,7 +184,6 @@ def wifi(
     prefix: Prefix = None,
 ) -> None:
     """Set the client count a lab WiFi AP reports."""
-    from govnet.lab.lifecycle import set_wifi_clients
 
     set_wifi_clients(_prefix(prefix), node, clients)
     console.print(f"{node}: {clients} WiFi clients", highlight=False)
@@ -199,7 +197,6 @@ def export_clab(
     bare: Annotated[bool, typer.Option(help="Day-0 configs only.")] = False,
 ) -> None:
     """Write the same lab as a containerlab topology (for hosts with Docker; not tested here)."""
-    from govnet.lab.clab import export
 
-    path = export(app_context(ctx).network(), outdir, size=size, bare=bare)
+    path = clab_export(app_context(ctx).network(), outdir, size=size, bare=bare)
     console.print(f"wrote {path}", highlight=False)

@@ -1,32 +1,28 @@
-"""Checks that need the whole inventory: uniqueness, cross-references, addressing, secrets.
+"""The rules that need the whole inventory: uniqueness, cross-references, addressing.
 
-Each check appends :class:`Problem` objects instead of stopping, so a user sees every mistake
-in one run. :func:`build_network` returns a :class:`Network` only when nothing is wrong.
+Each rule appends :class:`~govnet.inventory.problems.Problem` objects instead of stopping, so a
+user sees every mistake in one run. Secrets are checked by :mod:`govnet.inventory.checks.secrets`;
+:mod:`govnet.inventory.checks.build` puts the network together.
 """
 
 from __future__ import annotations
 
 import difflib
-import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
-from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel
 
-from govnet.errors import InventoryError
-from govnet.inventory.loader import Entry, Parsed
 from govnet.inventory.models import (
-    SECTIONS,
     Agency,
     Device,
     Link,
     Protocol,
     Province,
     Role,
-    SecretRef,
     Site,
     SNMPProfile,
     SNMPv2cCredential,
@@ -35,38 +31,10 @@ from govnet.inventory.models import (
     Subnet,
     SubnetPurpose,
 )
-from govnet.inventory.network import Network, ResolvedSecrets
+from govnet.inventory.parsed import Entry, Parsed, problem_at
 from govnet.inventory.problems import Problem
-from govnet.inventory.secrets import SecretStore, env_name_for
-from govnet.inventory.text import SECRET_MAX, text_problem
-
-
-def secret_problem(value: str, *, one_word: bool) -> str | None:
-    """Why a secret value cannot be used, never quoting it (None when it can).
-
-    A community or key is written into device commands as one word; a password is not, but it
-    still must be one line of printable characters.
-
-    >>> secret_problem("s3cret-Value", one_word=True) is None
-    True
-    >>> secret_problem("public RW", one_word=True)
-    'holds a space at character 7: a community or key is one word'
-    """
-    problem = text_problem(value, SECRET_MAX)
-    if problem is not None:
-        return problem
-    if one_word:
-        for index, char in enumerate(value):
-            if char.isspace():
-                return f"holds a space at character {index + 1}: a community or key is one word"
-    return None
-
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def _problem(entry: Entry, field: str | None, message: str, hint: str | None = None) -> Problem:
-    return Problem(entry.file, entry.line_of(field), entry.label, field, message, hint)
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
@@ -86,7 +54,7 @@ def _unique(
         first = seen.get(value)
         if first is not None:
             problems.append(
-                _problem(
+                problem_at(
                     entry,
                     field,
                     f"{what} {value} is already used by {first.label} ({first.file}:{first.line_of(field)})",
@@ -112,14 +80,27 @@ def _subnet_text(subnets: list[Subnet]) -> str:
     return ", ".join(f"{s.name} {s.prefix}" for s in subnets) or "none declared"
 
 
-class _Checker:
-    """Runs every whole-inventory check over the parsed entries."""
+@dataclass
+class Indexed:
+    """The entries by section, each unique one by its key (name or id), as the rules found them."""
 
-    def __init__(self, root: Path, parsed: Parsed, store: SecretStore) -> None:
-        self.root = root
+    province: Province | None
+    subnets: dict[object, Entry]
+    credentials: dict[object, Entry]
+    snmp_profiles: dict[object, Entry]
+    ducts: dict[object, Entry]
+    sites: dict[object, Entry]
+    devices: dict[object, Entry]
+    agencies: dict[object, Entry]
+    by_section: dict[str, list[Entry]]
+
+
+class _Checker:
+    """Runs every whole-inventory rule over the parsed entries."""
+
+    def __init__(self, parsed: Parsed) -> None:
         self.problems = parsed.problems
         self.broken = parsed.broken
-        self.store = store
         self.by_section: dict[str, list[Entry]] = defaultdict(list)
         for entry in parsed.entries:
             self.by_section[entry.section].append(entry)
@@ -133,7 +114,7 @@ class _Checker:
 
     # ------------------------------------------------------------------ run
 
-    def run(self) -> Network | None:
+    def run(self) -> Indexed:
         p = self.problems
         provinces = self.by_section["province"]
         if not provinces:
@@ -149,7 +130,7 @@ class _Checker:
             )
         for extra in provinces[1:]:
             p.append(
-                _problem(
+                problem_at(
                     extra,
                     None,
                     f"a second 'province' (the first is in {provinces[0].file})",
@@ -182,30 +163,16 @@ class _Checker:
         self._check_devices(sites, profiles, creds, plan)
         self._check_agencies(sites, devices, plan)
         self._check_links(devices, ducts, plan)
-        secrets, pending = self._resolve_secrets()
-
-        if p or province is None:
-            return None
-        # Generated lab/demo secrets are written only once everything else is sound,
-        # so that a broken inventory writes nothing anywhere.
-        for key, ref in pending:
-            assert ref.secret is not None
-            secrets.values[key] = self.store.lookup(ref) or self.store.generate(ref.secret)
-        return Network(
-            path=self.root,
+        return Indexed(
             province=province,
-            subnets={k: e.model for k, e in subnets.items()},  # type: ignore[misc]
-            credentials={k: e.model for k, e in creds.items()},  # type: ignore[misc]
-            snmp_profiles={k: e.model for k, e in profiles.items()},  # type: ignore[misc]
-            ducts={k: e.model for k, e in ducts.items()},  # type: ignore[misc]
-            sites={k: e.model for k, e in sites.items()},  # type: ignore[misc]
-            devices={k: e.model for k, e in devices.items()},  # type: ignore[misc]
-            agencies={k: e.model for k, e in agencies.items()},  # type: ignore[misc]
-            links=[e.model for e in self.by_section["links"]],  # type: ignore[misc]
-            secrets=secrets,
-            sources={
-                (e.section, _entry_name(e)): (e.file, e.line) for es in self.by_section.values() for e in es
-            },
+            subnets=subnets,
+            credentials=creds,
+            snmp_profiles=profiles,
+            ducts=ducts,
+            sites=sites,
+            devices=devices,
+            agencies=agencies,
+            by_section=self.by_section,
         )
 
     # ------------------------------------------------------------------ sections
@@ -217,7 +184,7 @@ class _Checker:
                 assert isinstance(other.model, Subnet)
                 if entry.model.prefix.overlaps(other.model.prefix):
                     self.problems.append(
-                        _problem(
+                        problem_at(
                             entry,
                             "prefix",
                             f"{entry.model.prefix} overlaps {other.label} ({other.model.prefix})",
@@ -230,7 +197,7 @@ class _Checker:
         for i, district in enumerate(province.districts):
             if district.id in seen:
                 self.problems.append(
-                    _problem(
+                    problem_at(
                         entry,
                         f"districts.{i}.id",
                         f"district id '{district.id}' is listed twice",
@@ -244,7 +211,7 @@ class _Checker:
         for entry, site in self.models("sites", Site):
             if province is not None and site.district not in districts:
                 self.problems.append(
-                    _problem(
+                    problem_at(
                         entry,
                         "district",
                         f"unknown district '{site.district}'",
@@ -254,7 +221,7 @@ class _Checker:
             if province is not None and not province.bbox.contains(site.lat, site.lon):
                 box = province.bbox
                 self.problems.append(
-                    _problem(
+                    problem_at(
                         entry,
                         "lat",
                         f"({site.lat}, {site.lon}) lies outside the province "
@@ -270,7 +237,7 @@ class _Checker:
                 if not self.missing("credentials", profile.credential, creds):
                     continue
                 self.problems.append(
-                    _problem(
+                    problem_at(
                         entry,
                         "credential",
                         f"unknown credential '{profile.credential}'",
@@ -282,7 +249,7 @@ class _Checker:
             wanted = SNMPv3Credential if profile.version == "3" else SNMPv2cCredential
             if not isinstance(cred_entry.model, wanted):
                 self.problems.append(
-                    _problem(
+                    problem_at(
                         entry,
                         "credential",
                         f"SNMP version {profile.version} needs a "
@@ -302,7 +269,7 @@ class _Checker:
         for entry, device in self.models("devices", Device):
             if self.missing("sites", device.site, sites):
                 self.problems.append(
-                    _problem(
+                    problem_at(
                         entry,
                         "site",
                         f"unknown site '{device.site}'",
@@ -311,7 +278,7 @@ class _Checker:
                 )
             if self.missing("snmp_profiles", device.snmp_profile, profiles):
                 self.problems.append(
-                    _problem(
+                    problem_at(
                         entry,
                         "snmp_profile",
                         f"unknown SNMP profile '{device.snmp_profile}'",
@@ -322,7 +289,7 @@ class _Checker:
             cred = creds.get(device.ssh_credential)
             if self.missing("credentials", device.ssh_credential, creds):
                 self.problems.append(
-                    _problem(
+                    problem_at(
                         entry,
                         "ssh_credential",
                         f"unknown credential '{device.ssh_credential}'",
@@ -332,7 +299,7 @@ class _Checker:
                 )
             elif cred is not None and not isinstance(cred.model, SSHCredential):
                 self.problems.append(
-                    _problem(
+                    problem_at(
                         entry,
                         "ssh_credential",
                         f"'{device.ssh_credential}' is not an ssh credential",
@@ -342,7 +309,7 @@ class _Checker:
             mgmt = plan.get(SubnetPurpose.MANAGEMENT, [])
             if not _in_subnets(device.mgmt_ip, mgmt):
                 self.problems.append(
-                    _problem(
+                    problem_at(
                         entry,
                         "mgmt_ip",
                         f"{device.mgmt_ip} is outside its subnet (management: {_subnet_text(mgmt)})",
@@ -352,7 +319,7 @@ class _Checker:
             loops = plan.get(SubnetPurpose.LOOPBACK, [])
             if device.loopback is not None and not _in_subnets(device.loopback, loops):
                 self.problems.append(
-                    _problem(
+                    problem_at(
                         entry,
                         "loopback",
                         f"{device.loopback} is outside its subnet (loopback: {_subnet_text(loops)})",
@@ -371,7 +338,7 @@ class _Checker:
         for entry, agency in self.models("agencies", Agency):
             if self.missing("sites", agency.site, sites):
                 self.problems.append(
-                    _problem(
+                    problem_at(
                         entry,
                         "site",
                         f"unknown site '{agency.site}'",
@@ -381,7 +348,7 @@ class _Checker:
             cpe = devices.get(agency.cpe)
             if self.missing("devices", agency.cpe, devices):
                 self.problems.append(
-                    _problem(
+                    problem_at(
                         entry,
                         "cpe",
                         f"unknown CPE '{agency.cpe}'",
@@ -390,7 +357,7 @@ class _Checker:
                 )
             elif cpe is not None and isinstance(cpe.model, Device) and cpe.model.role != Role.CPE:
                 self.problems.append(
-                    _problem(
+                    problem_at(
                         entry,
                         "cpe",
                         f"'{agency.cpe}' is a {cpe.model.role.value}, not a cpe",
@@ -400,7 +367,7 @@ class _Checker:
             if agency.lan_prefix is not None:
                 if not _in_subnets(agency.lan_prefix, lans):
                     self.problems.append(
-                        _problem(
+                        problem_at(
                             entry,
                             "lan_prefix",
                             f"{agency.lan_prefix} is outside its subnet (lan: {_subnet_text(lans)})",
@@ -410,7 +377,7 @@ class _Checker:
                 for other_prefix, other in seen_lan:
                     if agency.lan_prefix.overlaps(other_prefix):
                         self.problems.append(
-                            _problem(
+                            problem_at(
                                 entry,
                                 "lan_prefix",
                                 f"{agency.lan_prefix} overlaps {other.label} ({other_prefix})",
@@ -433,7 +400,7 @@ class _Checker:
             ends = (("a", link.a_device, link.a_interface), ("b", link.b_device, link.b_interface))
             if link.a_device == link.b_device:
                 self.problems.append(
-                    _problem(
+                    problem_at(
                         entry, "b", f"both ends are on device '{link.a_device}'", "a link joins two devices"
                     )
                 )
@@ -443,7 +410,7 @@ class _Checker:
                     if not self.missing("devices", device_name, devices):
                         continue
                     self.problems.append(
-                        _problem(
+                        problem_at(
                             entry,
                             field,
                             f"unknown device '{device_name}'",
@@ -454,7 +421,7 @@ class _Checker:
                 assert isinstance(dev_entry.model, Device)
                 if interface not in dev_entry.model.interfaces:
                     self.problems.append(
-                        _problem(
+                        problem_at(
                             entry,
                             field,
                             f"device '{device_name}' has no interface '{interface}'",
@@ -467,7 +434,7 @@ class _Checker:
                 first = used.get(key)
                 if first is not None:
                     self.problems.append(
-                        _problem(
+                        problem_at(
                             entry,
                             field,
                             f"interface {key} is already used by {first.label} ({first.file}:{first.line})",
@@ -478,7 +445,7 @@ class _Checker:
                     used[key] = entry
                 if link.protocol == Protocol.BGP and dev_entry.model.asn is None:
                     self.problems.append(
-                        _problem(
+                        problem_at(
                             entry,
                             "protocol",
                             f"BGP link, but device '{device_name}' has no 'asn'",
@@ -488,7 +455,7 @@ class _Checker:
             for duct in link.ducts:
                 if self.missing("ducts", duct, ducts):
                     self.problems.append(
-                        _problem(
+                        problem_at(
                             entry,
                             "ducts",
                             f"unknown duct '{duct}'",
@@ -498,7 +465,7 @@ class _Checker:
             if link.a_ip is not None and link.b_ip is not None:
                 if link.a_ip.network != link.b_ip.network:
                     self.problems.append(
-                        _problem(
+                        problem_at(
                             entry,
                             "b_ip",
                             f"{link.b_ip} is outside its subnet: end a uses {link.a_ip.network}",
@@ -506,10 +473,10 @@ class _Checker:
                         )
                     )
                 elif link.a_ip.ip == link.b_ip.ip:
-                    self.problems.append(_problem(entry, "b_ip", "both ends have the same address", None))
+                    self.problems.append(problem_at(entry, "b_ip", "both ends have the same address", None))
                 if not _in_subnets(link.a_ip.network, p2p):
                     self.problems.append(
-                        _problem(
+                        problem_at(
                             entry,
                             "a_ip",
                             f"{link.a_ip} is outside its subnet (p2p: {_subnet_text(p2p)})",
@@ -520,7 +487,7 @@ class _Checker:
                     first = addresses.get(iface.ip)
                     if first is not None:
                         self.problems.append(
-                            _problem(
+                            problem_at(
                                 entry,
                                 field,
                                 f"{iface.ip} is already used by {first.label}",
@@ -530,69 +497,7 @@ class _Checker:
                     else:
                         addresses[iface.ip] = entry
 
-    def _resolve_secrets(self) -> tuple[ResolvedSecrets, list[tuple[tuple[str, str], SecretRef]]]:
-        """Look every secret up; return the values and the references still to be generated."""
-        values: dict[tuple[str, str], SecretStr] = {}
-        pending: list[tuple[tuple[str, str], SecretRef]] = []
-        for entry in self.by_section["credentials"]:
-            model = entry.model
-            for field_name in type(model).model_fields:  # every SecretRef field, present and future
-                ref = getattr(model, field_name, None)
-                if not isinstance(ref, SecretRef):
-                    continue
-                key = (str(getattr(model, "name", "")), field_name)
-                value = self.store.lookup(ref)
-                if value is None and ref.generate:
-                    pending.append((key, ref))
-                    continue
-                if value is None:
-                    if ref.env:
-                        hint = f"export {ref.env}=..."
-                    else:
-                        assert ref.secret is not None
-                        hint = (
-                            f"add '{ref.secret}: ...' to {self.store.path} "
-                            f"or export {env_name_for(ref.secret)}=..."
-                        )
-                    self.problems.append(
-                        _problem(entry, field_name, f"no value found for {ref.describe()}", hint)
-                    )
-                    continue
-                unsafe = secret_problem(value.get_secret_value(), one_word=field_name != "password")
-                if unsafe is not None:
-                    self.problems.append(
-                        _problem(
-                            entry,
-                            field_name,
-                            f"the value of {ref.describe()} {unsafe}",
-                            "set the secret again: one line of printable characters"
-                            + ("" if field_name == "password" else " without spaces"),
-                        )
-                    )
-                    continue
-                values[key] = value
-        return ResolvedSecrets(values), pending
 
-
-def _entry_name(entry: Entry) -> str:
-    model = entry.model
-    if isinstance(model, Link):
-        return model.id
-    return str(getattr(model, SECTIONS[entry.section][1], entry.index))
-
-
-def build_network(root: Path, parsed: Parsed, secrets_path: Path | None = None) -> Network:
-    """Run every whole-inventory check; return the network or raise with every problem."""
-    if secrets_path is None and not os.environ.get("GOVNET_SECRETS"):
-        own = next((e.model.secrets_file for e in parsed.entries if isinstance(e.model, Province)), None)
-        if own:
-            secrets_path = (root / own).resolve()
-    store = SecretStore(secrets_path)
-    store.check_location(root)
-    problems = parsed.problems
-    checker = _Checker(root, parsed, store)
-    # Secrets may be generated only when everything else is sound: a broken inventory writes nothing.
-    network = checker.run()
-    if network is None:
-        raise InventoryError(problems, summary=f"the inventory at {root} has {len(problems)} problem(s)")
-    return network
+def check_rules(parsed: Parsed) -> Indexed:
+    """Apply every rule that needs the whole inventory; each broken one appends to ``parsed.problems``."""
+    return _Checker(parsed).run()

@@ -5,6 +5,9 @@ at a province's 330 nodes an unbounded walk times out). Where SNMP lacks them â€
 not answer, or has no LLDP-MIB (no lldpLocPortTable) â€” NAPALM's ``get_lldp_neighbors`` over SSH
 is asked instead, with the device's platform driver. Devices reached by neither are reported as
 not polled, and links between two unpolled devices are not judged.
+
+Talking to devices is monitoring; the comparison itself is the model's
+(:func:`govnet.topology.drift.compare`, pure, on the neighbours found here).
 """
 
 from __future__ import annotations
@@ -54,8 +57,8 @@ class Discovery:
 
 def napalm_lldp(network: Network, device: str) -> list[Neighbour]:
     """LLDP neighbours through NAPALM (blocking; run it in a thread)."""
-    from napalm import get_network_driver
-    from napalm.base.exceptions import NapalmException
+    from napalm import get_network_driver  # noqa: PLC0415  (napalm: only where SNMP has no LLDP)
+    from napalm.base.exceptions import NapalmException  # noqa: PLC0415  (napalm: as above)
 
     driver_name = napalm_driver(network.devices[device].platform)
     if driver_name is None:

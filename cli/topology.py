@@ -9,9 +9,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from govnet.context import app_context
+from govnet.cli.context import app_context
 from govnet.errors import TopologyError
+from govnet.monitor.discover import discover as run_discovery
 from govnet.output import console, print_json
+from govnet.topology import export as exporters
+from govnet.topology.graph import read_graphml
+from govnet.topology.report import graphml_report, inventory_report
+from govnet.topology.suggest import suggest_links
+from govnet.topology.whatif import Failure, what_if
 
 app = typer.Typer(
     help="The network as a graph: SPOFs, failure impact, what-if, exports.", no_args_is_help=True
@@ -34,9 +40,6 @@ def spof(
 ) -> None:
     """Single points of failure: for every node, link and duct, who loses the core."""
     if graphml is not None:
-        from govnet.topology.graph import read_graphml
-        from govnet.topology.report import graphml_report
-
         if not core:
             raise TopologyError(
                 "--graphml needs --core ID[,ID...]", hint="name the node(s) the network is served from"
@@ -64,7 +67,6 @@ def spof(
         raise TopologyError(
             "--core goes with --graphml", hint="the inventory's cores are its devices with role core"
         )
-    from govnet.topology.report import inventory_report
 
     report = inventory_report(app_context(ctx).network())
     if json:
@@ -102,7 +104,6 @@ def whatif(
     json: JsonFlag = False,
 ) -> None:
     """Play a combination of failures: who loses the core, who takes a longer path, what overloads."""
-    from govnet.topology.whatif import Failure, what_if
 
     result = what_if(app_context(ctx).network(), [Failure.parse(f) for f in fail])
     if json:
@@ -139,8 +140,6 @@ def suggest(
     json: JsonFlag = False,
 ) -> None:
     """The cheapest extra links (by distance) that remove the worst single points of failure."""
-    from govnet.topology.report import inventory_report
-    from govnet.topology.suggest import suggest_links
 
     items = suggest_links(inventory_report(app_context(ctx).network()), top)
     if json:
@@ -167,8 +166,6 @@ def export(
     district: Annotated[str | None, typer.Option(help="svg: only this district (id).")] = None,
 ) -> None:
     """Export the network as GraphML, GeoJSON (RFC 7946, for the IOC map) or SVG."""
-    from govnet.topology import export as exporters
-    from govnet.topology.report import inventory_report
 
     network = app_context(ctx).network()
     if district is not None and district not in network.district_names:
@@ -194,7 +191,6 @@ def export(
 @app.command()
 def discover(ctx: typer.Context, json: JsonFlag = False) -> None:
     """Discover links from LLDP-MIB over SNMP and report missing, unexpected and mis-wired links."""
-    from govnet.topology.discover import discover as run_discovery
 
     result = run_discovery(app_context(ctx).network())
     if json:

@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+import json as jsonlib
+import sys
+import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import SecretStr
+from rich.live import Live
 from rich.table import Table
 
 from govnet import aio
-from govnet.context import app_context
+from govnet.cli.context import app_context
 from govnet.errors import GovnetError
+from govnet.inventory.secrets import SecretStore
+from govnet.monitor.alerts import DEFAULT_RULES
+from govnet.monitor.config import targets_from_inventory
+from govnet.monitor.engine import CycleReport, Shard
+from govnet.monitor.notify.channels import load_channels
+from govnet.monitor.notify.notifier import Delivery, build_notifier
+from govnet.monitor.poll import poll_round
+from govnet.monitor.rules import load_rules
+from govnet.monitor.runner import RunOptions, default_trap_listen, parse_listen, run_monitor
+from govnet.monitor.scraper import SnmpScraper
+from govnet.monitor.series import check_url
+from govnet.monitor.sla import availability, by_district, parse_period
+from govnet.monitor.spool import SpoolingStore
+from govnet.monitor.store import mask_url, open_store, store_url, upgrade_store
+from govnet.monitor.view import incidents_table, render
 from govnet.output import console, err_console, print_json
+from govnet.snmp.target import Target
 
 if TYPE_CHECKING:
     from govnet.monitor.collector import DeviceState
@@ -34,8 +55,7 @@ def _target_from_options(
     priv_protocol: str,
     timeout: float,
     retries: int,
-) -> object:
-    from govnet.snmp.client import Target
+) -> Target:
 
     host, _, port = target.partition(":")
     if v3_user:
@@ -87,17 +107,12 @@ def poll_once(
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Poll one device (--target) or every device of the inventory once: uptime, interfaces, LLDP."""
-    from govnet.monitor.config import targets_from_inventory
-    from govnet.monitor.poll import poll_round
-    from govnet.monitor.scraper import SnmpScraper
-    from govnet.snmp.client import Target
 
     scraper = SnmpScraper()
     if target is not None:
         one = _target_from_options(
             target, community, v3_user, auth_key, priv_key, auth_protocol, priv_protocol, timeout, retries
         )
-        assert isinstance(one, Target)
         (state,) = aio.run(poll_round(scraper, [one]))
         if json:
             print_json(state.as_dict())
@@ -202,21 +217,16 @@ def run(
             help="With --redis: the leader's lease (a standby takes over within ~4/3 of it).",
         ),
     ] = 15.0,
+    channels: Annotated[
+        Path | None, typer.Option(help="Channels YAML file: notify of incidents (docs/notifications.md).")
+    ] = None,
 ) -> None:
     """Poll on schedule, receive traps, fold faults into incidents, until Ctrl-C."""
-    import json as jsonlib
-    import sys
-    import time
-
-    from govnet.monitor.alerts import DEFAULT_RULES
-    from govnet.monitor.engine import CycleReport, Shard
-    from govnet.monitor.rules import load_rules
-    from govnet.monitor.runner import RunOptions, default_trap_listen, parse_listen, run_monitor
-    from govnet.monitor.series import check_url
-    from govnet.monitor.spool import SpoolingStore
-    from govnet.monitor.store import mask_url, open_store
 
     network = app_context(ctx).network()
+    channels_file = None
+    if channels is not None:  # checked before anything starts: a wrong file is an error at once
+        channels_file = load_channels(channels, SecretStore(app_context(ctx).secrets_path))
 
     def store_notice(text: str) -> None:  # once per outage and once when it ends (stderr)
         err_console.print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}", highlight=False, markup=False)
@@ -243,6 +253,14 @@ def run(
         highlight=False,
     )
     show_live = sys.stdout.isatty() if live is None else live
+    notifier = None
+    if channels_file is not None:
+
+        def delivered(d: Delivery) -> None:
+            if events:
+                print(jsonlib.dumps({"event": "notification", **d.__dict__}, ensure_ascii=False), flush=True)
+
+        notifier = build_notifier(channels_file, the_store, network, delivered)
 
     def emit(report: CycleReport) -> None:
         if events:
@@ -254,25 +272,36 @@ def run(
                 print(jsonlib.dumps({"event": "incident_closed", "id": incident_id}), flush=True)
 
     if redis is not None:
-        from govnet.monitor.distcli import run_leader
+        from govnet.monitor.distcli import run_leader  # noqa: PLC0415  (redis: --redis only)
 
-        run_leader(network, the_store, options, redis, redis_namespace, lease_ttl, emit, store_notice, events)
+        run_leader(
+            network,
+            the_store,
+            options,
+            redis,
+            redis_namespace,
+            lease_ttl,
+            emit,
+            store_notice,
+            events,
+            notifier,
+        )
+        if notifier is not None:
+            notifier.outbox.close()
         the_store.close()
         return
     if show_live:
-        from rich.live import Live
-
-        from govnet.monitor.view import render
-
         with Live(render(the_store, network), console=console, refresh_per_second=2) as view:
 
             def on_tick(report: CycleReport) -> None:
                 emit(report)
                 view.update(render(the_store, network))
 
-            aio.run(run_monitor(network, the_store, options, on_tick=on_tick))
+            aio.run(run_monitor(network, the_store, options, on_tick=on_tick, notifier=notifier))
     else:
-        aio.run(run_monitor(network, the_store, options, on_tick=emit))
+        aio.run(run_monitor(network, the_store, options, on_tick=emit, notifier=notifier))
+    if notifier is not None:
+        notifier.outbox.close()
     the_store.close()
 
 
@@ -281,8 +310,6 @@ def db_upgrade(
     store: Annotated[str | None, typer.Option(envvar="GOVNET_STORE", help="The store URL.")] = None,
 ) -> None:
     """Upgrade the store's schema to this govnet's (Alembic migrations; every row is kept)."""
-    from govnet.monitor.store import mask_url, store_url, upgrade_store
-
     before, after = upgrade_store(store)
     where = mask_url(store_url(store))
     if before == after:
@@ -316,7 +343,7 @@ def worker(
     ] = False,
 ) -> None:
     """Take poll jobs from Redis and poll them (the inventory's secrets stay on this machine)."""
-    from govnet.monitor.distcli import run_worker
+    from govnet.monitor.distcli import run_worker  # noqa: PLC0415  (redis: the worker only)
 
     run_worker(
         app_context(ctx).network(),
@@ -339,8 +366,6 @@ def incidents(
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Open incidents (root cause, blast radius), newest first."""
-    from govnet.monitor.store import open_store
-    from govnet.monitor.view import incidents_table
 
     the_store = open_store(store)
     rows = the_store.incidents(open_only=not all_, limit=limit)
@@ -358,9 +383,6 @@ def ack(
     store: Annotated[str | None, typer.Option(envvar="GOVNET_STORE", help="The store URL.")] = None,
 ) -> None:
     """Acknowledge an incident."""
-    import time
-
-    from govnet.monitor.store import open_store
 
     the_store = open_store(store)
     if not the_store.acknowledge(incident_id, by, time.time()):
@@ -377,8 +399,6 @@ def sla(
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Availability per agency and per district over a period, maintenance windows excluded."""
-    from govnet.monitor.sla import availability, by_district, parse_period
-    from govnet.monitor.store import open_store
 
     network = app_context(ctx).network()
     seconds = parse_period(period)
@@ -420,9 +440,6 @@ def maintenance_add(
     store: Annotated[str | None, typer.Option(envvar="GOVNET_STORE", help="The store URL.")] = None,
 ) -> None:
     """Declare a maintenance window."""
-    from datetime import datetime
-
-    from govnet.monitor.store import open_store
 
     if not (target == "*" or target.split(":", 1)[0] in {"device", "district", "endpoint"}):
         raise GovnetError(
@@ -443,9 +460,6 @@ def maintenance_list(
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Every declared window."""
-    from datetime import datetime
-
-    from govnet.monitor.store import open_store
 
     windows = open_store(store).maintenance()
     if json:

@@ -7,8 +7,14 @@ from typing import Annotated
 
 import typer
 
-from govnet.context import app_context
+from govnet.api.app import create_app
+from govnet.api.auth import Role, TokenStore
+from govnet.api.deps import ApiState
+from govnet.cli.context import app_context
 from govnet.errors import GovnetError
+from govnet.monitor.series import VictoriaMetrics
+from govnet.monitor.sla import parse_period
+from govnet.monitor.store import open_store
 from govnet.output import console, print_json
 
 app = typer.Typer(help="The status API: tokens.", no_args_is_help=True)
@@ -25,9 +31,6 @@ def token_create(
     note: Annotated[str, typer.Option(help="Who it is for.")] = "",
 ) -> None:
     """Create a token and print it once (only its hash is kept)."""
-    from govnet.api.auth import Role, TokenStore
-    from govnet.monitor.sla import parse_period
-
     try:
         the_role = Role(role)
     except ValueError as exc:
@@ -47,8 +50,6 @@ def token_create(
 @token_app.command("list")
 def token_list(json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Tokens (ids, roles, scopes, expiry; never the tokens)."""
-    from govnet.api.auth import TokenStore
-
     records = TokenStore().records()
     rows = [
         {"id": r.id, "role": r.role.value, "district": r.district, "expires": r.expires, "note": r.note}
@@ -72,8 +73,6 @@ def token_list(json: Annotated[bool, typer.Option("--json", help="Print JSON.")]
 @token_app.command("revoke")
 def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (see 'token list').")]) -> None:
     """Revoke a token."""
-    from govnet.api.auth import TokenStore
-
     if not TokenStore().revoke(token_id):
         raise GovnetError(f"no token '{token_id}'", hint="see 'govnet api token list'")
     console.print(f"token {token_id} revoked")
@@ -95,13 +94,7 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the status API (/api/v1) and the NOC page (/) over the monitor's store."""
-    import uvicorn
-
-    from govnet.api.app import create_app
-    from govnet.api.auth import TokenStore
-    from govnet.api.deps import ApiState
-    from govnet.monitor.series import VictoriaMetrics
-    from govnet.monitor.store import open_store
+    import uvicorn  # noqa: PLC0415  (the web server: 'serve' only, not 'api token')
 
     network = app_context(ctx).network()
     state = ApiState(

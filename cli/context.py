@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
-from govnet.paths import sample_inventory
-
-if TYPE_CHECKING:
-    from govnet.inventory.network import Network
+from govnet.cli.options import GlobalOptions
+from govnet.inventory import sample_dir
+from govnet.inventory.loader import load_inventory
+from govnet.inventory.network import Network
 
 
 @dataclass
@@ -25,22 +24,21 @@ class AppContext:
     @property
     def inventory_dir(self) -> Path:
         """The inventory directory: ``--inventory``, else ``$GOVNET_INVENTORY``, else the sample."""
-        return self.inventory_path if self.inventory_path is not None else sample_inventory()
+        return self.inventory_path if self.inventory_path is not None else sample_dir()
 
     def network(self) -> Network:
         """The loaded, validated network (raises :class:`govnet.errors.InventoryError`)."""
         if self._network is None:
-            from govnet.inventory.loader import load_inventory
-
             self._network = load_inventory(self.inventory_dir, self.secrets_path)
         return self._network
 
 
 def app_context(ctx: typer.Context) -> AppContext:
-    """The :class:`AppContext` the root callback stored on the click context."""
+    """The :class:`AppContext` of this run, made from the root's :class:`GlobalOptions` once."""
     root = ctx.find_root()
     obj = root.obj
     if not isinstance(obj, AppContext):
-        obj = AppContext()
+        options = obj if isinstance(obj, GlobalOptions) else GlobalOptions()
+        obj = AppContext(inventory_path=options.inventory, secrets_path=options.secrets)
         root.obj = obj
     return obj

@@ -1,7 +1,7 @@
 """The ``govnet`` command: a root with global options and one sub-command group per package.
 
-Each package owns its commands in its own ``cli.py``; this module only assembles them, so the
-command line follows the architecture (inventory → tasks | lab | topology → monitor → api).
+Each package's commands are in their own module of this package (``cli/inventory.py``, ...); this
+module only assembles them, importing one when its sub-command is used (:mod:`govnet.cli.lazy`).
 """
 
 from __future__ import annotations
@@ -14,17 +14,50 @@ import typer
 from rich.text import Text
 
 from govnet import __version__
-from govnet.api.cli import app as api_app
-from govnet.api.cli import serve
-from govnet.context import AppContext
+from govnet.cli.lazy import Lazy, LazyGroup
+from govnet.cli.options import GlobalOptions
+from govnet.cli.usage import TyperException, report_typer_error
 from govnet.errors import GovnetError
-from govnet.inventory.cli import app as inventory_app
-from govnet.lab.cli import app as lab_app
-from govnet.monitor.cli import app as monitor_app
 from govnet.output import err_console
-from govnet.tasks.cli import config_app, provision_app
-from govnet.topology.cli import app as topology_app
-from govnet.usage import TyperException, report_typer_error
+
+if __name__ != "govnet.cli":  # one import root: see scripts/restructure.py
+    raise ImportError(f"{__name__} is installed as govnet.cli: import it by that name")
+
+
+#: Every sub-command, in the order ``govnet --help`` lists them, with its module and summary.
+SUBCOMMANDS = {
+    "serve": Lazy(
+        "govnet.cli.api",
+        "serve",
+        "Serve the status API (/api/v1) and the NOC page (/) over the monitor's store.",
+    ),
+    "demo": Lazy(
+        "govnet.cli.demo",
+        "demo",
+        "The main job: the sample province as a lab, provisioned, monitored and served.",
+    ),
+    "inventory": Lazy(
+        "govnet.cli.inventory", "app", "The network description: validate, show, stats, export and import."
+    ),
+    "topology": Lazy(
+        "govnet.cli.topology", "app", "The network as a graph: SPOFs, failure impact, what-if, exports."
+    ),
+    "lab": Lazy("govnet.cli.lab", "app", "A real lab of FRR, sshd, snmpd and lldpd in network namespaces."),
+    "monitor": Lazy("govnet.cli.monitor", "app", "SNMP polling, traps, link health and alerting."),
+    "config": Lazy("govnet.cli.tasks", "config_app", "Intended configurations: render."),
+    "provision": Lazy(
+        "govnet.cli.tasks", "provision_app", "Roll intended configurations out: diff (dry run) and push."
+    ),
+    "api": Lazy("govnet.cli.api", "app", "The status API: tokens."),
+    "notify": Lazy("govnet.cli.notify", "app", "Notifications: e-mail, Telegram, signed webhooks, apprise."),
+}
+
+
+class RootGroup(LazyGroup):
+    """The ``govnet`` group: its sub-commands are :data:`SUBCOMMANDS`."""
+
+    lazy = SUBCOMMANDS
+
 
 app = typer.Typer(
     name="govnet",
@@ -32,15 +65,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=RootGroup,
 )
-app.add_typer(inventory_app, name="inventory")
-app.add_typer(topology_app, name="topology")
-app.add_typer(lab_app, name="lab")
-app.add_typer(monitor_app, name="monitor")
-app.add_typer(config_app, name="config")
-app.add_typer(provision_app, name="provision")
-app.add_typer(api_app, name="api")
-app.command("serve")(serve)
 
 
 def _version(value: bool) -> None:
@@ -73,38 +99,15 @@ def root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    """Global options, stored for the sub-commands."""
-    ctx.obj = AppContext(inventory_path=inventory, secrets_path=secrets)
-
-
-@app.command()
-def demo(
-    ctx: typer.Context,
-    size: Annotated[str, typer.Option(help="Lab size: small, medium or province.")] = "small",
-    keep_lab: Annotated[
-        bool, typer.Option(help="Leave the lab up (tear down later with 'govnet lab down').")
-    ] = False,
-    duration: Annotated[float | None, typer.Option(help="Stop by itself after N seconds.")] = None,
-    port: Annotated[int, typer.Option(help="Port of the API and NOC page on 127.0.0.1.")] = 8000,
-    interval: Annotated[float, typer.Option(help="Poll every device every N seconds.")] = 10.0,
-) -> None:
-    """The main job: the sample province as a lab, provisioned, monitored and served.
-
-    Validates and summarises the inventory and ranks its single points of failure; where root
-    allows, brings the lab up with day-0 configs, provisions it, runs the poller and trap
-    receiver, and serves the API and NOC page on 127.0.0.1 (URL and token printed). Ctrl-C stops
-    it all and tears the lab down.
-    """
-    from govnet.demo import run_demo
-
-    run_demo(ctx, size, keep_lab, duration, port, interval)
+    """Global options, stored for the sub-commands (see :func:`govnet.cli.context.app_context`)."""
+    ctx.obj = GlobalOptions(inventory=inventory, secrets=secrets)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the app and turn :class:`GovnetError` into an exit code.
 
     A usage error (unknown command or option, a bad value) is one line on stderr naming the fix,
-    exit status 2, never a traceback: see :mod:`govnet.usage`.
+    exit status 2, never a traceback: see :mod:`govnet.cli.usage`.
     """
     try:
         result = app(args=argv, prog_name="govnet", standalone_mode=False)
@@ -125,14 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         print("aborted" if isinstance(exc, typer.Abort) else "interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.ClickException):
+        # click's own exceptions (a library may use click itself): click is loaded if one was raised
+        click = sys.modules.get("click")
+        if click is not None and isinstance(exc, click.ClickException):
             exc.show()
-            return exc.exit_code
+            return int(exc.exit_code)
         raise
     return result if isinstance(result, int) else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -9,9 +9,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from govnet.context import app_context
+from govnet.cli.context import app_context
 from govnet.errors import GovnetError
 from govnet.output import console, print_json
+from govnet.tasks.backup import backup as run_backup
+from govnet.tasks.backup import configs_at
+from govnet.tasks.netmiko_send import plan_all, send_all
+from govnet.tasks.provision import select
+from govnet.tasks.render import RenderError, render_device
+from govnet.tasks.rollout import rollout
 
 if TYPE_CHECKING:
     from govnet.tasks.provision import DeviceResult
@@ -37,8 +43,6 @@ def render(
     filter: Filters = None,
 ) -> None:
     """Write every selected device's intended configuration."""
-    from govnet.tasks.provision import select
-    from govnet.tasks.render import RenderError, render_device
 
     network = app_context(ctx).network()
     names = select(network, filter or [])
@@ -66,8 +70,6 @@ def backup(
     json: JsonFlag = False,
 ) -> None:
     """Running configs into a git repository, secrets masked, one commit per run."""
-    from govnet.tasks.backup import backup as run_backup
-    from govnet.tasks.provision import select
 
     network = app_context(ctx).network()
     result = run_backup(network, select(network, filter or []), repo=repo)
@@ -86,8 +88,6 @@ def backup(
 @config_app.command()
 def compliance(ctx: typer.Context, filter: Filters = None, json: JsonFlag = False) -> None:
     """Intended vs running configuration per device (a diff that changes nothing)."""
-    from govnet.tasks.provision import select
-    from govnet.tasks.rollout import rollout
 
     network = app_context(ctx).network()
     results = rollout(network, select(network, filter or []), mode="diff")
@@ -123,8 +123,6 @@ def _run(
     revert_in: int,
     configs: dict[str, str] | None = None,
 ) -> None:
-    from govnet.tasks.provision import select
-    from govnet.tasks.rollout import rollout
 
     network = app_context(ctx).network()
     names = select(network, filters)
@@ -198,9 +196,6 @@ def send(
     reported; the session itself refuses any change. With --commit they are sent, saved and
     checked in the running configuration.
     """
-    from govnet.tasks.netmiko_send import send_all
-    from govnet.tasks.provision import select
-
     network = app_context(ctx).network()
     names = select(network, filter or [])
     if not names:
@@ -218,9 +213,6 @@ def plan(
 ) -> None:
     """Dry run for IOS and VRP: the lines that would take each device from its running to its
     intended configuration (hier-config remediation, read over the CLI). Changes nothing."""
-    from govnet.tasks.netmiko_send import plan_all
-    from govnet.tasks.provision import select
-
     network = app_context(ctx).network()
     names = select(network, filter or [])
     if not names:
@@ -283,8 +275,6 @@ def rollback(
     ] = 120,
 ) -> None:
     """Put devices back to a stored backup (commit-confirm and post-checks as for push)."""
-    from govnet.tasks.backup import configs_at
-    from govnet.tasks.provision import select
 
     network = app_context(ctx).network()
     names = select(network, filter or [])

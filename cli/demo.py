@@ -17,29 +17,57 @@ import contextlib
 import time
 from collections.abc import Generator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Annotated
 
 import typer
+import uvicorn
 
-from govnet.context import app_context
+from govnet import aio
+from govnet.api.app import create_app
+from govnet.api.auth import Role, TokenStore
+from govnet.api.deps import ApiState
+from govnet.cli.context import app_context
+from govnet.cli.inventory import stats, validate
+from govnet.cli.lab import down, up
+from govnet.cli.tasks import push
+from govnet.cli.topology import spof
+from govnet.inventory.network import Network
+from govnet.lab.lifecycle import missing_prerequisites
+from govnet.lab.state import lab_dir, lab_prefix
+from govnet.monitor.runner import RunOptions, default_trap_listen, run_monitor
+from govnet.monitor.spool import SpoolingStore
+from govnet.monitor.store import open_store
 from govnet.output import console
-
-if TYPE_CHECKING:
-    from govnet.inventory.network import Network
 
 
 def _step(start: float, what: str) -> None:
     console.print(f"[{time.monotonic() - start:6.1f} s] {what}", highlight=False)
 
 
+def demo(
+    ctx: typer.Context,
+    size: Annotated[str, typer.Option(help="Lab size: small, medium or province.")] = "small",
+    keep_lab: Annotated[
+        bool, typer.Option(help="Leave the lab up (tear down later with 'govnet lab down').")
+    ] = False,
+    duration: Annotated[float | None, typer.Option(help="Stop by itself after N seconds.")] = None,
+    port: Annotated[int, typer.Option(help="Port of the API and NOC page on 127.0.0.1.")] = 8000,
+    interval: Annotated[float, typer.Option(help="Poll every device every N seconds.")] = 10.0,
+) -> None:
+    """The main job: the sample province as a lab, provisioned, monitored and served.
+
+    Validates and summarises the inventory and ranks its single points of failure; where root
+    allows, brings the lab up with day-0 configs, provisions it, runs the poller and trap
+    receiver, and serves the API and NOC page on 127.0.0.1 (URL and token printed). Ctrl-C stops
+    it all and tears the lab down.
+    """
+    run_demo(ctx, size, keep_lab, duration, port, interval)
+
+
 def run_demo(
     ctx: typer.Context, size: str, keep_lab: bool, duration: float | None, port: int, interval: float
 ) -> None:
     """See the module docstring."""
-    from govnet.inventory.cli import stats, validate
-    from govnet.lab.lifecycle import missing_prerequisites
-    from govnet.topology.cli import spof
-
     start = time.monotonic()
     validate(ctx)
     stats(ctx)
@@ -52,10 +80,6 @@ def run_demo(
             console.print(f"lab skipped: {'; '.join(problems)}", highlight=False)
             store_path = None
         else:
-            from govnet.lab.cli import up
-            from govnet.lab.state import lab_dir, lab_prefix
-            from govnet.tasks.cli import push
-
             _step(start, f"lab up ({size}, day-0 configs)")
             up(ctx, size=size, bare=True, mgmt_subnet=None, trap_port=162, prefix=None)
             lab_up = True
@@ -70,8 +94,6 @@ def run_demo(
         _serve(context.network(), store_path, start, duration, port, interval)
     finally:
         if lab_up and not keep_lab:
-            from govnet.lab.cli import down
-
             _step(start, "tearing the lab down")
             down(prefix=None)
 
@@ -84,16 +106,6 @@ def _serve(
     port: int,
     interval: float,
 ) -> None:
-    import uvicorn
-
-    from govnet import aio
-    from govnet.api.app import create_app
-    from govnet.api.auth import Role, TokenStore
-    from govnet.api.deps import ApiState
-    from govnet.monitor.runner import RunOptions, default_trap_listen, run_monitor
-    from govnet.monitor.spool import SpoolingStore
-    from govnet.monitor.store import open_store
-
     # One spooling store for the monitor and the API: /healthz is then the monitor's own word.
     store = SpoolingStore(
         open_store(f"sqlite:///{store_path}" if store_path else None),
