@@ -1,7 +1,9 @@
 """The FastAPI app: ``/api/v1`` routers, errors as JSON, CORS, and the NOC page at ``/``.
 
 Every error body has the same shape, ``{"error": {"status", "message", "hint"}}`` (plus
-``details`` for validation errors), so the IOC's client needs one parser.
+``details`` for validation errors), so the IOC's client needs one parser: FastAPI's and
+Starlette's own errors (an unknown path, a wrong method, a body that is not UTF-8 JSON, a body
+over :data:`MAX_BODY` bytes) included.
 """
 
 from __future__ import annotations
@@ -9,14 +11,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.exceptions import HTTPException
 
 from govnet.api.deps import ApiState
+from govnet.api.errorlog import ServerErrorLog
+from govnet.api.headers import SecurityHeaders
+from govnet.api.hotpath import HotRoutes
+from govnet.api.limits import BodyLimit
+from govnet.api.openapi import document_security
 from govnet.api.routers import (
     agencies,
+    audit,
+    communes,
     devices,
     districts,
     events,
@@ -24,6 +34,7 @@ from govnet.api.routers import (
     incidents,
     metrics,
     provision,
+    reports,
     session,
     sla,
     summary,
@@ -34,12 +45,34 @@ from govnet.errors import GovnetError
 
 PREFIX = "/api/v1"
 STATIC = Path(__file__).parent / "static"
+#: Request bodies above this many bytes are answered 413 (a dry run's filters or a token fit in far less).
+MAX_BODY = 64 * 1024
 
 
 def _error(status: int, message: str, hint: str | None, **extra: Any) -> JSONResponse:
     return JSONResponse(
         {"error": {"status": status, "message": message, "hint": hint, **extra}}, status_code=status
     )
+
+
+#: Hints for the errors FastAPI and Starlette raise themselves (their message is kept).
+_HINTS = {
+    400: "send a JSON body in UTF-8, as the OpenAPI document describes",
+    404: "see the OpenAPI document at /api/v1/docs",
+    405: "see the OpenAPI document for this path's methods",
+    413: f"request bodies are limited to {MAX_BODY} bytes",
+}
+
+
+async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+    """An ``HTTPException`` (ours, FastAPI's or Starlette's) in the one error shape."""
+    detail: Any = exc.detail
+    if not isinstance(detail, dict):
+        detail = {"message": str(detail), "hint": _HINTS.get(exc.status_code)}
+    response = _error(exc.status_code, str(detail.get("message")), detail.get("hint"))
+    for key, value in (exc.headers or {}).items():
+        response.headers[key] = value
+    return response
 
 
 def create_app(state: ApiState) -> FastAPI:
@@ -53,6 +86,10 @@ def create_app(state: ApiState) -> FastAPI:
         redoc_url=None,
     )
     app.state.govnet = state
+    # Innermost first: the hot routes get the CORS, body-limit and security headers of every answer.
+    hot = {f"{PREFIX}/summary": summary.get_summary, f"{PREFIX}/agencies": agencies.fast_list_agencies}
+    app.add_middleware(HotRoutes, routes=hot, on_error=http_error)
+    app.add_middleware(ServerErrorLog)
     if state.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -61,14 +98,10 @@ def create_app(state: ApiState) -> FastAPI:
             allow_headers=["Authorization", "If-None-Match", "Last-Event-ID"],
             expose_headers=["ETag", "Last-Modified"],
         )
+    app.add_middleware(BodyLimit, limit=MAX_BODY)
+    app.add_middleware(SecurityHeaders, api_prefix=PREFIX)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, dict) else {"message": str(exc.detail), "hint": None}
-        response = _error(exc.status_code, str(detail.get("message")), detail.get("hint"))
-        for key, value in (exc.headers or {}).items():
-            response.headers[key] = value
-        return response
+    app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -88,20 +121,24 @@ def create_app(state: ApiState) -> FastAPI:
     async def govnet_error(_request: Request, exc: GovnetError) -> JSONResponse:
         return _error(400, exc.message, exc.hint)
 
-    for module in (
+    modules = (
         summary,
         agencies,
         districts,
+        communes,
         devices,
         history,
         incidents,
         topology,
         sla,
+        reports,
         events,
         metrics,
         session,
         provision,
-    ):
+        audit,
+    )
+    for module in modules:
         app.include_router(module.router, prefix=PREFIX)
     register_webhooks(app)
 
@@ -113,4 +150,9 @@ def create_app(state: ApiState) -> FastAPI:
     def noc_script() -> FileResponse:
         return FileResponse(STATIC / "noc.js", media_type="text/javascript")
 
+    @app.get("/noc.css", include_in_schema=False)
+    def noc_style() -> FileResponse:
+        return FileResponse(STATIC / "noc.css", media_type="text/css")
+
+    document_security(app, [(PREFIX, module.router) for module in modules])
     return app

@@ -9,7 +9,8 @@ Roles, each including the one before:
 
 * ``ioc`` — read connectivity status (summary, agencies, districts, topology, SLA, events);
 * ``noc`` — read everything (devices, links, incidents, metrics) and acknowledge incidents;
-* ``engineer`` — all that, and start a provisioning dry run.
+* ``engineer`` — all that, and start a provisioning dry run;
+* ``admin`` — all that, and read the audit log.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Role(StrEnum):
     IOC = "ioc"
     NOC = "noc"
     ENGINEER = "engineer"
+    ADMIN = "admin"
 
     def includes(self, other: Role) -> bool:
         """``engineer`` includes ``noc`` includes ``ioc``.
@@ -41,7 +43,7 @@ class Role(StrEnum):
         >>> Role.ENGINEER.includes(Role.IOC), Role.IOC.includes(Role.NOC)
         (True, False)
         """
-        order = [Role.IOC, Role.NOC, Role.ENGINEER]
+        order = [Role.IOC, Role.NOC, Role.ENGINEER, Role.ADMIN]
         return order.index(self) >= order.index(other)
 
 
@@ -65,6 +67,8 @@ class Principal:
     token_id: str
     role: Role
     district: str | None
+    #: The token's note (who it is for): how the audit log names the caller.
+    name: str = ""
 
     def sees(self, district: str) -> bool:
         """Whether this caller may see things in ``district``."""
@@ -85,18 +89,30 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+#: What an unknown token id's secret is compared with: not the hash of anything (not hex).
+_NO_TOKEN = "-" * 64
+
+
 class TokenStore:
     """Token records in one JSON file."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_tokens_file()
+        self._where = str(self.path)
         self._cache: tuple[tuple[int, int, int], list[TokenRecord]] | None = None
+        #: Per file version: the records by id, with the caller each stands for.
+        self._by_id: dict[str, tuple[TokenRecord, Principal]] = {}
 
     def records(self) -> list[TokenRecord]:
-        """Every record (an absent file is no tokens); re-read only when the file changed."""
+        """Every record (an absent file is no tokens); re-read only when the file changed.
+
+        Checked on every request (one stat), so a token revoked or created by another process
+        counts from the next request on.
+        """
         try:
-            stat = self.path.stat()
+            stat = os.stat(self._where)
         except FileNotFoundError:
+            self._by_id = {}
             return []
         key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
         if self._cache is not None and self._cache[0] == key:
@@ -104,6 +120,7 @@ class TokenStore:
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
             records = [TokenRecord(**{**r, "role": Role(r["role"])}) for r in raw["tokens"]]
+            self._by_id = {r.id: (r, Principal(r.id, r.role, r.district, r.note)) for r in records}
             self._cache = (key, records)
             return records
         except (ValueError, KeyError, TypeError) as exc:
@@ -157,9 +174,24 @@ class TokenStore:
                 "malformed token",
                 hint="send 'Authorization: Bearer gvn_…' as 'govnet api token create' printed it",
             )
-        record = next((r for r in self.records() if r.id == token_id), None)
-        if record is None or not hmac.compare_digest(record.sha256, _hash(secret)):
+        self.records()
+        found = self._by_id.get(token_id)
+        # An unknown id is compared too (with a hash no secret has), so that timing tells nothing.
+        stored = found[0].sha256 if found else _NO_TOKEN
+        if not hmac.compare_digest(stored, _hash(secret)) or found is None:
             raise AuthError("unknown token", hint="it may have been revoked; ask for a new one")
+        return self._live(*found, now)
+
+    def lookup(self, token_id: str, now: float | None = None) -> Principal:
+        """The caller a token id stands for (a session's token), or :class:`AuthError`: revoked, expired."""
+        self.records()
+        found = self._by_id.get(token_id)
+        if found is None:
+            raise AuthError("the session's token was revoked", hint="log in again with a valid token")
+        return self._live(*found, now)
+
+    @staticmethod
+    def _live(record: TokenRecord, caller: Principal, now: float | None) -> Principal:
         if record.expires is not None and (time.time() if now is None else now) >= record.expires:
             raise AuthError("expired token", hint="ask for a new one ('govnet api token create')")
-        return Principal(record.id, record.role, record.district)
+        return caller

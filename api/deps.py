@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Annotated, Any
@@ -10,10 +12,15 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
-from govnet.api.auth import AuthError, Principal, Role, TokenStore
+from govnet.api.audit import AuditLog
+from govnet.api.auth import Principal, Role, TokenStore
+from govnet.api.authn import authenticate
 from govnet.api.health import StoreProbe
+from govnet.api.limits import DryRunSlots, FailedAuth
 from govnet.api.scope import Scope
+from govnet.api.sessions import Sessions
 from govnet.api.status import Paths, all_endpoints
+from govnet.inventory.communes import Commune, communes
 from govnet.inventory.network import Network
 from govnet.monitor.series import VictoriaMetrics
 from govnet.monitor.store import Store
@@ -31,20 +38,53 @@ class ApiState:
     cors_origins: list[str] = field(default_factory=list)
     #: Seconds between store reads on the /events stream.
     events_poll_s: float = 1.0
+    #: Failed authentications per address and token id, and their lockouts (limits.py).
+    failed_auth: FailedAuth = field(default_factory=FailedAuth)
+    #: Engineer dry runs allowed at once.
+    dry_runs: DryRunSlots = field(default_factory=DryRunSlots)
     #: VictoriaMetrics, when interface series are kept there (``serve --series``).
     series: VictoriaMetrics | None = None
 
-    #: Answers computed for one store version (see :meth:`memo`).
-    _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+    #: Seconds a store version read is reused: answers built from the store may lag it by this much
+    #: (the monitor writes once per poll cycle, seconds apart); 0 reads it on every request.
+    version_ttl_s: float = 0.25
+    _version: tuple[float, Any] = (float("-inf"), None)
 
-    def memo(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per (store version, key): between two changes every caller shares it."""
-        full = (self.store.version(), *key)
-        if full not in self._memo:
-            if len(self._memo) > 256:
-                self._memo.clear()
-            self._memo[full] = compute()
-        return self._memo[full]
+    def version(self) -> Any:
+        """The store's version (:meth:`Store.version`), read at most once per :attr:`version_ttl_s`."""
+        now = time.monotonic()
+        if now - self._version[0] >= self.version_ttl_s:
+            self._version = (now, self.store.version())
+        return self._version[1]
+
+    def changed(self) -> None:
+        """This process wrote to the store: the next answer reads the version again."""
+        self._version = (float("-inf"), None)
+
+    #: Answers computed for one store version (see :meth:`memo`): done, or being computed.
+    _memo: dict[tuple[Any, ...], asyncio.Future[Any]] = field(default_factory=dict, repr=False)
+
+    def memo(self, key: tuple[Any, ...], compute: Callable[[], Any], version: Any = None) -> Awaitable[Any]:
+        """``compute()`` once per (store version, key): between two changes every caller shares it.
+
+        Runs on the event loop: the version is one cheap indexed read (reused for
+        :attr:`version_ttl_s`), and a hit costs a dict lookup. A miss runs ``compute`` in a worker
+        thread (it reads the store and builds the answer, which may take milliseconds) and every
+        request arriving meanwhile awaits the same computation instead of starting its own.
+        ``version``: the store version already read (to build two answers from one version).
+        """
+        full = (self.version() if version is None else version, *key)
+        found = self._memo.get(full)
+        if found is not None and found.done():
+            if not found.cancelled() and found.exception() is None:
+                return found
+        elif found is not None and found.get_loop() is asyncio.get_running_loop():
+            return asyncio.shield(found)
+        if len(self._memo) > 256:
+            self._memo = {k: f for k, f in self._memo.items() if not f.done()}
+        found = asyncio.ensure_future(asyncio.to_thread(compute))
+        self._memo[full] = found
+        return asyncio.shield(found)
 
     #: One :class:`Scope` per district asked about (the inventory does not change under the app).
     _scopes: dict[str | None, Scope] = field(default_factory=dict, repr=False)
@@ -54,6 +94,26 @@ class ApiState:
         if caller.district not in self._scopes:
             self._scopes[caller.district] = Scope(self.network, caller.district)
         return self._scopes[caller.district]
+
+    @cached_property
+    def sessions(self) -> Sessions:
+        """The NOC page's server-side sessions (sessions.py)."""
+        return Sessions(self.store)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        """Who did what (audit.py)."""
+        return AuditLog(self.store)
+
+    @cached_property
+    def communes(self) -> dict[str, Commune]:
+        """The inventory's communes and wards, by id (see inventory/communes.py)."""
+        return communes(self.network)
+
+    @cached_property
+    def commune_of_site(self) -> dict[str, str]:
+        """Site id → commune id."""
+        return {site: c.id for c in self.communes.values() for site in c.sites}
 
     @cached_property
     def store_probe(self) -> StoreProbe:
@@ -76,7 +136,7 @@ class ApiState:
         return inventory_report(self.network)
 
 
-def get_state(request: Request) -> ApiState:
+async def get_state(request: Request) -> ApiState:
     """The app's :class:`ApiState`."""
     state: ApiState = request.app.state.govnet
     return state
@@ -85,52 +145,50 @@ def get_state(request: Request) -> ApiState:
 State = Annotated[ApiState, Depends(get_state)]
 
 
-def _unauthorised(message: str, hint: str) -> HTTPException:
-    return HTTPException(
-        status.HTTP_401_UNAUTHORIZED,
-        detail={"message": message, "hint": hint},
-        headers={"WWW-Authenticate": "Bearer"},
-    )
+def authorized(request: Request, role: Role) -> Principal:
+    """The caller if its role includes ``role``: 401/429 (authn.py), 403 for a lesser role.
 
-
-#: The NOC page's session cookie (HttpOnly): EventSource cannot send an Authorization header,
-#: and a token in a query string would end up in access logs.
-COOKIE = "govnet_token"
-
-
-def principal(request: Request, state: State) -> Principal:
-    """The caller, from ``Authorization: Bearer …`` or the page's cookie (401: missing, unknown, expired)."""
-    header = request.headers.get("authorization", "")
-    if not header and request.cookies.get(COOKIE):
-        header = f"Bearer {request.cookies[COOKIE]}"
-    scheme, _, token = header.partition(" ")
-    if not header:
-        raise _unauthorised("missing bearer token", "send 'Authorization: Bearer <token>'")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise _unauthorised(
-            "the Authorization header is not 'Bearer <token>'", "send 'Authorization: Bearer <token>'"
+    Runs on the event loop: the token check is a file stat, a hash and a constant-time compare
+    (see authn.py), so a threadpool hop would cost more than the check.
+    """
+    state: ApiState = request.app.state.govnet
+    caller = authenticate(request, state.tokens, state.failed_auth, state.sessions)
+    if not caller.role.includes(role):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail={
+                "message": f"the '{caller.role}' role may not do this",
+                "hint": f"needs role '{role}'",
+            },
         )
-    try:
-        return state.tokens.verify(token.strip())
-    except AuthError as exc:
-        raise _unauthorised(exc.message, exc.hint or "") from exc
+    return caller
 
 
-def require(role: Role) -> Callable[..., Principal]:
-    """A dependency that lets through callers whose role includes ``role`` (403 otherwise)."""
+def require(role: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that lets through callers whose role includes ``role`` (see :func:`authorized`)."""
 
-    def check(caller: Annotated[Principal, Depends(principal)]) -> Principal:
-        if not caller.role.includes(role):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                detail={
-                    "message": f"the '{caller.role}' role may not do this",
-                    "hint": f"needs role '{role}'",
-                },
-            )
-        return caller
+    async def check(request: Request) -> Principal:
+        return authorized(request, role)
 
+    check.required_role = role  # type: ignore[attr-defined]  # read by openapi.py
     return check
+
+
+def needs(role: Role) -> dict[str, Any]:
+    """``openapi_extra`` of a route that calls :func:`authorized` itself instead of depending on
+    :func:`require` (the hottest routes: a dependency costs more than the work they do on a hit).
+    openapi.py turns it into the operation's security and role."""
+    return {ROLE_EXTENSION: role.value}
+
+
+#: The OpenAPI extension :func:`needs` sets (openapi.py removes it from the document).
+ROLE_EXTENSION = "x-govnet-role"
+
+
+def state_of(request: Request) -> ApiState:
+    """The app's :class:`ApiState`, without a dependency."""
+    state: ApiState = request.app.state.govnet
+    return state
 
 
 Ioc = Annotated[Principal, Depends(require(Role.IOC))]
@@ -186,7 +244,7 @@ class Page:
         }
 
 
-def page(
+async def page(
     limit: Annotated[int, Query(ge=1, le=1000, description="Items per page.")] = 100,
     offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
 ) -> Page:
@@ -223,5 +281,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing, malformed, unknown or expired token"},
     403: {"model": ErrorBody, "description": "Wrong role, or outside the token's district"},
     404: {"model": ErrorBody, "description": "No such object"},
+    413: {"model": ErrorBody, "description": "A request body over the size limit (64 KiB)"},
     422: {"model": ErrorBody, "description": "A bad id or parameter (the message says which)"},
+    429: {
+        "model": ErrorBody,
+        "description": "Locked out after failed authentications, or too many dry runs at once "
+        "(see the Retry-After header)",
+    },
 }

@@ -122,6 +122,7 @@ def agency_item(snap: Snapshot, agency_id: str) -> dict[str, Any]:
         "name": agency.name,
         "type": agency.type.value,
         "district": district,
+        "commune": network.sites[agency.site].commune,
         "site": agency.site,
         "cpe": agency.cpe,
         "service_level": agency.service_level.value,

@@ -3,11 +3,19 @@
 A store is filled for the whole sample province (360 devices, 318 agencies) by the real engine
 from fake agents with one hub dead, then ``govnet``'s app and a one-line FastAPI app are each
 served by uvicorn (1 worker, uvloop, httptools when present, no access log) on loopback, and
-``wrk`` (C, from Debian) drives ``/api/v1/summary``, ``/api/v1/agencies`` and ``/hello`` with 50
-and 200 connections for a bounded time. Printed: requests/s and p50/p99 latency per endpoint and
-concurrency, and the ratio to hello-world in the same run.
+``wrk`` (C, from Debian) drives ``/hello`` (an ``async def``: the tougher yardstick, no threadpool
+hop), ``/api/v1/summary`` and ``/api/v1/agencies`` with 50 and 200 connections for a bounded time.
 
-Run: ``.venv/bin/python bench/api.py [--seconds 10]`` (needs ``wrk``: scripts/setup.sh --bench).
+The runs are interleaved: each repetition runs hello-world then each govnet endpoint back to back
+(the order alternating between repetitions), so that a change in the machine's load hits both
+sides of a ratio alike. Printed per endpoint and concurrency: requests/s median and min over the
+repetitions, p50/p99 latency medians, and the ratio to hello-world (median of the per-repetition
+ratios, and their min); the server process's CPU time per request (from /proc) and its ratio to
+hello-world's, which a loaded machine disturbs far less than requests/s; the load average before
+and after.
+
+Run: ``.venv/bin/python bench/api.py [--seconds 5] [--repeat 3]`` (needs ``wrk``:
+scripts/setup.sh --bench).
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import platform
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,7 +57,7 @@ import sys, uvicorn
 from fastapi import FastAPI
 app = FastAPI()
 @app.get("/hello")
-def hello() -> dict[str, str]:
+async def hello() -> dict[str, str]:
     return {"hello": "world"}
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=False, log_level="warning")
 """
@@ -67,12 +76,12 @@ def fill_store(path: Path) -> None:
     from govnet.inventory.models import Role
     from govnet.monitor.config import targets_from_inventory
     from govnet.monitor.engine import Monitor
+    from govnet.monitor.fake import FakeScraper
     from govnet.monitor.store import open_store
-    from tests.fakeagents import Agents
 
     network = load_inventory(sample_dir())
     store = open_store(str(path))
-    agents = Agents(network)
+    agents = FakeScraper(network)
     now = [time.time() - 300]
     monitor = Monitor(network, store, agents, targets_from_inventory(network), clock=lambda: now[0])
     asyncio.run(monitor.tick())
@@ -117,19 +126,91 @@ def wrk(url: str, connections: int, seconds: int, token: str | None) -> dict[str
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise SystemExit(f"{url}: {errors.group(1)} error responses")
-    return {"rps": rps, "p50_ms": lat["50"], "p99_ms": lat["99"]}
+    done = float(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return {"rps": rps, "p50_ms": lat["50"], "p99_ms": lat["99"], "requests": done}
 
 
-def row(name: str, connections: int, r: dict[str, float], ratio: float) -> None:
-    """One line of the table."""
-    figures = f"{r['rps']:>10.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{ratio:>10.2f}"
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk_server(url: str, connections: int, seconds: int, token: str | None, pid: int) -> dict[str, float]:
+    """:func:`wrk`, plus the server's CPU microseconds per request (robust on a loaded machine)."""
+    before = cpu_seconds(pid)
+    result = wrk(url, connections, seconds, token)
+    result["cpu_us"] = (cpu_seconds(pid) - before) / max(result["requests"], 1) * 1e6
+    return result
+
+
+def loadavg() -> str:
+    """The 1, 5 and 15 minute load averages."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def report(
+    name: str, connections: int, runs: list[dict[str, float]], ratios: list[float], cpu_ratios: list[float]
+) -> None:
+    """One line of the table: req/s median and min, latency medians, ratios median and min, CPU."""
+    rps = [r["rps"] for r in runs]
+    cpu = [r["cpu_us"] for r in runs]
+    figures = (
+        f"{statistics.median(rps):>10.0f}{min(rps):>9.0f}"
+        f"{statistics.median(r['p50_ms'] for r in runs):>9.2f}"
+        f"{statistics.median(r['p99_ms'] for r in runs):>9.2f}"
+        f"{statistics.median(ratios):>9.2f}{min(ratios):>8.2f}"
+        f"{statistics.median(cpu):>11.0f}{min(cpu):>8.0f}"
+        f"{statistics.median(cpu_ratios):>9.2f}{min(cpu_ratios):>8.2f}"
+    )
     print(f"{name:<28}{connections:>8}{figures}", flush=True)
+
+
+def measure(
+    hello_server: tuple[int, int], ours_server: tuple[int, int], token: str, seconds: int, repeat: int
+) -> None:
+    """Interleaved runs, then the table.
+
+    Columns: requests/s (median, min), latency p50/p99 (medians), the requests/s ratio to
+    hello-world of the same repetition (median, min); the server's CPU microseconds per request
+    (median, min) and hello-world's CPU per request over ours (median, min): on a loaded machine
+    the CPU ratio is the steadier measure of the same thing (requests a core can serve).
+    """
+    (hport, hpid), (gport, gpid) = hello_server, ours_server
+    paths = ("/api/v1/summary", "/api/v1/agencies?limit=100")
+    print(
+        f"{'endpoint':<28}{'clients':>8}{'req/s med':>10}{'min':>9}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'x hello':>9}{'min':>8}{'cpu us/req':>11}{'min':>8}{'x hello':>9}{'min':>8}"
+    )
+    for connections in (50, 200):
+        hello: list[dict[str, float]] = []
+        ours: dict[str, list[dict[str, float]]] = {p: [] for p in paths}
+        ratios: dict[str, list[float]] = {p: [] for p in paths}
+        cpu_ratios: dict[str, list[float]] = {p: [] for p in paths}
+        for rep in range(repeat):
+            # Alternate which side goes first, so neither always runs on a warmer (or busier) machine.
+            for path in paths:
+                pair = [("hello", f"http://127.0.0.1:{hport}/hello", None, hpid)]
+                pair.append(("ours", f"http://127.0.0.1:{gport}{path}", token, gpid))
+                if rep % 2:
+                    pair.reverse()
+                got = {side: wrk_server(url, connections, seconds, tok, pid) for side, url, tok, pid in pair}
+                hello.append(got["hello"])
+                ours[path].append(got["ours"])
+                ratios[path].append(got["ours"]["rps"] / got["hello"]["rps"])
+                cpu_ratios[path].append(got["hello"]["cpu_us"] / got["ours"]["cpu_us"])
+        report("/hello (bare FastAPI async)", connections, hello, [1.0], [1.0])
+        for path in paths:
+            report(path, connections, ours[path], ratios[path], cpu_ratios[path])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10, help="load time per run (bounded)")
+    parser.add_argument("--seconds", type=int, default=5, help="load time per run (bounded)")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved repetitions (>= 3)")
     args = parser.parse_args()
+    if args.repeat < 3:
+        raise SystemExit("--repeat must be at least 3 (median and min need them)")
     if shutil.which("wrk") is None:
         raise SystemExit("needs wrk: scripts/setup.sh --bench")
     tmp = Path(tempfile.mkdtemp(prefix="govnet-bench-api-"))
@@ -161,13 +242,10 @@ def main() -> None:
         wait_listening(hport, servers[1])
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
         print("server: uvicorn, 1 worker, loopback; load: wrk -t2 (shares the cores with the server)")
-        print(f"{'endpoint':<28}{'clients':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs hello':>10}")
-        for connections in (50, 200):
-            hello = wrk(f"http://127.0.0.1:{hport}/hello", connections, args.seconds, None)
-            row("/hello (bare FastAPI)", connections, hello, 1.0)
-            for path in ("/api/v1/summary", "/api/v1/agencies?limit=100"):
-                r = wrk(f"http://127.0.0.1:{gport}{path}", connections, args.seconds, token)
-                row(path, connections, r, r["rps"] / hello["rps"])
+        print(f"runs: {args.repeat} interleaved repetitions of {args.seconds} s per endpoint and concurrency")
+        print(f"load average before: {loadavg()}", flush=True)
+        measure((hport, servers[1].pid), (gport, servers[0].pid), token, args.seconds, args.repeat)
+        print(f"load average after: {loadavg()}")
     finally:
         for proc in servers:
             proc.terminate()

@@ -22,7 +22,12 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 
 from govnet.inventory import sample_dir
 from govnet.inventory.loader import load_inventory
-from govnet.lab.lifecycle import cgroup_dir, down, missing_prerequisites, up
+from govnet.lab.host import cgroup_dir, missing_prerequisites
+from govnet.lab.lifecycle import up
+from govnet.lab.subset import lab_view
+from govnet.lab.subset import routers as lab_routers
+from govnet.lab.teardown import down
+from govnet.tasks.render import render_device
 
 PREFIX = "gvb"
 
@@ -70,7 +75,9 @@ def main() -> None:
     for size in args.sizes.split(","):
         down(PREFIX)
         start = time.monotonic()
-        state = up(network, size=size, prefix=PREFIX, trap_port=10164, wait=180)
+        view = lab_view(network, size=size, trap_port=10164)
+        configs = {name: render_device(view, name) for name in lab_routers(view)}
+        state = up(network, configs, size=size, prefix=PREFIX, trap_port=10164, wait=180)
         t_up = time.monotonic() - start
         try:
             time.sleep(3)

@@ -57,12 +57,16 @@ from pydantic import SecretStr
 from govnet import aio
 from govnet.inventory import sample_dir
 from govnet.inventory.loader import load_inventory
-from govnet.lab.lifecycle import down, missing_prerequisites, up
+from govnet.lab.host import missing_prerequisites
+from govnet.lab.lifecycle import up
 from govnet.lab.state import lab_dir
+from govnet.lab.subset import lab_view, routers
+from govnet.lab.teardown import down
 from govnet.monitor.config import INTERFACES
 from govnet.monitor.scraper import SnmpScraper
 from govnet.snmp.client import PysnmpSession, Session, Target, V2cSession
 from govnet.snmp.v3 import V3Session
+from govnet.tasks.render import render_device
 
 ROOT = "1.3.6.1.2.1.31.1.1"
 REPS = 25
@@ -203,8 +207,11 @@ def main() -> None:
     prefix = args.prefix
     os.environ.setdefault("GOVNET_LAB_STATE", tempfile.mkdtemp(prefix="govnet-bench-poll-"))
     down(prefix)
+    network = load_inventory(sample_dir())
+    view = lab_view(network, size="small", mgmt_subnet=IPv4Network(args.subnet), trap_port=args.trap_port)
     state = up(
-        load_inventory(sample_dir()),
+        network,
+        {name: render_device(view, name) for name in routers(view)},
         size="small",
         prefix=prefix,
         mgmt_subnet=IPv4Network(args.subnet),

@@ -32,8 +32,10 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 
 from govnet.inventory import sample_dir
 from govnet.inventory.loader import load_inventory
-from govnet.lab.lifecycle import down, missing_prerequisites, up
+from govnet.lab.host import missing_prerequisites
+from govnet.lab.lifecycle import up
 from govnet.lab.state import lab_dir
+from govnet.lab.teardown import down
 from govnet.tasks.provision import waves
 from govnet.tasks.rollout import DeviceResult, rollout
 

@@ -42,9 +42,9 @@ from govnet.monitor.broker import Broker
 from govnet.monitor.config import targets_from_inventory
 from govnet.monitor.engine import Monitor
 from govnet.monitor.failover import lead_or_wait
+from govnet.monitor.fake import FakeScraper
 from govnet.monitor.runner import RunOptions
 from govnet.monitor.store import open_store
-from govnet.monitor.testing import FakeAgents
 from govnet.monitor.worker import Worker
 
 
@@ -59,7 +59,7 @@ def cpu_of(pid: int) -> float:
 
 
 def in_process(net: Network, interval: float, seconds: float) -> tuple[float, float]:
-    agents = FakeAgents(net)
+    agents = FakeScraper(net)
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{tmp}/m.db")
         targets = [replace(t, interval=interval) for t in targets_from_inventory(net)]
@@ -80,7 +80,7 @@ def in_process(net: Network, interval: float, seconds: float) -> tuple[float, fl
 def through_redis(
     net: Network, url: str, pid: int, interval: float, seconds: float, workers: int
 ) -> tuple[float, float]:
-    agents = FakeAgents(net)
+    agents = FakeScraper(net)
     namespace = f"bench{time.time_ns()}"
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{tmp}/m.db")

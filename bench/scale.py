@@ -52,7 +52,8 @@ from govnet.inventory.loader import load_inventory
 from govnet.inventory.yamlfile import dump_yaml
 from govnet.monitor.config import targets_from_inventory
 from govnet.monitor.engine import Monitor
-from govnet.monitor.scraper import FakeScraper, Scrape
+from govnet.monitor.fake import FakeScraper
+from govnet.monitor.scraper import Scrape
 from govnet.monitor.store import open_store
 from govnet.snmp import mibs
 
@@ -457,7 +458,7 @@ def idle_tick_cpu(devices: int, ticks: int = 50) -> tuple[float, float, float]:
         targets = targets_from_inventory(network)
         recorded = {t.target.host: Scrape(t.target.host, varbinds=10) for t in targets}
         now = [1_000_000.0]
-        monitor = Monitor(network, store, FakeScraper(recorded), targets, clock=lambda: now[0])
+        monitor = Monitor(network, store, FakeScraper(recorded=recorded), targets, clock=lambda: now[0])
 
         async def measure(step: Callable[[], float]) -> tuple[float, int]:
             polled, t0 = 0, time.process_time()

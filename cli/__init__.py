@@ -18,6 +18,7 @@ from govnet.cli.lazy import Lazy, LazyGroup
 from govnet.cli.options import GlobalOptions
 from govnet.cli.usage import TyperException, report_typer_error
 from govnet.errors import GovnetError
+from govnet.logs import configure, settings
 from govnet.output import err_console
 
 if __name__ != "govnet.cli":  # one import root: see scripts/restructure.py
@@ -50,6 +51,9 @@ SUBCOMMANDS = {
     ),
     "api": Lazy("govnet.cli.api", "app", "The status API: tokens."),
     "notify": Lazy("govnet.cli.notify", "app", "Notifications: e-mail, Telegram, signed webhooks, apprise."),
+    "report": Lazy(
+        "govnet.cli.report", "app", "Reports: availability (SLA) per agency, commune, district and province."
+    ),
 }
 
 
@@ -98,8 +102,20 @@ def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    log_level: Annotated[
+        str | None,
+        typer.Option(help="Log from this level: debug, info, warning, error ($GOVNET_LOG_LEVEL; warning)."),
+    ] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option(help="Log lines as text (a terminal) or json (a log shipper) ($GOVNET_LOG_FORMAT)."),
+    ] = None,
+    log_file: Annotated[
+        Path | None, typer.Option(help="Append log lines to this file instead of stderr ($GOVNET_LOG_FILE).")
+    ] = None,
 ) -> None:
     """Global options, stored for the sub-commands (see :func:`govnet.cli.context.app_context`)."""
+    configure(settings(log_level, log_format, log_file))
     ctx.obj = GlobalOptions(inventory=inventory, secrets=secrets)
 
 

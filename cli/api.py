@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import getpass
+import logging
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from govnet.api.app import create_app
+from govnet.api.audit import AuditLog
 from govnet.api.auth import Role, TokenStore
 from govnet.api.deps import ApiState
+from govnet.api.serving import check_listen
+from govnet.api.sessions import Sessions
 from govnet.cli.context import app_context
 from govnet.errors import GovnetError
 from govnet.monitor.series import VictoriaMetrics
@@ -25,21 +31,25 @@ app.add_typer(token_app, name="token")
 @token_app.command("create")
 def token_create(
     ctx: typer.Context,
-    role: Annotated[str, typer.Option(help="ioc, noc or engineer.")],
+    role: Annotated[str, typer.Option(help="ioc, noc, engineer or admin (each includes the one before).")],
     district: Annotated[str | None, typer.Option(help="Limit the token to one district (id).")] = None,
     expires: Annotated[str | None, typer.Option(help="Lifetime: 12h, 30d, 2w (default: none).")] = None,
     note: Annotated[str, typer.Option(help="Who it is for.")] = "",
+    store: Annotated[
+        str | None, typer.Option(envvar="GOVNET_STORE", help="The store whose audit log records it.")
+    ] = None,
 ) -> None:
     """Create a token and print it once (only its hash is kept)."""
     try:
         the_role = Role(role)
     except ValueError as exc:
-        raise GovnetError(f"unknown role '{role}'", hint="use ioc, noc or engineer") from exc
+        raise GovnetError(f"unknown role '{role}'", hint="use ioc, noc, engineer or admin") from exc
     if district is not None:
         names = app_context(ctx).network().district_names
         if district not in names:
             raise GovnetError(f"no district '{district}'", hint=f"one of: {', '.join(sorted(names))}")
     token, record = TokenStore().create(the_role, district, parse_period(expires) if expires else None, note)
+    _audit(store, "token.create", f"token {record.id} ({record.role}, {district or 'all districts'}) {note}")
     console.print(
         f"token {record.id} ({record.role}{', ' + district if district else ''}); shown once:",
         highlight=False,
@@ -71,11 +81,23 @@ def token_list(json: Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (see 'token list').")]) -> None:
-    """Revoke a token."""
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (see 'token list').")],
+    store: Annotated[
+        str | None, typer.Option(envvar="GOVNET_STORE", help="The store of its sessions and audit log.")
+    ] = None,
+) -> None:
+    """Revoke a token (its browser sessions end with it)."""
     if not TokenStore().revoke(token_id):
         raise GovnetError(f"no token '{token_id}'", hint="see 'govnet api token list'")
+    Sessions(open_store(store)).end_token(token_id)
+    _audit(store, "token.revoke", f"token {token_id}")
     console.print(f"token {token_id} revoked")
+
+
+def _audit(store: str | None, action: str, target: str) -> None:
+    """Record a command-line action in the audit log, as ``cli`` from ``local`` (user named)."""
+    AuditLog(open_store(store)).record(None, action, target, f"local:{getpass.getuser()}", "ok")
 
 
 def serve(
@@ -92,10 +114,16 @@ def serve(
         str | None,
         typer.Option(envvar="GOVNET_SERIES", help="VictoriaMetrics' URL: interface history is read there."),
     ] = None,
+    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate (chain): serve HTTPS.")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert.")] = None,
+    insecure_http: Annotated[
+        bool, typer.Option(help="Allow plain HTTP off loopback (behind a TLS proxy on this host).")
+    ] = False,
 ) -> None:
     """Serve the status API (/api/v1) and the NOC page (/) over the monitor's store."""
     import uvicorn  # noqa: PLC0415  (the web server: 'serve' only, not 'api token')
 
+    check_listen(host, tls_cert, tls_key, insecure_http)
     network = app_context(ctx).network()
     state = ApiState(
         network,
@@ -104,8 +132,42 @@ def serve(
         cors_origins=list(cors_origin or []),
         series=VictoriaMetrics(series) if series else None,
     )
-    console.print(f"govnet API on http://{host}:{port}/ (OpenAPI at /api/v1/docs)", highlight=False)
-    # No access log: it would print every request line, and the NOC page polls.
-    uvicorn.run(
-        create_app(state), host=host, port=port, access_log=False, log_level="warning", workers=workers
+    scheme = "https" if tls_cert else "http"
+    console.print(f"govnet API on {scheme}://{host}:{port}/ (OpenAPI at /api/v1/docs)", highlight=False)
+    logging.getLogger("govnet.api").info(
+        "API serving",
+        extra={"host": host, "port": port, "devices": len(network.devices), "store": state.store.backend},
     )
+    # No access log: it would print every request line, and the NOC page polls. Uvicorn's own
+    # loggers go through govnet's handler (log_config=None), in its format, at its level.
+    uvicorn.run(
+        create_app(state),
+        host=host,
+        port=port,
+        access_log=False,
+        log_config=None,
+        log_level=None,
+        workers=workers,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
+    )
+
+
+@app.command("audit")
+def audit(
+    store: Annotated[str | None, typer.Option(envvar="GOVNET_STORE", help="The monitor's store URL.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="How many, newest first.")] = 50,
+    action: Annotated[str | None, typer.Option(help="Only this action (incident.ack, ...).")] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The audit log: who acknowledged, ran a dry run, logged in, created or revoked a token."""
+    entries, total = AuditLog(open_store(store)).entries(limit, 0, action)
+    if json:
+        print_json({"items": [e.as_dict() for e in entries], "total": total})
+        return
+    for e in entries:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.at))
+        who = f"{e.token_name or '-'} ({e.token_id}, {e.role})"
+        console.print(
+            f"{when}  {e.action:<18} {e.target:<30} {who}  from {e.address}  {e.outcome}", highlight=False
+        )

@@ -32,7 +32,7 @@ from govnet.cli.lab import down, up
 from govnet.cli.tasks import push
 from govnet.cli.topology import spof
 from govnet.inventory.network import Network
-from govnet.lab.lifecycle import missing_prerequisites
+from govnet.lab.host import missing_prerequisites
 from govnet.lab.state import lab_dir, lab_prefix
 from govnet.monitor.runner import RunOptions, default_trap_listen, run_monitor
 from govnet.monitor.spool import SpoolingStore
@@ -124,7 +124,8 @@ def _serve(
             create_app(ApiState(network, store, tokens)),
             host="127.0.0.1",
             port=port,
-            log_level="warning",
+            log_config=None,  # uvicorn's lines go through govnet's handler (govnet.logs)
+            log_level=None,
             access_log=False,
         )
     )

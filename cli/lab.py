@@ -14,16 +14,18 @@ from rich.table import Table
 from govnet.cli.context import app_context
 from govnet.errors import LabError
 from govnet.lab.clab import export as clab_export
+from govnet.lab.faults import attenuate as lab_attenuate
+from govnet.lab.faults import fail as lab_fail
+from govnet.lab.faults import restore as lab_restore
+from govnet.lab.faults import set_wifi_clients
 from govnet.lab.guard import LAB_RANGES, install_guards
-from govnet.lab.lifecycle import attenuate as lab_attenuate
-from govnet.lab.lifecycle import down as lab_down
-from govnet.lab.lifecycle import fail as lab_fail
-from govnet.lab.lifecycle import restore as lab_restore
-from govnet.lab.lifecycle import set_wifi_clients
 from govnet.lab.lifecycle import status as lab_status
 from govnet.lab.lifecycle import up as lab_up
 from govnet.lab.state import lab_dir, lab_prefix, load_state
+from govnet.lab.subset import lab_view, routers
+from govnet.lab.teardown import down as lab_down
 from govnet.output import console, print_json
+from govnet.tasks.render import render_device
 
 app = typer.Typer(
     help="A real lab of FRR, sshd, snmpd and lldpd in network namespaces.", no_args_is_help=True
@@ -71,12 +73,18 @@ def up(
 
     start = time.monotonic()
     subnet = IPv4Network(mgmt_subnet) if mgmt_subnet else None
+    network = app_context(ctx).network()
+    configs = None
+    if not bare:  # the lab takes its routers' configurations rendered
+        view = lab_view(network, size=size, mgmt_subnet=subnet, trap_port=trap_port)
+        configs = {name: render_device(view, name) for name in routers(view)}
 
     def progress(what: str, total: int) -> None:
         console.print(f"[{time.monotonic() - start:5.1f} s] {what} ({total})", highlight=False)
 
     state = lab_up(
-        app_context(ctx).network(),
+        network,
+        configs,
         size=size,
         bare=bare,
         prefix=_prefix(prefix),
@@ -198,5 +206,8 @@ def export_clab(
 ) -> None:
     """Write the same lab as a containerlab topology (for hosts with Docker; not tested here)."""
 
-    path = clab_export(app_context(ctx).network(), outdir, size=size, bare=bare)
+    network = app_context(ctx).network()
+    view = None if bare else lab_view(network, size=size, user="govnet")
+    configs = None if view is None else {name: render_device(view, name) for name in routers(view)}
+    path = clab_export(network, outdir, configs, size=size, bare=bare)
     console.print(f"wrote {path}", highlight=False)

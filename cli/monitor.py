@@ -228,11 +228,12 @@ def run(
     if channels is not None:  # checked before anything starts: a wrong file is an error at once
         channels_file = load_channels(channels, SecretStore(app_context(ctx).secrets_path))
 
-    def store_notice(text: str) -> None:  # once per outage and once when it ends (stderr)
+    def store_notice(text: str) -> None:  # the Redis leader's own notices (stderr)
         err_console.print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}", highlight=False, markup=False)
 
     # A store that refuses writes (a full disk) never stops the monitor: see monitor/spool.py.
-    the_store = SpoolingStore(open_store(store), notify=store_notice)
+    # Store outages are log lines (ERROR; their end INFO), not printed again here (govnet.logs).
+    the_store = SpoolingStore(open_store(store))
     listen = (
         None if no_traps else (parse_listen(trap_listen) if trap_listen else default_trap_listen(network))
     )
@@ -433,7 +434,9 @@ app.add_typer(maintenance_app, name="maintenance")
 
 @maintenance_app.command("add")
 def maintenance_add(
-    target: Annotated[str, typer.Argument(help="*, device:NAME, district:ID or endpoint:KIND:ID.")],
+    target: Annotated[
+        str, typer.Argument(help="*, device:NAME, district:ID, commune:ID or endpoint:KIND:ID.")
+    ],
     start: Annotated[str, typer.Option(help="ISO time, e.g. 2026-11-22T22:00+07:00.")],
     end: Annotated[str, typer.Option(help="ISO time.")],
     reason: Annotated[str, typer.Option(help="Why (shown in reports).")],
@@ -441,9 +444,10 @@ def maintenance_add(
 ) -> None:
     """Declare a maintenance window."""
 
-    if not (target == "*" or target.split(":", 1)[0] in {"device", "district", "endpoint"}):
+    if not (target == "*" or target.split(":", 1)[0] in {"device", "district", "commune", "endpoint"}):
         raise GovnetError(
-            f"bad maintenance target '{target}'", hint="use *, device:NAME, district:ID or endpoint:KIND:ID"
+            f"bad maintenance target '{target}'",
+            hint="use *, device:NAME, district:ID, commune:ID (see /api/v1/communes) or endpoint:KIND:ID",
         )
     try:
         starts, ends = (datetime.fromisoformat(t).timestamp() for t in (start, end))

@@ -37,7 +37,7 @@ from govnet.inventory.loader import load_inventory
 from govnet.inventory.models import AgencyType, Role, ServiceLevel, SubnetPurpose
 from govnet.inventory.network import Network
 from govnet.inventory.problems import Problem
-from govnet.inventory.samplegen import slug
+from govnet.inventory.samplebuilder import slug
 from govnet.inventory.text import HOSTNAME_MAX, NAME_MAX, shown, text_problem
 from govnet.inventory.yamlfile import UnreadableFileError, YamlSyntaxError, dump_yaml, read_text
 

@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from govnet.errors import SecretError
 from govnet.inventory.models import SecretRef
 from govnet.inventory.yamlfile import UnreadableFileError, YamlSyntaxError, dump_yaml, load_yaml
+from govnet.logs import add_secrets
 from govnet.paths import config_home
 
 
@@ -100,15 +101,19 @@ class SecretStore:
         """The value of a reference, or None when it is nowhere to be found."""
         if ref.env is not None:
             value = self.environ.get(ref.env)
-            return SecretStr(value) if value else None
-        assert ref.secret is not None
-        value = self.environ.get(env_name_for(ref.secret)) or self._load_file().get(ref.secret)
-        return SecretStr(value) if value else None
+        else:
+            assert ref.secret is not None
+            value = self.environ.get(env_name_for(ref.secret)) or self._load_file().get(ref.secret)
+        if not value:
+            return None
+        add_secrets([value])  # masked in every log line from now on (govnet.logs)
+        return SecretStr(value)
 
     def generate(self, key: str) -> SecretStr:
         """Create a random value for ``key`` in the secrets file (mode 0600) and return it."""
         values = dict(self._load_file())
         value = _random.token_urlsafe(18)
+        add_secrets([value])
         values[key] = value
         self.write(values)
         return SecretStr(value)

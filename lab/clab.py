@@ -9,17 +9,17 @@ environment (``SNMP_COMMUNITY``, ``SNMP_V3_AUTH``, ``SNMP_V3_PRIV``, ``LAB_PASSW
 
 from __future__ import annotations
 
-import os
-from ipaddress import IPv4Address, IPv4Network
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from govnet.errors import LabError
 from govnet.inventory.network import Network
 from govnet.inventory.yamlfile import dump_yaml
 from govnet.lab import aliases
 from govnet.lab import node as nodes
 from govnet.lab.state import NodeState
-from govnet.lab.subset import lab_inventory, select
+from govnet.lab.subset import lab_inventory, lab_view, management_subnet, select
 
 IMAGE = "govnet/frr-node:8.4"
 
@@ -55,97 +55,94 @@ CONTAINER_SHELL = nodes.LAB_SHELL.replace('-N "$LAB_NODE" ', "")
 
 
 def export(
-    network: Network, outdir: Path, *, size: str = "small", bare: bool = False, name: str | None = None
+    network: Network,
+    outdir: Path,
+    configs: Mapping[str, str] | None = None,
+    *,
+    size: str = "small",
+    bare: bool = False,
+    name: str | None = None,
 ) -> Path:
-    """Write the containerlab topology and its files; return the ``.clab.yml`` path."""
-    from govnet.tasks.render import render_device
+    """Write the containerlab topology and its files; return the ``.clab.yml`` path.
 
+    ``configs`` maps each node to its rendered FRR configuration (rendered from
+    :func:`govnet.lab.subset.lab_view` of the same size); a ``bare`` export writes day-0 ones.
+    """
     devices = select(network, size)
-    subnet = next(s.prefix for s in network.subnets.values() if s.purpose.value == "management")
-    controller = next(IPv4Network(subnet).hosts())
-    files, mgmt, renames = lab_inventory(
+    subnet = management_subnet(network)
+    controller = next(subnet.hosts())
+    _, mgmt, renames = lab_inventory(
         network,
         devices,
         size=size,
         mgmt_subnet=subnet,
-        controller=IPv4Address(controller),
+        controller=controller,
         trap_port=162,
         user="govnet",
     )
+    missing = [] if bare else [d for d in devices if d not in (configs or {})]
+    if missing:
+        raise LabError(
+            f"no rendered configuration for: {', '.join(missing)}",
+            hint="render each node of lab_view(network, size=...) with govnet.tasks.render, or export bare",
+        )
     topo_name = name or f"govnet-{size}"
     outdir.mkdir(parents=True, exist_ok=True)
     aliases.write(outdir, renames)  # the devices' own port names behind the Linux ones
     clab_nodes: dict[str, Any] = {}
-    import tempfile
-
-    from govnet.inventory.checks import build_network
-    from govnet.inventory.loader import parse_directory  # local: only to render from the lab's own view
-
-    with tempfile.TemporaryDirectory(prefix="govnet-clab-") as scratch:
-        inv = Path(scratch) / "inventory"
-        inv.mkdir()
-        for file, data in files.items():
-            (inv / file).write_text(dump_yaml(data), encoding="utf-8")
-        secrets = Path(scratch) / "secrets.yaml"
-        secrets.write_text(
-            "lab-ssh-password: placeholder\nlab-snmp-auth: placeholder1\nlab-snmp-priv: placeholder2\n"
-            "lab-snmp-community: placeholder3\n",
+    lab_network = lab_view(network, size=size, user="govnet")
+    for index, device in enumerate(devices, start=1):
+        conf_dir = outdir / "configs" / device
+        conf_dir.mkdir(parents=True, exist_ok=True)
+        frr = nodes.bootstrap_frr(device) if bare or configs is None else configs[device]
+        (conf_dir / "frr.conf").write_text(frr, encoding="utf-8")
+        (conf_dir / "daemons").write_text(
+            nodes.daemons_file().replace('watchfrr_options="--netns"\n', ""), encoding="utf-8"
+        )
+        state = NodeState(
+            name=device,
+            index=index,
+            namespace=device,
+            mgmt_ip=mgmt[device],
+            kind="router",
+            role=network.devices[device].role.value,
+            mgmt_veth="eth0",
+        )
+        site = lab_network.sites[lab_network.devices[device].site]
+        (conf_dir / "snmpd.conf").write_text(
+            nodes.snmpd_config(
+                state,
+                community="@SNMP_COMMUNITY@",
+                v3_user="govnet-noc",
+                auth_key="@SNMP_V3_AUTH@",
+                priv_key="@SNMP_V3_PRIV@",
+                mgmt_subnet=str(subnet),
+                trap_receiver=f"{controller}:162",
+                location=site.name,
+            ).replace(f"agentAddress udp:{mgmt[device]}:161", "agentAddress udp:161"),
             encoding="utf-8",
         )
-        os.chmod(secrets, 0o600)
-        lab_network = build_network(inv, parse_directory(inv), secrets)
-        for index, device in enumerate(devices, start=1):
-            conf_dir = outdir / "configs" / device
-            conf_dir.mkdir(parents=True, exist_ok=True)
-            frr = nodes.bootstrap_frr(device) if bare else render_device(lab_network, device)
-            (conf_dir / "frr.conf").write_text(frr, encoding="utf-8")
-            (conf_dir / "daemons").write_text(
-                nodes.daemons_file().replace('watchfrr_options="--netns"\n', ""), encoding="utf-8"
-            )
-            state = NodeState(
-                name=device,
-                index=index,
-                namespace=device,
-                mgmt_ip=mgmt[device],
-                kind="router",
-                role=network.devices[device].role.value,
-                mgmt_veth="eth0",
-            )
-            site = lab_network.sites[lab_network.devices[device].site]
-            (conf_dir / "snmpd.conf").write_text(
-                nodes.snmpd_config(
-                    state,
-                    community="@SNMP_COMMUNITY@",
-                    v3_user="govnet-noc",
-                    auth_key="@SNMP_V3_AUTH@",
-                    priv_key="@SNMP_V3_PRIV@",
-                    mgmt_subnet=str(subnet),
-                    trap_receiver=f"{controller}:162",
-                    location=site.name,
-                ).replace(f"agentAddress udp:{mgmt[device]}:161", "agentAddress udp:161"),
-                encoding="utf-8",
-            )
-            (conf_dir / "sshd_config").write_text(
-                nodes.sshd_config(
-                    state, Path("/etc/ssh/ssh_host_ed25519_key"), Path("/run/sshd.pid"), "govnet"
-                ).replace(f"ListenAddress {mgmt[device]}\n", ""),
-                encoding="utf-8",
-            )
-            rel = f"configs/{device}"
-            clab_nodes[device] = {
-                "kind": "linux",
-                "image": IMAGE,
-                "mgmt-ipv4": mgmt[device],
-                "labels": {"govnet-role": network.devices[device].role.value, "govnet-site": site.id},
-                "binds": [
-                    f"{rel}/frr.conf:/etc/frr/frr.conf",
-                    f"{rel}/daemons:/etc/frr/daemons",
-                    f"{rel}/snmpd.conf:/etc/snmp/snmpd.conf",
-                    f"{rel}/sshd_config:/etc/ssh/sshd_config.govnet",
-                ],
-                "env": {"LAB_NODE": device},
-                "env-files": ["secrets.env"],
-            }
+        (conf_dir / "sshd_config").write_text(
+            nodes.sshd_config(
+                state, Path("/etc/ssh/ssh_host_ed25519_key"), Path("/run/sshd.pid"), "govnet"
+            ).replace(f"ListenAddress {mgmt[device]}\n", ""),
+            encoding="utf-8",
+        )
+        rel = f"configs/{device}"
+        clab_nodes[device] = {
+            "kind": "linux",
+            "image": IMAGE,
+            "mgmt-ipv4": mgmt[device],
+            "labels": {"govnet-role": network.devices[device].role.value, "govnet-site": site.id},
+            "binds": [
+                f"{rel}/frr.conf:/etc/frr/frr.conf",
+                f"{rel}/daemons:/etc/frr/daemons",
+                f"{rel}/snmpd.conf:/etc/snmp/snmpd.conf",
+                f"{rel}/sshd_config:/etc/ssh/sshd_config.govnet",
+            ],
+            "env": {"LAB_NODE": device},
+            "env-files": ["secrets.env"],
+        }
     links = []
     keep = set(devices)
     for link in network.links:

@@ -1,417 +1,72 @@
-"""Bring a lab up and down, report its status, and inject failures.
+"""Bring a lab up and report its status.
 
 Order matters for safety: guard routes first, then the state file naming everything about to be
 made, then namespaces, links and daemons. Every process the lab starts joins the lab's own
-cgroup (v2), so ``lab down`` can kill exactly those, by cgroup and by PID, even when ``lab up``
-died halfway; namespaces, links, FRR pathspaces, run-time files and the lab user are also found
-by prefix.
+cgroup (v2), so ``lab down`` (:func:`govnet.lab.teardown.down`) can kill exactly those, by cgroup
+and by PID, even when ``lab up`` died halfway; namespaces, links, FRR pathspaces, run-time files
+and the lab user are also found by prefix.
+
+The lab does not render configurations: the caller renders the lab routers' configurations from
+the lab's view of the inventory (:func:`govnet.lab.subset.lab_view`) and hands them to :func:`up`.
+
+The seams: :mod:`govnet.lab.host` (what the machine needs), :mod:`govnet.lab.wiring`
+(namespaces and links), :mod:`govnet.lab.daemons`, :mod:`govnet.lab.readiness` (agents answer,
+OSPF converged), :mod:`govnet.lab.teardown`, :mod:`govnet.lab.faults`.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
-import dataclasses
-import json
-import os
-import pwd
-import secrets as random_secrets
-import shutil
+import logging
 import time
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
-from pathlib import Path
+from collections.abc import Callable, Mapping
+from ipaddress import IPv4Network
 from typing import Any
 
-import napalm_frr
-from govnet import aio
 from govnet.errors import LabError
 from govnet.inventory.loader import load_inventory
-from govnet.inventory.models import Role
 from govnet.inventory.network import Network
-from govnet.inventory.yamlfile import dump_yaml
-from govnet.lab import aliases, mibdata, teardown
-from govnet.lab import node as nodes
-from govnet.lab.guard import LAB_RANGES, install_guards, remove_guards
-from govnet.lab.shell import run
-from govnet.lab.state import LabState, LinkState, NodeState, lab_dir, load_state, runtime_dir, save_state
-from govnet.lab.subset import is_light, lab_inventory, select
+from govnet.lab.daemons import prepare_runtime, running_daemons, save_configs, start_node
+from govnet.lab.guard import LAB_RANGES, install_guards
+from govnet.lab.host import lab_user, missing_prerequisites, refuse_used_subnet
+from govnet.lab.readiness import expected_adjacencies, ospf_full, wait_agents, wait_converged
+from govnet.lab.state import LabState, lab_dir, load_state, save_state
+from govnet.lab.subset import is_light, management_subnet, select
+from govnet.lab.teardown import down, leftovers
+from govnet.lab.wiring import (
+    WORKERS,
+    link_nodes,
+    link_states,
+    make_bridge,
+    make_namespaces,
+    node_states,
+    write_lab_inventory,
+)
 from govnet.safety import SETTINGS
 
-REQUIRED_BINARIES = ("ip", "unshare", "nsenter", "ssh-keygen", "useradd", "userdel", "chpasswd", "vtysh")
-REQUIRED_FILES = ("/usr/lib/frr/frrinit.sh", "/usr/sbin/sshd", "/usr/sbin/snmpd", "/usr/sbin/lldpd")
-WORKERS = 8
+log = logging.getLogger(__name__)
+
+#: ``progress(what, total)``: told when each phase of :func:`up` starts.
+Progress = Callable[[str, int], None]
 
 
-# --------------------------------------------------------------------------- prerequisites
-
-
-def missing_prerequisites() -> list[str]:
-    """What stops a lab from running here (empty when it can)."""
-    problems = []
-    if os.geteuid() != 0:
-        problems.append("not root (network namespaces need root)")
-    problems += [f"missing command '{b}'" for b in REQUIRED_BINARIES if shutil.which(b) is None]
-    problems += [f"missing {f}" for f in REQUIRED_FILES if not Path(f).exists()]
-    if cgroup_root() is None:
-        problems.append("no cgroup v2 mount")
-    return problems
-
-
-def cgroup_root() -> Path | None:
-    """The cgroup v2 mount point."""
-    try:
-        for line in Path("/proc/mounts").read_text(encoding="utf-8").splitlines():
-            parts = line.split()
-            if len(parts) > 2 and parts[2] == "cgroup2":
-                return Path(parts[1])
-    except OSError:
-        return None
-    return None
-
-
-def cgroup_dir(prefix: str) -> Path | None:
-    """The lab's cgroup."""
-    root = cgroup_root()
-    return root / f"govnet-lab-{prefix}" if root else None
-
-
-def in_cgroup(prefix: str, argv: list[str]) -> list[str]:
-    """Wrap a command so that it (and everything it forks) joins the lab's cgroup first."""
-    group = cgroup_dir(prefix)
-    if group is None:
-        return argv
-    return ["sh", "-c", f'echo $$ > {group}/cgroup.procs && exec "$@"', "sh", *argv]
-
-
-def lab_user(prefix: str) -> str:
-    """The lab's login user."""
-    return f"{prefix}lab"
-
-
-# --------------------------------------------------------------------------- up
-
-
-def _node_states(
-    network: Network, devices: list[str], size: str, mgmt: dict[str, str], prefix: str, lab_network: Network
-) -> dict[str, NodeState]:
-    out: dict[str, NodeState] = {}
-    for index, name in enumerate(devices, start=1):
-        lans = [str(a.lan_prefix) for a in lab_network.agencies_by_cpe.get(name, []) if a.lan_prefix]
-        out[name] = NodeState(
-            name=name,
-            index=index,
-            namespace=nodes.namespace_name(prefix, index, name),
-            mgmt_ip=mgmt[name],
-            kind="light" if is_light(network, name, size) else "router",
-            role=network.devices[name].role.value,
-            mgmt_veth=f"{prefix}m{index}",
-            lan=lans,
+def _check_configs(network: Network, size: str, configs: Mapping[str, str] | None) -> None:
+    """Every router of the lab has a rendered configuration, and nothing else is given one."""
+    wanted = {d for d in select(network, size) if not is_light(network, d, size)}
+    given = set(configs or {})
+    missing, extra = sorted(wanted - given), sorted(given - wanted)
+    if missing or extra:
+        raise LabError(
+            "the rendered configurations do not match the lab's routers"
+            + (f"; missing: {', '.join(missing)}" if missing else "")
+            + (f"; not lab routers: {', '.join(extra)}" if extra else ""),
+            hint="render one for each of govnet.lab.subset.routers(lab_view(...)) with govnet.tasks.render",
         )
-    return out
-
-
-def _write_lab_inventory(
-    state: LabState,
-    network: Network,
-    devices: list[str],
-    mgmt_subnet: IPv4Network,
-    controller: IPv4Address,
-    trap_port: int,
-) -> tuple[Network, dict[str, str]]:
-    directory = lab_dir(state.prefix)
-    files, mgmt, renames = lab_inventory(
-        network,
-        devices,
-        size=state.size,
-        mgmt_subnet=mgmt_subnet,
-        controller=controller,
-        trap_port=trap_port,
-        user=state.user,
-    )
-    inv_dir = directory / "inventory"
-    inv_dir.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
-        (inv_dir / name).write_text(
-            f"# The inventory of the govnet lab '{state.prefix}' (generated by 'govnet lab up').\n"
-            + dump_yaml(data),
-            encoding="utf-8",
-        )
-    aliases.write(directory, renames)
-    values = {
-        key: random_secrets.token_urlsafe(18)
-        for key in ("lab-ssh-password", "lab-snmp-auth", "lab-snmp-priv", "lab-snmp-community")
-    }
-    nodes.write_private(directory / "secrets.yaml", "# govnet lab secrets\n" + dump_yaml(values))
-    return load_inventory(inv_dir), mgmt
-
-
-def _secret(network: Network, credential: str, field: str) -> str:
-    return network.secrets.get(credential, field).get_secret_value()
-
-
-def _batch(lines: list[str], namespace: str | None = None) -> None:
-    if not lines:
-        return
-    prefix = ["ip", "-n", namespace] if namespace else ["ip"]
-    run([*prefix, "-batch", "-"], input_text="\n".join(lines) + "\n", timeout=120)
-
-
-def _make_namespace(state: LabState, node: NodeState, bridge: str, prefix_len: int) -> None:
-    ns = node.namespace
-    run(["ip", "netns", "add", ns])
-    run(["ip", "link", "add", node.mgmt_veth, "type", "veth", "peer", "name", "eth0", "netns", ns])
-    _batch([f"link set {node.mgmt_veth} master {bridge}", f"link set {node.mgmt_veth} up"])
-    lines = ["link set lo up", f"addr add {node.mgmt_ip}/{prefix_len} dev eth0", "link set eth0 up"]
-    for i, _ in enumerate(node.lan):
-        # The agency's LAN: this kernel has no dummy links, so a veth pair whose far end stays inside.
-        lines += [
-            f"link add lan{i} type veth peer name lan{i}p",
-            f"link set lan{i}p up",
-            f"link set lan{i} up",
-        ]
-    _batch(lines, ns)
-    run(
-        [
-            "ip",
-            "netns",
-            "exec",
-            ns,
-            "sysctl",
-            "-q",
-            "-w",
-            "net.ipv4.ip_forward=1",
-            "net.ipv6.conf.all.forwarding=1",
-        ]
-    )
-
-
-def _uts_file(prefix: str, node: NodeState) -> Path:
-    return runtime_dir(prefix) / "uts" / node.namespace
-
-
-def _nsenter(prefix: str, node: NodeState) -> list[str]:
-    return ["nsenter", f"--net=/run/netns/{node.namespace}", f"--uts={_uts_file(prefix, node)}", "--"]
-
-
-def _light_addressing(node: NodeState, lab_network: Network) -> None:
-    """Light nodes have no FRR: addresses, LAN and a default route toward their hub by hand."""
-    lines = []
-    for link in lab_network.links_by_device.get(node.name, []):
-        local_ip = link.a_ip if link.a_device == node.name else link.b_ip
-        peer_ip = link.b_ip if link.a_device == node.name else link.a_ip
-        iface = link.a_interface if link.a_device == node.name else link.b_interface
-        if local_ip is not None and peer_ip is not None:
-            lines.append(f"addr replace {local_ip} dev {iface}")
-            if not any(line.startswith("route replace default") for line in lines):
-                lines.append(f"route replace default via {peer_ip.ip} dev {iface}")
-    for i, lan in enumerate(node.lan):
-        net = IPv4Network(lan)
-        lines.append(f"addr replace {IPv4Interface(f'{next(net.hosts())}/{net.prefixlen}')} dev lan{i}")
-    _batch(lines, node.namespace)
-
-
-def start_node(
-    state: LabState, node: NodeState, lab_network: Network, *, bare: bool, frr_conf: str | None = None
-) -> None:
-    """Start every daemon of one node (its namespace and links exist already).
-
-    ``frr_conf`` restarts a router with that configuration (a restored node keeps what was
-    pushed to it); by default it gets its day-0 (``bare``) or full intended configuration.
-    """
-    from govnet.tasks.render import render_device
-
-    prefix = state.prefix
-    rt = runtime_dir(prefix)
-    node_dir = rt / "nodes" / node.namespace
-    node_dir.mkdir(parents=True, exist_ok=True)
-    cfg_dir = node_dir / "cfg"  # govnet-cfg's checkpoints, as the lab user
-    cfg_dir.mkdir(mode=0o700, exist_ok=True)
-    shutil.chown(cfg_dir, state.user, "frr")
-    # A router that died with a commit awaiting confirmation boots on the configuration from
-    # before that commit, as IOS's "configure replace ... time N" or Junos' "commit confirmed"
-    # leave it (frr-reload.py saves every change at once, so the saved file cannot tell).
-    pending = cfg_dir / "pending"
-    if pending.exists():
-        checkpoint = cfg_dir / "checkpoint.conf"
-        if node.kind == "router" and checkpoint.exists():
-            frr_conf = checkpoint.read_text(encoding="utf-8")
-        pending.unlink()
-    uts = _uts_file(prefix, node)
-    if not uts.exists():
-        uts.touch()
-        run(["unshare", f"--uts={uts}", "hostname", node.name])
-    enter = _nsenter(prefix, node)
-    if node.kind == "router":
-        conf = frr_conf
-        if conf is None:
-            conf = nodes.bootstrap_frr(node.name) if bare else render_device(lab_network, node.name)
-        nodes.install_frr(node.namespace, conf)
-        run(
-            in_cgroup(
-                prefix, ["nsenter", f"--uts={uts}", "--", "/usr/lib/frr/frrinit.sh", "start", node.namespace]
-            ),
-            timeout=60,
-        )
-    elif not bare:
-        _light_addressing(node, lab_network)
-    dev = lab_network.devices[node.name]
-    site = lab_network.sites[dev.site]
-    mib_rows = mibdata.write_node_data(state, node, lab_network)
-    v3 = next(c for c in lab_network.credentials.values() if c.kind == "snmp_v3")
-    nodes.write_private(
-        node_dir / "snmpd.conf",
-        nodes.snmpd_config(
-            node,
-            community=_secret(lab_network, "lab-snmp-v2c", "community"),
-            v3_user=getattr(v3, "username", "govnet-noc"),
-            auth_key=_secret(lab_network, "lab-snmp-v3", "auth_key"),
-            priv_key=_secret(lab_network, "lab-snmp-v3", "priv_key"),
-            mgmt_subnet=state.mgmt_subnet,
-            trap_receiver=state.trap_receiver,
-            location=site.name,
-            extra=mibdata.snmpd_lines(prefix, node, mib_rows),
-            v3_traps=lab_network.snmp_profiles[dev.snmp_profile].version == "3",
-        ),
-    )
-    persistent = node_dir / "snmp"
-    persistent.mkdir(exist_ok=True)
-    # snmpd -C reads no file but -c's, so name its persistent state too: a restarted node keeps
-    # its engine id and counts snmpEngineBoots up, as a real device does (v3 managers rely on it).
-    configs = [node_dir / "snmpd.conf", *[p for p in [persistent / "snmpd.conf"] if p.exists()]]
-    snmp_env = ["env", f"SNMP_PERSISTENT_DIR={persistent}", "MIBS="]
-    run(
-        in_cgroup(
-            prefix,
-            [
-                *enter,
-                *snmp_env,
-                "/usr/sbin/snmpd",
-                "-C",
-                "-c",
-                ",".join(map(str, configs)),
-                "-I",
-                "-smux",
-                "-Lf",
-                str(node_dir / "snmpd.log"),
-                "-p",
-                str(node_dir / "snmpd.pid"),
-            ],
-        )
-    )
-    # lldpd registers with snmpd over AgentX. When that first attempt fails (it sometimes does,
-    # even with snmpd listening) it retries only after 15-25 s; so start it once snmpd's AgentX
-    # port listens, check the session is there, and start it again if not.
-    _wait_listening(node, 705)
-    (node_dir / "lldpd.conf").write_text(nodes.LLDPD_CONF, encoding="utf-8")
-    lldpd = ["/usr/sbin/lldpd", "-u", str(node_dir / "lldpd.sock"), "-I", "eth*,!eth0"]
-    lldpd += ["-O", str(node_dir / "lldpd.conf"), "-x", "-X", "tcp:127.0.0.1:705"]
-    for _attempt in range(5):
-        run(in_cgroup(prefix, [*enter, *lldpd]))
-        if _agentx_connected(node, timeout=2.0):
-            break
-        nodes.kill_pids([p for p in nodes.namespace_pids(node.namespace) if _comm(p) == "lldpd"])
-        time.sleep(0.2)
-    (node_dir / "sshd_config").write_text(
-        nodes.sshd_config(node, rt / "ssh_host_ed25519_key", node_dir / "sshd.pid", state.user, node_dir),
-        encoding="utf-8",
-    )
-    run(
-        in_cgroup(
-            prefix,
-            [*enter, "/usr/sbin/sshd", "-f", str(node_dir / "sshd_config"), "-E", str(node_dir / "sshd.log")],
-        )
-    )
-
-
-def _comm(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
-    except OSError:
-        return ""
-
-
-def _agentx_connected(node: NodeState, timeout: float) -> bool:
-    """Whether a sub-agent holds an AgentX session with the node's snmpd."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        out = run(
-            ["ip", "netns", "exec", node.namespace, "ss", "-Htn", "state", "established", "( dport = :705 )"],
-            check=False,
-        ).stdout
-        if out.strip():
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def _wait_listening(node: NodeState, port: int, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        out = run(
-            ["ip", "netns", "exec", node.namespace, "ss", "-Htln", f"sport = :{port}"], check=False
-        ).stdout
-        if out.strip():
-            return
-        time.sleep(0.05)
-    raise LabError(f"{node.name}: nothing listens on TCP port {port} after {timeout:g} s (snmpd AgentX)")
-
-
-def _prepare_runtime(state: LabState, lab_network: Network) -> None:
-    rt = runtime_dir(state.prefix)
-    (rt / "uts").mkdir(parents=True, exist_ok=True)
-    os.chmod(rt, 0o755)
-    Path("/run/sshd").mkdir(exist_ok=True)
-    Path("/run/lldpd").mkdir(exist_ok=True)
-    key = rt / "ssh_host_ed25519_key"
-    if not key.exists():
-        run(
-            [
-                "ssh-keygen",
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-C",
-                f"govnet lab {state.prefix}",
-                "-f",
-                str(key),
-            ]
-        )
-    shell = rt / "lab-shell"
-    shell.write_text(nodes.LAB_SHELL, encoding="utf-8")
-    os.chmod(shell, 0o755)
-    mibdata.install_program(state.prefix)
-    tool = rt / "govnet-cfg"
-    shutil.copyfile(Path(napalm_frr.__file__).parent / "govnet_cfg.py", tool)
-    os.chmod(tool, 0o755)
-    try:
-        pwd.getpwnam(state.user)
-    except KeyError:
-        run(
-            [
-                "useradd",
-                "-M",
-                "-N",
-                "-d",
-                str(rt),
-                "-s",
-                str(shell),
-                "-G",
-                "frr,frrvty,adm",
-                "-c",
-                f"govnet lab {state.prefix}",
-                state.user,
-            ]
-        )
-    run(["chpasswd"], input_text=f"{state.user}:{_secret(lab_network, 'lab-ssh', 'password')}\n")
-    group = cgroup_dir(state.prefix)
-    if group is not None:
-        group.mkdir(exist_ok=True)
 
 
 def up(
     network: Network,
+    configs: Mapping[str, str] | None = None,
     *,
     size: str = "small",
     bare: bool = False,
@@ -419,23 +74,28 @@ def up(
     mgmt_subnet: IPv4Network | None = None,
     trap_port: int = 162,
     wait: float = 60.0,
-    progress: Any = None,
+    progress: Progress | None = None,
 ) -> LabState:
-    """Build the lab; return its state. Raises :class:`LabError` (after cleaning up) on failure."""
+    """Build the lab; return its state. Raises :class:`LabError` (after cleaning up) on failure.
+
+    ``configs`` maps each lab router to its rendered configuration (render them from
+    :func:`govnet.lab.subset.lab_view` with the same size, management subnet and trap port);
+    a ``bare`` lab boots day-0 configurations and needs none.
+    """
+    if not bare:  # before anything is made
+        _check_configs(network, size, configs)
     problems = missing_prerequisites()
     if problems:
         raise LabError("the lab cannot run here: " + "; ".join(problems), hint="run scripts/setup.sh as root")
     if load_state(prefix) is not None or leftovers(prefix):
         raise LabError(f"a lab with prefix '{prefix}' already exists", hint="run 'govnet lab down' first")
-    subnet = mgmt_subnet or next(
-        s.prefix for s in network.subnets.values() if s.purpose.value == "management"
-    )
+    subnet = management_subnet(network, mgmt_subnet)
     if not any(subnet.subnet_of(r) for r in LAB_RANGES):
         raise LabError(
             f"lab management subnet {subnet} is outside the lab ranges (GOVNET_LAB_RANGES)",
             hint=SETTINGS.lab_hint(),
         )
-    _refuse_used_subnet(subnet)
+    refuse_used_subnet(subnet)
     t0 = time.monotonic()
     installed = install_guards()  # before anything else exists
     controller = next(subnet.hosts())
@@ -453,47 +113,17 @@ def up(
     save_state(state)
     try:
         devices = select(network, size)
-        lab_network, mgmt = _write_lab_inventory(state, network, devices, subnet, controller, trap_port)
-        state.nodes = _node_states(network, devices, size, mgmt, prefix, lab_network)
-        state.links = [
-            LinkState(
-                id=lk.id,
-                a_node=lk.a_device,
-                a_if=lk.a_interface,
-                b_node=lk.b_device,
-                b_if=lk.b_interface,
-                ducts=list(lk.ducts),
-            )
-            for lk in lab_network.links
-        ]
+        lab_network, mgmt = write_lab_inventory(state, network, devices, subnet, controller, trap_port)
+        state.nodes = node_states(network, devices, size, mgmt, prefix, lab_network)
+        state.links = link_states(lab_network)
         save_state(state)
-        _prepare_runtime(state, lab_network)
-        bridge = f"{prefix}-mgmt"
-        run(["ip", "link", "add", bridge, "type", "bridge"])
-        _batch([f"addr add {controller}/{subnet.prefixlen} dev {bridge}", f"link set {bridge} up"])
+        if configs and not bare:
+            save_configs(prefix, configs)
+        prepare_runtime(state, lab_network)
+        bridge = make_bridge(prefix, controller, subnet.prefixlen)
         _step(progress, "namespaces", len(state.nodes))
-        with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
-            list(
-                pool.map(lambda n: _make_namespace(state, n, bridge, subnet.prefixlen), state.nodes.values())
-            )
-        ns = {n.name: n.namespace for n in state.nodes.values()}
-        _batch(
-            [
-                f"link add {lk.a_if} netns {ns[lk.a_node]} type veth peer name {lk.b_if} "
-                f"netns {ns[lk.b_node]}"
-                for lk in state.links
-            ]
-        )
-        per_ns: dict[str, list[str]] = {}
-        table = aliases.load(lab_dir(prefix))
-        for lk in state.links:
-            for node, ifname in ((lk.a_node, lk.a_if), (lk.b_node, lk.b_if)):
-                own = table.link_aliases(node).get(ifname)
-                # the device's own name (validated: one word of letters, digits and ._/:-)
-                alias = [f"link set {ifname} alias {own}"] if own else []
-                per_ns.setdefault(ns[node], []).extend([*alias, f"link set {ifname} up"])
-        for namespace, lines in per_ns.items():
-            _batch(lines, namespace)
+        make_namespaces(state, bridge, subnet.prefixlen)
+        link_nodes(state)
         state.timings["wired_s"] = round(time.monotonic() - t0, 2)
         _step(progress, "daemons", len(state.nodes))
         with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
@@ -509,154 +139,23 @@ def up(
         state.timings["converged_s"] = round(time.monotonic() - t0, 2)
         state.phase = "up"
         save_state(state)
+        log.info(
+            "lab up",
+            extra={"prefix": prefix, "nodes": len(state.nodes), "seconds": state.timings["converged_s"]},
+        )
         return state
-    except BaseException:
+    except BaseException as exc:
+        log.error(
+            "lab up failed: tearing it down",
+            extra={"prefix": prefix, "error": str(exc) or type(exc).__name__},
+        )
         down(prefix)
         raise
 
 
-def subnet_user(subnet: IPv4Network) -> str | None:
-    """The interface (and its address) that already has an address in ``subnet``, if any.
-
-    Two labs on one management subnet would answer for each other, so ``up`` refuses such a
-    subnet and test fixtures look for a free one with this.
-    """
-    for link in json.loads(run(["ip", "-j", "addr", "show"], check=False).stdout or "[]"):
-        for addr in link.get("addr_info", []):
-            if addr.get("family") == "inet" and IPv4Interface(
-                f"{addr['local']}/{addr['prefixlen']}"
-            ).network.overlaps(subnet):
-                return f"{link['ifname']} ({addr['local']})"
-    return None
-
-
-def _refuse_used_subnet(subnet: IPv4Network) -> None:
-    """Refuse a management subnet another lab (or anything else here) already uses."""
-    user = subnet_user(subnet)
-    if user is not None:
-        raise LabError(
-            f"management subnet {subnet} is already used by {user}",
-            hint="another lab is up there: take it down (govnet lab down --prefix P) or use "
-            "--mgmt-subnet with a free range (e.g. 198.18.240.0/24; the tests use 198.51.100.0/24)",
-        )
-
-
-def _step(progress: Any, what: str, total: int) -> None:
+def _step(progress: Progress | None, what: str, total: int) -> None:
     if progress is not None:
         progress(what, total)
-
-
-# --------------------------------------------------------------------------- status
-
-
-def expected_adjacencies(state: LabState, lab_network: Network) -> dict[str, int]:
-    """OSPF neighbours each router should have Full (links with OSPF between two routers)."""
-    want: dict[str, int] = {}
-    failed = set(state.failed_links)
-    dead = set(state.failed_nodes)
-    for link in lab_network.links:
-        if link.protocol.value != "ospf" or link.id in failed:
-            continue
-        a, b = state.nodes.get(link.a_device), state.nodes.get(link.b_device)
-        if a and b and a.kind == b.kind == "router" and a.name not in dead and b.name not in dead:
-            want[a.name] = want.get(a.name, 0) + 1
-            want[b.name] = want.get(b.name, 0) + 1
-    return want
-
-
-def ospf_full(node: NodeState) -> int:
-    """Number of OSPF neighbours in state Full on a router node."""
-    proc = run(["vtysh", "-N", node.namespace, "-c", "show ip ospf neighbor json"], check=False, timeout=20)
-    if proc.returncode != 0:
-        return 0
-    try:
-        data = json.loads(proc.stdout or "{}")
-    except json.JSONDecodeError:
-        return 0
-    count = 0
-    for entries in data.get("neighbors", {}).values():
-        for entry in entries if isinstance(entries, list) else [entries]:
-            if str(entry.get("state", entry.get("nbrState", ""))).startswith("Full"):
-                count += 1
-    return count
-
-
-def wait_converged(state: LabState, lab_network: Network, timeout: float) -> float:
-    """Wait until every expected OSPF adjacency is Full; return the seconds it took."""
-    want = expected_adjacencies(state, lab_network)
-    start = time.monotonic()
-    pending = dict(want)
-    while pending:
-        for name in list(pending):
-            if ospf_full(state.nodes[name]) >= pending[name]:
-                del pending[name]
-        if not pending:
-            break
-        if time.monotonic() - start > timeout:
-            raise LabError(
-                f"OSPF did not converge within {timeout:g} s on: {', '.join(sorted(pending))}",
-                hint="see the FRR logs with 'govnet lab status' and vtysh -N <namespace>",
-            )
-        time.sleep(0.5)
-    return time.monotonic() - start
-
-
-def wait_agents(state: LabState, lab_network: Network, names: list[str], timeout: float) -> float:
-    """Wait until each named node's SNMP agent answers, LLDP-MIB included (served by lldpd over
-    AgentX, it stalls the agent for a moment after start)."""
-    import asyncio
-
-    from govnet.inventory.snmp import snmp_target
-    from govnet.snmp.client import SnmpError, V2cSession
-    from govnet.snmp.mibs import LLDP_LOC_PORT_ID, SYS_UPTIME
-
-    community = lab_network.secrets.get("lab-snmp-v2c", "community")
-
-    async def ready(name: str) -> bool:
-        base = snmp_target(lab_network, name)
-        quick = dataclasses.replace(base, version="2c", community=community, timeout=0.5, retries=0)
-        session = V2cSession(quick)
-        try:
-            await session.get([SYS_UPTIME])
-            await session.walk(LLDP_LOC_PORT_ID)  # answered (even empty): the sub-agent is there
-            return True
-        except SnmpError:
-            return False
-        finally:
-            await session.close()
-
-    async def all_ready() -> list[str]:
-        flags = await asyncio.gather(*(ready(n) for n in names))
-        return [n for n, ok in zip(names, flags, strict=True) if not ok]
-
-    start = time.monotonic()
-    while True:
-        pending = aio.run(all_ready())
-        if not pending:
-            return time.monotonic() - start
-        if time.monotonic() - start > timeout:
-            raise LabError(
-                f"SNMP agents did not answer within {timeout:g} s: {', '.join(pending)}",
-                hint="see snmpd.log under /run/govnet-<prefix>/nodes/<namespace>/",
-            )
-        names = pending
-        time.sleep(0.3)
-
-
-def _daemons(prefix: str, node: NodeState) -> dict[str, bool]:
-    running = set()
-    for pid in nodes.namespace_pids(node.namespace):
-        try:
-            running.add(Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip())
-        except OSError:
-            continue
-    wanted = ["sshd", "snmpd", "lldpd"]
-    if node.kind == "router":
-        wanted = [*nodes.FRR_DAEMONS, *wanted]
-    out = {d: d in running for d in wanted}
-    if node.kind == "router":
-        out["watchfrr"] = nodes.frr_pids(node.namespace)["watchfrr"] is not None
-    return out
 
 
 def status(prefix: str) -> dict[str, Any]:
@@ -668,7 +167,12 @@ def status(prefix: str) -> dict[str, Any]:
     want = expected_adjacencies(state, lab_network)
     rows = []
     for node in state.nodes.values():
-        alive = _daemons(prefix, node)
+        alive = running_daemons(prefix, node)
+        dead = [d for d, ok in alive.items() if not ok]
+        if dead and node.name not in state.failed_nodes:  # a node stopped on purpose is no failure
+            log.warning(
+                "lab daemons not running", extra={"prefix": prefix, "node": node.name, "daemons": dead}
+            )
         full = ospf_full(node) if node.kind == "router" and alive.get("ospfd") else 0
         rows.append(
             {
@@ -697,285 +201,3 @@ def status(prefix: str) -> dict[str, Any]:
         "timings": state.timings,
         "nodes": rows,
     }
-
-
-# --------------------------------------------------------------------------- down
-
-
-def leftovers(prefix: str) -> dict[str, list[str]]:
-    """Everything of this prefix still on the machine, by kind (empty lists when clean)."""
-    found: dict[str, list[str]] = {}
-    netns = run(["ip", "netns", "list"], check=False).stdout.split("\n")
-    found["namespaces"] = sorted(line.split()[0] for line in netns if line.startswith(f"{prefix}-"))
-    links = json.loads(run(["ip", "-j", "link", "show"], check=False).stdout or "[]")
-    found["links"] = sorted(link["ifname"] for link in links if link.get("ifname", "").startswith(prefix))
-    found["frr_pathspaces"] = sorted(
-        str(p) for base in (nodes.FRR_ETC, nodes.FRR_RUN) if base.exists() for p in base.glob(f"{prefix}-*")
-    )
-    found["files"] = [str(p) for p in (runtime_dir(prefix), lab_dir(prefix)) if p.exists()]
-    group = cgroup_dir(prefix)
-    found["processes"] = []
-    if group is not None and group.exists():
-        procs = (group / "cgroup.procs").read_text(encoding="utf-8").split()
-        found["processes"] = procs
-        found["files"].append(str(group))
-    try:
-        pwd.getpwnam(lab_user(prefix))
-        found["users"] = [lab_user(prefix)]
-    except KeyError:
-        found["users"] = []
-    mounts = Path("/proc/mounts").read_text(encoding="utf-8")
-    found["mounts"] = [m.split()[1] for m in mounts.splitlines() if f"/govnet-{prefix}/" in m.split()[1]]
-    routes = json.loads(run(["ip", "-j", "route", "show", "table", "all"], check=False).stdout or "[]")
-    found["routes"] = sorted(
-        f"{r.get('dst', '?')} dev {r['dev']}" for r in routes if str(r.get("dev", "")).startswith(prefix)
-    )
-    return {k: v for k, v in found.items() if v}
-
-
-def _lab_pids(prefix: str, namespaces: list[str]) -> list[int]:
-    """The PIDs the lab has now: its cgroup's, its namespaces' and its FRR pid files' (FRR only)."""
-    pids: set[int] = set()
-    group = cgroup_dir(prefix)
-    if group is not None and group.exists():
-        with contextlib.suppress(OSError):
-            pids.update(int(p) for p in (group / "cgroup.procs").read_text(encoding="utf-8").split())
-    pids.update(teardown.namespace_pids(namespaces))
-    for pathspace in nodes.FRR_RUN.glob(f"{prefix}-*") if nodes.FRR_RUN.exists() else []:
-        found = [nodes.read_pid(p) for p in pathspace.glob("*.pid")]
-        pids.update(p for p in found if p is not None and _is_frr(p))
-    pids.discard(os.getpid())
-    return sorted(pids)
-
-
-def down(prefix: str, timeout: float = 20.0) -> dict[str, list[str]]:
-    """Remove everything of this lab; return what was left behind (empty when clean).
-
-    Returns only once every process of the lab has left /proc (zombies included), and its
-    namespaces, links and routes are gone, or ``timeout`` seconds have passed: then the
-    result names what is still there.
-    """
-    state = load_state(prefix)
-    group = cgroup_dir(prefix)
-    deadline = time.monotonic() + timeout
-    namespaces = leftovers(prefix).get("namespaces", [])
-    # 1. processes: every one the lab has, remembered by PID and start time, then killed (the
-    #    cgroup at once, and each PID), and waited for until it has left /proc
-    tracked = teardown.track(_lab_pids(prefix, namespaces))
-    if group is not None and (group / "cgroup.kill").exists():
-        (group / "cgroup.kill").write_text("1", encoding="utf-8")
-    teardown.kill(tracked.values())
-    processes_left = teardown.wait_gone(tracked, lambda: _lab_pids(prefix, namespaces), deadline)
-    # 2. mounts (UTS handles), namespaces, root-side links
-    mounts = Path("/proc/mounts").read_text(encoding="utf-8")
-    for line in mounts.splitlines():
-        target = line.split()[1]
-        if f"/govnet-{prefix}/" in target:
-            run(["umount", "-l", target], check=False)
-    for ns in namespaces:
-        run(["ip", "netns", "del", ns], check=False)
-    links = json.loads(run(["ip", "-j", "link", "show"], check=False).stdout or "[]")
-    for link in links:
-        if link.get("ifname", "").startswith(prefix):
-            run(["ip", "link", "del", link["ifname"]], check=False)
-    # 3. files, user, cgroup
-    for base in (nodes.FRR_ETC, nodes.FRR_RUN):
-        for path in base.glob(f"{prefix}-*") if base.exists() else []:
-            shutil.rmtree(path, ignore_errors=True)
-    shutil.rmtree(runtime_dir(prefix), ignore_errors=True)
-    graceful = nodes.FRR_RUN / "ospfd-gr.json"  # ospfd writes it whatever the pathspace
-    if (
-        graceful.exists()
-        and not any(nodes.FRR_RUN.glob("*/ospfd.pid"))
-        and not (nodes.FRR_RUN / "ospfd.pid").exists()
-    ):
-        graceful.unlink()
-    try:
-        entry = pwd.getpwnam(lab_user(prefix))
-        if entry.pw_gecos.startswith("govnet lab"):
-            run(["userdel", lab_user(prefix)], check=False)
-    except KeyError:
-        pass
-    while group is not None and group.exists():
-        try:
-            group.rmdir()
-        except OSError:  # busy a moment after its last process left; named below if it stays
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-    # 4. guard routes this lab installed, and the state
-    if state is not None and state.guards_installed and not _other_labs(prefix):
-        remove_guards([IPv4Network(n) for n in state.guards_installed])
-    shutil.rmtree(lab_dir(prefix), ignore_errors=True)
-    # 5. check: nothing of the lab left (the kernel frees some things asynchronously)
-    while True:
-        left = leftovers(prefix)
-        processes_left = teardown.remaining(proc for proc, _ in processes_left)
-        if processes_left:
-            left["processes"] = [*left.get("processes", []), *teardown.describe(processes_left)]
-        if not left or time.monotonic() > deadline:
-            return left
-        time.sleep(0.1)
-
-
-def _is_frr(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/exe").resolve().parent == Path("/usr/lib/frr")
-    except OSError:
-        return False
-
-
-def _other_labs(prefix: str) -> bool:
-    netns = run(["ip", "netns", "list"], check=False).stdout.split("\n")
-    return any(line and not line.startswith(f"{prefix}-") for line in netns)
-
-
-# --------------------------------------------------------------------------- failures
-
-
-def _require(prefix: str) -> tuple[LabState, Network]:
-    state = load_state(prefix)
-    if state is None:
-        raise LabError(f"no lab '{prefix}' is up", hint="run 'govnet lab up' first")
-    return state, load_inventory(lab_dir(prefix) / "inventory")
-
-
-def _node(state: LabState, name: str) -> NodeState:
-    node = state.nodes.get(name)
-    if node is None:
-        raise LabError(f"no lab node '{name}'", hint="see 'govnet lab status'")
-    return node
-
-
-def _links_for(state: LabState, kind: str, target: str) -> list[LinkState]:
-    if kind == "duct":
-        found = [lk for lk in state.links if target in lk.ducts]
-        if not found:
-            raise LabError(
-                f"no lab link runs through duct '{target}'",
-                hint="see the lab inventory's ducts ('govnet lab inventory')",
-            )
-        return found
-    found = [lk for lk in state.links if lk.id == target]
-    if not found:
-        a, _, b = target.partition("--")
-        found = [lk for lk in state.links if {lk.a_node, lk.b_node} == {a, b}]
-    if not found:
-        raise LabError(f"no lab link '{target}'", hint="write A:ethX--B:ethY as 'govnet lab status' lists")
-    return found
-
-
-def _set_link(state: LabState, link: LinkState, up_: bool) -> None:
-    word = "up" if up_ else "down"
-    run(["ip", "-n", state.nodes[link.a_node].namespace, "link", "set", link.a_if, word])
-    run(["ip", "-n", state.nodes[link.b_node].namespace, "link", "set", link.b_if, word])
-
-
-def fail(prefix: str, kind: str, target: str) -> list[str]:
-    """Fail a link, a node or every link of a duct; return what was failed.
-
-    The far ends' transceivers then read "no light", as real ones would.
-    """
-    state, lab_network = _require(prefix)
-    if kind == "node":
-        node = _node(state, target)
-        watch = nodes.frr_pids(node.namespace)
-        nodes.kill_pids([p for p in (*nodes.namespace_pids(node.namespace), *watch.values()) if p])
-        ifaces = json.loads(run(["ip", "-n", node.namespace, "-j", "link", "show"]).stdout or "[]")
-        _batch([f"link set {i['ifname']} down" for i in ifaces if i["ifname"] != "lo"], node.namespace)
-        if target not in state.failed_nodes:
-            state.failed_nodes.append(target)
-        save_state(state)
-        mibdata.refresh(state, lab_network, _neighbours(state, [target]))
-        return [target]
-    if kind not in {"link", "duct"}:
-        raise LabError(f"cannot fail a '{kind}'", hint="use link, node or duct")
-    done = []
-    for link in _links_for(state, kind, target):
-        _set_link(state, link, False)
-        if link.id not in state.failed_links:
-            state.failed_links.append(link.id)
-        done.append(link.id)
-    save_state(state)
-    mibdata.refresh(state, lab_network, _ends(state, done))
-    return done
-
-
-def _ends(state: LabState, link_ids: list[str]) -> set[str]:
-    return {n for lk in state.links if lk.id in link_ids for n in (lk.a_node, lk.b_node)}
-
-
-def _neighbours(state: LabState, names: list[str]) -> set[str]:
-    return {n for lk in state.links if {lk.a_node, lk.b_node} & set(names) for n in (lk.a_node, lk.b_node)}
-
-
-def attenuate(prefix: str, link_id: str, db: float) -> float:
-    """Add ``db`` of loss to a lab fiber (0 removes it); return the receive power it now gives.
-
-    Models a bent, dirty or aging fiber: the link stays up, the optics report less light.
-    """
-    state, lab_network = _require(prefix)
-    (link,) = _links_for(state, "link", link_id)
-    if db < 0 or db > 40:
-        raise LabError(f"cannot attenuate by {db:g} dB", hint="give 0 (none) to 40 dB of extra loss")
-    if db:
-        state.attenuation[link.id] = db
-    else:
-        state.attenuation.pop(link.id, None)
-    save_state(state)
-    mibdata.refresh(state, lab_network, {link.a_node, link.b_node})
-    return mibdata.receive_dbm(lab_network, link.id, db)
-
-
-def set_wifi_clients(prefix: str, name: str, clients: int) -> None:
-    """Make a lab WiFi AP or controller report ``clients`` associated clients."""
-    state, lab_network = _require(prefix)
-    node = _node(state, name)
-    if lab_network.devices[name].role not in {Role.WIFI_AP, Role.WIFI_CONTROLLER}:
-        raise LabError(f"'{name}' is not a WiFi AP or controller", hint="'govnet lab status' lists the nodes")
-    if clients < 0:
-        raise LabError(f"a client count cannot be negative ({clients})")
-    state.wifi_clients[name] = clients
-    save_state(state)
-    mibdata.write_node_data(state, node, lab_network)
-
-
-def restore(prefix: str, kind: str, target: str) -> list[str]:
-    """Undo :func:`fail`; return what was restored."""
-    state, lab_network = _require(prefix)
-    if kind == "node":
-        node = _node(state, target)
-        failed_links = set(state.failed_links)
-        lines = ["link set eth0 up", *(f"link set lan{i} up" for i in range(len(node.lan)))]
-        lines += [f"link set lan{i}p up" for i in range(len(node.lan))]
-        for link in state.links:
-            if link.id in failed_links:
-                continue
-            if link.a_node == target:
-                lines.append(f"link set {link.a_if} up")
-            if link.b_node == target:
-                lines.append(f"link set {link.b_if} up")
-        _batch(lines, node.namespace)
-        for link in state.links:  # the neighbours' ends went down with ours
-            if target in {link.a_node, link.b_node} and link.id not in failed_links:
-                _set_link(state, link, True)
-        saved = nodes.FRR_ETC / node.namespace / "frr.conf"
-        current = saved.read_text(encoding="utf-8") if node.kind == "router" and saved.exists() else None
-        start_node(state, node, lab_network, bare=state.bare, frr_conf=current)
-        wait_agents(state, lab_network, [target], timeout=30)
-        state.failed_nodes = [n for n in state.failed_nodes if n != target]
-        save_state(state)
-        mibdata.refresh(state, lab_network, _neighbours(state, [target]))
-        if not state.bare:
-            wait_converged(state, lab_network, timeout=30)
-        return [target]
-    done = []
-    for link in _links_for(state, kind, target):
-        _set_link(state, link, True)
-        state.failed_links = [lk for lk in state.failed_links if lk != link.id]
-        done.append(link.id)
-    save_state(state)
-    mibdata.refresh(state, lab_network, _ends(state, done))
-    if not state.bare:  # the lab is back to normal when restore returns
-        wait_converged(state, lab_network, timeout=30)
-    return done

@@ -23,12 +23,12 @@ import os
 import zlib
 from pathlib import Path
 
+from govnet.inventory.geo import haversine_km
 from govnet.inventory.models import Medium, Role
 from govnet.inventory.network import Network
 from govnet.lab.shell import run
 from govnet.lab.state import LabState, NodeState, runtime_dir
 from govnet.snmp import entity, wireless
-from govnet.topology.graph import haversine_km
 
 #: The subtrees each node's snmpd passes to the data program.
 SUBTREES = (".1.3.6.1.2.1.47", ".1.3.6.1.2.1.99", ".1.3.6.1.4.1.9.9.91", ".1.3.6.1.4.1.14988.1.1.1.3")

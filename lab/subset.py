@@ -14,17 +14,24 @@ the lab's own secrets file, and the lab's trap receiver.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections import deque
 from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
 from typing import Any
 
 from govnet.errors import LabError
+from govnet.inventory.loader import load_inventory
 from govnet.inventory.models import Role
 from govnet.inventory.network import Network
+from govnet.inventory.yamlfile import dump_yaml
 
 SIZES = ("small", "medium", "province")
 LIGHT_ROLES = {Role.CPE, Role.WIFI_AP}
 INFRA = {Role.CORE, Role.HUB}
+#: The lab's own secrets (random per lab, in the lab's secrets file), named by its credentials.
+LAB_SECRETS = ("lab-ssh-password", "lab-snmp-auth", "lab-snmp-priv", "lab-snmp-community")
 
 
 def _hub_order(network: Network) -> list[str]:
@@ -214,3 +221,55 @@ def lab_inventory(
         },
     }
     return files, mgmt, renames
+
+
+def management_subnet(network: Network, mgmt_subnet: IPv4Network | None = None) -> IPv4Network:
+    """The lab's management subnet: the one given, or the inventory's management subnet."""
+    if mgmt_subnet is not None:
+        return mgmt_subnet
+    return next(s.prefix for s in network.subnets.values() if s.purpose.value == "management")
+
+
+def lab_view(
+    network: Network,
+    *,
+    size: str = "small",
+    mgmt_subnet: IPv4Network | None = None,
+    trap_port: int = 162,
+    user: str = "govnet",
+) -> Network:
+    """The lab's own inventory as a :class:`Network`, loaded and checked, secrets as placeholders.
+
+    What a caller renders the lab routers' configurations from (``govnet lab up`` and the
+    containerlab export take them rendered): the lab's devices with its interface names and
+    management addresses. Nothing is written but a throw-away directory. Its secrets are
+    placeholders (each lab draws its own when it comes up): render from it what carries none,
+    as the FRR configurations do.
+    """
+    devices = select(network, size)
+    subnet = management_subnet(network, mgmt_subnet)
+    files, _, _ = lab_inventory(
+        network,
+        devices,
+        size=size,
+        mgmt_subnet=subnet,
+        controller=next(subnet.hosts()),
+        trap_port=trap_port,
+        user=user,
+    )
+    with tempfile.TemporaryDirectory(prefix="govnet-lab-view-") as scratch:
+        inv = Path(scratch) / "inventory"
+        inv.mkdir()
+        for file, data in files.items():
+            (inv / file).write_text(dump_yaml(data), encoding="utf-8")
+        secrets = Path(scratch) / "secrets.yaml"
+        placeholders = {name: f"placeholder-{i}" for i, name in enumerate(LAB_SECRETS)}
+        fd = os.open(secrets, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(dump_yaml(placeholders))
+        return load_inventory(inv, secrets)
+
+
+def routers(lab_network: Network) -> list[str]:
+    """The lab nodes that run FRR (light nodes do not): the ones that need a configuration."""
+    return sorted(name for name, dev in lab_network.devices.items() if dev.platform == "frr")

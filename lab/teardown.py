@@ -1,4 +1,8 @@
-"""Teardown's process bookkeeping: a lab's processes by PID, and waiting until each is gone.
+"""Take a lab down: every process, namespace, link, file, user and guard route of its prefix.
+
+``down`` works from what is on the machine (found by prefix, by cgroup and by PID), not only
+from the state file, so it also cleans up after a ``lab up`` that died halfway;
+:func:`leftovers` names what of a prefix is still there.
 
 Killing is asynchronous. A SIGKILLed daemon leaves its cgroup's ``cgroup.procs`` as soon as its
 threads start exiting, then stays in /proc as a zombie until its parent reaps it; the lab's
@@ -11,12 +15,25 @@ reused PID is not mistaken for it) and waits, with a deadline, until none of the
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import os
+import pwd
+import shutil
 import signal
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from ipaddress import IPv4Network
 from pathlib import Path
+
+from govnet.lab import node as nodes
+from govnet.lab.guard import remove_guards
+from govnet.lab.host import cgroup_dir, lab_user
+from govnet.lab.shell import run
+from govnet.lab.state import lab_dir, load_state, runtime_dir
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -118,3 +135,135 @@ def describe(left: list[tuple[LabProcess, str]]) -> list[str]:
         why = "zombie: its parent has not reaped it" if s == "Z" else f"still running (state {s})"
         out.append(f"{proc.pid} {proc.comm} ({why})")
     return out
+
+
+def leftovers(prefix: str) -> dict[str, list[str]]:
+    """Everything of this prefix still on the machine, by kind (empty lists when clean)."""
+    found: dict[str, list[str]] = {}
+    netns = run(["ip", "netns", "list"], check=False).stdout.split("\n")
+    found["namespaces"] = sorted(line.split()[0] for line in netns if line.startswith(f"{prefix}-"))
+    links = json.loads(run(["ip", "-j", "link", "show"], check=False).stdout or "[]")
+    found["links"] = sorted(link["ifname"] for link in links if link.get("ifname", "").startswith(prefix))
+    found["frr_pathspaces"] = sorted(
+        str(p) for base in (nodes.FRR_ETC, nodes.FRR_RUN) if base.exists() for p in base.glob(f"{prefix}-*")
+    )
+    found["files"] = [str(p) for p in (runtime_dir(prefix), lab_dir(prefix)) if p.exists()]
+    group = cgroup_dir(prefix)
+    found["processes"] = []
+    if group is not None and group.exists():
+        procs = (group / "cgroup.procs").read_text(encoding="utf-8").split()
+        found["processes"] = procs
+        found["files"].append(str(group))
+    try:
+        pwd.getpwnam(lab_user(prefix))
+        found["users"] = [lab_user(prefix)]
+    except KeyError:
+        found["users"] = []
+    mounts = Path("/proc/mounts").read_text(encoding="utf-8")
+    found["mounts"] = [m.split()[1] for m in mounts.splitlines() if f"/govnet-{prefix}/" in m.split()[1]]
+    routes = json.loads(run(["ip", "-j", "route", "show", "table", "all"], check=False).stdout or "[]")
+    found["routes"] = sorted(
+        f"{r.get('dst', '?')} dev {r['dev']}" for r in routes if str(r.get("dev", "")).startswith(prefix)
+    )
+    return {k: v for k, v in found.items() if v}
+
+
+def _lab_pids(prefix: str, namespaces: list[str]) -> list[int]:
+    """The PIDs the lab has now: its cgroup's, its namespaces' and its FRR pid files' (FRR only)."""
+    pids: set[int] = set()
+    group = cgroup_dir(prefix)
+    if group is not None and group.exists():
+        with contextlib.suppress(OSError):
+            pids.update(int(p) for p in (group / "cgroup.procs").read_text(encoding="utf-8").split())
+    pids.update(namespace_pids(namespaces))
+    for pathspace in nodes.FRR_RUN.glob(f"{prefix}-*") if nodes.FRR_RUN.exists() else []:
+        found = [nodes.read_pid(p) for p in pathspace.glob("*.pid")]
+        pids.update(p for p in found if p is not None and _is_frr(p))
+    pids.discard(os.getpid())
+    return sorted(pids)
+
+
+def down(prefix: str, timeout: float = 20.0) -> dict[str, list[str]]:
+    """Remove everything of this lab; return what was left behind (empty when clean).
+
+    Returns only once every process of the lab has left /proc (zombies included), and its
+    namespaces, links and routes are gone, or ``timeout`` seconds have passed: then the
+    result names what is still there.
+    """
+    state = load_state(prefix)
+    group = cgroup_dir(prefix)
+    deadline = time.monotonic() + timeout
+    namespaces = leftovers(prefix).get("namespaces", [])
+    # 1. processes: every one the lab has, remembered by PID and start time, then killed (the
+    #    cgroup at once, and each PID), and waited for until it has left /proc
+    tracked = track(_lab_pids(prefix, namespaces))
+    if group is not None and (group / "cgroup.kill").exists():
+        (group / "cgroup.kill").write_text("1", encoding="utf-8")
+    kill(tracked.values())
+    processes_left = wait_gone(tracked, lambda: _lab_pids(prefix, namespaces), deadline)
+    # 2. mounts (UTS handles), namespaces, root-side links
+    mounts = Path("/proc/mounts").read_text(encoding="utf-8")
+    for line in mounts.splitlines():
+        target = line.split()[1]
+        if f"/govnet-{prefix}/" in target:
+            run(["umount", "-l", target], check=False)
+    for ns in namespaces:
+        run(["ip", "netns", "del", ns], check=False)
+    links = json.loads(run(["ip", "-j", "link", "show"], check=False).stdout or "[]")
+    for link in links:
+        if link.get("ifname", "").startswith(prefix):
+            run(["ip", "link", "del", link["ifname"]], check=False)
+    # 3. files, user, cgroup
+    for base in (nodes.FRR_ETC, nodes.FRR_RUN):
+        for path in base.glob(f"{prefix}-*") if base.exists() else []:
+            shutil.rmtree(path, ignore_errors=True)
+    shutil.rmtree(runtime_dir(prefix), ignore_errors=True)
+    graceful = nodes.FRR_RUN / "ospfd-gr.json"  # ospfd writes it whatever the pathspace
+    if (
+        graceful.exists()
+        and not any(nodes.FRR_RUN.glob("*/ospfd.pid"))
+        and not (nodes.FRR_RUN / "ospfd.pid").exists()
+    ):
+        graceful.unlink()
+    try:
+        entry = pwd.getpwnam(lab_user(prefix))
+        if entry.pw_gecos.startswith("govnet lab"):
+            run(["userdel", lab_user(prefix)], check=False)
+    except KeyError:
+        pass
+    while group is not None and group.exists():
+        try:
+            group.rmdir()
+        except OSError:  # busy a moment after its last process left; named below if it stays
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+    # 4. guard routes this lab installed, and the state
+    if state is not None and state.guards_installed and not _other_labs(prefix):
+        remove_guards([IPv4Network(n) for n in state.guards_installed])
+    shutil.rmtree(lab_dir(prefix), ignore_errors=True)
+    # 5. check: nothing of the lab left (the kernel frees some things asynchronously)
+    while True:
+        left = leftovers(prefix)
+        processes_left = remaining(proc for proc, _ in processes_left)
+        if processes_left:
+            left["processes"] = [*left.get("processes", []), *describe(processes_left)]
+        if not left or time.monotonic() > deadline:
+            if left:
+                log.error("lab down left things behind", extra={"prefix": prefix, "left": left})
+            else:
+                log.info("lab down", extra={"prefix": prefix})
+            return left
+        time.sleep(0.1)
+
+
+def _is_frr(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/exe").resolve().parent == Path("/usr/lib/frr")
+    except OSError:
+        return False
+
+
+def _other_labs(prefix: str) -> bool:
+    netns = run(["ip", "netns", "list"], check=False).stdout.split("\n")
+    return any(line and not line.startswith(f"{prefix}-") for line in netns)

@@ -31,6 +31,8 @@ from govnet.inventory.network import Network
 from govnet.monitor.alerts import AlertChange, AlertEngine, Drop, FlapDetector
 from govnet.monitor.collector import DeviceState, collect
 from govnet.monitor.config import Module, PollTarget
+from govnet.monitor.coverage import Coverage
+from govnet.monitor.events import CycleLog
 from govnet.monitor.incidents import correlate, reachable_from_core
 from govnet.monitor.linkstate import TRAP_HOLD_S, LinkState
 from govnet.monitor.rates import Rates, RateTracker
@@ -38,7 +40,7 @@ from govnet.monitor.schedule import Schedule, Shard
 from govnet.monitor.scraper import CURRENT_POLL, Scraper
 from govnet.monitor.series import SeriesSink
 from govnet.monitor.spool import SpoolingStore
-from govnet.monitor.store import Change, PollRecord, Sample, StateUpdate, Store
+from govnet.monitor.store import Change, PollRecord, Sample, StateUpdate, Store, StoreError
 from govnet.monitor.traps import LinkMap, TrapEvent
 from govnet.snmp.entity import NO_LIGHT_DBM
 from govnet.topology.graph import endpoints_by_device
@@ -49,6 +51,9 @@ __all__ = ["TICK_WAIT_S", "TRAP_HOLD_S", "CycleReport", "Monitor", "Polled", "Sh
 TICK_WAIT_S = 1.0
 #: Change-log rows a sharded leader reads per query while following the other shards.
 FOLLOW_BATCH = 5000
+#: No poll back for this many of the longest interval (workers or broker gone, agents' answers
+#: lost): the leader stops counting as watching (coverage.py) until every device answers again.
+STALL_INTERVALS = 3.0
 
 
 @dataclass
@@ -99,6 +104,15 @@ class Monitor:
         self.store = store if isinstance(store, SpoolingStore) else SpoolingStore(store)
         self.shard = shard or Shard()
         self.targets = {t.device: t for t in targets if self.shard.owns(t.device)}
+        #: When the leader was running with a complete view (see coverage.py): what availability
+        #: counts as monitored time. Other shards' devices count as seen once they were polled.
+        self.coverage = Coverage(self.store) if self.shard.leader else None
+        self._started = clock()
+        self._unseen_elsewhere = {t.device for t in targets} - set(self.targets)
+        self._stall_s = STALL_INTERVALS * max((t.interval for t in self.targets.values()), default=60.0)
+        #: When the last poll came back, and since when polls count again (after a stall).
+        self._last_answer: float | None = None
+        self._fresh_after = float("-inf")
         self.modules = modules  # None: each target's own (by device class)
         self.concurrency, self.clock = concurrency, clock
         self.schedule = Schedule(self.targets)
@@ -203,6 +217,8 @@ class Monitor:
         results = [self.inflight.pop(d).result() for d in finished]
         self._absorb(results, report)
         at = self.clock()
+        if results:
+            self._last_answer = at
         device_changes = self._set_states(self._device_updates(finished), at, "poll")
         for change in device_changes:
             if change.new == "unreachable":  # a dead node explains its links' changes: not flaps
@@ -231,7 +247,43 @@ class Monitor:
                 self.unsettled_since = at
             if self._endpoints_due:
                 self._update_endpoints(at, report)
+            self._keep_coverage(at)
         return report
+
+    def _keep_coverage(self, at: float) -> None:
+        """Record the leader as running once every device has been polled in this run (before
+        that, endpoint states are an older run's), then its heartbeat; as stopped, from the last
+        answer on, when no poll has come back for :data:`STALL_INTERVALS` intervals (the states
+        it holds are then guesses), until every device has answered again."""
+        if self.coverage is None:
+            return
+        try:
+            began = self.coverage.began
+            if began is not None:
+                last = max(self._last_answer or began, began)
+                if at - last > self._stall_s:
+                    self.coverage.end(last)
+                    self._fresh_after = at
+                else:
+                    self.coverage.beat(at)
+            elif self._view_complete():
+                self.coverage.begin(at)
+        except StoreError:  # the store cannot be read now: the next tick tries again
+            return
+
+    def _view_complete(self) -> bool:
+        fresh = self._fresh_after
+        if any(self.polled_at.get(device, fresh) <= fresh for device in self.targets):
+            return False
+        if self._unseen_elsewhere:  # sharded: the other shards' poll records since this start
+            self._unseen_elsewhere -= {p.device for p in self.store.polls(self._started)}
+        return not self._unseen_elsewhere
+
+    def stop_coverage(self) -> None:
+        """Record that this leader stops watching (called when the loop ends)."""
+        if self.coverage is not None:
+            with contextlib.suppress(StoreError):
+                self.coverage.end(self.clock())
 
     def _set_states(self, updates: list[StateUpdate], at: float, source: str) -> list[Change]:
         """Write rows (nothing when there are none) and take the changes into the view."""
@@ -514,6 +566,7 @@ class Monitor:
                     await ticking
                 break
             report = ticking.result()
+            CycleLog(self.network, self.store).cycle(report, self.last)
             if on_tick is not None:
                 on_tick(report)
             pause = self.next_wakeup(self.clock())
@@ -526,6 +579,7 @@ class Monitor:
         if self.inflight:
             await asyncio.wait(list(self.inflight.values()))
             self.inflight.clear()
+        self.stop_coverage()
 
     async def _either(self, stop: asyncio.Event) -> None:
         waits = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import signal
 import threading
 from collections.abc import Callable
@@ -31,6 +32,8 @@ from govnet.monitor.series import SeriesWriter, VictoriaMetrics
 from govnet.monitor.spool import SpoolingStore, healthz_body
 from govnet.monitor.store import Store
 from govnet.monitor.traps import TrapReceiver
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from govnet.monitor.notify.notifier import Notifier
@@ -188,6 +191,15 @@ async def run_monitor(
             metrics = _MetricsServer(options.metrics_listen, store, network)
         if on_ready is not None:
             on_ready(monitor)
+        log.info(
+            "monitor started",
+            extra={
+                "devices": len(monitor.targets),
+                "shard": str(options.shard),
+                "traps": "off" if options.trap_listen is None else "{}:{}".format(*options.trap_listen),
+                "store": store.backend,
+            },
+        )
         last_prune = 0.0
 
         def tick(report: CycleReport) -> None:
@@ -222,4 +234,5 @@ async def run_monitor(
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(sig)
+        log.info("monitor stopped", extra={"shard": str(options.shard)})
     return monitor

@@ -1,7 +1,8 @@
 """The scraper: one device's SNMP exchanges for a set of modules, under a deadline.
 
-:class:`SnmpScraper` talks to real agents through :mod:`govnet.snmp`; :class:`FakeScraper`
-replays recorded varbinds, so the collector and alerting are unit-tested without a network.
+:class:`SnmpScraper` talks to real agents through :mod:`govnet.snmp`; its test double,
+:class:`govnet.monitor.fake.FakeScraper`, answers for an inventory's devices or replays recorded
+scrapes, so the collector and alerting are unit-tested without a network.
 A scrape never raises for a device problem. Reachability means one thing: the agent answered.
 An agent that never answers gives a :class:`Scrape` with ``error`` set (unreachable); an agent
 that answered but failed a module (a timeout half-way, an unsorted table, a malformed value, an
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -219,21 +220,3 @@ class _Progress:
 
     answered: bool = False
     current: str | None = None
-
-
-class FakeScraper:
-    """Replays recorded scrapes by host (a missing host times out), for unit tests."""
-
-    def __init__(self, recorded: Mapping[str, Scrape]) -> None:
-        self.recorded = dict(recorded)
-        self.calls: list[str] = []
-
-    async def scrape(
-        self, target: Target, modules: Sequence[Module] = DEFAULT_MODULES, deadline: float | None = None
-    ) -> Scrape:
-        """The recorded scrape of ``target.host``."""
-        self.calls.append(target.host)
-        found = self.recorded.get(target.host)
-        if found is None:
-            return Scrape(target.host, error=f"{target.host}: no answer (fake)")
-        return found

@@ -14,8 +14,9 @@ starts empty: every state the monitor writes then looks new (``old`` None) until
 The queue is bounded (``limit`` rows): past it, the oldest interface samples go first, then poll
 records, then the oldest state changes; every dropped row is counted and said once.
 
-Reported once per outage, not per failed write (``notify``: the CLI prints it, the default logs
-it), and always available from :meth:`SpoolingStore.health` (``/healthz``, ``/metrics``).
+Logged once per outage, not per failed write (ERROR, on logger ``govnet.monitor.store``; its end
+at INFO, WARNING when rows were dropped; also told to ``notify`` when given), and always available
+from :meth:`SpoolingStore.health` (``/healthz``, ``/metrics``).
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ class SpoolingStore(Store):
         self.inner = inner
         self._lock = inner._lock  # one connection: readers and writers take the same lock
         self.limit = limit
-        self.notify = notify or log.warning
+        self.notify = notify
         self.clock = clock
         self.retry_s = retry_s
         self._queue: list[_Op] = []
@@ -141,10 +142,17 @@ class SpoolingStore(Store):
     def close(self) -> None:
         """Close the real store (what is still queued is said, then lost)."""
         if self._queue:
-            self.notify(
-                f"store: closing with {self.pending} rows never written ({self._reason}); they are lost"
+            self._say(
+                logging.ERROR,
+                f"store: closing with {self.pending} rows never written ({self._reason}); they are lost",
             )
         self.inner.close()
+
+    def _say(self, level: int, text: str) -> None:
+        """Log a change of the store's health (and tell ``notify``, when given)."""
+        log.log(level, text, extra={"store": self.backend, "pending": self.pending, "dropped": self._dropped})
+        if self.notify is not None:
+            self.notify(text)
 
     # -- health
     @property
@@ -191,9 +199,10 @@ class SpoolingStore(Store):
             self._open = {r.id: r for r in self.inner.incidents(open_only=True, limit=100_000)}
         except StoreError:
             self._states, self._open = self._states or {}, self._open or {}
-        self.notify(
+        self._say(
+            logging.ERROR,
             f"store: cannot record ({exc.message}); monitoring goes on, changes are kept in memory "
-            f"(up to {self.limit} rows) and written when the store works again"
+            f"(up to {self.limit} rows) and written when the store works again",
         )
 
     def _flush(self) -> None:
@@ -213,7 +222,10 @@ class SpoolingStore(Store):
             self._queue.pop(0)
         took = self.clock() - (self._since or self.clock())
         dropped = f"; {self._dropped} rows were dropped (memory limit)" if self._dropped else ""
-        self.notify(f"store: recording again after {took:.0f} s; wrote the {written} rows kept{dropped}")
+        self._say(
+            logging.WARNING if self._dropped else logging.INFO,
+            f"store: recording again after {took:.0f} s; wrote the {written} rows kept{dropped}",
+        )
         self._since, self._reason = None, None
         self._states, self._open = None, None
         self._ids.clear()
@@ -232,9 +244,10 @@ class SpoolingStore(Store):
                     over -= op.rows
         if not self._told_dropping:
             self._told_dropping = True
-            self.notify(
+            self._say(
+                logging.ERROR,
                 f"store: memory limit reached ({self.limit} rows kept): dropping the oldest, samples "
-                f"first, then poll records, then state changes ({self._dropped} rows dropped so far)"
+                f"first, then poll records, then state changes ({self._dropped} rows dropped so far)",
             )
 
     # -- writes
@@ -329,7 +342,7 @@ class SpoolingStore(Store):
             return self.inner.prune(now, raw_seconds, hourly_seconds)
         except StoreError as exc:
             self._failures += 1
-            log.warning("store: retention skipped: %s", exc.message)
+            log.warning("store: retention skipped", extra={"store": self.backend, "error": exc.message})
             return PruneReport(0, 0, 0, 0)
 
     # -- the monitor's view while queueing

@@ -16,6 +16,7 @@ elsewhere, and the tests exercise both.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ LINK_UP = "1.3.6.1.6.3.1.1.5.4"
 IF_INDEX = "1.3.6.1.2.1.2.2.1.1."
 IF_ADMIN = "1.3.6.1.2.1.2.2.1.7."
 IF_OPER = "1.3.6.1.2.1.2.2.1.8."
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -98,10 +101,27 @@ class LinkMap:
     def link_of(self, event: TrapEvent) -> tuple[str | None, str | None]:
         """(device, link id) a trap is about, as far as known."""
         device = self.device_by_ip.get(event.source)
-        if device is None or event.if_index is None:
+        if device is None:
+            log.warning(
+                "trap from an address that is no device of the inventory: ignored",
+                extra={"address": event.source, "kind": event.kind, "trap_oid": event.trap_oid},
+            )
+            return None, None
+        if event.if_index is None:
             return device, None
         name = self.if_names.get(device, {}).get(event.if_index)
-        return device, self.link_by_port.get((device, name)) if name else None
+        link = self.link_by_port.get((device, name)) if name else None
+        if link is None:
+            log.debug(
+                "trap names no inventory link: the device is polled to confirm",
+                extra={
+                    "device": device,
+                    "address": event.source,
+                    "if_index": event.if_index,
+                    "if_name": name,
+                },
+            )
+        return device, link
 
 
 class TrapReceiver:
@@ -150,10 +170,45 @@ class TrapReceiver:
             _domain, address = engine_.message_dispatcher.get_transport_info(state)
             context = engine_.observer.get_execution_context("rfc3412.receiveMessage:request")
             security = "v3" if int(context.get("securityModel", 0)) == 3 else "v2c"
-            self.on_event(parse(str(address[0]), [(str(o), v) for o, v in varbinds], security=security))
+            event = parse(str(address[0]), [(str(o), v) for o, v in varbinds], security=security)
+            log.info(
+                "trap received",
+                extra={
+                    "address": event.source,
+                    "kind": event.kind,
+                    "trap_oid": event.trap_oid,
+                    "if_index": event.if_index,
+                    "oper_status": event.oper_status,
+                    "security": security,
+                },
+            )
+            log.debug("trap varbinds", extra={"address": event.source, "varbinds": event.varbinds})
+            self.on_event(event)
 
         ntfrcv.NotificationReceiver(snmp_engine, received)
+        snmp_engine.observer.register_observer(self._check_community, "rfc2576.processIncomingMsg:writable")
+        snmp_engine.observer.register_observer(self._v3_refused, "rfc3412.prepareDataElements:sm-failure")
         await asyncio.sleep(0)
+
+    def _check_community(self, _engine: Any, _point: str, variables: dict[str, Any], _ctx: Any) -> None:
+        """Log a v1/v2c message whose community is none of ours (pysnmp then drops it unanswered)."""
+        known = {c.get_secret_value().encode() for c in self.communities}
+        if bytes(variables.get("communityName", b"")) not in known:
+            _domain, address = variables.get("transportInformation", (None, ("?", 0)))
+            log.warning(
+                "trap rejected: unknown community",
+                extra={"address": str(address[0]), "port": address[1]},
+            )
+
+    def _v3_refused(self, _engine: Any, _point: str, variables: dict[str, Any], _ctx: Any) -> None:
+        """Log a v3 message the security module refused (unknown user or engine, wrong digest...)."""
+        address = variables.get("transportAddress") or ("?", 0)
+        status = variables.get("statusInformation")
+        reason = status.get("errorIndication") if status is not None else None
+        log.warning(
+            "trap rejected: SNMPv3 security check failed",
+            extra={"address": str(address[0]), "port": address[1], "reason": str(reason)},
+        )
 
     def learn(self, target: Target, engine_id: bytes) -> bool:
         """Accept v3 traps from ``target``'s user sent by the engine ``engine_id``; True if new."""

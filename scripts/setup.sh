@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(frr frr-pythontools snmpd snmp snmptrapd lldpd openssh-server iproute2 postgresql prometheus chromium chromium-driver python3-venv redis-server victoria-metrics)
+DEBIAN_PACKAGES=(frr frr-pythontools snmpd snmp snmptrapd lldpd openssh-server iproute2 postgresql prometheus chromium chromium-driver python3-venv redis-server victoria-metrics fonts-dejavu-core poppler-utils)
 if [ "${1:-}" = "--bench" ]; then
   DEBIAN_PACKAGES+=(prometheus-snmp-exporter wrk)
 fi

@@ -12,6 +12,8 @@ scripts/setup.sh
   -e 's#^build/__editable__[^/]*/govnet/(inventory|tasks|topology|monitor|api|lab|cli)/#\1/#' \
   -e 's#^build/__editable__[^/]*/govnet/#core/#' \
   -e 's#^build/__editable__[^/]*/napalm_frr/#napalm_frr/#'
+# The layers (docs/layers.md): import-linter's contracts in .importlinter
+.venv/bin/lint-imports --no-logo
 # Two workers (pytest-xdist), each with its own test lane (labs, subnets, trap ports): the lab
 # tests mostly wait, so one worker waits while the other runs.
 .venv/bin/python -m pytest -n "${GOVNET_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "$@"

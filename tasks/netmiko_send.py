@@ -31,6 +31,7 @@ from govnet.inventory.text import shown
 from govnet.safety import check_target
 from govnet.tasks.config_lines import REMEDIATION_PLATFORMS, missing_lines, remediation
 from govnet.tasks.connections import NETMIKO, Opened, close_all
+from govnet.tasks.events import LogResults
 from govnet.tasks.masking import MASK
 from govnet.tasks.nornir_run import MaskSecrets, Progress, device_results, nornir_for
 from govnet.tasks.render import RenderError, render_device
@@ -203,7 +204,7 @@ def send_all(
     opener: OpenSession | None = None,
 ) -> list[DeviceResult]:
     """Send ``lines`` to every device in ``names`` at once (dry run unless ``commit``); masked."""
-    processors: list[Processor] = [MaskSecrets(network.secrets.plain_values())]
+    processors: list[Processor] = [MaskSecrets(network.secrets.plain_values()), LogResults(network, "send")]
     if progress:
         processors.append(Progress(progress))
     nr = nornir_for(network, workers=workers, dry_run=not commit).filter(F(name__any=names))
@@ -282,6 +283,6 @@ def plan_all(
 ) -> list[DeviceResult]:
     """The remediation plan of every device in ``names`` (a dry run: nothing can be changed)."""
     nr = nornir_for(network, workers=workers, dry_run=True).filter(F(name__any=names))
-    masked = nr.with_processors([MaskSecrets(network.secrets.plain_values())])
+    masked = nr.with_processors([MaskSecrets(network.secrets.plain_values()), LogResults(network, "plan")])
     outcome = masked.run(task=plan_host, network=network, configs=configs, opener=opener, on_failed=True)
     return device_results(outcome, names)

@@ -41,6 +41,7 @@ from nornir_napalm.plugins.tasks import napalm_configure, napalm_confirm_commit,
 from govnet.inventory.network import Network
 from govnet.tasks.connections import Connect, close_all, napalm_session, reopen_napalm
 from govnet.tasks.context import MASK
+from govnet.tasks.events import LogResults
 from govnet.tasks.nornir_run import MaskSecrets, device_results, nornir_for, select
 from govnet.tasks.render import RenderError, render_device
 from govnet.tasks.result import DeviceResult, Status
@@ -351,7 +352,8 @@ def push_host(
 
 def _one(network: Network, name: str, *, dry_run: bool, **kwargs: Any) -> DeviceResult:
     nr = nornir_for(network, workers=1, dry_run=dry_run).filter(F(name=name))
-    masked = nr.with_processors([MaskSecrets(network.secrets.plain_values())])
+    logged = LogResults(network, "diff" if dry_run else "push")
+    masked = nr.with_processors([MaskSecrets(network.secrets.plain_values()), logged])
     return device_results(masked.run(task=push_host, network=network, on_failed=True, **kwargs), [name])[0]
 
 

@@ -16,6 +16,7 @@ from nornir.core.processor import Processor
 
 from govnet.inventory.network import Network
 from govnet.tasks.connections import connect_device, napalm_driver_class
+from govnet.tasks.events import LogResults, log, log_result
 from govnet.tasks.nornir_run import MaskSecrets, Progress, device_results, nornir_for
 from govnet.tasks.provision import DeviceResult, push_host, upstream, waves
 
@@ -60,6 +61,8 @@ def rollout(
             blocked[item.name] = item.status
         if progress and tell:
             progress(item)
+        if tell:  # a device Nornir ran is logged by LogResults
+            log_result(network, mode, item)
 
     for number, wave in enumerate(plan, start=1):
         if mode == "push" and failures > max_failures:
@@ -80,7 +83,8 @@ def rollout(
                 todo.append(name)
         if not todo:
             continue
-        processors: list[Processor] = [MaskSecrets(secrets, wave=number)]
+        log.info(f"{mode} wave", extra={"wave": number, "devices": len(todo)})
+        processors: list[Processor] = [MaskSecrets(secrets, wave=number), LogResults(network, mode)]
         if progress:
             processors.append(Progress(progress))
         run = nr.filter(F(name__any=todo)).with_processors(processors)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from govnet import logs
 from govnet.inventory.network import Network
 from tests.labkit import (
     BARE_PREFIX,
@@ -25,6 +26,8 @@ from tests.labkit import (
     lab_skip_reason,
 )
 from tests.mini import MINI_SECRETS, mini_files, write_inventory
+
+LOG_VARIABLES = ("GOVNET_LOG_LEVEL", "GOVNET_LOG_FORMAT", "GOVNET_LOG_FILE")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -56,7 +59,11 @@ def _session_lab(
         pytest.skip(f"the lab cannot run here: {reason}")
     from govnet.inventory import sample_dir
     from govnet.inventory.loader import load_inventory
-    from govnet.lab.lifecycle import down, subnet_user, up
+    from govnet.lab.host import subnet_user
+    from govnet.lab.lifecycle import up
+    from govnet.lab.subset import lab_view, routers
+    from govnet.lab.teardown import down
+    from govnet.tasks.render import render_device
 
     home = factory.mktemp(f"{prefix}-home")
     saved = {k: os.environ.get(k) for k in ("HOME", "XDG_CONFIG_HOME")}
@@ -68,14 +75,18 @@ def _session_lab(
         free = [s for s in (subnet, *SPARE_SUBNETS) if subnet_user(IPv4Network(s)) is None]
         if not free:
             pytest.fail(f"no free management subnet for the test lab among {subnet} and {SPARE_SUBNETS}")
+        mgmt_subnet = IPv4Network(free[0])
+        view = lab_view(network, size="small", mgmt_subnet=mgmt_subnet, trap_port=trap_port)
+        configs = None if bare else {name: render_device(view, name) for name in routers(view)}
         up(
             network,
+            configs,
             size="small",
             bare=bare,
             prefix=prefix,
             trap_port=trap_port,
             wait=30,
-            mgmt_subnet=IPv4Network(free[0]),
+            mgmt_subnet=mgmt_subnet,
         )
         yield handle(prefix)
     finally:
@@ -102,9 +113,10 @@ def isolated_home(
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
-    for var in ("GOVNET_INVENTORY", "GOVNET_SECRETS"):
+    for var in ("GOVNET_INVENTORY", "GOVNET_SECRETS", *LOG_VARIABLES):
         monkeypatch.delenv(var, raising=False)
     yield home
+    logs.reset()  # a test that ran the command line leaves no handler or level behind
 
 
 @pytest.fixture(scope="session")

@@ -111,7 +111,7 @@ def handle(prefix: str) -> LabHandle:
 
 def lab_skip_reason() -> str | None:
     """Why lab tests cannot run here, or None. In CI they must run."""
-    from govnet.lab.lifecycle import missing_prerequisites
+    from govnet.lab.host import missing_prerequisites
 
     problems = missing_prerequisites()
     if problems and os.environ.get("CI"):

@@ -12,7 +12,7 @@ import dataclasses
 
 from govnet.inventory.models import Device, Link
 from govnet.inventory.network import Network
-from govnet.inventory.samplegen import port_name
+from govnet.inventory.samplebuilder import port_name
 from govnet.tasks.context import VIRTUAL_LAN_PLATFORMS
 
 

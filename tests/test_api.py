@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from govnet import logs
 from govnet.api.app import create_app
 from govnet.api.auth import Role, TokenStore
 from govnet.api.deps import ApiState
@@ -26,9 +27,9 @@ from govnet.inventory.models import Role as DeviceRole
 from govnet.inventory.network import Network
 from govnet.monitor.config import targets_from_inventory
 from govnet.monitor.engine import Monitor
+from govnet.monitor.fake import FakeScraper
 from govnet.monitor.incidents import reachable_from_core
 from govnet.monitor.store import open_store
-from tests.fakeagents import Agents
 
 
 @dataclass
@@ -55,7 +56,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
         network = load_inventory(sample_dir())
     store = open_store(str(home / "monitor.db"))
-    agents = Agents(network)
+    agents = FakeScraper(network)
     now = [5_000_000.0]
     monitor = Monitor(network, store, agents, targets_from_inventory(network), clock=lambda: now[0])
     asyncio.run(monitor.tick())
@@ -229,6 +230,8 @@ def test_openapi_document_is_valid_3_1(world: World) -> None:
 def test_no_answer_contains_a_secret(world: World, tmp_path: Path) -> None:
     secrets = {s for s in world.network.secrets.plain_values() if len(s) >= 6}
     assert secrets
+    log_file = tmp_path / "api.log"  # and the API's log, at DEBUG (govnet.logs)
+    logs.configure(logs.LogSettings("debug", "json", log_file))
     engineer = world.token(Role.ENGINEER)
     paths = [
         "/api/v1/summary",
@@ -247,6 +250,12 @@ def test_no_answer_contains_a_secret(world: World, tmp_path: Path) -> None:
         text = world.client.get(path, headers=engineer).text
         leaked = [s for s in secrets if s in text]
         assert not leaked, f"{path} leaks a secret"
+    wrong = engineer["Authorization"][:-6] + "AAAAAA"  # a known token id with a wrong secret
+    assert world.client.get(paths[0], headers={"Authorization": wrong}).status_code == 401
+    logged = log_file.read_text(encoding="utf-8")
+    assert "authentication failed" in logged
+    assert not [s for s in secrets if s in logged] and wrong.split("_", 2)[2] not in logged
+    assert engineer["Authorization"].split("_", 2)[2] not in logged
     # The token file keeps hashes only.
     token, _ = world.tokens.create(Role.IOC)
     assert token.split("_", 2)[2] not in world.tokens.path.read_text(encoding="utf-8")

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from govnet.api.auth import Role, TokenStore
-from govnet.lab.lifecycle import fail, restore
+from govnet.lab.faults import fail, restore
 from tests.labkit import LabHandle
 from tests.procs import Running, start_monitor, start_server, stop_monitor, stop_process
 
@@ -34,8 +34,10 @@ def chromium() -> Any:
         if os.environ.get("CI"):
             raise AssertionError("CI must run this: install chromium and chromium-driver (scripts/setup.sh)")
         pytest.skip("no chromium/chromedriver here")
+    os.environ["SE_AVOID_STATS"] = "true"  # Selenium sends no usage statistics
     options = webdriver.ChromeOptions()
     options.binary_location = browser
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # CSP violations are logged there
     for flag in (
         "--headless=new",
         "--no-sandbox",

@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient
 from govnet.api.auth import Role
 from govnet.api.deps import ApiState
 from govnet.api.scope import Scope
+from govnet.inventory.communes import communes
 from govnet.topology.graph import endpoints_by_device
 from tests.test_api import World, world  # noqa: F401 - the shared module fixture
 
@@ -53,7 +54,9 @@ class Names:
 
 def names_for(world: World, district: str) -> Names:  # noqa: F811
     network = world.network
-    own: dict[str, set[str]] = {k: set() for k in ("device", "site", "endpoint", "link", "district")}
+    own: dict[str, set[str]] = {
+        k: set() for k in ("device", "site", "endpoint", "link", "district", "commune")
+    }
     foreign: dict[str, set[str]] = {k: set() for k in own}
     scope = Scope(network, district)
     for name in network.devices:
@@ -70,6 +73,8 @@ def names_for(world: World, district: str) -> Names:  # noqa: F811
         (own if link.id in scope.links else foreign)["link"].add(link.id)
     for d in network.district_names:
         (own if d == district else foreign)["district"].add(d)
+    for commune in communes(network).values():
+        (own if commune.district == district else foreign)["commune"].add(commune.id)
     # A name both sides use (an id reused across kinds) cannot tell a leak apart.
     every_own = set().union(*own.values())
     foreign = {k: v - every_own for k, v in foreign.items()}
@@ -89,13 +94,16 @@ def query_values(name: str, other: Names, own: Names) -> list[str | None]:
     other_district = sorted(other.own["district"])[0]
     known: dict[str, list[str | None]] = {
         "district": [None, other_district, own.district],
+        "commune": [None, sorted(other.own["commune"])[0], *sorted(own.own["commune"])[:1]],
         "limit": ["1000"],
         "offset": [None],
         "status": [None],
         "role": [None, "hub", "core"],
         "state": [None, "down"],
         "open": ["false"],
-        "period": ["30d"],
+        "period": ["30d", "2026-11"],
+        "action": [None, "incident.ack"],
+        "format": ["json", "csv", "html"],
         "window": [None, "30d"],
     }
     assert name in known, f"the scope test does not know query parameter '{name}': teach it"
@@ -120,6 +128,7 @@ def path_values(
         "device": lambda n: sorted(n.own["device"])[:2],
         "agency_id": lambda n: sorted(a for a in n.own["endpoint"] if a in agencies)[:2],
         "district_id": lambda n: sorted(n.own["district"]),
+        "commune_id": lambda n: sorted(n.own["commune"])[:2],
     }
     assert name in pick, f"the scope test does not know path parameter '{name}': teach it"
     return [(v, True) for v in pick[name](other)] + [(v, False) for v in pick[name](own)]

@@ -62,8 +62,12 @@ def test_no_secret_in_repr_logs_or_exports(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    log_file = tmp_path / "govnet.log"  # the commands' own log, at DEBUG (govnet.logs)
+    monkeypatch.setenv("GOVNET_LOG_LEVEL", "debug")
+    monkeypatch.setenv("GOVNET_LOG_FILE", str(log_file))
     network = load_inventory(mini_inventory)
     nr = nornir_for(mini_inventory)
     outputs = [repr(network), str(network), repr(network.secrets), repr(network.credentials)]
@@ -82,6 +86,7 @@ def test_no_secret_in_repr_logs_or_exports(
         outputs += [captured.out, captured.err]
     outputs += [p.read_text(encoding="utf-8") for p in outdir.iterdir()]
     outputs.append(caplog.text)
+    outputs.append(log_file.read_text(encoding="utf-8"))
     blob = "\n".join(outputs)
     assert "hosts.yaml" in {p.name for p in outdir.iterdir()}
     for value in mini_secrets.values():

@@ -5,16 +5,22 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from govnet.cli import main
+from govnet.errors import GovnetError
 from govnet.inventory import sample_dir
 from govnet.inventory.loader import inventory_files, load_inventory
-from govnet.inventory.models import Role
-from govnet.inventory.samplegen import build
+from govnet.inventory.models import Device, Link, Province, Role, Site
+from govnet.inventory.samplebuilder import plain
+from govnet.inventory.samplefacts import FACTS, load_facts
+from govnet.inventory.samplegen import build, build_models, write
 from govnet.inventory.yamlfile import load_yaml
 
 BENCH = IPv4Network("198.18.0.0/15")
@@ -128,3 +134,64 @@ def test_sample_secrets_are_generated_outside_the_repository(isolated_home: Path
         assert not any(v in text for v in values), path
     # A second load reuses them.
     assert load_inventory(sample_dir()).secrets.plain_values() == values
+
+
+def test_the_generator_writes_the_committed_sample_byte_for_byte(tmp_path: Path) -> None:
+    """The sample's facts live in samplefacts.yaml and the generator builds model objects: its
+    output is still, byte for byte, what is committed (and what it wrote before that change)."""
+    written = write(tmp_path)
+    root = FACTS.with_name("sample")  # the committed sample, beside the facts
+    assert sorted(str(p.relative_to(tmp_path)) for p in written) == sorted(
+        str(p.relative_to(root)) for p in inventory_files(root)
+    )
+    for path in written:
+        committed = root / path.relative_to(tmp_path)
+        assert path.read_bytes() == committed.read_bytes(), path.relative_to(tmp_path)
+
+
+def test_the_generator_builds_the_inventorys_models() -> None:
+    models = build_models()
+    core = models["core.yaml"]
+    assert all(isinstance(d, Device) for d in core["devices"])
+    assert all(isinstance(s, Site) for s in core["sites"])
+    assert all(isinstance(lk, Link) for lk in core["links"])
+    assert isinstance(models["province.yaml"]["province"], Province)
+    hub = next(d for d in core["devices"] if d.name == "hub-dx")
+    assert len(hub.interfaces) == 96  # expanded by the model, written back as eth[1-96]
+    assert plain(hub)["interfaces"] == ["eth[1-96]"]
+
+
+def _facts_with(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+    data = yaml.safe_load(FACTS.read_text(encoding="utf-8"))
+    edit(data)
+    path = tmp_path / "facts.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("edit", "where"),
+    [
+        (lambda d: d["districts"][0].update(name="Đồng Xoài\ninterface eth0"), "districts.0.name"),
+        (lambda d: d["districts"][1].update(id="Dong Phu; rm -rf /"), "districts.1.id"),
+        (lambda d: d["bts"].append({"district": "zz", "name": "BTS X", "medium": "fiber"}), "zz"),
+        (lambda d: d["provincial_agencies"][0].update(level="platinum"), "provincial_agencies.0.level"),
+        (lambda d: d["ring_roads"].pop(), "ring_roads"),
+        (lambda d: d.update(extra_section=[]), "extra_section"),
+    ],
+    ids=["control-in-name", "id-not-a-slug", "unknown-district", "bad-level", "road-missing", "unknown-key"],
+)
+def test_hostile_sample_facts_are_refused_naming_the_field(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], None], where: str
+) -> None:
+    path = _facts_with(tmp_path, edit)
+    with pytest.raises(GovnetError) as caught:
+        build(load_facts(path))
+    assert str(path) in caught.value.message and where in caught.value.message
+
+
+def test_a_facts_file_that_is_not_yaml_data_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "facts.yaml"
+    path.write_text("province: !!python/object/apply:os.system ['true']\n", encoding="utf-8")
+    with pytest.raises(GovnetError):
+        load_facts(path)

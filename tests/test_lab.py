@@ -12,8 +12,9 @@ import pytest
 
 from govnet.cli import main
 from govnet.errors import SafetyError
+from govnet.lab.faults import fail, restore
 from govnet.lab.guard import LAB_RANGES, check_target, guard_routes_present
-from govnet.lab.lifecycle import fail, restore, wait_converged
+from govnet.lab.readiness import wait_converged
 from govnet.lab.state import load_state
 from govnet.safety import SafetySettings
 from tests.labkit import LabHandle

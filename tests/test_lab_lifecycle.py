@@ -14,8 +14,9 @@ import pytest
 
 from govnet.cli import main
 from govnet.lab.guard import LAB_RANGES, guard_routes_present
-from govnet.lab.lifecycle import cgroup_dir, leftovers
+from govnet.lab.host import cgroup_dir
 from govnet.lab.state import lab_dir, runtime_dir
+from govnet.lab.teardown import leftovers
 from tests.labkit import SCRATCH_PREFIX, SCRATCH_SUBNET, TRAP_PORT, lab_skip_reason
 
 pytestmark = pytest.mark.lab

@@ -19,9 +19,9 @@ from govnet.inventory.network import Network
 from govnet.monitor.alerts import FlapDetector
 from govnet.monitor.config import targets_from_inventory
 from govnet.monitor.engine import TRAP_HOLD_S, CycleReport, Monitor, Shard
+from govnet.monitor.fake import FakeScraper
 from govnet.monitor.store import open_store
 from govnet.monitor.traps import parse
-from tests.fakeagents import Agents
 
 
 class Clock:
@@ -32,12 +32,12 @@ class Clock:
         return self.now
 
 
-def monitor(net: Network, tmp_path: Path, agents: Agents, clock: Clock, shard: str = "1/1") -> Monitor:
+def monitor(net: Network, tmp_path: Path, agents: FakeScraper, clock: Clock, shard: str = "1/1") -> Monitor:
     store = open_store(str(tmp_path / "monitor.db"))
     return Monitor(net, store, agents, targets_from_inventory(net), shard=Shard.parse(shard), clock=clock)
 
 
-def trap(net: Network, agents: Agents, device: str, ifname: str, kind: str, at: float) -> object:
+def trap(net: Network, agents: FakeScraper, device: str, ifname: str, kind: str, at: float) -> object:
     oid = {"down": "1.3.6.1.6.3.1.1.5.3", "up": "1.3.6.1.6.3.1.1.5.4"}[kind]
     index = agents.if_index(device, ifname)
     return parse(
@@ -69,7 +69,7 @@ def tick(mon: Monitor) -> CycleReport:
 
 
 def test_a_dead_hub_is_one_incident_after_its_neighbours_traps_settle(net: Network, tmp_path: Path) -> None:
-    agents, clock = Agents(net), Clock(1_000_000.0)
+    agents, clock = FakeScraper(net), Clock(1_000_000.0)
     mon = monitor(net, tmp_path, agents, clock)
     first = tick(mon)
     assert len(first.polled) == len(net.devices)
@@ -90,7 +90,7 @@ def test_a_dead_hub_is_one_incident_after_its_neighbours_traps_settle(net: Netwo
     report = tick(mon)
     # The devices the traps named were re-polled (confirmation), not the whole province
     # (a few others whose scheduled slot came up in these seconds are polled too).
-    assert {hub} | {d for d, _ in agents.kill(hub)} <= set(agents.calls)
+    assert {hub} | {d for d, _ in agents.kill(hub)} <= set(agents.scraped_devices())
     assert len(agents.calls) < len(net.devices) / 4
     assert report.settled
     (incident,) = mon.store.incidents(open_only=True)
@@ -120,7 +120,7 @@ def _reachable_without(net: Network, dead: str) -> set[str]:
 
 
 def test_a_flapping_link_stays_one_incident(net: Network, tmp_path: Path) -> None:
-    agents, clock = Agents(net), Clock(2_000_000.0)
+    agents, clock = FakeScraper(net), Clock(2_000_000.0)
     mon = monitor(net, tmp_path, agents, clock)
     mon.flaps = FlapDetector(flaps=3, window=300)
     tick(mon)
@@ -142,7 +142,7 @@ def test_a_flapping_link_stays_one_incident(net: Network, tmp_path: Path) -> Non
 
 
 def test_shards_split_the_devices_without_overlap(net: Network, tmp_path: Path) -> None:
-    agents = Agents(net)
+    agents = FakeScraper(net)
     clock = Clock(0.0)
     parts = [monitor(net, tmp_path / str(k), agents, clock, f"{k}/3") for k in (1, 2, 3)]
     owned = [set(m.targets) for m in parts]
@@ -160,7 +160,7 @@ def test_metrics_pass_promtool_and_govnet_metrics_are_lint_clean(net: Network, t
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.skip("promtool (Debian package 'prometheus') is not installed; run scripts/setup.sh")
-    agents, clock = Agents(net), Clock(3_000_000.0)
+    agents, clock = FakeScraper(net), Clock(3_000_000.0)
     mon = monitor(net, tmp_path, agents, clock)
     tick(mon)
     hub = a_hub_with_agencies(net)
@@ -182,7 +182,7 @@ def test_metrics_pass_promtool_and_govnet_metrics_are_lint_clean(net: Network, t
 
 
 def test_a_trap_during_an_in_flight_poll_is_not_overridden_by_that_poll(net: Network, tmp_path: Path) -> None:
-    agents, clock = Agents(net), Clock(4_000_000.0)
+    agents, clock = FakeScraper(net), Clock(4_000_000.0)
     mon = monitor(net, tmp_path, agents, clock)
     tick(mon)
     cpe, link, hub_end = single_homed_cpe(net)
@@ -205,7 +205,7 @@ def test_a_trap_during_an_in_flight_poll_is_not_overridden_by_that_poll(net: Net
 def test_low_receive_power_alerts_per_link_end_and_yields_to_the_link_incident(
     net: Network, tmp_path: Path
 ) -> None:
-    agents, clock = Agents(net), Clock(3_000_000.0)
+    agents, clock = FakeScraper(net), Clock(3_000_000.0)
     mon = monitor(net, tmp_path, agents, clock)
     _cpe, link, hub_end = single_homed_cpe(net)
     subject = f"{link.id}@{hub_end[0]}"
@@ -243,7 +243,7 @@ def test_a_link_down_found_by_polling_waits_for_the_far_end_before_correlating(
     """No traps: the hub's neighbours find their ports down on their own polls before the hub's
     slot comes. The far end (the hub) is polled before any incident is opened, so the dead hub
     is one node incident, not a link incident for each neighbour that looked first."""
-    agents, clock = Agents(net), Clock(4_000_000.0)
+    agents, clock = FakeScraper(net), Clock(4_000_000.0)
     hub = a_hub_with_agencies(net)
     targets = [
         dataclasses.replace(t, interval=3600.0 if t.device == hub else 30.0)

@@ -15,8 +15,8 @@ from govnet.inventory.network import Network
 from govnet.monitor import engine
 from govnet.monitor.config import targets_from_inventory
 from govnet.monitor.engine import TRAP_HOLD_S, Monitor, Shard
+from govnet.monitor.fake import FakeScraper
 from govnet.monitor.store import StateUpdate, open_store
-from tests.fakeagents import Agents
 from tests.test_monitor_engine import Clock, a_hub_with_agencies, tick
 
 
@@ -67,7 +67,7 @@ def quiet_ticks(mon: Monitor, clock: Clock, n: int = 20) -> int:
 def test_an_idle_tick_runs_no_sql_and_no_graph_work(
     net: Network, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    agents, clock = Agents(net), Clock(1_000_000.0)
+    agents, clock = FakeScraper(net), Clock(1_000_000.0)
     mon = Monitor(net, open_store(str(tmp_path / "m.db")), agents, targets_from_inventory(net), clock=clock)
     counted = Counted(mon, monkeypatch)
     tick(mon)  # the first poll of everything: written, correlated
@@ -98,7 +98,7 @@ def test_an_idle_tick_runs_no_sql_and_no_graph_work(
 def test_a_poll_writes_its_device_and_only_the_links_that_changed(
     net: Network, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    agents, clock = Agents(net), Clock(1_000_000.0)
+    agents, clock = FakeScraper(net), Clock(1_000_000.0)
     mon = Monitor(net, open_store(str(tmp_path / "m.db")), agents, targets_from_inventory(net), clock=clock)
     tick(mon)
     tick(mon)
@@ -125,7 +125,7 @@ def test_a_poll_writes_its_device_and_only_the_links_that_changed(
 
 
 def test_a_sharded_leader_correlates_what_another_shard_saw(net: Network, tmp_path: Path) -> None:
-    agents, clock = Agents(net), Clock(1_000_000.0)
+    agents, clock = FakeScraper(net), Clock(1_000_000.0)
     url = str(tmp_path / "m.db")
     targets = targets_from_inventory(net)
     leader = Monitor(net, open_store(url), agents, targets, shard=Shard(1, 2), clock=clock)

@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from govnet.lab.lifecycle import fail, restore
+from govnet.lab.faults import fail, restore
 from govnet.monitor.alerts import FlapDetector
 from govnet.monitor.sla import availability
 from govnet.monitor.store import open_store

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from govnet.lab.lifecycle import attenuate, fail, restore, set_wifi_clients
+from govnet.lab.faults import attenuate, fail, restore, set_wifi_clients
 from govnet.monitor.store import open_store
 from tests.labkit import LabHandle
 from tests.procs import Running, free_port, start_monitor, stop_monitor

@@ -17,14 +17,14 @@ from govnet.inventory.network import Network
 from govnet.monitor import engine
 from govnet.monitor.config import Module, targets_from_inventory
 from govnet.monitor.engine import TRAP_HOLD_S, Monitor
+from govnet.monitor.fake import FakeScraper
 from govnet.monitor.scraper import Scrape
 from govnet.monitor.store import open_store
 from govnet.snmp.client import Target
-from tests.fakeagents import Agents
 from tests.test_monitor_engine import Clock, single_homed_cpe, trap
 
 
-class HeldAgent(Agents):
+class HeldAgent(FakeScraper):
     """Fake agents; while ``held`` names a device, that device's answers wait at a gate."""
 
     def __init__(self, network: Network) -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from govnet.inventory.network import Network
-from tests.fakeagents import Agents
+from govnet.monitor.fake import FakeScraper
 from tests.test_monitor_engine import Clock, a_hub_with_agencies, monitor, tick
 
 
 def test_a_partial_interfaces_walk_is_a_warning_not_an_outage(net: Network, tmp_path: Path) -> None:
-    agents, clock = Agents(net), Clock(3_000_000.0)
+    agents, clock = FakeScraper(net), Clock(3_000_000.0)
     hub = a_hub_with_agencies(net)
     agents.partial.add(hub)
     mon = monitor(net, tmp_path, agents, clock)

@@ -18,15 +18,15 @@ from govnet.inventory.network import Network
 from govnet.monitor import engine
 from govnet.monitor.config import Module, targets_from_inventory
 from govnet.monitor.engine import TRAP_HOLD_S, Monitor
+from govnet.monitor.fake import FakeScraper
 from govnet.monitor.scraper import Scrape
 from govnet.monitor.sla import availability
 from govnet.monitor.store import open_store
 from govnet.snmp.client import Target
-from tests.fakeagents import Agents
 from tests.test_monitor_engine import Clock, single_homed_cpe, tick, trap
 
 
-class SlowStart(Agents):
+class SlowStart(FakeScraper):
     """Fake agents whose answers wait at a gate: a monitor's first polls after it starts take longer
     than a tick waits for them (as 360 real agents do), so the tick writes before they are back."""
 
@@ -42,7 +42,7 @@ class SlowStart(Agents):
         return await super().scrape(target, modules, deadline)
 
 
-def _monitor(net: Network, db: Path, agents: Agents, clock: Clock) -> Monitor:
+def _monitor(net: Network, db: Path, agents: FakeScraper, clock: Clock) -> Monitor:
     return Monitor(net, open_store(str(db)), agents, targets_from_inventory(net), clock=clock)
 
 
@@ -115,7 +115,7 @@ def test_a_restart_is_no_flap_and_the_next_cut_is_counted_once(
 def test_a_flapping_link_is_one_held_incident_but_the_sla_counts_only_its_down_phases(
     net: Network, tmp_path: Path
 ) -> None:
-    agents, clock = Agents(net), Clock(6_000_000.0)
+    agents, clock = FakeScraper(net), Clock(6_000_000.0)
     mon = _monitor(net, tmp_path / "monitor.db", agents, clock)
     t0 = clock.now
     tick(mon)
@@ -157,7 +157,7 @@ def test_a_link_flapping_faster_than_its_confirmations_is_one_incident_and_its_d
     sum of the down phases (on main: 50 s of 30, endpoints written only on settled snapshots and
     the flap hold counted as down). On the lab, where agents cache their tables, such a flap never
     settled at all: tests/test_monitor_flap_lab.py."""
-    agents, clock = Agents(net), Clock(7_000_000.0)
+    agents, clock = FakeScraper(net), Clock(7_000_000.0)
     mon = _monitor(net, tmp_path / "monitor.db", agents, clock)
     t0 = clock.now
     tick(mon)

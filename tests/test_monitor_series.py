@@ -17,10 +17,10 @@ from govnet.api.deps import ApiState
 from govnet.inventory.network import Network
 from govnet.monitor.config import targets_from_inventory
 from govnet.monitor.engine import Monitor
+from govnet.monitor.fake import FakeScraper
 from govnet.monitor.history import interface_history
 from govnet.monitor.series import METRICS, SeriesWriter, VictoriaMetrics
 from govnet.monitor.store import Sample, open_store
-from tests.fakeagents import Agents
 from tests.vmserver import free_port, victoria_metrics
 
 IN_BPS = "govnet_interface_in_bps"
@@ -66,7 +66,7 @@ def test_label_values_round_trip_exactly_and_never_become_syntax(vm_url: str) ->
 def test_the_engine_writes_samples_to_victoriametrics_not_the_sql_store(
     net: Network, vm_url: str, tmp_path: Path
 ) -> None:
-    agents = Agents(net)
+    agents = FakeScraper(net)
     now = [time.time() - 600]
     store = open_store(str(tmp_path / "monitor.db"))
     mon = Monitor(net, store, agents, targets_from_inventory(net), clock=lambda: now[0])

@@ -8,6 +8,7 @@ import pytest
 
 from govnet.errors import GovnetError
 from govnet.inventory.network import Network
+from govnet.monitor.coverage import Coverage
 from govnet.monitor.sla import availability, by_district, parse_period
 from govnet.monitor.store import open_store
 
@@ -17,11 +18,14 @@ def test_availability_counts_down_time_outside_maintenance_only(net: Network, tm
     agencies = sorted(net.agencies.values(), key=lambda a: a.id)
     hit, other, never = agencies[0], agencies[1], agencies[2]
     t0 = 1_000_000.0
+    run = Coverage(store)  # the monitor ran over the whole time (see test_sla_coverage.py)
+    run.begin(t0)
     store.set_states([("endpoint", f"agency:{a.id}", "up", None) for a in (hit, other)], t0, "correlation")
     store.set_states([("endpoint", f"agency:{hit.id}", "down", None)], t0 + 100, "correlation")
     store.set_states([("endpoint", f"agency:{hit.id}", "up", None)], t0 + 200, "correlation")
     district = net.sites[hit.site].district
     store.add_maintenance(f"district:{district}", t0 + 150, t0 + 300, "splice")
+    run.end(t0 + 1000)
     result = {a.id: a for a in availability(net, store, 1000, now=t0 + 1000)}
     assert result[hit.id].availability == pytest.approx(1 - 50 / 850)
     assert result[hit.id].down_s == pytest.approx(50)
@@ -54,6 +58,7 @@ def test_maintenance_cli_records_lists_and_refuses_bad_input(
     assert main(["monitor", "maintenance", "list"]) == 0
     listed = capsys.readouterr().out
     assert "district:dong-xoai" in listed and "splice" in listed and "2026-11-22" in listed
+    assert main(["monitor", "maintenance", "add", "commune:phu-nghia", *window]) == 0
     assert main(["monitor", "maintenance", "add", "rack:7", *window]) != 0
     assert "bad maintenance target" in capsys.readouterr().err
     backwards = ["--start", "2026-11-23T02:00+07:00", "--end", "2026-11-22T22:00+07:00", "--reason", "x"]

@@ -30,9 +30,9 @@ from govnet.inventory.models import Role as DeviceRole
 from govnet.inventory.network import Network
 from govnet.monitor.config import targets_from_inventory
 from govnet.monitor.engine import CycleReport, Monitor
+from govnet.monitor.fake import FakeScraper
 from govnet.monitor.incidents import reachable_from_core
 from govnet.monitor.store import Store, open_store
-from tests.fakeagents import Agents
 
 #: SQLite's and PostgreSQL's words for it.
 DISK_FULL = re.compile(r"database or disk is full|No space left on device")
@@ -84,7 +84,7 @@ def outage_and_back(
     net: Network, store: Store, filler_at: Path, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     """The scenario, on any store whose free space ``fill(filler_at)`` takes away."""
-    agents = Agents(net)
+    agents = FakeScraper(net)
     now = [5_000_000.0]
     hub = busiest_hub(net)
     # The cores, the hubs and what hangs off the busiest hub: enough to see it die, few enough
@@ -103,7 +103,7 @@ def outage_and_back(
     recorded_before = store.changes()
     assert recorded_before, "the first poll is recorded"
 
-    caplog.set_level(logging.WARNING, logger="govnet.monitor.store")
+    caplog.set_level(logging.INFO, logger="govnet.monitor.store")
     filler = fill(filler_at)
     agents.kill(hub)
     # Ticks go on while the disk is full: the monitor neither raises nor stops.
@@ -263,6 +263,7 @@ def test_monitor_run_on_a_full_disk_says_so_once_and_exits_cleanly(small_fs: Pat
         "HOME": str(tmp_path),
         "XDG_CONFIG_HOME": str(tmp_path / ".config"),
         "PYTHONUNBUFFERED": "1",
+        "GOVNET_LOG_LEVEL": "info",  # the outage is an ERROR line, its end an INFO one
     }
     monitor_cmd = [
         sys.executable, "-m", "govnet.cli", "monitor", "run", "--store", url, "--no-traps", "--no-live",

@@ -12,7 +12,7 @@ from napalm.base import models
 from napalm.base.exceptions import CommitError
 from napalm.base.test.helpers import test_model as model_ok
 
-from govnet.lab.lifecycle import fail, restore
+from govnet.lab.faults import fail, restore
 from napalm_frr.driver import FrrDriver
 from tests.labkit import LabHandle
 

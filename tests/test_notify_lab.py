@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from govnet.lab.lifecycle import fail, restore
+from govnet.lab.faults import fail, restore
 from govnet.monitor.store import open_store
 from tests.labkit import LabHandle
 from tests.notifykit import Hook, WebhookReceiver, new_whsec, wait_until

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from govnet.inventory.communes import commune_of_site, communes
 from govnet.inventory.network import Network
 from govnet.monitor.engine import CycleReport
 from govnet.monitor.incidents import correlate
 from govnet.monitor.notify.channels import load_channels
-from govnet.monitor.notify.events import incident_event
+from govnet.monitor.notify.events import endpoint_event, endpoint_index, incident_event
 from govnet.monitor.notify.messages import render
 from govnet.monitor.notify.notifier import Notifier
 from govnet.monitor.notify.outbox import Outbox, OutboxRow
@@ -159,6 +160,26 @@ def test_a_maintenance_window_silences_and_the_opening_follows_when_it_ends(make
     assert sorted(f"{r.event_type}#{r.incident_id}" for r in s.rows()) == sorted(
         [f"incident.opened#{gold}", f"incident.opened#{ring}"]
     )
+
+
+def test_a_commune_maintenance_window_silences_its_incidents_only(make: Make, net: Network) -> None:
+    s = make("channels:\n" + channel_block(["noc"]))
+    found = communes(net)
+    gold_commune = commune_of_site(net)[net.devices[GOLD_CPE].site]
+    assert found[gold_commune].name == "An Lộc"
+    s.store.add_maintenance(f"commune:{gold_commune}", T0, T0 + 600, "cắt điện phường")
+    gold = s.open([only_link(net, GOLD_CPE)], [GOLD_CPE], T0 + 10)
+    assert s.rows() == []
+    # Another commune is not silenced by it.
+    bronze = s.open([only_link(net, BRONZE_CPE)], [BRONZE_CPE], T0 + 20)
+    assert commune_of_site(net).get(net.devices[BRONZE_CPE].site) != gold_commune
+    assert [f"{r.event_type}#{r.incident_id}" for r in s.rows()] == [f"incident.opened#{bronze}"]
+    assert s.notifier.sweep(T0 + 601) == 1  # the window ends with the incident open: told then
+    assert f"incident.opened#{gold}" in [f"{r.event_type}#{r.incident_id}" for r in s.rows()]
+    # An endpoint's own events (the IOC's webhooks) name its commune for the windows too.
+    agency = next(a for a in net.agencies.values() if a.cpe == GOLD_CPE)
+    event = endpoint_event(net, endpoint_index(net), f"agency:{agency.id}", "down", T0, None)
+    assert f"commune:{gold_commune}" in event.targets
 
 
 def test_reminders_until_acknowledged_and_one_escalation(make: Make, net: Network) -> None:

@@ -107,7 +107,7 @@ def test_diff_push_then_nothing_left_to_change(
         core.close()
     assert f"access-list GOVNET-MGMT seq 5 permit {bare_lab.subnet}" in running
     assert "line vty\n access-class GOVNET-MGMT" in running and "log syslog informational" in running
-    from govnet.lab.lifecycle import wait_converged
+    from govnet.lab.readiness import wait_converged
     from govnet.lab.state import load_state
 
     state = load_state(bare_lab.prefix)
@@ -312,7 +312,7 @@ def test_faults_each_give_a_clear_result_and_keep_the_previous_config(
 def test_a_device_that_dies_mid_rollout_fails_alone_and_comes_back_unchanged(bare_lab: LabHandle) -> None:
     """The CPE is killed while the rollout is in its first wave: its result says why, the
     devices before it are done, and when it comes back it has the configuration it had."""
-    from govnet.lab.lifecycle import fail, restore
+    from govnet.lab.faults import fail, restore
     from govnet.tasks.provision import DeviceResult
     from govnet.tasks.rollout import rollout
 

@@ -186,12 +186,14 @@ def test_the_lab_export_never_writes_a_config_with_an_injected_name(net: Network
     is refused there (validation, then the guard) before any config is written."""
     from govnet.errors import GovnetError
     from govnet.lab.clab import export
-    from govnet.lab.subset import select
+    from govnet.lab.subset import lab_view, routers, select
 
     devices = set(select(net, "small"))
     agency = next(a for a in net.agencies.values() if a.cpe in devices)
     out = tmp_path / "clab"
-    with pytest.raises(GovnetError):
-        export(with_agency_name(net, agency.id, "UBND" + INJECTION), out, size="small")
+    hostile = with_agency_name(net, agency.id, "UBND" + INJECTION)
+    with pytest.raises(GovnetError):  # what 'govnet lab export-clab' does: render the lab's view, export
+        view = lab_view(hostile, size="small", user="govnet")
+        export(hostile, out, {name: render_device(view, name) for name in routers(view)}, size="small")
     written = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
     assert not any("198.18.8.1" in p.read_text(encoding="utf-8") for p in written)

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from govnet.lab.lifecycle import fail, restore
+from govnet.lab.faults import fail, restore
 from tests.labkit import LabHandle
 from tests.procs import Running, start_monitor, stop_process
 from tests.redisserver import RedisServer

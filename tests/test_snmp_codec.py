@@ -8,8 +8,9 @@ import pytest
 from pydantic import SecretStr
 
 from govnet.monitor.collector import collect
+from govnet.monitor.fake import FakeScraper
 from govnet.monitor.poll import poll_round
-from govnet.monitor.scraper import FakeScraper, Scrape
+from govnet.monitor.scraper import Scrape
 from govnet.snmp import ber, mibs
 from govnet.snmp.ber import VarBind
 from govnet.snmp.client import Target
@@ -131,7 +132,7 @@ def test_collector_without_uptime_keeps_the_device_reachable_with_a_warning() ->
 
 def test_dead_agent_does_not_stop_the_round() -> None:
     good = scrape_of("198.18.0.10", {mibs.IFX_COLUMNS["ifName"]: {1: b"eth1"}}, UPTIME)
-    fake = FakeScraper({"198.18.0.10": good})
+    fake = FakeScraper(recorded={"198.18.0.10": good})
     targets = [Target(h, community=SecretStr("c")) for h in ("198.18.0.10", "198.18.0.11")]
     states = asyncio.run(poll_round(fake, targets))
     assert [s.reachable for s in states] == [True, False]

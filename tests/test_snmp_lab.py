@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from govnet.cli import main
 from govnet.errors import SafetyError
-from govnet.lab.lifecycle import fail, restore
+from govnet.lab.faults import fail, restore
 from govnet.monitor.config import INTERFACES
 from govnet.snmp import ber, mibs
 from govnet.snmp.client import PysnmpSession, SnmpTimeoutError, Target, V2cSession

@@ -90,6 +90,7 @@ def test_the_wheel_has_one_import_root_and_its_data(wheel: Path) -> None:
         "govnet/api/static/noc.js",
         "govnet/inventory/sample/province.yaml",
         "govnet/inventory/sample/districts/dong-xoai.yaml",
+        "govnet/inventory/samplefacts.yaml",
         "govnet/tasks/templates/frr/device.j2",
         "govnet/py.typed",
         "govnet/cli/inventory.py",

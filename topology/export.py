@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 
 import networkx as nx
 
+from govnet.inventory.communes import commune_of_site
 from govnet.inventory.models import SiteKind
 from govnet.topology.report import SpofReport
 
@@ -61,6 +62,7 @@ def geojson(
     agencies_at: dict[str, list[str]] = {}
     for agency in network.agencies.values():
         agencies_at.setdefault(agency.site, []).append(agency.id)
+    commune_ids = commune_of_site(network)
     features: list[dict[str, Any]] = []
     for site_id in sorted(network.sites):
         site = network.sites[site_id]
@@ -81,6 +83,7 @@ def geojson(
                     "district": site.district,
                     "district_name": network.district_names.get(site.district, site.district),
                     "commune": site.commune,
+                    "commune_id": commune_ids.get(site_id),
                     "devices": devs,
                     "agencies": sorted(agencies_at.get(site_id, [])),
                     "status": status,

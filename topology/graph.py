@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
@@ -142,16 +141,3 @@ def read_graphml(path: Path) -> nx.MultiGraph:
     except (nx.NetworkXError, ValueError, KeyError) as exc:
         raise TopologyError(f"{path} is not a GraphML file govnet can read: {exc}") from exc
     return nx.MultiGraph(g)
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in km.
-
-    >>> round(haversine_km(11.5349, 106.8832, 11.6520, 106.6070), 1)
-    32.8
-    """
-    r = 6371.0088
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(a))

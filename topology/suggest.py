@@ -13,8 +13,8 @@ from typing import Any
 
 import networkx as nx
 
+from govnet.inventory.geo import haversine_km
 from govnet.inventory.models import Role
-from govnet.topology.graph import haversine_km
 from govnet.topology.report import Impact, SpofReport
 
 ANCHOR_ROLES = {Role.CORE.value, Role.HUB.value}

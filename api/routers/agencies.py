@@ -2,45 +2,116 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from govnet.api.deps import ERRORS, SLUG, Ioc, Paging, State, forbid_district, not_found
+from govnet.api.auth import Role
+from govnet.api.deps import (
+    ERRORS,
+    SLUG,
+    Ioc,
+    Page,
+    State,
+    authorized,
+    forbid_district,
+    needs,
+    not_found,
+    state_of,
+)
+from govnet.api.hotpath import Prerendered, raw_headers
 from govnet.api.status import Snapshot, agency_item, path_to_core
 
 router = APIRouter(prefix="/agencies", tags=["status"], responses=ERRORS)
 
 
-@router.get("", summary="Agencies with their connectivity status")
-def list_agencies(
-    state: State,
-    caller: Ioc,
-    paging: Paging,
+@router.get("", summary="Agencies with their connectivity status", openapi_extra=needs(Role.IOC))
+async def list_agencies(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Items per page.")] = 100,
+    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
     district: Annotated[str | None, Query(pattern=SLUG, description="Only this district.")] = None,
+    commune: Annotated[str | None, Query(pattern=SLUG, description="Only this commune or ward (id).")] = None,
     status: Annotated[
         Literal["online", "offline", "unknown"] | None, Query(description="Only this status.")
     ] = None,
 ) -> Any:
-    """Agencies, filtered and paginated.
+    """Agencies, filtered and paginated (built once per store version, in a worker thread).
 
     District scope: a district-scoped token gets its district's agencies only (filtered);
-    ``district=`` naming another district is 403.
+    ``district=`` naming another district, or ``commune=`` a commune of another district, is 403.
     """
+    return await agencies_page(request, Page(limit, offset), district, status, commune)
+
+
+async def agencies_page(
+    request: Request, paging: Page, district: str | None, status: str | None, commune: str | None = None
+) -> Response:
+    """One page of agencies, for :func:`list_agencies` and :func:`fast_list_agencies`."""
+    state, caller = state_of(request), authorized(request, Role.IOC)
     if district is not None:
         forbid_district(caller, district)
+    if commune is not None:
+        if commune not in state.communes:
+            raise not_found(f"commune '{commune}'", "/api/v1/communes")
+        forbid_district(caller, state.communes[commune].district)
 
     def compute() -> list[dict[str, Any]]:
         snap = Snapshot.read(state.network, state.store, ("endpoint",), detail=False)
-        return [agency_item(snap, a) for a in sorted(state.network.agencies)]
+        items = [agency_item(snap, a) for a in sorted(state.network.agencies)]
+        return [{**i, "commune_id": state.commune_of_site.get(i["site"])} for i in items]
 
-    items: list[dict[str, Any]] = state.memo(("agencies",), compute)
-    items = [
-        i
-        for i in items
-        if caller.sees(i["district"]) and district in (None, i["district"]) and status in (None, i["status"])
-    ]
-    return paging.apply(items)
+    def render(items: list[dict[str, Any]]) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        mine = [
+            i
+            for i in items
+            if caller.sees(i["district"])
+            and district in (None, i["district"])
+            and commune in (None, i["commune_id"])
+            and status in (None, i["status"])
+        ]
+        body = json.dumps(paging.apply(mine), ensure_ascii=False, separators=(",", ":")).encode()
+        return body, raw_headers(body, {}, "application/json")
+
+    # The whole list once per store version; each page (per scope and filters) rendered to bytes
+    # once per store version too, so that the IOC polling the same page costs a lookup.
+    version = state.version()
+    items: list[dict[str, Any]] = await state.memo(("agencies",), compute, version)
+    key = ("agencies-page", caller.district, district, commune, status, paging.limit, paging.offset)
+    body, headers = await state.memo(key, lambda: render(items), version)
+    return Prerendered(body, headers)
+
+
+_SLUG = re.compile(SLUG)
+_STATUSES = frozenset({"online", "offline", "unknown"})
+
+
+async def fast_list_agencies(request: Request) -> Response | None:
+    """:func:`list_agencies` for the hot path (hotpath.py), when the query is plainly valid.
+
+    Only the four documented parameters, each at most once, with values that FastAPI would accept
+    unchanged (digits in range, a slug, one of the statuses); anything else answers None and goes
+    through FastAPI, which validates it and says what is wrong.
+    """
+    raw = request.scope["query_string"]
+    values: dict[str, str] = {}
+    if raw:
+        for pair in raw.decode("latin-1").split("&"):
+            name, sep, value = pair.partition("=")
+            if not sep or name in values or "%" in value or "+" in value:
+                return None
+            values[name] = value
+    if not values.keys() <= {"limit", "offset", "district", "status"}:
+        return None
+    limit, offset = values.get("limit", "100"), values.get("offset", "0")
+    if not (limit.isdigit() and offset.isdigit() and 1 <= int(limit) <= 1000 and len(offset) < 19):
+        return None
+    district, status = values.get("district"), values.get("status")
+    if (district is not None and not _SLUG.match(district)) or status not in (None, *_STATUSES):
+        return None
+    return await agencies_page(request, Page(int(limit), int(offset)), district, status)
 
 
 @router.get("/{agency_id}", summary="One agency: status, path to the core, last change, availability")

@@ -8,9 +8,10 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from govnet.api.auth import Principal
+from govnet.api.authn import client_address
 from govnet.api.deps import ERRORS, ApiState, Noc, Paging, State, not_found
 from govnet.api.status import incident_touches
 from govnet.monitor.store import IncidentRow
@@ -59,11 +60,13 @@ def get_incident(state: State, caller: Noc, incident_id: IncidentId) -> Any:
 
 
 @router.post("/{incident_id}/ack", summary="Acknowledge an incident (noc, engineer)")
-def acknowledge(state: State, caller: Noc, incident_id: IncidentId) -> Any:
-    """Mark the incident acknowledged by the caller's token.
+def acknowledge(request: Request, state: State, caller: Noc, incident_id: IncidentId) -> Any:
+    """Mark the incident acknowledged by the caller's token (recorded in the audit log).
 
     District scope: as for one incident (404 outside the district, the answer cut to it).
     """
     _found(state, caller, incident_id)
     state.store.acknowledge(incident_id, f"token:{caller.token_id}", time.time())
+    state.changed()
+    state.audit.record(caller, "incident.ack", f"incident {incident_id}", client_address(request), "ok")
     return state.scope(caller).incident(_found(state, caller, incident_id).as_dict())

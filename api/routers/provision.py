@@ -7,12 +7,14 @@ district when the token is scoped.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from govnet.api.authn import client_address, too_many
 from govnet.api.deps import ERRORS, Engineer, State, forbid_district
 
 router = APIRouter(prefix="/provision", tags=["provisioning"], responses=ERRORS)
@@ -29,8 +31,11 @@ class DryRun(BaseModel):
 
 
 @router.post("/dry-run", summary="What a rollout would change, per device (engineer; changes nothing)")
-async def dry_run(body: DryRun, state: State, caller: Engineer) -> Any:
+async def dry_run(body: DryRun, request: Request, state: State, caller: Engineer) -> Any:
     """The ``provision diff --json`` report for the selected devices.
+
+    Each dry run opens SSH sessions to its devices: only a few run at once (429 with
+    ``Retry-After`` beyond them). Every dry run is recorded in the audit log with its filters.
 
     District scope: the scope is a ceiling, not one more filter. A district-scoped token's
     ``district=`` filter may only name its own district (anything else, a glob included, is 403),
@@ -50,7 +55,21 @@ async def dry_run(body: DryRun, state: State, caller: Engineer) -> Any:
     names = select(state.network, filters)
     mine = state.scope(caller)
     names = [n for n in names if mine.everything or n in mine.devices]
-    results = await run_in_threadpool(rollout, state.network, names, mode="diff", workers=body.workers)
+    address = client_address(request)
+    target = f"filter {' '.join(filters) or '(all)'}: {len(names)} devices"
+    if not state.dry_runs.take():
+        refused = "refused: too many at once"
+        await asyncio.to_thread(state.audit.record, caller, "provision.dry-run", target, address, refused)
+        raise too_many(10, f"{state.dry_runs.limit} dry runs are already running")
+    try:
+        results = await run_in_threadpool(rollout, state.network, names, mode="diff", workers=body.workers)
+    except Exception as exc:
+        failed = f"failed: {type(exc).__name__}"
+        await asyncio.to_thread(state.audit.record, caller, "provision.dry-run", target, address, failed)
+        raise
+    finally:
+        state.dry_runs.give_back()
+    await asyncio.to_thread(state.audit.record, caller, "provision.dry-run", target, address, "ok")
     counts: dict[str, int] = {}
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1

@@ -17,12 +17,26 @@ async function get(path) {
   return answer.json();
 }
 
-async function login(token) {
-  const answer = await fetch(API + "/session", {
-    method: "POST", credentials: "same-origin",
-    headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token }),
+// The session's CSRF secret: sent with every state-changing request (the cookie alone is not enough).
+let csrf = null;
+
+async function send(method, path, body) {
+  const headers = { "Content-Type": "application/json" };
+  if (csrf) headers["X-CSRF-Token"] = csrf;
+  const answer = await fetch(API + path, {
+    method, credentials: "same-origin", headers, body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!answer.ok) throw new Error((await answer.json()).error.message);
+  return answer.json();
+}
+
+async function login(token) {
+  csrf = (await send("POST", "/session", { token })).csrf;
+}
+
+async function logout() {
+  await send("DELETE", "/session").catch(console.error);
+  location.reload();
 }
 
 function drawSummary(s) {
@@ -140,6 +154,7 @@ async function start() {
     history.replaceState(null, "", location.pathname);  // the token leaves the address bar
   }
   try {
+    csrf = (await get("/session")).csrf;
     await refresh();
   } catch (e) {
     $("login").hidden = false;
@@ -151,6 +166,7 @@ async function start() {
     return;
   }
   $("app").hidden = false;
+  $("logout").onclick = logout;
   get("/topology/spof?limit=10").then(drawSpof).catch((e) => {
     // A district-scoped token gets 403: the ranking is the whole province's.
     const row = document.createElement("tr");

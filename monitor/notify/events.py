@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from govnet.inventory.communes import commune_of_site
 from govnet.inventory.network import Network
 from govnet.monitor.store import IncidentRow
 from govnet.topology.graph import Endpoint, endpoints_by_device
@@ -142,7 +143,13 @@ def incident_event(network: Network, row: IncidentRow, type_: str, at: float, no
         },
         "noc_url": link,
     }
-    targets = {f"device:{d}" for d in devices} | {f"district:{d}" for d in districts if devices}
+    site_commune = commune_of_site(network)
+    commune_ids = {site_commune.get(network.devices[d].site) for d in devices} - {None}
+    targets = (
+        {f"device:{d}" for d in devices}
+        | {f"district:{d}" for d in districts if devices}
+        | {f"commune:{c}" for c in commune_ids}
+    )
     return Event(
         type=type_,
         kind="incident",
@@ -182,6 +189,10 @@ def endpoint_event(
     district = endpoint.district if endpoint is not None else ""
     severity = "critical" if level == "gold" else "major"
     targets = {f"endpoint:{key}", f"district:{district}"} | ({f"device:{device}"} if device else set())
+    site = network.agencies[ident].site if kind == "agency" and ident in network.agencies else ident
+    commune_id = commune_of_site(network).get(site)
+    if commune_id is not None:  # a window on the endpoint's commune silences it too
+        targets.add(f"commune:{commune_id}")
     data = {
         "endpoint": {
             "key": key,

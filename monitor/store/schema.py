@@ -126,6 +126,37 @@ maintenance = sa.Table(
 )
 
 
+# -- the API's own tables (govnet.api.sessions, govnet.api.audit)
+
+api_sessions = sa.Table(
+    "api_sessions",
+    metadata,
+    sa.Column("id_sha256", sa.Text, primary_key=True),
+    sa.Column("token_id", sa.Text, nullable=False),
+    sa.Column("csrf", sa.Text, nullable=False),
+    sa.Column("created", Real, nullable=False),
+    sa.Column("last_seen", Real, nullable=False),
+    sa.Index("api_sessions_by_token", "token_id"),
+)
+
+api_audit = sa.Table(
+    "api_audit",
+    metadata,
+    _id(),
+    sa.Column("at", Real, nullable=False),
+    sa.Column("token_id", sa.Text, nullable=False),
+    sa.Column("token_name", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("address", sa.Text, nullable=False),
+    sa.Column("outcome", sa.Text, nullable=False),
+    sa.Index("api_audit_by_time", "at"),
+    sa.Index("api_audit_by_action", "action", "id"),
+    sqlite_autoincrement=True,
+)
+
+
 class hour_start(FunctionElement[float]):  # noqa: N801 (an SQL function's name)
     """The start of the UNIX hour a timestamp falls in (floor, on both backends)."""
 

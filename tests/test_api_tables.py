@@ -1,0 +1,38 @@
+"""The API's own tables (sessions, audit log) on both store backends: SQLite and a real PostgreSQL."""
+
+from __future__ import annotations
+
+from govnet.api.audit import TARGET_MAX, AuditLog
+from govnet.api.auth import Principal, Role
+from govnet.api.sessions import Sessions
+from govnet.monitor.store import open_store
+
+
+def test_sessions_and_audit_on_each_backend(store_url: str) -> None:
+    store = open_store(store_url)
+    try:
+        now = [1_000.0]
+        sessions = Sessions(store, idle_s=60, absolute_s=600, clock=lambda: now[0])
+        sid, session = sessions.start("abcd1234")
+        assert sessions.get(sid) == session and sessions.get("not-a-session") is None
+        now[0] += 61
+        assert sessions.get(sid) is None and sessions.count() == 0  # idle: gone
+        sid2, _ = sessions.start("abcd1234")
+        sessions.end_token("abcd1234")
+        assert sessions.get(sid2) is None
+
+        audit = AuditLog(store, clock=lambda: now[0])
+        caller = Principal("abcd1234", Role.NOC, None, "Le Van C")
+        audit.record(caller, "incident.ack", "incident 7", "198.51.100.9", "ok")
+        audit.record(None, "token.revoke", "token abcd1234" + "x" * 1000, "local:root", "ok")
+        entries, total = audit.entries()
+        assert total == 2 and [e.action for e in entries] == ["token.revoke", "incident.ack"]
+        assert entries[1].token_name == "Le Van C" and entries[1].address == "198.51.100.9"
+        assert entries[0].token_name == "cli" and len(entries[0].target) == TARGET_MAX
+        assert audit.entries(10, 0, "incident.ack")[1] == 1
+        # A second process (another AuditLog over the same store) sees the same log.
+        other = open_store(store_url)
+        assert AuditLog(other).entries()[1] == 2
+        other.close()
+    finally:
+        store.close()
