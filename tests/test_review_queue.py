@@ -16,13 +16,13 @@ from govnet.inventory.network import Network
 from govnet.monitor.broker import Broker, Job, mask_redis_url
 from govnet.monitor.config import PollTarget, targets_from_inventory
 from govnet.monitor.failover import lead_or_wait
+from govnet.monitor.fake import FakeScraper
 from govnet.monitor.remote import QueueScraper
 from govnet.monitor.runner import RunOptions
 from govnet.monitor.scraper import CURRENT_POLL, Scrape
 from govnet.monitor.scrapewire import ScrapeWireError, decode_scrape, encode_scrape
 from govnet.monitor.store import open_store
 from govnet.monitor.worker import Worker
-from tests.fakeagents import Agents
 from tests.redisserver import redis_server
 
 
@@ -145,7 +145,7 @@ def test_a_job_waiting_longer_than_its_key_lives_is_not_queued_twice(net: Networ
         await asyncio.sleep(8)  # no worker: well past the key's 3 s
         stream = broker.key("jobs", scraper.group[target.device])
         queued = int(await broker.redis.xlen(stream))
-        worker = Worker(net, Broker(redis_url, "r3"), Agents(net), name="late")
+        worker = Worker(net, Broker(redis_url, "r3"), FakeScraper(net), name="late")
         stop = asyncio.Event()
         running = asyncio.ensure_future(worker.run(stop))
         got = await asyncio.wait_for(poll, 60)
@@ -233,7 +233,7 @@ def test_a_job_for_a_device_no_worker_knows_is_dropped_not_claimed_for_ever(
         submitted = time.time() if stamp < 0 else stamp
         forged = Job("ghost@1", "ghost; reboot", "default", ("system",), 5.0, submitted)
         assert await broker.submit(forged, keep=600)
-        worker = Worker(net, Broker(redis_url, "r5"), Agents(net), name="w", claim_after=1.0)
+        worker = Worker(net, Broker(redis_url, "r5"), FakeScraper(net), name="w", claim_after=1.0)
         stop = asyncio.Event()
         running = asyncio.ensure_future(worker.run(stop))
 
