@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
@@ -66,20 +66,25 @@ class BrokerError(GovnetError):
 
 
 def mask_redis_url(url: str) -> str:
-    """The URL with any password replaced by ``***``.
+    """The URL with any password (in its user part or its ``password=`` query) replaced by ``***``.
 
     >>> mask_redis_url("redis://:s3cret@127.0.0.1:6379/0")
     'redis://:***@127.0.0.1:6379/0'
+    >>> mask_redis_url("redis://[::1]:6379/0?password=s3cret")
+    'redis://[::1]:6379/0?password=***'
     >>> mask_redis_url("unix:///run/redis.sock")
     'unix:///run/redis.sock'
     """
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return parts._replace(netloc=f"{user}:***@{host}{port}").geturl()
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if at and ":" in userinfo:
+        userinfo = userinfo.split(":", 1)[0] + ":***"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, "***" if k.lower() == "password" else v) for k, v in pairs], safe="*")
+    tail = (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+    return f"{parts.scheme}://{userinfo}{at}{hostport}{parts.path}{tail}"
 
 
 def check_name(text: str, what: str) -> str:
@@ -210,6 +215,11 @@ class Broker:
         """Whether the de-duplication key of ``job_id`` still exists (Redis kept it)."""
         return bool(await self.redis.exists(self.key("job", job_id)))
 
+    async def touch_job(self, job_id: str, keep: float) -> bool:
+        """Keep the de-duplication key of a job still waiting alive for ``keep`` more seconds;
+        False when Redis no longer has it (lost in a restart)."""
+        return bool(await self.redis.pexpire(self.key("job", job_id), max(1, int(keep * 1000))))
+
     async def job_groups(self) -> list[str]:
         """Every poller group that has a job stream."""
         prefix = self.key("jobs", "")
@@ -315,8 +325,13 @@ class Broker:
         await self.redis.eval(_RELEASE, 1, self.key("lease"), owner)
 
     async def lease_holder(self) -> str | None:
+        """Who holds the lease, as printable text (it is shown to operators: whatever is in Redis
+        must not reach their terminal as escape sequences)."""
         value = await self.redis.get(self.key("lease"))
-        return value.decode("utf-8", "replace") if value is not None else None
+        if value is None:
+            return None
+        text = value.decode("utf-8", "replace")
+        return "".join(c if c.isprintable() else "?" for c in text[:120])
 
     async def heartbeat(self, worker: str, groups: Sequence[str], ttl_s: float) -> None:
         value = ",".join(groups) or "*"

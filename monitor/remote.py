@@ -19,7 +19,7 @@ import contextlib
 import time
 from collections.abc import Sequence
 
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from govnet.inventory.network import Network
 from govnet.monitor.broker import Broker, Job
@@ -76,34 +76,54 @@ class QueueScraper:
                 continue
             for job_id in ids:
                 if job_id in self._futures:
-                    await self._resolve(job_id)
+                    # The broker went away between the two reads: the waiting poll reads the
+                    # result by its key at its next check. The follower itself must never die.
+                    with contextlib.suppress(RedisError, OSError):
+                        await self._resolve(job_id)
 
     async def _resolve(self, job_id: str) -> None:
+        """Settle the poll of ``job_id`` if its result is stored (a malformed one: a bad result)."""
         future = self._futures.get(job_id)
         if future is None or future.done():
             return
-        payload = await self.broker.result(job_id)
-        if payload is None:
-            return
+        problem = None
         try:
-            scrape = decode_scrape(payload)
-        except ScrapeWireError as exc:
+            payload = await self.broker.result(job_id)
+        except ResponseError as exc:
+            if "WRONGTYPE" not in str(exc):
+                raise
+            payload, problem = None, "the result's key holds no result (WRONGTYPE)"
+        if payload is not None:
+            try:
+                scrape = decode_scrape(payload)
+            except ScrapeWireError as exc:
+                problem = exc.message
+        if problem is not None:
             self.bad_results += 1
             scrape = Scrape("?", error=None)
-            scrape.warn("broker", exc.message)
+            scrape.warn("broker", problem)
+        elif payload is None:
+            return
         if not future.done():  # the stream and the scrape itself may both have fetched it
             future.set_result(scrape)
 
     async def _wait(self, job: Job, future: asyncio.Future[Scrape], keep: float) -> Scrape:
         """The result, however long it takes; re-submitted only if Redis lost both the job and
         its result (a restart without persistence): a job Redis still holds is never doubled."""
+        # The de-duplication key lives ``keep`` seconds; while the job waits in the stream (no
+        # worker) it is kept alive here, or its expiry would read as "lost" and double the job.
+        every = min(self.recheck_s, keep / 3)
         while True:
             try:
-                return await asyncio.wait_for(asyncio.shield(future), timeout=self.recheck_s)
+                return await asyncio.wait_for(asyncio.shield(future), timeout=every)
             except TimeoutError:
                 pass
             try:
-                lost = not await self.broker.job_known(job.id) and await self.broker.result(job.id) is None
+                await self._resolve(job.id)  # a result whose notice the follower missed
+                if future.done():
+                    continue
+                known = await self.broker.touch_job(job.id, keep)
+                lost = not known and await self.broker.result(job.id) is None
                 if lost and not future.done():
                     self.resubmitted += 1
                     await self.broker.submit(job, keep)

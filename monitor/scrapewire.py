@@ -104,6 +104,8 @@ def decode_scrape(data: bytes) -> Scrape:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ScrapeWireError(f"not JSON ({exc})") from None
+    except RecursionError:  # a few hundred kB of '[' exhausts the decoder's stack
+        raise ScrapeWireError("JSON nested too deep") from None
     if not isinstance(doc, dict):
         raise ScrapeWireError("not a JSON object")
     host = _text(doc, "host")

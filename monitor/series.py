@@ -150,11 +150,33 @@ class VictoriaMetrics:
         params = urllib.parse.urlencode(
             {"query": query, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}s"}
         )
-        doc = json.loads(self._call(f"/api/v1/query_range?{params}"))
-        if doc.get("status") != "success":
-            raise SeriesError(f"VictoriaMetrics refused the query: {str(doc.get('error'))[:200]}")
-        result: list[dict[str, Any]] = doc["data"]["result"]
+        return self._result(f"/api/v1/query_range?{params}")
+
+    def _result(self, path: str) -> list[dict[str, Any]]:
+        """The ``data.result`` of a query's answer; :class:`SeriesError` for anything else (a
+        proxy's page, another server on that port, a truncated body)."""
+        body = self._call(path)
+        try:
+            doc = json.loads(body)
+            if doc.get("status") != "success":
+                raise SeriesError(f"VictoriaMetrics refused the query: {str(doc.get('error'))[:200]}")
+            result = doc["data"]["result"]
+            if not isinstance(result, list):
+                raise TypeError("result is not a list")
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            raise SeriesError(
+                f"{self.url} did not answer as VictoriaMetrics ({type(exc).__name__}): {body[:80]!r}",
+                hint="check that --series points at VictoriaMetrics itself",
+            ) from None
         return result
+
+    def _points(self, series: dict[str, Any]) -> list[tuple[float, float]]:
+        try:
+            return [(float(t), float(v)) for t, v in series["values"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SeriesError(
+                f"{self.url} answered a series that is not [[time, value], ...] ({type(exc).__name__})"
+            ) from None
 
     def raw(
         self, metric: str, device: str, interface: str, start: float, end: float
@@ -165,10 +187,7 @@ class VictoriaMetrics:
         selector = f'{metric}{{device="{escape_label(device)}",interface="{escape_label(interface)}"}}'
         span = max(1, int(end - start))
         params = urllib.parse.urlencode({"query": f"{selector}[{span}s]", "time": f"{end:.3f}"})
-        doc = json.loads(self._call(f"/api/v1/query?{params}"))
-        if doc.get("status") != "success":
-            raise SeriesError(f"VictoriaMetrics refused the query: {str(doc.get('error'))[:200]}")
-        return [(float(t), float(v)) for series in doc["data"]["result"] for t, v in series["values"]]
+        return [point for series in self._result(f"/api/v1/query?{params}") for point in self._points(series)]
 
     def interface_history(
         self, device: str, interface: str, start: float, end: float, step: float
@@ -180,8 +199,9 @@ class VictoriaMetrics:
         )
         out: dict[str, list[tuple[float, float]]] = {}
         for series in self.query_range(query, start, end, step):
-            name = series["metric"].get("__name__", "")
-            out[name] = [(float(t), float(v)) for t, v in series["values"]]
+            labels = series.get("metric") if isinstance(series, dict) else None
+            name = labels.get("__name__", "") if isinstance(labels, dict) else ""
+            out[str(name)] = self._points(series)
         return out
 
 

@@ -29,6 +29,8 @@ from govnet.monitor.scrapewire import encode_scrape
 HEARTBEAT_S = 5.0
 #: How often a worker looks for jobs others left unfinished, and for new poller groups.
 RECLAIM_EVERY_S = 2.0
+#: A job stamped further ahead than this (clocks apart, or forged) counts as too old.
+UNKNOWN_JOB_SKEW_S = 300.0
 
 
 def group_of(network: Network, device: str) -> str:
@@ -49,6 +51,7 @@ class WorkerStats:
     polled: int = 0
     claimed: int = 0
     refused: int = 0
+    dropped: int = 0
     seconds: float = 0.0
     broker_errors: int = 0
     last_error: str = ""
@@ -161,8 +164,18 @@ class Worker:
         target = self.targets.get(job.device)
         if target is None:
             # Not in this worker's inventory: leave it pending for a worker that has it (claimed
-            # after claim_after); never answer for a device this worker knows nothing about.
+            # after claim_after); never answer for a device this worker knows nothing about. A job
+            # that has gone round that long (a device removed from the inventory, or a forged job)
+            # is dropped, not claimed back and forth for ever.
             self.stats.refused += 1
+            age = time.time() - job.submitted
+            if not -UNKNOWN_JOB_SKEW_S <= age <= 3 * self.claim_after:
+                with contextlib.suppress(RedisError, OSError):
+                    await self.broker.drop(taken)
+                    self.stats.dropped += 1
+                    self._event(
+                        {"event": "dropped", "job": job.id[:80], "why": "device not in the inventory"}
+                    )
             return
         if self.on_job is not None:
             self.on_job(taken)

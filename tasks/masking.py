@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from govnet.tasks.escape import ros_str
+
 MASK = "********"
 _SECRET_LINE = re.compile(
     r"^(?P<head>[^\S\n]*(?:\S+[^\S\n]+)*?"
@@ -27,7 +29,7 @@ _SECRET_PLACES = [
         r"(?P<head>\bsecurityname[^\S\n]+)(?P<value>\S+)(?=[^\S\n]+v2c\b)",
         # RouterOS: authentication-password=K encryption-password=K trap-community=C
         r"(?P<head>\b(?:authentication-password|encryption-password|password|trap-community)=)"
-        r"(?P<value>\"[^\"\n]*\"|\S+)",
+        r"(?P<value>\"(?:[^\"\\\n]|\\.)*\"|\S+)",
     )
 ]
 
@@ -52,9 +54,10 @@ def mask(text: str, secrets: set[str]) -> str:
     >>> mask("add name=noc authentication-password=k1 encryption-password=k2 addresses=198.18.0.0/22", set())
     'add name=noc authentication-password=******** encryption-password=******** addresses=198.18.0.0/22'
     """
-    for value in sorted(secrets, key=len, reverse=True):
-        if value:
-            text = text.replace(value, MASK)
+    # As given, and as a RouterOS export shows it inside quotes (escaped: \" \\ \$ \? \XX).
+    forms = {form for value in secrets if value for form in (value, ros_str(value)[1:-1])}
+    for value in sorted(forms, key=len, reverse=True):
+        text = text.replace(value, MASK)
     for place in _SECRET_PLACES:
         text = place.sub(_masked_value, text)
     return _SECRET_LINE.sub(_masked_value, text)

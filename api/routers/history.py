@@ -5,12 +5,19 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, status
 
-from govnet.api.deps import DEVICE, ERRORS, Noc, State, forbid_district, not_found
+from govnet.api.deps import DEVICE, ERRORS, ErrorBody, Noc, State, forbid_district, not_found
 from govnet.monitor.history import interface_history
+from govnet.monitor.series import SeriesError
 
-router = APIRouter(tags=["network"], responses=ERRORS)
+router = APIRouter(
+    tags=["network"],
+    responses={
+        **ERRORS,
+        503: {"model": ErrorBody, "description": "The time-series database is away or not VictoriaMetrics"},
+    },
+)
 
 
 @router.get(
@@ -31,7 +38,16 @@ def history(
     District scope: a district-scoped token gets its district's devices only (403 otherwise).
     """
     known = state.network.devices.get(device)
-    if known is None or interface not in known.interfaces:
-        raise not_found(f"interface '{interface}' on device '{device}'", "/api/v1/devices")
+    if known is None:
+        raise not_found(f"device '{device}'", "/api/v1/devices")
+    # The scope first: a 404 for a wrong interface name and a 403 for a right one would let a
+    # district-scoped token list another district's interfaces.
     forbid_district(caller, state.network.district_of(device))
-    return interface_history(state.store, state.series, device, interface, window, time.time())
+    if interface not in known.interfaces:
+        raise not_found(f"interface '{interface}' on device '{device}'", "/api/v1/devices")
+    try:
+        return interface_history(state.store, state.series, device, interface, window, time.time())
+    except SeriesError as exc:  # the time-series database is away or not itself: not the caller's fault
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, detail={"message": exc.message, "hint": exc.hint}
+        ) from None
