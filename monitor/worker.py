@@ -146,12 +146,13 @@ class Worker:
         return groups, next_scan, next_beat
 
     async def _wait_a_little(self, stop: asyncio.Event) -> None:
-        waiters = [asyncio.ensure_future(stop.wait()), *self._busy]
-        await asyncio.wait(waiters, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
-        if not waiters[0].done():
-            waiters[0].cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await waiters[0]
+        # The stop waiter is cancelled, never awaited after: awaiting it under a suppress would
+        # swallow this task's own cancellation (a worker cancelled here would then run for ever).
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait([stopping, *self._busy], timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
 
     def _start(self, taken: list[Taken]) -> None:
         for item in taken:

@@ -72,7 +72,7 @@ def test_leader_and_workers_poll_each_device_once_per_cycle(
                 Broker(redis_url, "t1"),
                 "leader-a",
                 stop_leader,
-                ttl=6.0,
+                ttl=15.0,
                 on_state=states.append,
             )
         )
@@ -305,7 +305,7 @@ def test_the_leader_says_when_polls_wait_and_no_worker_is_alive(
                 Broker(redis_url, "t6"),
                 "lonely",
                 stop,
-                ttl=6.0,
+                ttl=15.0,
                 on_state=hear,
             )
         )
@@ -330,7 +330,7 @@ def test_jobs_lost_by_a_redis_restart_are_submitted_again(
         store = open_store(f"sqlite:///{tmp_path / 'monitor.db'}")
         broker = Broker(redis_url, "t7")
         led = asyncio.ensure_future(
-            lead_or_wait(net, store, RunOptions(interval=30.0), Broker(redis_url, "t7"), "L", stop, ttl=6.0)
+            lead_or_wait(net, store, RunOptions(interval=30.0), Broker(redis_url, "t7"), "L", stop, ttl=15.0)
         )
         groups: list[str] = []
         deadline = time.monotonic() + 60
@@ -386,7 +386,7 @@ def test_the_leader_tells_the_channels_once_per_incident(
         worker = Worker(net, Broker(redis_url, "t8"), agents, name="w")
         running = asyncio.ensure_future(worker.run(stop_workers))
         led = asyncio.ensure_future(
-            lead_or_wait(net, store, RunOptions(interval=3.0), Broker(redis_url, "t8"), "L", stop, ttl=6.0,
+            lead_or_wait(net, store, RunOptions(interval=3.0), Broker(redis_url, "t8"), "L", stop, ttl=15.0,
                          notifier=notifier)
         )  # fmt: skip
 
