@@ -42,7 +42,8 @@ class Session:
     last_seen: float
 
     def csrf_matches(self, sent: str | None) -> bool:
-        """Whether ``sent`` is this session's CSRF secret (constant time)."""
+        """Whether ``sent`` is the CSRF secret issued with this browser login (compared in
+        constant time)."""
         return sent is not None and hmac.compare_digest(sent.encode(), self.csrf.encode())
 
 

@@ -61,8 +61,11 @@ class Opened:
         extras: dict[str, Any] | None = None,
         configuration: Config | None = None,
     ) -> None:
-        """Never called: the session is open already."""
-        raise GovnetError("this session was handed over open; it cannot be reopened by Nornir")
+        """Never called: the device connection is handed to Nornir already open."""
+        raise GovnetError(
+            "this device connection was handed to Nornir already open; Nornir cannot open it again",
+            hint="close it and let govnet.tasks.connections.napalm_session open a new one",
+        )
 
     def close(self) -> None:
         """Close the session (NAPALM's ``close`` or Netmiko's ``disconnect``)."""

@@ -170,6 +170,22 @@ def _send(task: Task, network: Network, lines: Sequence[str], opener: OpenSessio
     return DeviceResult(name, "changed", diff)
 
 
+def _device_result(task: Task, work: Callable[[], DeviceResult]) -> Result:
+    """``work()`` as the device's result, timed: an error fails this device alone (SSH, Netmiko,
+    timeouts; the others go on), and its connections are closed whatever happens."""
+    start = time.monotonic()
+    try:
+        outcome = work()
+    except GovnetError as exc:
+        outcome = DeviceResult(task.host.name, "failed", "", exc.message)
+    except Exception as exc:  # one device's result; the others go on
+        outcome = DeviceResult(task.host.name, "failed", "", f"{type(exc).__name__}: {exc}")
+    finally:
+        close_all(task)
+    outcome.seconds = time.monotonic() - start
+    return Result(host=task.host, result=outcome, failed=outcome.failed)
+
+
 def send_host(
     task: Task, network: Network, lines: Sequence[str], opener: OpenSession | None = None
 ) -> Result:
@@ -179,18 +195,7 @@ def send_host(
     sent and nothing is; otherwise the lines are sent, saved, and the running configuration read
     again to check they took (a line the device rejects is named).
     """
-    start = time.monotonic()
-    name = task.host.name
-    try:
-        outcome = _send(task, network, lines, opener)
-    except GovnetError as exc:
-        outcome = DeviceResult(name, "failed", "", exc.message)
-    except Exception as exc:  # one device's result (SSH, Netmiko, timeouts); the others go on
-        outcome = DeviceResult(name, "failed", "", f"{type(exc).__name__}: {exc}")
-    finally:
-        close_all(task)
-    outcome.seconds = time.monotonic() - start
-    return Result(host=task.host, result=outcome, failed=outcome.failed)
+    return _device_result(task, lambda: _send(task, network, lines, opener))
 
 
 def send_all(
@@ -256,21 +261,11 @@ def plan_host(
     its intended one, from hier-config (IOS and VRP: ``no``/``undo`` for what goes, sections
     closed), read over the guarded Netmiko session; the intent is rendered with the real secrets
     in memory so that only real differences show, and the report is masked like every other."""
-    start = time.monotonic()
     name = task.host.name
     if not task.is_dry_run():
         raise DryRunRefusedError(f"{name}: a remediation plan is a dry run", hint="run it with dry_run")
     config = configs.get(name) if configs is not None else None
-    try:
-        outcome = _plan(task, network, config, opener)
-    except GovnetError as exc:
-        outcome = DeviceResult(name, "failed", "", exc.message)
-    except Exception as exc:  # one device's result (SSH, Netmiko, timeouts); the others go on
-        outcome = DeviceResult(name, "failed", "", f"{type(exc).__name__}: {exc}")
-    finally:
-        close_all(task)
-    outcome.seconds = time.monotonic() - start
-    return Result(host=task.host, result=outcome, failed=outcome.failed)
+    return _device_result(task, lambda: _plan(task, network, config, opener))
 
 
 def plan_all(
