@@ -24,8 +24,8 @@ v3 authPriv with the lab's SHA/AES user, the way the sample inventory polls most
 
 And the poller as ``monitor run`` polls a device (:class:`govnet.monitor.scraper.SnmpScraper`, the
 interfaces module: 16 ifTable/ifXTable columns in one multi-column walk, a session per scrape), v2c
-and v3, on the same agent: its CPU per 10k varbinds is the figure issue #14 sets against
-snmp_exporter's on v2c (at most 1.5x for v3).
+and v3, on the same agent: its CPU per 10k varbinds is the figure compared with snmp_exporter's
+on v2c (the target for v3: at most 1.5x).
 
 Needs root, the lab's packages and ``prometheus-snmp-exporter`` (``scripts/setup.sh --bench``).
 Run: ``.venv/bin/python bench/poll.py [--rounds 10] [--reps 3] [--interfaces 300]``.

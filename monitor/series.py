@@ -1,4 +1,4 @@
-"""Per-interface series in VictoriaMetrics (issue #15 item 2), when one is configured.
+"""Per-interface series in VictoriaMetrics, when one is configured.
 
 The SQL store keeps what the NOC acts on (states, changes, incidents, maintenance, availability);
 the samples of every interface (traffic, utilisation, errors, discards), which grow with the size

@@ -32,7 +32,7 @@ from govnet.snmp.errors import (
     SnmpStatusError,
     SnmpTimeoutError,
 )
-from govnet.snmp.exchange import exchange
+from govnet.snmp.exchange import Waiting, exchange
 from govnet.snmp.target import Target
 from govnet.snmp.v3 import V3Session
 from govnet.snmp.walk import ColumnWalk, ScalarGet, get_scalars, walk_columns
@@ -81,15 +81,13 @@ class Session(Protocol):
         ...
 
 
-class _Datagrams(asyncio.DatagramProtocol):
+class _Datagrams(Waiting[ber.Pdu]):
+    """Hands each v2c answer of the session's community to the request waiting for its id."""
+
     def __init__(self) -> None:
-        #: request-id → its request's future; every attempt's id points at the same future, so
-        #: a slow agent's answer to the first attempt still counts after a retry was sent.
-        self.waiting: dict[int, asyncio.Future[ber.Pdu]] = {}
+        super().__init__()
         self.community = b""
         self.host = ""
-        self.garbage = 0
-        self.last_garbage = ""
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         try:
@@ -99,23 +97,13 @@ class _Datagrams(asyncio.DatagramProtocol):
             self.last_garbage = str(exc)
             # Malformed, but an answer to one of ours: tell that request what was wrong.
             if exc.request_id is not None and exc.version == 1 and exc.community == self.community:
-                future = self.waiting.get(exc.request_id)
-                if future is not None and not future.done():
-                    future.set_exception(SnmpMalformedError(self.host, str(exc), exc.oid))
+                self.fail(exc.request_id, SnmpMalformedError(self.host, str(exc), exc.oid))
             return
         if version != 1 or community != self.community:
             self.garbage += 1
             self.last_garbage = "an answer of another version or community"
             return
-        future = self.waiting.get(pdu.request_id)
-        if future is not None and not future.done():
-            future.set_result(pdu)
-
-    def error_received(self, exc: Exception) -> None:
-        for future in self.waiting.values():
-            if not future.done():
-                future.set_exception(SnmpError(f"socket error: {exc}"))
-        self.waiting.clear()
+        self.answer(pdu.request_id, pdu)
 
 
 class V2cSession:

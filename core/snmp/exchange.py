@@ -4,12 +4,49 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+from govnet.snmp.errors import SnmpError
+
+Answer = TypeVar("Answer")
+
+
+class Waiting(asyncio.DatagramProtocol, Generic[Answer]):
+    """A socket's requests in flight, by request id (v2c) or msgID (v3), and what it had to drop.
+
+    Every attempt's id points at the same future (see :func:`exchange`), so a slow agent's answer
+    to the first attempt still counts after a retry was sent. Subclasses decode datagrams and call
+    :meth:`answer`.
+    """
+
+    def __init__(self) -> None:
+        self.waiting: dict[int, asyncio.Future[Answer]] = {}
+        self.garbage = 0
+        self.last_garbage = ""
+
+    def answer(self, request_id: int, value: Answer) -> bool:
+        """Resolve the request waiting for ``request_id``; False when no request has that id."""
+        future = self.waiting.get(request_id)
+        if future is not None and not future.done():
+            future.set_result(value)
+        return future is not None
+
+    def fail(self, request_id: int, exc: Exception) -> None:
+        """Fail the request waiting for ``request_id`` with ``exc`` (a malformed answer to it)."""
+        future = self.waiting.get(request_id)
+        if future is not None and not future.done():
+            future.set_exception(exc)
+
+    def error_received(self, exc: Exception) -> None:
+        for future in self.waiting.values():
+            if not future.done():
+                future.set_exception(SnmpError(f"socket error: {exc}"))
+        self.waiting.clear()
 
 
 async def exchange(
     transport: asyncio.DatagramTransport,
-    protocol: Any,
+    protocol: Waiting[Any],
     build: Callable[[int], bytes],
     new_id: Callable[[], int],
     timeout: float,

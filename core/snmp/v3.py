@@ -32,7 +32,7 @@ from govnet.safety import check_target
 from govnet.snmp import ber, usm
 from govnet.snmp.ber import VarBind
 from govnet.snmp.errors import SnmpError, SnmpMalformedError, SnmpStatusError, SnmpTimeoutError
-from govnet.snmp.exchange import exchange
+from govnet.snmp.exchange import Waiting, exchange
 from govnet.snmp.target import Target
 from govnet.snmp.v3state import DEFAULT_CACHE, AgentClock, LocalKeys, UsmCache
 from govnet.snmp.v3wire import (
@@ -90,12 +90,8 @@ class SnmpUnsupportedSecLevelError(SnmpUsmError):
 # --------------------------------------------------------------------------- transport
 
 
-class _Datagrams(asyncio.DatagramProtocol):
+class _Datagrams(Waiting[Envelope]):
     """Hands each well-formed v3 datagram to the request waiting for its msgID."""
-
-    def __init__(self) -> None:
-        self.waiting: dict[int, asyncio.Future[Envelope]] = {}
-        self.garbage = 0
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         try:
@@ -103,19 +99,10 @@ class _Datagrams(asyncio.DatagramProtocol):
         except ber.BerError:
             self.garbage += 1
             return
-        # every attempt's msgID stays bound to its request until the request ends (#12): a slow
+        # every attempt's msgID stays bound to its request until the request ends: a slow
         # agent's answer to the first attempt counts after a retry went out
-        future = self.waiting.get(envelope.msg_id)
-        if future is not None and not future.done():
-            future.set_result(envelope)
-        elif future is None:
+        if not self.answer(envelope.msg_id, envelope):
             self.garbage += 1
-
-    def error_received(self, exc: Exception) -> None:
-        for future in self.waiting.values():
-            if not future.done():
-                future.set_exception(SnmpError(f"socket error: {exc}"))
-        self.waiting.clear()
 
 
 # --------------------------------------------------------------------------- the session

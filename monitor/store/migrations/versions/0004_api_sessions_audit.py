@@ -1,4 +1,4 @@
-"""The API's browser sessions and audit log (issue #18): two small tables.
+"""The API's browser sessions and audit log: two small tables.
 
 ``api_sessions`` holds a session id's SHA-256 (never the id), its token id, its CSRF secret and
 two times; ``api_audit`` who did what, when, from where (never a secret).
