@@ -138,7 +138,6 @@ def export_nornir(
     outdir: Annotated[Path, typer.Argument(help="Directory to write hosts/groups/defaults.yaml into.")],
 ) -> None:
     """Write a plain Nornir SimpleInventory (no secrets: passwords come from your own vault)."""
-
     files = simple_inventory_files(app_context(ctx).network())
     outdir.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
@@ -153,6 +152,5 @@ def import_csv_cmd(
     into: Annotated[Path, typer.Option("--into", help="Inventory directory to add the agencies to.")],
 ) -> None:
     """Add agencies, their CPEs and uplinks from a CSV (columns: see the README)."""
-
     target = import_csv(csv_file, into, app_context(ctx).secrets_path)
     console.print(f"wrote {target}", highlight=False)

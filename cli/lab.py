@@ -47,7 +47,6 @@ def _prefix(value: str | None) -> str:
 @app.command()
 def guard() -> None:
     """Install the unreachable guard routes for every lab range (idempotent)."""
-
     added = install_guards()
     console.print(
         f"guard routes present for {', '.join(map(str, LAB_RANGES))}"
@@ -70,7 +69,6 @@ def up(
     prefix: Prefix = None,
 ) -> None:
     """Build the lab from the inventory and wait for OSPF."""
-
     start = time.monotonic()
     subnet = IPv4Network(mgmt_subnet) if mgmt_subnet else None
     network = app_context(ctx).network()
@@ -103,7 +101,6 @@ def up(
 @app.command()
 def down(prefix: Prefix = None) -> None:
     """Remove every namespace, link, process, file, user and route the lab made."""
-
     left = lab_down(_prefix(prefix))
     if left:
         raise LabError(f"some lab parts are still there: {left}", hint="run 'govnet lab down' again as root")
@@ -113,7 +110,6 @@ def down(prefix: Prefix = None) -> None:
 @app.command()
 def status(prefix: Prefix = None, json: JsonFlag = False) -> None:
     """Nodes, namespaces, management addresses, daemons alive and OSPF neighbours Full."""
-
     doc = lab_status(_prefix(prefix))
     if json:
         print_json(doc)
@@ -142,7 +138,6 @@ def status(prefix: Prefix = None, json: JsonFlag = False) -> None:
 @app.command()
 def inventory(prefix: Prefix = None) -> None:
     """Print the lab inventory's directory (use: GOVNET_INVENTORY=$(govnet lab inventory) ...)."""
-
     name = _prefix(prefix)
     if load_state(name) is None:
         raise LabError(f"no lab '{name}' is up", hint="run 'govnet lab up' first")
@@ -156,7 +151,6 @@ def fail(
     prefix: Prefix = None,
 ) -> None:
     """Fail a link, a node (all its daemons stop, its links go down) or every link of a duct."""
-
     done = lab_fail(_prefix(prefix), kind, target)
     console.print(f"failed {kind}: {', '.join(done)}", highlight=False)
 
@@ -168,7 +162,6 @@ def restore(
     prefix: Prefix = None,
 ) -> None:
     """Undo 'lab fail'."""
-
     done = lab_restore(_prefix(prefix), kind, target)
     console.print(f"restored {kind}: {', '.join(done)}", highlight=False)
 
@@ -180,7 +173,6 @@ def attenuate(
     prefix: Prefix = None,
 ) -> None:
     """Degrade a lab fiber: the link stays up, both transceivers report less light."""
-
     rx = lab_attenuate(_prefix(prefix), link, db)
     console.print(f"{link}: {db:g} dB extra loss, receive power now {rx:.1f} dBm", highlight=False)
 
@@ -192,7 +184,6 @@ def wifi(
     prefix: Prefix = None,
 ) -> None:
     """Set the client count a lab WiFi AP reports."""
-
     set_wifi_clients(_prefix(prefix), node, clients)
     console.print(f"{node}: {clients} WiFi clients", highlight=False)
 
@@ -205,7 +196,6 @@ def export_clab(
     bare: Annotated[bool, typer.Option(help="Day-0 configs only.")] = False,
 ) -> None:
     """Write the same lab as a containerlab topology (for hosts with Docker; not tested here)."""
-
     network = app_context(ctx).network()
     view = None if bare else lab_view(network, size=size, user="govnet")
     configs = None if view is None else {name: render_device(view, name) for name in routers(view)}

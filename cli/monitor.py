@@ -107,7 +107,6 @@ def poll_once(
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Poll one device (--target) or every device of the inventory once: uptime, interfaces, LLDP."""
-
     scraper = SnmpScraper()
     if target is not None:
         one = _target_from_options(
@@ -222,7 +221,6 @@ def run(
     ] = None,
 ) -> None:
     """Poll on schedule, receive traps, fold faults into incidents, until Ctrl-C."""
-
     network = app_context(ctx).network()
     channels_file = None
     if channels is not None:  # checked before anything starts: a wrong file is an error at once
@@ -367,7 +365,6 @@ def incidents(
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Open incidents (root cause, blast radius), newest first."""
-
     the_store = open_store(store)
     rows = the_store.incidents(open_only=not all_, limit=limit)
     if json:
@@ -384,7 +381,6 @@ def ack(
     store: Annotated[str | None, typer.Option(envvar="GOVNET_STORE", help="The store URL.")] = None,
 ) -> None:
     """Acknowledge an incident."""
-
     the_store = open_store(store)
     if not the_store.acknowledge(incident_id, by, time.time()):
         raise GovnetError(f"no incident {incident_id}", hint="see 'govnet monitor incidents --all'")
@@ -400,7 +396,6 @@ def sla(
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Availability per agency and per district over a period, maintenance windows excluded."""
-
     network = app_context(ctx).network()
     seconds = parse_period(period)
     if district is not None and district not in network.district_names:
@@ -443,7 +438,6 @@ def maintenance_add(
     store: Annotated[str | None, typer.Option(envvar="GOVNET_STORE", help="The store URL.")] = None,
 ) -> None:
     """Declare a maintenance window."""
-
     if not (target == "*" or target.split(":", 1)[0] in {"device", "district", "commune", "endpoint"}):
         raise GovnetError(
             f"bad maintenance target '{target}'",
@@ -464,7 +458,6 @@ def maintenance_list(
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Every declared window."""
-
     windows = open_store(store).maintenance()
     if json:
         print_json({"windows": [w.__dict__ for w in windows]})

@@ -43,7 +43,6 @@ def render(
     filter: Filters = None,
 ) -> None:
     """Write every selected device's intended configuration."""
-
     network = app_context(ctx).network()
     names = select(network, filter or [])
     outdir.mkdir(parents=True, exist_ok=True)
@@ -70,7 +69,6 @@ def backup(
     json: JsonFlag = False,
 ) -> None:
     """Running configs into a git repository, secrets masked, one commit per run."""
-
     network = app_context(ctx).network()
     result = run_backup(network, select(network, filter or []), repo=repo)
     if json:
@@ -88,7 +86,6 @@ def backup(
 @config_app.command()
 def compliance(ctx: typer.Context, filter: Filters = None, json: JsonFlag = False) -> None:
     """Intended vs running configuration per device (a diff that changes nothing)."""
-
     network = app_context(ctx).network()
     results = rollout(network, select(network, filter or []), mode="diff")
     rows = [
@@ -275,7 +272,6 @@ def rollback(
     ] = 120,
 ) -> None:
     """Put devices back to a stored backup (commit-confirm and post-checks as for push)."""
-
     network = app_context(ctx).network()
     names = select(network, filter or [])
     configs = configs_at(to, names, repo)

@@ -104,7 +104,6 @@ def whatif(
     json: JsonFlag = False,
 ) -> None:
     """Play a combination of failures: who loses the core, who takes a longer path, what overloads."""
-
     result = what_if(app_context(ctx).network(), [Failure.parse(f) for f in fail])
     if json:
         print_json(result.as_dict())
@@ -140,7 +139,6 @@ def suggest(
     json: JsonFlag = False,
 ) -> None:
     """The cheapest extra links (by distance) that remove the worst single points of failure."""
-
     items = suggest_links(inventory_report(app_context(ctx).network()), top)
     if json:
         print_json({"suggestions": [s.as_dict() for s in items]})
@@ -166,7 +164,6 @@ def export(
     district: Annotated[str | None, typer.Option(help="svg: only this district (id).")] = None,
 ) -> None:
     """Export the network as GraphML, GeoJSON (RFC 7946, for the IOC map) or SVG."""
-
     network = app_context(ctx).network()
     if district is not None and district not in network.district_names:
         raise TopologyError(
@@ -191,7 +188,6 @@ def export(
 @app.command()
 def discover(ctx: typer.Context, json: JsonFlag = False) -> None:
     """Discover links from LLDP-MIB over SNMP and report missing, unexpected and mis-wired links."""
-
     result = run_discovery(app_context(ctx).network())
     if json:
         print_json(result.as_dict())

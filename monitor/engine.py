@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from govnet import aio
 from govnet.inventory.network import Network
 from govnet.monitor.alerts import AlertChange, AlertEngine, FlapDetector
 from govnet.monitor.collector import DeviceState, collect
@@ -508,19 +509,8 @@ class Monitor:
             pause = self.next_wakeup(self.clock())
             if end is not None:
                 pause = min(pause, max(0.0, end - self.clock()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._either(stop), timeout=pause)
-        for task in self.inflight.values():  # stopping: polls under way are abandoned
-            task.cancel()
-        if self.inflight:
-            await asyncio.wait(list(self.inflight.values()))
-            self.inflight.clear()
+            await aio.first_of(self.wake, stop, timeout=pause)
+        # Stopping: polls under way are abandoned (within seconds, even one that does not end).
+        await aio.cancel_and_wait(*self.inflight.values(), timeout=10.0)
+        self.inflight.clear()
         self.stop_coverage()
-
-    async def _either(self, stop: asyncio.Event) -> None:
-        waits = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
-        try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for w in waits:
-                w.cancel()

@@ -19,6 +19,7 @@ from dataclasses import replace
 
 from redis.exceptions import RedisError
 
+from govnet import aio
 from govnet.inventory.network import Network
 from govnet.monitor.broker import Broker
 from govnet.monitor.engine import CycleReport, Monitor
@@ -88,9 +89,9 @@ async def lead_or_wait(
         lost = asyncio.Event()
         leading = asyncio.Event()
         renewer = asyncio.ensure_future(_renew(broker, owner, ttl, lost))
-        watcher = asyncio.ensure_future(_either(stop, lost, leading))
         scraper = QueueScraper(network, broker, targets)
         await scraper.start()
+        watcher = asyncio.ensure_future(_lead_until(stop, lost, leading, scraper))
         watchdog = asyncio.ensure_future(_watch_workers(broker, scraper, say))
         try:
             await run_monitor(
@@ -104,14 +105,12 @@ async def lead_or_wait(
                 notifier=notifier,  # only the leader tells people: one message per event
             )
         finally:
-            for task in (renewer, watcher, watchdog):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            # Stepping down is bounded: a leader that cannot finish in seconds must not hold on.
+            await aio.cancel_and_wait(renewer, watcher, watchdog, timeout=5.0)
             await scraper.close()
             if not lost.is_set():
-                with contextlib.suppress(RedisError, OSError):
-                    await broker.release_lease(owner)
+                with contextlib.suppress(RedisError, OSError, TimeoutError):
+                    await asyncio.wait_for(broker.release_lease(owner), timeout=5.0)
         if lost.is_set():
             say(f"lost the lease: {owner} stops leading")
         else:  # stopped by a signal (run_monitor's handlers), ``duration`` or ``stop``: done
@@ -149,11 +148,11 @@ async def _holder(broker: Broker) -> str | None:
         return None
 
 
-async def _either(stop: asyncio.Event, lost: asyncio.Event, leading: asyncio.Event) -> None:
-    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())]
-    try:
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for w in waits:
-            w.cancel()
+async def _lead_until(
+    stop: asyncio.Event, lost: asyncio.Event, leading: asyncio.Event, scraper: QueueScraper
+) -> None:
+    """Stop leading once told to stop or the lease is lost: the polls waiting for workers end
+    at once, then ``leading`` (the monitor's stop) is set."""
+    await aio.first_of(stop, lost)
+    scraper.stop()
     leading.set()

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from redis.exceptions import RedisError, ResponseError
 
+from govnet import aio
 from govnet.inventory.network import Network
 from govnet.monitor.broker import Broker, Job
 from govnet.monitor.config import DEFAULT_MODULES, Module, PollTarget
@@ -43,6 +44,7 @@ class QueueScraper:
         self._futures: dict[str, asyncio.Future[Scrape]] = {}
         self._since: dict[str, float] = {}
         self._reader: asyncio.Task[None] | None = None
+        self._closed = False
         self.submitted = 0
         self.reused = 0
         self.bad_results = 0
@@ -59,13 +61,18 @@ class QueueScraper:
         last = await self.broker.results_tail()
         self._reader = asyncio.ensure_future(self._follow(last))
 
-    async def close(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+    def stop(self) -> None:
+        """Stop scraping: every poll waiting for a worker ends now (cancelled), and no poll
+        retries against the broker any more."""
+        self._closed = True
         for future in self._futures.values():
             future.cancel()
+
+    async def close(self) -> None:
+        """:meth:`stop`, and stop following the results (within a few seconds, whatever happens)."""
+        self.stop()
+        if self._reader is not None:
+            await aio.cancel_and_wait(self._reader, timeout=5.0)
 
     async def _follow(self, last: str) -> None:
         while True:
@@ -128,6 +135,8 @@ class QueueScraper:
                     self.resubmitted += 1
                     await self.broker.submit(job, keep)
             except (RedisError, OSError):
+                if self._closed:
+                    raise asyncio.CancelledError from None  # stopping: the poll is abandoned
                 continue  # the broker is away: keep waiting
 
     async def scrape(
@@ -145,6 +154,8 @@ class QueueScraper:
             deadline or target.timeout * (target.retries + 1) * 4,
             now,
         )
+        if self._closed:
+            raise asyncio.CancelledError  # a poll started while stopping: abandoned
         future: asyncio.Future[Scrape] = asyncio.get_running_loop().create_future()
         self._futures[job_id] = future
         self._since[job_id] = now
@@ -158,6 +169,8 @@ class QueueScraper:
                     await self._resolve(job_id)  # a result stored before we followed the stream
                     break
                 except (RedisError, OSError):
+                    if self._closed:
+                        raise asyncio.CancelledError from None  # stopping: the poll is abandoned
                     await asyncio.sleep(1.0)  # the broker is away: the poll waits, nothing is guessed
             scrape = await self._wait(job, future, 3 * poll.interval)
         finally:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
+from govnet import aio
 from govnet.errors import GovnetError
 from govnet.inventory.models import SNMPv2cCredential
 from govnet.inventory.network import Network
@@ -220,9 +221,9 @@ async def run_monitor(
         await monitor.run(stop, tick, duration=options.duration)
     finally:
         notify_stop.set()
-        if delivering is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await delivering
+        if delivering is not None:  # a delivery under way may finish (bounded), then it stops
+            _, late = await asyncio.wait({delivering}, timeout=15.0)
+            await aio.cancel_and_wait(*late, timeout=5.0)
         if isinstance(monitor.scraper, SnmpScraper):
             monitor.scraper.close()
         if receiver is not None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from redis.exceptions import RedisError
 
+from govnet import aio
 from govnet.inventory.network import Network
 from govnet.monitor.broker import Broker, BrokerError, Taken, check_name
 from govnet.monitor.config import PollTarget, targets_from_inventory
@@ -80,11 +81,12 @@ class Worker:
         self.bound = [check_name(g, "group") for g in groups]
         self.concurrency = concurrency
         self.targets = {t.device: t for t in (targets or targets_from_inventory(network))}
-        longest = max(
+        #: The longest a poll of these devices may take (its deadline).
+        self.longest_poll = max(
             (t.target.timeout * (t.target.retries + 1) * 4 for t in self.targets.values()), default=10
         )
         #: A live worker finishes a job within its deadline: claim only well after the longest one.
-        self.claim_after = claim_after if claim_after is not None else 2 * longest + 5
+        self.claim_after = claim_after if claim_after is not None else 2 * self.longest_poll + 5
         self.on_job = on_job
         self.on_event = on_event
         self.stats = WorkerStats()
@@ -118,8 +120,9 @@ class Worker:
                     self._event({"event": "broker_back", "after_s": round(time.time() - down_since, 1)})
                     down_since = None
         finally:
-            if self._busy:
-                await asyncio.wait(self._busy)
+            if self._busy:  # polls under way finish within their deadline, then are given up
+                _, late = await asyncio.wait(self._busy, timeout=self.longest_poll + 5)
+                await aio.cancel_and_wait(*late, timeout=5.0)
         return self.stats
 
     async def _round(

@@ -197,49 +197,39 @@ def test_malformed_jobs_are_dropped_not_run_and_the_worker_goes_on(net: Network,
     assert wb.malformed == 2
 
 
-def _leader(redis_url: str, store: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "govnet.cli",
-            "monitor",
-            "run",
-            "--redis",
-            redis_url,
-            "--redis-namespace",
-            "t5",
-            "--lease-ttl",
-            "4",
-            "--no-traps",
-            "--no-live",
-            "--interval",
-            "3",
-            "--store",
-            f"sqlite:///{store}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+class _Leader:
+    """A ``monitor run --redis`` process whose stderr is read all along by one thread (a pipe
+    nobody reads fills up and blocks the process)."""
 
+    def __init__(self, redis_url: str, store: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "govnet.cli", "monitor", "run", "--redis", redis_url,
+             "--redis-namespace", "t5", "--lease-ttl", "4", "--no-traps", "--no-live", "--interval", "3",
+             "--store", f"sqlite:///{store}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        self.lines: list[str] = []
+        threading.Thread(target=self._drain, daemon=True).start()
 
-def _read_until(proc: subprocess.Popen[str], word: str, timeout: float) -> str:
-    """Lines of ``proc``'s stderr until one holds ``word`` (in a thread: readline blocks)."""
-    seen: list[str] = []
-    found = threading.Event()
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line)
 
-    def read() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            seen.append(line)
-            if word in line:
-                found.set()
-                return
+    def wait_for(self, word: str, timeout: float, after: int = 0) -> str:
+        """The stderr from line ``after`` up to the first line holding ``word``."""
+        end = time.monotonic() + timeout
+        while not any(word in line for line in self.lines[after:]):
+            assert time.monotonic() < end, f"no {word!r} within {timeout:g} s: {''.join(self.lines)[-2000:]}"
+            time.sleep(0.1)
+        return "".join(self.lines[after:])
 
-    threading.Thread(target=read, daemon=True).start()
-    assert found.wait(timeout), f"no {word!r} within {timeout:g} s: {''.join(seen)[-2000:]}"
-    return "".join(seen)
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
 
 
 def test_a_standby_takes_over_when_the_leader_is_killed(net: Network, redis_url: str, tmp_path: Path) -> None:
@@ -250,31 +240,32 @@ def test_a_standby_takes_over_when_the_leader_is_killed(net: Network, redis_url:
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=lambda: loop.run_until_complete(worker.run(stop)), daemon=True)
     thread.start()
-    first = _leader(redis_url, tmp_path / "m.db")
-    second: subprocess.Popen[str] | None = None
+    first = _Leader(redis_url, tmp_path / "m.db")
+    second: _Leader | None = None
     try:
-        _read_until(first, "holds the lease", 120)
-        second = _leader(redis_url, tmp_path / "m.db")
-        text = _read_until(second, "standby:", 120)
+        first.wait_for("holds the lease", 120)
+        second = _Leader(redis_url, tmp_path / "m.db")
+        text = second.wait_for("standby:", 120)
         assert "leader:" not in text
         deadline = time.monotonic() + 120
         while len({j.partition("@")[0] for j in worker.stats.jobs}) < len(net.devices):
             assert time.monotonic() < deadline, "the first leader's polls did not reach every device"
             time.sleep(0.5)
-        first.kill()
-        first.wait()
-        killed_at, before = time.time(), len(worker.stats.jobs)
-        text = _read_until(second, "leader:", 4 * 4 / 3 + 30)
+        first.proc.kill()
+        first.proc.wait()
+        killed_at, before, seen = time.time(), len(worker.stats.jobs), len(second.lines)
+        second.wait_for("leader:", 4 * 4 / 3 + 30, after=seen)
         took = time.time() - killed_at
         assert took < 4 * 4 / 3 + 10, f"took over after {took:.1f} s"
         while len(worker.stats.jobs) < before + len(net.devices):
             assert time.monotonic() < deadline + 120, "the new leader's polls did not reach the workers"
             time.sleep(0.5)
+        second.stop()  # SIGTERM: the leader steps down and exits within the bound
+        assert second.proc.returncode == 0, "".join(second.lines)[-2000:]
     finally:
-        for proc in (first, second):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                proc.wait(timeout=30)
+        for leader in (first, second):
+            if leader is not None:
+                leader.stop()
         loop.call_soon_threadsafe(stop.set)
         thread.join(timeout=30)
     jobs = Counter(worker.stats.jobs)

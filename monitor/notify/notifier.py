@@ -14,12 +14,12 @@ retrying with back-off.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from govnet import aio
 from govnet.inventory.network import Network
 from govnet.monitor.engine import CycleReport
 from govnet.monitor.notify.channels import Channels, Route
@@ -286,16 +286,7 @@ class Notifier:
             except OutboxError:
                 due = None
             pause = SWEEP_EVERY_S if due is None else min(SWEEP_EVERY_S, max(0.0, due - self.clock()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._either(stop), timeout=pause)
-
-    async def _either(self, stop: asyncio.Event) -> None:
-        waits = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
-        try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for w in waits:
-                w.cancel()
+            await aio.first_of(self.wake, stop, timeout=pause)
 
 
 def build_notifier(
