@@ -26,8 +26,14 @@ from tests.labkit import (
     lab_skip_reason,
 )
 from tests.mini import MINI_SECRETS, mini_files, write_inventory
+from tests.termination import install as install_termination
 
 LOG_VARIABLES = ("GOVNET_LOG_LEVEL", "GOVNET_LOG_FORMAT", "GOVNET_LOG_FILE")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A run stopped with SIGTERM tears its labs down, as after Ctrl-C (tests/termination.py)."""
+    install_termination()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
