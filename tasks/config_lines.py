@@ -7,8 +7,9 @@ and a line counts as present only when the running tree has it under the same pa
 missing is given back with its parents, so that a child line is never sent in the wrong
 context (global configuration mode, where it would mean something else or fail).
 
-A ``no ...`` line holds when its positive form is absent in its section (``no shutdown`` holds
-when no ``shutdown`` is there; ``no description`` when no ``description ...`` is).
+A ``no ...`` (VRP: ``undo ...``) line holds when its positive form is absent in its section
+(``no shutdown`` holds when no ``shutdown`` is there; ``no description`` when no ``description ...``
+is).
 
 MikroTik RouterOS is not indented but organised by menu paths (``/ip route`` then ``add ...``):
 each line is read as its full command (``/ip route add ...``) and compared whole, its values in
@@ -79,8 +80,8 @@ def _holds_negation(have: HConfig | HConfigChild | None, positive: str) -> bool:
 def _delta(wanted: HConfig | HConfigChild, have: HConfig | HConfigChild | None) -> list[str]:
     out: list[str] = []
     for child in wanted.children:
-        if child.text.startswith("no "):
-            if not _holds_negation(have, child.text[3:]):
+        if child.text.startswith(("no ", "undo ")):  # IOS and FRR; VRP
+            if not _holds_negation(have, child.text.split(" ", 1)[1]):
                 out.extend(child.lines())
             continue
         match = have.get_child(equals=child.text) if have is not None else None
