@@ -90,6 +90,10 @@ _ERRORS = {
     "mikrotik_routeros": "bad command name {word} (line 1 column 2)",
 }
 _CTRL_X, _CTRL_D = "\x18", "\x04"
+#: Top-level lines that open a section (a sub-mode ``exit``/``quit`` leaves for global config).
+_SECTIONS = re.compile(
+    r"^(interface|router|line|ip access-list|archive|ospf|bgp|acl|user-interface)\b"
+)
 
 
 class ConfigShell(CMDShell):  # type: ignore[misc]  # fakenos ships no type hints
@@ -105,6 +109,8 @@ class ConfigShell(CMDShell):  # type: ignore[misc]  # fakenos ships no type hint
         self.prompt = self.exec_prompt
         self.confirming = False
         self.quitted = False
+        self.section = False
+        self.header = ""
 
     def start(self) -> None:
         """The session; when it ends other than by /quit, RouterOS undoes what was done in safe mode
@@ -166,6 +172,10 @@ class ConfigShell(CMDShell):  # type: ignore[misc]  # fakenos ships no type hint
         """A line in configuration mode: leave, a VRP two-stage command, refused, or kept."""
         state = self.state
         vrp = state.platform == "huawei_vrp"
+        raw = getattr(self, "raw", text)
+        if text in {"exit", "quit"} and self.section:  # out of a section, still configuring
+            self.section = False
+            return
         if text in self.leave:
             if vrp and state.candidate is not None and state.candidate != state.running:
                 # never reached by govnet: it commits or aborts before it leaves
@@ -189,7 +199,42 @@ class ConfigShell(CMDShell):  # type: ignore[misc]  # fakenos ships no type hint
             pass
         else:
             target = state.candidate if vrp and state.candidate is not None else state.running
-            target.append(getattr(self, "raw", text).rstrip())
+            self._edit(target, raw.rstrip())
+            if raw == raw.lstrip():  # a top-level line: a section opens when it is one
+                self.section = bool(_SECTIONS.match(text))
+
+    def _edit(self, target: list[str], raw: str) -> None:
+        """A configuration line applied the way IOS and VRP do: ``no``/``undo`` removes the line
+        (a section with its children), a section already there is entered, not repeated, and a
+        child line goes at the end of its section."""
+        indent = raw[: len(raw) - len(raw.lstrip())]
+        text = raw.strip()
+        negated = re.match(r"(?:no|undo) (.*)", text)
+        start, end = 0, len(target)
+        if indent:  # inside the section opened last
+            if self.header in target:
+                start = target.index(self.header) + 1
+                end = start
+                while end < len(target) and target[end].startswith(" "):
+                    end += 1
+        else:
+            self.header = raw
+        if negated is not None:
+            positive = negated.group(1)
+            for index in range(start, end):
+                line = target[index]
+                if line.startswith(indent) and line.strip() in {positive} | (
+                    {line.strip()} if line.strip().startswith(positive + " ") else set()
+                ):
+                    stop = index + 1
+                    while not indent and stop < len(target) and target[stop].startswith(" "):
+                        stop += 1
+                    del target[index:stop]
+                    return
+            return
+        if not indent and raw in target:
+            return
+        target.insert(end, raw)
 
     def _exec_line(self, text: str) -> None:
         state = self.state
