@@ -91,9 +91,7 @@ _ERRORS = {
 }
 _CTRL_X, _CTRL_D = "\x18", "\x04"
 #: Top-level lines that open a section (a sub-mode ``exit``/``quit`` leaves for global config).
-_SECTIONS = re.compile(
-    r"^(interface|router|line|ip access-list|archive|ospf|bgp|acl|user-interface)\b"
-)
+_SECTIONS = re.compile(r"^(interface|router|line|ip access-list|archive|ospf|bgp|acl|user-interface)\b")
 
 
 class ConfigShell(CMDShell):  # type: ignore[misc]  # fakenos ships no type hints
