@@ -119,6 +119,12 @@ def serve(
     insecure_http: Annotated[
         bool, typer.Option(help="Allow plain HTTP off loopback (behind a TLS proxy on this host).")
     ] = False,
+    boundary: Annotated[
+        Path | None,
+        typer.Option(
+            help="GeoJSON boundaries (province, communes) drawn under the NOC map; served by govnet."
+        ),
+    ] = None,
 ) -> None:
     """Serve the status API (/api/v1) and the NOC page (/) over the monitor's store."""
     import uvicorn  # noqa: PLC0415  (the web server: 'serve' only, not 'api token')
@@ -131,7 +137,9 @@ def serve(
         TokenStore(),
         cors_origins=list(cors_origin or []),
         series=VictoriaMetrics(series) if series else None,
+        boundary=boundary,
     )
+    _ = state.boundary_layer  # a bad file is an error now, not on the first page load
     scheme = "https" if tls_cert else "http"
     console.print(f"govnet API on {scheme}://{host}:{port}/ (OpenAPI at /api/v1/docs)", highlight=False)
     logging.getLogger("govnet.api").info(

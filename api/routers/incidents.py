@@ -34,11 +34,20 @@ def list_incidents(
     District scope: a district-scoped token gets the incidents whose blast radius reaches its
     district, cut to it (filtered): only its district's endpoints, devices and links; a root cause
     in another district reads ``outside-scope`` (``root_cause_in_scope`` false).
+
+    ``maintenance``: the ids of the maintenance windows on now that cover the root cause (see
+    ``/maintenance``).
     """
     rows = state.store.incidents(open_only=open_only, limit=100_000)
     mine = state.scope(caller)
+    now = time.time()
+    windows = state.store.maintenance(since=now, until=now + 1)
+    items = [r.as_dict() for r in rows if incident_touches(r.detail, caller.district)]
     return paging.apply(
-        [mine.incident(r.as_dict()) for r in rows if incident_touches(r.detail, caller.district)]
+        [
+            {**mine.incident(i), "maintenance": state.console.incident_maintenance(i, windows, now)}
+            for i in items
+        ]
     )
 
 

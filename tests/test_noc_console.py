@@ -1,0 +1,372 @@
+"""The NOC console in a real headless Chromium, under the page's strict CSP, over a province the
+real engine filled from fake agents (tests/nocworld.py): the map (a dead hub red, zoom, pan,
+communes, search), a device page with its charts, an incident acknowledged (and audited), and
+hostile inventory text shown as text. The screenshots in docs/img are these tests' own
+(``scripts/screenshots.py`` runs them with GOVNET_SCREENSHOTS=docs/img)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from govnet.api.app import create_app
+from govnet.api.auth import Role, TokenStore
+from govnet.api.deps import ApiState
+from govnet.api.headers import PAGE_CSP
+from tests.nocworld import HOSTILE_AGENCY, HOSTILE_COMMUNE, HOSTILE_SITE, NocWorld, build
+from tests.procs import free_port
+from tests.test_api_lab import chromium, wait_until
+
+
+@dataclass
+class Console:
+    world: NocWorld
+    client: TestClient
+    tokens: TokenStore
+    base: str
+    shots: Path
+
+    def headers(self, role: Role = Role.NOC, district: str | None = None) -> dict[str, str]:
+        token, _ = self.tokens.create(role, district)
+        return {"Authorization": f"Bearer {token}"}
+
+    def get(self, path: str, role: Role = Role.NOC, district: str | None = None) -> Any:
+        answer = self.client.get(f"/api/v1{path}", headers=self.headers(role, district))
+        assert answer.status_code == 200, (path, answer.text)
+        return answer.json()
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    home = tmp_path_factory.mktemp("noc-console")
+    world = build(home)
+    tokens = TokenStore(home / "tokens.json")
+    app = create_app(ApiState(world.network, world.store, tokens))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    end = time.monotonic() + 30
+    while not server.started and time.monotonic() < end:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    shots = Path(os.environ.get("GOVNET_SCREENSHOTS") or home / "shots")
+    shots.mkdir(parents=True, exist_ok=True)
+    try:
+        yield Console(world, TestClient(app), tokens, f"http://127.0.0.1:{port}", shots)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        world.store.close()
+
+
+# ---------------------------------------------------------------------- the API the page reads
+def test_device_page_data_has_interfaces_optics_rates_and_alerts(console: Console) -> None:
+    device, port = console.world.optic
+    page = console.get(f"/devices/{device}")
+    assert page["status"] == "up" and page["site_name"] and page["commune"]
+    (iface,) = [i for i in page["interfaces"] if i["name"] == port]
+    assert iface["optical_rx_dbm"] < iface["optical_low_warning_dbm"] == -18.0
+    assert iface["rates"]["in_bps"] > 0 and iface["link"] and iface["peer"]
+    names = [i["name"] for i in page["interfaces"]]
+    assert names.index("eth2") < names.index("eth10")  # natural order
+    firing = {a["rule"] for a in page["alerts"] if a["state"] == "firing"}
+    assert "low-optical-power" in firing
+    ap = console.get(f"/devices/{console.world.wifi_ap}")
+    assert isinstance(ap["wifi_clients"], int) and ap["wifi_clients"] > 0
+    hub = console.get(f"/devices/{console.world.hub}")
+    assert hub["status"] == "unreachable" and any(c["new"] == "unreachable" for c in hub["changes"])
+
+
+def test_link_page_data_shows_load_flapping_and_both_ends(console: Console) -> None:
+    hot = console.get(f"/links/{console.world.hot_link}")
+    assert hot["utilisation_pct"] > 90 and len(hot["ends"]) == 2
+    assert {a["rule"] for a in hot["alerts"] if a["state"] == "firing"} == {"high-utilisation"}
+    flapping = console.get(f"/links/{console.world.flapping_link}")
+    assert flapping["flapping"] and len(flapping["changes"]) >= 4
+
+
+def test_alerts_maintenance_and_incidents_say_what_covers_them(console: Console) -> None:
+    world = console.world
+    alerts = console.get("/alerts")["items"]
+    assert {a["rule"] for a in alerts} == {"high-utilisation", "low-optical-power"}
+    assert all(a["state"] == "firing" and a["since"] < world.now for a in alerts)
+    assert [a["severity"] for a in alerts] == ["major", "warning"]  # the worst first
+    assert len(console.get("/alerts?firing=false")["items"]) > len(alerts)  # cleared ones too
+    windows = console.get("/maintenance")["items"]
+    assert [w["active"] for w in windows] == [True, False]
+    incidents = console.get("/incidents")["items"]
+    (maintained,) = [i for i in incidents if world.maintained_cpe in i["root_cause"]]
+    assert maintained["maintenance"] == [windows[0]["id"]] and maintained["acknowledged_by"]
+    (flapping,) = [i for i in incidents if i["root_cause"] == world.flapping_link]
+    assert flapping["flapping"] and flapping["maintenance"] == []
+
+
+def test_the_console_endpoints_are_cut_to_a_district_token(console: Console) -> None:
+    world = console.world
+    hub_district = world.network.district_of(world.hub)
+    other = world.network.district_of(world.maintained_cpe)
+    assert other != hub_district
+    windows = console.get("/maintenance", district=hub_district)["items"]
+    assert [w["target"] for w in windows] == [f"district:{hub_district}"]  # not the other district's CPE
+    assert console.get("/alerts", district=hub_district)["items"] == []
+    changes = console.get("/changes", district=hub_district)["items"]
+    assert changes and all(c["name"] != world.flapping_link for c in changes)
+    scoped = console.headers(Role.NOC, hub_district)
+    for path in (
+        f"/devices/{world.maintained_cpe}",
+        f"/sites/{world.network.devices[world.maintained_cpe].site}",
+    ):
+        assert console.client.get(f"/api/v1{path}", headers=scoped).status_code == 403, path
+    assert console.client.get(f"/api/v1/links/{world.flapping_link}", headers=scoped).status_code == 404
+    assert console.client.get("/api/v1/devices/no-such", headers=scoped).status_code == 404
+    # The IOC role reads the map but not the NOC's pages.
+    assert console.client.get("/api/v1/alerts", headers=console.headers(Role.IOC)).status_code == 403
+    assert console.get("/map", role=Role.IOC)["boundary"] is None
+
+
+def test_the_event_log_is_newest_first(console: Console) -> None:
+    items = console.get("/changes?hours=2&limit=1000")["items"]
+    assert [c["at"] for c in items] == sorted((c["at"] for c in items), reverse=True)
+    assert {"device", "link", "endpoint", "alert"} <= {c["kind"] for c in items}
+    assert all(c["kind"] == "link" for c in console.get("/changes?kind=link")["items"])
+
+
+def test_the_new_routes_are_in_the_openapi_document(console: Console) -> None:
+    doc = console.client.get("/api/v1/openapi.json").json()
+    for path in ("/alerts", "/maintenance", "/changes", "/devices/{device}", "/links/{link_id}",
+                 "/sites/{site_id}", "/map", "/map/boundary"):  # fmt: skip
+        operation = doc["paths"][f"/api/v1{path}"]["get"]
+        assert operation["summary"] and operation["security"], path
+
+
+# ---------------------------------------------------------------------- in Chromium
+def _browser(console: Console) -> Any:
+    browser = chromium()
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False},
+    )
+    token, _ = console.tokens.create(Role.NOC, note="NOC wall")
+    browser.get(f"{console.base}/#token={token}")
+    wait_until(lambda: browser.find_elements("css selector", "li.incident"), 60, "the incidents listed")
+    return browser
+
+
+def _no_violations(browser: Any) -> None:
+    logs = browser.get_log("browser")
+    bad = [e["message"] for e in logs if e["level"] == "SEVERE" or "Content Security Policy" in e["message"]]
+    assert not bad, bad
+
+
+def _shot(browser: Any, console: Console, name: str) -> Path:
+    path = console.shots / name
+    browser.save_screenshot(str(path))
+    assert path.stat().st_size > 20_000 and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return path
+
+
+def _view_box(browser: Any) -> list[float]:
+    view = browser.execute_script("return document.getElementById('map').getAttribute('viewBox')")
+    return [float(v) for v in view.split()]
+
+
+def test_the_map_shows_the_dead_hub_red_zooms_pans_and_shows_hostile_text_as_text(console: Console) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    world = console.world
+    assert httpx.get(f"{console.base}/map.js").headers["content-security-policy"] == PAGE_CSP
+    browser = _browser(console)
+    try:
+        hub_site = world.network.devices[world.hub].site
+        dot = f"circle[data-site='{hub_site}']"
+        wait_until(
+            lambda: browser.find_element("css selector", dot).get_attribute("data-status") == "down",
+            30,
+            "the hub red",
+        )
+        assert (
+            browser.execute_script(f'return getComputedStyle(document.querySelector("{dot}")).fill')
+            == "rgb(248, 81, 73)"
+        )
+        behind_sites = {world.network.devices[d].site for d in world.behind}
+        down = {
+            e.get_attribute("data-site")
+            for e in browser.find_elements("css selector", "circle[data-status='down']")
+        }
+        assert behind_sites <= down
+        assert browser.find_elements("css selector", "g.link-group[data-status='flapping']")
+        hot = browser.find_element("css selector", f"g.link-group[data-link='{world.hot_link}'] line.link")
+        assert "util-high" in hot.get_attribute("class")
+        maintained_site = world.network.devices[world.maintained_cpe].site
+        assert "maintenance" in browser.find_element(
+            "css selector", f"circle[data-site='{maintained_site}']"
+        ).get_attribute("class")
+        assert browser.find_element("id", "legend").is_displayed()
+        assert "Acknowledge" in browser.find_element("id", "incidents").text
+        assert browser.find_elements("css selector", "#alerts li[data-severity='major']")
+        assert browser.find_elements("css selector", "#maintenance li.window.active")
+        wait_until(lambda: browser.find_elements("css selector", "#changes li.change"), 30, "the event log")
+        # The map fills its box around the sites (not a corner of the province box).
+        box = browser.find_element("id", "map").rect
+        assert box["width"] > 1000 and box["height"] > 700
+        _shot(browser, console, "noc-map.png")
+
+        # Zoom: the buttons and the wheel narrow the view, "fit" restores it; a drag pans.
+        fitted = _view_box(browser)
+        browser.find_element("id", "zoom-in").click()
+        assert _view_box(browser)[2] < fitted[2] * 0.7
+        browser.find_element("id", "zoom-fit").click()
+        assert _view_box(browser) == pytest.approx(fitted, rel=1e-3)
+        ActionChains(browser).scroll_to_element(browser.find_element("id", "map")).perform()
+        browser.execute_script(
+            "document.getElementById('map').dispatchEvent(new WheelEvent('wheel', "
+            "{deltaY: -400, clientX: 600, clientY: 500, bubbles: true, cancelable: true}))"
+        )
+        zoomed = _view_box(browser)
+        assert zoomed[2] < fitted[2] * 0.7
+        ActionChains(browser).move_to_element_with_offset(
+            browser.find_element("id", "map"), 0, 0
+        ).click_and_hold().move_by_offset(150, 80).release().perform()
+        panned = _view_box(browser)
+        assert panned[0] < zoomed[0] and panned[1] < zoomed[1] and panned[2] == pytest.approx(zoomed[2])
+        assert "#/device" not in browser.current_url  # the drag was not a click on a site
+
+        # Hostile inventory text: shown literally, never run.
+        hostile = browser.find_element("css selector", f"circle[data-site='{world.hostile_site}'] title")
+        assert hostile.get_attribute("textContent").startswith(HOSTILE_SITE)
+        search = browser.find_element("id", "search")
+        search.send_keys("onerror")
+        wait_until(
+            lambda: HOSTILE_SITE in browser.find_element("id", "search-results").text,
+            10,
+            "the hostile site found",
+        )
+        search.clear()
+        search.send_keys("script document")
+        wait_until(
+            lambda: HOSTILE_AGENCY in browser.find_element("id", "search-results").text,
+            10,
+            "the hostile agency found",
+        )
+        options = [o.text for o in browser.find_elements("css selector", "#commune option")]
+        assert any(o.startswith(HOSTILE_COMMUNE) for o in options)
+        markup = "img, [onerror], [onmouseover], script:not([src])"
+        assert browser.execute_script(f"return document.querySelectorAll('{markup}').length") == 0
+        assert browser.title == "govnet NOC"
+
+        # A commune: the map fits its sites, the others dimmed; its own URL.
+        commune = world.network.sites[world.hostile_site].commune
+        (value,) = [
+            o.get_attribute("value")
+            for o in browser.find_elements("css selector", "#commune option")
+            if o.text.startswith(str(commune))
+        ]
+        browser.get(f"{console.base}/#/commune/{value}")
+        wait_until(
+            lambda: browser.find_elements("css selector", "circle.site.dim"), 20, "the other communes dimmed"
+        )
+        assert "dim" not in browser.find_element(
+            "css selector", f"circle[data-site='{world.hostile_site}']"
+        ).get_attribute("class")
+        assert _view_box(browser)[2] < fitted[2] / 5
+        assert browser.title == "govnet NOC"
+        _no_violations(browser)
+    finally:
+        browser.quit()
+
+
+def test_a_device_page_from_the_map_with_interfaces_optics_and_history_charts(console: Console) -> None:
+    world = console.world
+    device, port = world.optic
+    browser = _browser(console)
+    try:
+        site = world.network.devices[device].site
+        browser.find_element("css selector", f"circle[data-site='{site}']").click()
+        wait_until(lambda: browser.current_url.endswith(f"#/device/{device}"), 20, "the device's own URL")
+        wait_until(
+            lambda: browser.find_elements("css selector", "#page[data-page='device'] table.interfaces"),
+            20,
+            "the device page",
+        )
+        row = browser.find_element("css selector", f"tr[data-interface='{port}']")
+        assert "dBm" in row.text and row.find_element("css selector", "span.down").text.startswith("-")
+        assert browser.find_element("css selector", ".page-title").text == device
+        wait_until(
+            lambda: browser.find_elements("css selector", "figure[data-chart='traffic'] path.chart-line"),
+            30,
+            "the traffic chart",
+        )
+        traffic = browser.find_elements("css selector", "figure[data-chart='traffic'] path.chart-line")
+        assert len(traffic) == 2 and all(int(p.get_attribute("data-points")) >= 10 for p in traffic)
+        assert browser.find_elements("css selector", "figure[data-chart='utilisation'] path.chart-line")
+        assert browser.find_elements("css selector", "figure[data-chart='optical']")
+        firing = browser.find_element("css selector", ".page-grid").text
+        assert "low-optical-power" in firing
+        browser.execute_script("window.scrollTo(0, 0)")
+        _shot(browser, console, "noc-device.png")
+        for window in ("24h", "30d"):
+            browser.find_element("css selector", f"button[data-window='{window}']").click()
+            wait_until(
+                lambda w=window: (
+                    browser.find_element("css selector", ".charts").get_attribute("data-window") == w
+                ),
+                20,
+                f"the {window} charts",
+            )
+        # The hub's page: unreachable, from its own URL; back to the map.
+        browser.get(f"{console.base}/#/device/{world.hub}")
+        wait_until(
+            lambda: browser.find_elements(
+                "css selector", f"#page[data-device='{world.hub}'][data-status='unreachable']"
+            ),
+            20,
+            "the dead hub's page",
+        )
+        browser.find_element("css selector", "a.back").click()
+        wait_until(lambda: browser.find_element("id", "map-view").is_displayed(), 10, "the map again")
+        _no_violations(browser)
+    finally:
+        browser.quit()
+
+
+def test_acknowledging_the_hub_incident_changes_its_state_and_is_audited(console: Console) -> None:
+    world = console.world
+    browser = _browser(console)
+    try:
+        (incident,) = [i for i in world.store.incidents(open_only=True) if i.root_cause == world.hub]
+        row = f"li.incident[data-incident='{incident.id}']"
+        assert browser.find_element("css selector", row).get_attribute("data-state") == "open"
+        browser.find_element("css selector", f"button[data-ack='{incident.id}']").click()
+        wait_until(
+            lambda: browser.find_element("css selector", row).get_attribute("data-state") == "acknowledged",
+            20,
+            "the incident acknowledged",
+        )
+        assert "acknowledged" in browser.find_element("css selector", row).text
+        assert not browser.find_elements("css selector", f"button[data-ack='{incident.id}']")
+        _shot(browser, console, "noc-ack.png")
+        stored = world.store.incident(incident.id)
+        assert stored is not None and stored.acknowledged_by and stored.acknowledged_at
+        audit = console.client.app.state.govnet.audit.entries(50, 0)[0]  # type: ignore[attr-defined]
+        assert any(
+            e.action == "incident.ack"
+            and e.target == f"incident {incident.id}"
+            and e.token_name == "NOC wall"
+            for e in audit
+        )
+        _no_violations(browser)
+    finally:
+        browser.quit()
