@@ -90,6 +90,13 @@ def test_device_page_data_has_interfaces_optics_rates_and_alerts(console: Consol
     assert hub["status"] == "unreachable" and any(c["new"] == "unreachable" for c in hub["changes"])
 
 
+def test_the_optic_losing_light_has_a_history(console: Console) -> None:
+    device, port = console.world.optic
+    answer = console.get(f"/devices/{device}/interfaces/{port}/history?window=1h")
+    levels = [v for _, v in answer["series"]["govnet_interface_rx_dbm"]]
+    assert len(levels) >= 10 and levels[0] > -12 and levels[-1] < -18
+
+
 def test_link_page_data_shows_load_flapping_and_both_ends(console: Console) -> None:
     hot = console.get(f"/links/{console.world.hot_link}")
     assert hot["utilisation_pct"] > 90 and len(hot["ends"]) == 2
@@ -312,7 +319,9 @@ def test_a_device_page_from_the_map_with_interfaces_optics_and_history_charts(co
         traffic = browser.find_elements("css selector", "figure[data-chart='traffic'] path.chart-line")
         assert len(traffic) == 2 and all(int(p.get_attribute("data-points")) >= 10 for p in traffic)
         assert browser.find_elements("css selector", "figure[data-chart='utilisation'] path.chart-line")
-        assert browser.find_elements("css selector", "figure[data-chart='optical']")
+        optical = browser.find_elements("css selector", "figure[data-chart='optical'] path.chart-line")
+        assert len(optical) == 1 and int(optical[0].get_attribute("data-points")) >= 10
+        assert browser.find_elements("css selector", "figure[data-chart='optical'] line.chart-limit")
         firing = browser.find_element("css selector", ".page-grid").text
         assert "low-optical-power" in firing
         browser.execute_script("window.scrollTo(0, 0)")

@@ -72,6 +72,7 @@ export function historyCharts(doc, start, end, lowWarning) {
     lineChart({ id: "errors", title: "Errors", format: (v) => v.toFixed(2) + "/s", start, end, floor: 0,
       lines: errors.map((m, i) => ({ name: ["in", "out", "all"][i], cls: ["s-in", "s-out", "s-peak"][i], points: pts(m) })) }),
     lineChart({ id: "optical", title: "Optical receive power", format: (v) => v.toFixed(1) + " dBm", start, end, limit: lowWarning,
-      lines: [{ name: "rx", cls: "s-rx", points: pts("govnet_interface_rx_dbm") }] }),
+      lines: [{ name: "rx", cls: "s-rx", points: pts("govnet_interface_rx_dbm") },
+        { name: "lowest", cls: "s-peak", points: pts("govnet_interface_rx_dbm_min") }] }),
   ];
 }
