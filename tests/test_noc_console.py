@@ -358,17 +358,35 @@ def test_acknowledging_the_hub_incident_changes_its_state_and_is_audited(console
         (incident,) = [i for i in world.store.incidents(open_only=True) if i.root_cause == world.hub]
         row = f"li.incident[data-incident='{incident.id}']"
         assert browser.find_element("css selector", row).get_attribute("data-state") == "open"
-        browser.find_element("css selector", f"button[data-ack='{incident.id}']").click()
+        # The incident's page, from the list: what it cuts off, by name (hostile ones as text).
+        browser.find_element("css selector", f"{row} a").click()
+        wait_until(
+            lambda: browser.current_url.endswith(f"#/incident/{incident.id}"), 20, "the incident's URL"
+        )
+        page = "#page[data-page='incident']"
+        wait_until(
+            lambda: browser.find_elements("css selector", f"{page}[data-state='open']"), 20, "the page"
+        )
+        cut_off = browser.execute_script("return document.getElementById('page').textContent")
+        radius = incident.detail["blast_radius"]["agencies"]
+        assert HOSTILE_AGENCY in cut_off and f"Agencies cut off ({radius})" in cut_off
+        browser.find_element("css selector", f"#ack-state button[data-ack='{incident.id}']").click()
+        wait_until(
+            lambda: browser.find_elements("css selector", f"{page}[data-state='acknowledged']"), 20, "acked"
+        )
         wait_until(
             lambda: browser.find_element("css selector", row).get_attribute("data-state") == "acknowledged",
             20,
-            "the incident acknowledged",
+            "the list showing it acknowledged",
         )
+        assert "NOC wall" in browser.find_element("id", "ack-state").text
         assert "acknowledged" in browser.find_element("css selector", row).text
         assert not browser.find_elements("css selector", f"button[data-ack='{incident.id}']")
+        assert browser.title == "govnet NOC"
         _shot(browser, console, "noc-ack.png")
         stored = world.store.incident(incident.id)
-        assert stored is not None and stored.acknowledged_by and stored.acknowledged_at
+        assert stored is not None and stored.acknowledged_at
+        assert stored.acknowledged_by is not None and stored.acknowledged_by.endswith("(NOC wall)")
         audit = console.client.app.state.govnet.audit.entries(50, 0)[0]  # type: ignore[attr-defined]
         assert any(
             e.action == "incident.ack"

@@ -70,12 +70,14 @@ def get_incident(state: State, caller: Noc, incident_id: IncidentId) -> Any:
 
 @router.post("/{incident_id}/ack", summary="Acknowledge an incident (noc, engineer)")
 def acknowledge(request: Request, state: State, caller: Noc, incident_id: IncidentId) -> Any:
-    """Mark the incident acknowledged by the caller's token (recorded in the audit log).
+    """Mark the incident acknowledged by the caller's token, ``token:ID (note)`` (recorded in the
+    audit log).
 
     District scope: as for one incident (404 outside the district, the answer cut to it).
     """
     _found(state, caller, incident_id)
-    state.store.acknowledge(incident_id, f"token:{caller.token_id}", time.time())
+    who = f"token:{caller.token_id}" + (f" ({caller.name})" if caller.name else "")
+    state.store.acknowledge(incident_id, who, time.time())
     state.changed()
     state.audit.record(caller, "incident.ack", f"incident {incident_id}", client_address(request), "ok")
     return state.scope(caller).incident(_found(state, caller, incident_id).as_dict())

@@ -5,6 +5,8 @@ import { historyCharts } from "./plot.js";
 import { utilClass } from "./map.js";
 
 const WINDOWS = { "1h": 3600, "24h": 86400, "30d": 30 * 86400 };
+// The chart choices survive the page's redraws (every change redraws it): device -> {port, window}.
+const chosen = {};
 
 function facts(pairs) {
   const dl = el("dl", { class: "facts" });
@@ -49,11 +51,14 @@ function historyBlock(device, interfaces, initial) {
   const box = el("div", { class: "charts" });
   const picker = el("select", { id: "history-interface", "aria-label": "interface" },
     ...ports.map((i) => el("option", { value: i.name }, i.name + (i.peer ? " → " + i.peer : ""))));
-  if (initial) picker.value = initial;
+  const memory = chosen[device] || (chosen[device] = { port: initial, window: "1h" });
+  if (memory.port) picker.value = memory.port;
   const buttons = el("span", { class: "windows" });
-  let current = "1h";
+  let current = memory.window;
   const load = async () => {
     const port = picker.value;
+    memory.port = port;
+    memory.window = current;
     if (!port) { box.replaceChildren(el("p", { class: "empty" }, "No interface polled")); return; }
     box.dataset.loading = "true";
     const iface = interfaces.find((i) => i.name === port) || {};

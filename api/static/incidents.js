@@ -1,12 +1,29 @@
 // The side panels: open incidents (acknowledge), alerts, maintenance windows, the event log.
 import { $, el, badge, routeLink, since, duration, clock, num } from "./dom.js";
-import { send } from "./api.js";
+import { get, send } from "./api.js";
 
 /** A device, link or other element named by an incident or alert, as a link where it has a page. */
 function elementLink(name, devices, links) {
   if (devices.has(name)) return routeLink("device", name);
   if (links.has(name)) return routeLink("link", name);
   return el("span", {}, name);
+}
+
+function ackButton(i, ctx, onError) {
+  const button = el("button", { type: "button", class: "ack", "data-ack": i.id }, "Acknowledge");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    button.textContent = "…";
+    try {
+      await send("POST", "/incidents/" + i.id + "/ack");
+      ctx.changed();
+    } catch (e) {
+      button.disabled = false;
+      button.textContent = "Acknowledge";
+      onError(e);
+    }
+  });
+  return button;
 }
 
 export function drawIncidents(items, ctx) {
@@ -22,7 +39,7 @@ export function drawIncidents(items, ctx) {
       "data-incident": i.id, "data-state": acked ? "acknowledged" : "open",
     });
     const head = el("div", { class: "row-head" },
-      el("span", { class: "sev critical" }, "#" + i.id),
+      routeLink("incident", i.id, "#" + i.id, "sev critical"),
       el("span", { class: "kind" }, i.kind.replace("_", " ")),
       elementLink(i.root_cause, ctx.devices, ctx.links));
     if (i.flapping) head.append(badge("flapping", "flap"));
@@ -34,20 +51,7 @@ export function drawIncidents(items, ctx) {
     if (acked) {
       when.append(el("span", { class: "ack-by" }, " · acknowledged " + clock(i.acknowledged_at) + " by " + i.acknowledged_by));
     } else if (ctx.canAck) {
-      const button = el("button", { type: "button", class: "ack", "data-ack": i.id }, "Acknowledge");
-      button.addEventListener("click", async () => {
-        button.disabled = true;
-        button.textContent = "…";
-        try {
-          await send("POST", "/incidents/" + i.id + "/ack");
-          ctx.changed();
-        } catch (e) {
-          button.disabled = false;
-          button.textContent = "Acknowledge";
-          row.append(el("div", { class: "error" }, e.message));
-        }
-      });
-      when.append(" ", button);
+      when.append(" ", ackButton(i, ctx, (e) => row.append(el("div", { class: "error" }, e.message))));
     }
     row.append(head, cut, when);
     list.append(row);
@@ -122,4 +126,50 @@ export function prependChange(c, ctx) {
   list.querySelector(".empty")?.remove();
   list.prepend(changeRow(c, ctx));
   while (list.children.length > 200) list.lastChild.remove();
+}
+
+/** The first links down as links, then how many more. */
+function linksDown(links, ctx) {
+  const shown = links.slice(0, 4).flatMap((l, n) => [n ? ", " : "", elementLink(l, ctx.devices, ctx.links)]);
+  return links.length > 4 ? [...shown, " and " + (links.length - 4) + " more"] : links.length ? shown : ["none"];
+}
+
+const KINDS = { agency: "Agencies", bts: "BTS sites", wifi: "Hotspots" };
+
+/** One incident (#/incident/ID): what broke, what it cuts off, acknowledge. */
+export async function incidentPage(id, view, ctx) {
+  const i = await get("/incidents/" + encodeURIComponent(id));
+  const r = i.blast_radius || {};
+  const acked = Boolean(i.acknowledged_by);
+  const state = !i.open ? "closed" : acked ? "acknowledged" : "open";
+  const status = el("div", { class: "ack-state " + state, id: "ack-state" });
+  if (!i.open) status.append("Closed " + clock(i.closed) + " after " + duration(i.closed - i.opened));
+  else if (acked) status.append("Acknowledged " + clock(i.acknowledged_at) + " by " + i.acknowledged_by);
+  else {
+    status.append("Not acknowledged for " + duration(Date.now() / 1000 - i.opened) + " ");
+    if (ctx.canAck) status.append(ackButton(i, ctx, (e) => status.append(el("div", { class: "error" }, e.message))));
+  }
+  const groups = {};
+  for (const e of r.endpoints || []) (groups[e.kind] = groups[e.kind] || []).push(e);
+  const lists = Object.entries(groups).map(([kind, eps]) => el("section", { class: "panel" },
+    el("h3", {}, (KINDS[kind] || kind) + " cut off (" + eps.length + ")"),
+    el("ul", { class: "plain columns" }, ...eps.map((e) => el("li", {}, e.name, el("span", { class: "muted" }, " · " + e.district))))));
+  view.replaceChildren(
+    el("div", { class: "page-head" }, el("a", { href: "#/", class: "back" }, "← map"), el("span", { class: "page-kind" }, "incident #" + i.id),
+      el("h2", { class: "page-title" }, i.kind.replace("_", " ") + " "), elementLink(i.root_cause, ctx.devices, ctx.links),
+      badge(state, state === "open" ? "critical" : state === "acknowledged" ? "minor" : "cleared"),
+      ...(i.flapping ? [badge("flapping", "flap")] : []), ...(i.maintenance && i.maintenance.length ? [badge("maintenance", "maint")] : [])),
+    el("div", { class: "page-grid" },
+      el("section", { class: "panel" }, el("h3", {}, "Incident"),
+        el("dl", { class: "facts" },
+          el("dt", {}, "opened"), el("dd", {}, since(i.opened)),
+          el("dt", {}, "updated"), el("dd", {}, clock(i.updated)),
+          el("dt", {}, "cut off"), el("dd", {}, (r.agencies ?? 0) + " agencies, " + (r.bts_sites ?? 0) + " BTS, " + (r.hotspots ?? 0) + " hotspots"),
+          el("dt", {}, "links down"), el("dd", {}, ...linksDown(i.links_down || [], ctx)),
+          el("dt", {}, "devices cut off"), el("dd", {}, String((i.devices_cut_off || []).length)),
+          ...(i.also_possible && i.also_possible.length ? [el("dt", {}, "also possible"), el("dd", {}, i.also_possible.join(", "))] : []))),
+      el("section", { class: "panel" }, el("h3", {}, "Acknowledgement"), status)),
+    ...lists);
+  view.dataset.page = "incident";
+  view.dataset.state = state;
 }

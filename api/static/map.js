@@ -189,7 +189,9 @@ export class ProvinceMap {
       links.append(group);
     }
     const groups = { district: {}, commune: {} };
-    const ordered = Object.values(sites).sort((x, y) => (SITE_PX[x.properties.kind] || 5) - (SITE_PX[y.properties.kind] || 5));
+    // Small sites under big ones, and sites that are down on top of everything.
+    const order = (f) => (f.properties.status === "down" ? 100 : 0) + (SITE_PX[f.properties.kind] || 5);
+    const ordered = Object.values(sites).sort((x, y) => order(x) - order(y));
     for (const f of ordered) {
       const p = f.properties;
       const [x, y] = project(...f.geometry.coordinates);

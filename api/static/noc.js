@@ -1,9 +1,9 @@
 // The NOC console: logs in (token -> session), routes #/, #/device/NAME, #/link/ID, #/site/ID,
-// #/commune/ID, redraws on every change the /events stream announces.
+// #/commune/ID, #/incident/ID, redraws on every change the /events stream announces.
 import { $, el } from "./dom.js";
 import * as api from "./api.js";
 import { ProvinceMap, maintainedDevices, communeOptions } from "./map.js";
-import { drawIncidents, drawAlerts, drawMaintenance, drawChanges, prependChange } from "./incidents.js";
+import { drawIncidents, drawAlerts, drawMaintenance, drawChanges, prependChange, incidentPage } from "./incidents.js";
 import { devicePage, linkPage, sitePage } from "./device.js";
 import { Search } from "./search.js";
 
@@ -55,7 +55,7 @@ function soon() {
 function showError(e) { $("status-line").textContent = String(e.message || e); }
 
 async function route() {
-  const [, kind, raw] = location.hash.match(/^#\/(device|link|site|commune)\/(.+)$/) || [];
+  const [, kind, raw] = location.hash.match(/^#\/(device|link|site|commune|incident)\/(.+)$/) || [];
   const page = $("page");
   const id = raw ? decodeURIComponent(raw) : null;
   const onMap = !kind || kind === "commune";
@@ -70,6 +70,7 @@ async function route() {
   try {
     if (kind === "device") await devicePage(id, page);
     else if (kind === "link") await linkPage(id, page);
+    else if (kind === "incident") await incidentPage(id, page, ctx);
     else await sitePage(id, page);
   } catch (e) {
     page.replaceChildren(el("a", { href: "#/", class: "back" }, "← map"), el("p", { class: "error" }, e.message));
