@@ -6,10 +6,15 @@ hostile inventory text shown as text. The screenshots in docs/img are these test
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,8 +26,10 @@ from fastapi.testclient import TestClient
 
 from govnet.api.app import create_app
 from govnet.api.auth import Role, TokenStore
+from govnet.api.boundary import load_boundary
 from govnet.api.deps import ApiState
 from govnet.api.headers import PAGE_CSP
+from govnet.errors import GovnetError
 from tests.nocworld import HOSTILE_AGENCY, HOSTILE_COMMUNE, HOSTILE_SITE, NocWorld, build
 from tests.procs import free_port
 from tests.test_api_lab import chromium, wait_until
@@ -46,12 +53,9 @@ class Console:
         return answer.json()
 
 
-@pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    home = tmp_path_factory.mktemp("noc-console")
-    world = build(home)
-    tokens = TokenStore(home / "tokens.json")
-    app = create_app(ApiState(world.network, world.store, tokens))
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """The app on a loopback port picked by the OS, in a thread; its base URL."""
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning", access_log=False)
     )
@@ -61,14 +65,25 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     while not server.started and time.monotonic() < end:
         time.sleep(0.05)
     assert server.started, "uvicorn did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    shots = Path(os.environ.get("GOVNET_SCREENSHOTS") or home / "shots")
-    shots.mkdir(parents=True, exist_ok=True)
     try:
-        yield Console(world, TestClient(app), tokens, f"http://127.0.0.1:{port}", shots)
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    home = tmp_path_factory.mktemp("noc-console")
+    world = build(home)
+    tokens = TokenStore(home / "tokens.json")
+    app = create_app(ApiState(world.network, world.store, tokens))
+    shots = Path(os.environ.get("GOVNET_SCREENSHOTS") or home / "shots")
+    shots.mkdir(parents=True, exist_ok=True)
+    try:
+        with serving(app) as base:
+            yield Console(world, TestClient(app), tokens, base, shots)
+    finally:
         world.store.close()
 
 
@@ -157,6 +172,82 @@ def test_the_new_routes_are_in_the_openapi_document(console: Console) -> None:
                  "/sites/{site_id}", "/map", "/map/boundary"):  # fmt: skip
         operation = doc["paths"][f"/api/v1{path}"]["get"]
         assert operation["summary"] and operation["security"], path
+
+
+# ---------------------------------------------------------------------- the boundary layer
+def _hull(console: Console) -> dict[str, Any]:
+    """A polygon around the sites (the test's stand-in for a province boundary file)."""
+    box = console.world.network.province.bbox
+    ring = [[box.min_lon, box.min_lat], [box.max_lon, box.min_lat], [box.max_lon, box.max_lat],
+            [box.min_lon, box.max_lat], [box.min_lon, box.min_lat]]  # fmt: skip
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"name": HOSTILE_SITE, "extra": "dropped"},
+             "geometry": {"type": "Polygon", "coordinates": [ring]}},
+            {"type": "Feature", "properties": None,
+             "geometry": {"type": "LineString", "coordinates": [[106.5, 11.5], [106.9, 11.9, 120.0]]}},
+        ],
+    }  # fmt: skip
+
+
+def test_a_boundary_file_is_checked_cleaned_and_served(console: Console, tmp_path: Path) -> None:
+    good = tmp_path / "boundary.geojson"
+    good.write_text(json.dumps(_hull(console)), encoding="utf-8")
+    layer = load_boundary(good)
+    assert [f["properties"] for f in layer["features"]] == [{"name": HOSTILE_SITE}, {"name": None}]
+    assert layer["features"][1]["geometry"]["coordinates"][1] == [106.9, 11.9]  # no altitude kept
+    for doc, words in (
+        (
+            {
+                "type": "FeatureCollection",
+                "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]}}],
+            },
+            "features[0]: geometry type 'Point'",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[1, 2], [3, "x"]]]},
+            "features[0].coordinates[0][1]: a position must be",
+        ),
+        ({"type": "LineString", "coordinates": [[1, 2], [400, 2]]}, "outside"),
+        ([1, 2], "not a GeoJSON object"),
+    ):
+        bad = tmp_path / "bad.geojson"
+        bad.write_text(json.dumps(doc), encoding="utf-8")
+        with pytest.raises(GovnetError, match=re.escape(words)):
+            load_boundary(bad)
+    (tmp_path / "bin.geojson").write_bytes(b"\xff\xfe")
+    with pytest.raises(GovnetError, match="not UTF-8 JSON"):
+        load_boundary(tmp_path / "bin.geojson")
+    # `govnet serve` refuses a bad file before it listens, naming it.
+    done = subprocess.run(
+        [sys.executable, "-m", "govnet.cli", "serve", "--port", str(free_port()), "--boundary", str(bad)],
+        check=False, capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode != 0 and "not a GeoJSON object" in done.stdout + done.stderr, done
+
+    world = console.world
+    app = create_app(ApiState(world.network, world.store, console.tokens, boundary=good))
+    client = TestClient(app)
+    headers = console.headers(Role.IOC)
+    assert client.get("/api/v1/map", headers=headers).json()["boundary"] == "/api/v1/map/boundary"
+    assert client.get("/api/v1/map/boundary", headers=headers).json() == layer
+    assert client.get("/api/v1/map/boundary").status_code == 401
+    assert console.client.get("/api/v1/map/boundary", headers=headers).status_code == 404  # none given
+    with serving(app) as base:
+        browser = chromium()
+        try:
+            token, _ = console.tokens.create(Role.NOC)
+            browser.get(f"{base}/#token={token}")
+            wait_until(
+                lambda: browser.find_elements("css selector", "path.boundary"), 30, "the boundary drawn"
+            )
+            assert browser.find_elements("css selector", "path.boundary-line")
+            title = browser.find_element("css selector", "path.boundary title").get_attribute("textContent")
+            assert title == HOSTILE_SITE and browser.title == "govnet NOC"
+            _no_violations(browser)
+        finally:
+            browser.quit()
 
 
 # ---------------------------------------------------------------------- in Chromium
