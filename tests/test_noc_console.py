@@ -283,6 +283,7 @@ def _view_box(browser: Any) -> list[float]:
 
 def test_the_map_shows_the_dead_hub_red_zooms_pans_and_shows_hostile_text_as_text(console: Console) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
 
     world = console.world
     assert httpx.get(f"{console.base}/map.js").headers["content-security-policy"] == PAGE_CSP
@@ -359,6 +360,16 @@ def test_the_map_shows_the_dead_hub_red_zooms_pans_and_shows_hostile_text_as_tex
             10,
             "the hostile agency found",
         )
+        # Diacritics ignored: "so y te" finds "Sở Y tế"; Enter opens the first result's page.
+        search.clear()
+        search.send_keys("so y te")
+        wait_until(
+            lambda: "Sở Y tế" in browser.find_element("id", "search-results").text, 10, "Sở Y tế found"
+        )
+        search.send_keys(Keys.ENTER)
+        wait_until(lambda: "#/device/" in browser.current_url, 10, "the first result opened")
+        browser.get(f"{console.base}/#/")
+        wait_until(lambda: browser.find_element("id", "map-view").is_displayed(), 10, "the map again")
         options = [o.text for o in browser.find_elements("css selector", "#commune option")]
         assert any(o.startswith(HOSTILE_COMMUNE) for o in options)
         markup = "img, [onerror], [onmouseover], script:not([src])"
