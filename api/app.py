@@ -117,7 +117,8 @@ def create_app(state: ApiState) -> FastAPI:
             expose_headers=["ETag", "Last-Modified"],
         )
     app.add_middleware(BodyLimit, limit=MAX_BODY)
-    app.add_middleware(SecurityHeaders, api_prefix=PREFIX)
+    tile_origin = state.tiles.origin if state.tiles is not None else None
+    app.add_middleware(SecurityHeaders, api_prefix=PREFIX, img_origins=(tile_origin,) if tile_origin else ())
 
     app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
 

@@ -23,6 +23,7 @@ from govnet.api.limits import DryRunSlots, FailedAuth
 from govnet.api.scope import Scope
 from govnet.api.sessions import Sessions
 from govnet.api.status import Paths, all_endpoints
+from govnet.api.tiles import Tiles
 from govnet.inventory.communes import Commune, communes
 from govnet.inventory.network import Network
 from govnet.monitor.series import VictoriaMetrics
@@ -50,6 +51,8 @@ class ApiState:
     #: The map's optional base layer (``serve --boundary``): a GeoJSON file of the province's
     #: boundaries, checked and served by govnet itself (the page never loads anything from elsewhere).
     boundary: Path | None = None
+    #: The map's optional tile layer (``serve --tiles``): a directory served here, or a tile URL.
+    tiles: Tiles | None = None
 
     #: Seconds a store version read is reused: answers built from the store may lag it by this much
     #: (the monitor writes once per poll cycle, seconds apart); 0 reads it on every request.

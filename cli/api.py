@@ -16,6 +16,7 @@ from govnet.api.auth import Role, TokenStore
 from govnet.api.deps import ApiState
 from govnet.api.serving import check_listen
 from govnet.api.sessions import Sessions
+from govnet.api.tiles import Tiles
 from govnet.cli.context import app_context
 from govnet.errors import GovnetError
 from govnet.monitor.series import VictoriaMetrics
@@ -124,6 +125,13 @@ def serve(
             help="GeoJSON boundaries (province, communes) drawn under the NOC map; served by govnet."
         ),
     ] = None,
+    tiles: Annotated[
+        str | None,
+        typer.Option(
+            help="Map tiles under the NOC map: a directory of z/x/y.png (served by govnet) or an "
+            "https://.../{z}/{x}/{y}.png template."
+        ),
+    ] = None,
 ) -> None:
     """Serve the status API (/api/v1) and the NOC page (/) over the monitor's store."""
     import uvicorn  # noqa: PLC0415  (the web server: 'serve' only, not 'api token')
@@ -137,6 +145,7 @@ def serve(
         cors_origins=list(cors_origin or []),
         series=VictoriaMetrics(series) if series else None,
         boundary=boundary,
+        tiles=Tiles.parse(tiles) if tiles else None,
     )
     _ = state.boundary_layer  # a bad file is an error now, not on the first page load
     scheme = "https" if tls_cert else "http"

@@ -20,7 +20,7 @@ export class ProvinceMap {
     this.navigate = navigate;
     this.svg = svg("svg", { id: "map", role: "img", "aria-label": "sites by status", preserveAspectRatio: "xMidYMid meet" });
     this.layers = {};
-    for (const name of ["grid", "boundary", "links", "sites", "labels"]) {
+    for (const name of ["tiles", "grid", "boundary", "links", "sites", "labels"]) {
       this.layers[name] = svg("g", { class: "layer-" + name });
       this.svg.append(this.layers[name]);
     }
@@ -90,6 +90,37 @@ export class ProvinceMap {
     this.view = view;
     this.svg.setAttribute("viewBox", [view.x, view.y, view.w, view.h].map((n) => n.toFixed(3)).join(" "));
     this.restyle();
+    if (this.tiles) this.drawTiles();
+  }
+
+  /** The XYZ tiles (Web Mercator, like the map) covering the view, at the zoom nearest its scale. */
+  drawTiles() {
+    const world = 360 * K, upp = this.unitsPerPixel(), v = this.view;
+    const z = Math.max(0, Math.min(19, Math.round(Math.log2(world / (256 * upp)))));
+    const n = 2 ** z, size = world / n;
+    const col = (X) => Math.floor((X / K + 180) / 360 * n);
+    const row = (Y) => Math.floor((1 + Y / (180 * K)) / 2 * n);
+    const [x0, x1, y0, y1] = [col(v.x), col(v.x + v.w), row(v.y), row(v.y + v.h)].map((t) => Math.max(0, Math.min(n - 1, t)));
+    const wanted = new Map();
+    for (let x = x0; x <= x1; x++) for (let y = y0; y <= y1; y++) wanted.set(z + "/" + x + "/" + y, [x, y]);
+    if (wanted.size > 80) return;  // a view far wider than the province: keep what is drawn
+    const layer = this.layers.tiles;
+    for (const img of [...layer.children]) if (!wanted.has(img.dataset.tile)) img.remove();
+    const have = new Set([...layer.children].map((img) => img.dataset.tile));
+    for (const [key, [x, y]] of wanted) {
+      if (have.has(key)) continue;
+      const href = this.tiles.replace("{z}", z).replace("{x}", x).replace("{y}", y);
+      layer.append(svg("image", {
+        href, x: (x * size - 180 * K).toFixed(3), y: ((2 * y / n - 1) * 180 * K).toFixed(3),
+        width: size.toFixed(3), height: size.toFixed(3), preserveAspectRatio: "none", class: "tile", "data-tile": key,
+      }));
+    }
+  }
+
+  setTiles(template) {
+    this.tiles = template;
+    this.svg.classList.add("with-tiles");
+    if (this.view) this.drawTiles();
   }
 
   /** Fit the view to the sites shown (the focused commune's, or all), with a margin. */

@@ -109,6 +109,7 @@ async function start() {
   const settings = await api.get("/map");
   map.drawGrid(settings.bbox);
   if (settings.boundary) api.get("/map/boundary").then((doc) => map.drawBoundary(doc)).catch(showError);
+  if (settings.tiles) map.setTiles(settings.tiles);
   await refresh();
   const [agencies, communes] = await Promise.all([
     optional(api.get("/agencies?limit=1000"), { items: [] }), optional(api.get("/communes"), { items: [] })]);
