@@ -584,3 +584,19 @@ def test_acknowledging_the_hub_incident_changes_its_state_and_is_audited(console
         _no_violations(browser)
     finally:
         browser.quit()
+
+
+def test_an_ioc_token_gets_the_map_and_counts_without_the_nocs_lists(console: Console) -> None:
+    browser = chromium()
+    try:
+        token, _ = console.tokens.create(Role.IOC, note="IOC wall")
+        browser.get(f"{console.base}/#token={token}")
+        hub_site = console.world.network.devices[console.world.hub].site
+        dot = f"circle[data-site='{hub_site}'][data-status='down']"
+        wait_until(lambda: browser.find_elements("css selector", dot), 30, "the map for the IOC")
+        assert "need a noc token" in browser.find_element("id", "side").text
+        assert not browser.find_elements("css selector", "button.ack")
+        assert browser.find_element("id", "who").text == "ioc"
+        _no_violations(browser)
+    finally:
+        browser.quit()

@@ -39,10 +39,12 @@ async function refresh() {
   drawSummary(summary);
   const byLink = Object.fromEntries(loads.items.map((l) => [l.id, l]));
   map.draw(geo, byLink, maintainedDevices(windows.items, features));
-  drawIncidents(incidents.items, ctx);
-  drawAlerts(alerts.items);
-  $("alerts-firing").textContent = String(alerts.items.length);
-  drawMaintenance(windows.items);
+  if (noc) {
+    drawIncidents(incidents.items, ctx);
+    drawAlerts(alerts.items);
+    $("alerts-firing").textContent = String(alerts.items.length);
+    drawMaintenance(windows.items);
+  }
   document.body.dataset.refreshed = String(Date.now());
 }
 
@@ -103,6 +105,11 @@ async function start() {
   $("app").hidden = false;
   $("who").textContent = me.role + (me.district ? " · " + me.district : "");
   ctx.canAck = ["noc", "engineer", "admin"].includes(me.role);
+  if (me.role === "ioc") {
+    // The IOC's token reads the map and the counts; the NOC's lists need a noc token.
+    $("side").replaceChildren(el("section", { class: "panel" }, el("h2", {}, "Status"),
+      el("p", { class: "empty" }, "Incidents, alerts, maintenance and the event log need a noc token.")));
+  }
   $("logout").addEventListener("click", async () => { await api.logout(); location.replace(location.pathname); });
   map = new ProvinceMap($("map-box"), navigate);
   search = new Search(navigate);
@@ -124,7 +131,7 @@ async function start() {
   tick();
   setInterval(tick, 1000);
   setInterval(soon, 30000);  // durations and "since" move on even when nothing changes
-  api.events((change) => { prependChange(change, ctx); soon(); }, (state) => {
+  api.events((change) => { if (me.role !== "ioc") prependChange(change, ctx); soon(); }, (state) => {
     $("live").textContent = state;
     $("live").className = state === "live" ? "live" : "stale";
   });
