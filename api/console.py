@@ -18,7 +18,7 @@ from govnet.api.scope import Scope
 from govnet.api.status import Snapshot, device_item, link_item
 from govnet.inventory.communes import commune_of_site
 from govnet.inventory.network import Network
-from govnet.monitor.store import Change, Store, Window
+from govnet.monitor.store import Change, Window
 from govnet.topology.graph import endpoints_by_device
 
 #: How bad each alert rule is, for ordering and colour (incidents are always critical).
@@ -328,8 +328,3 @@ def change_item(change: Change) -> dict[str, Any]:
         "new": change.new,
         "source": change.source,
     }
-
-
-def recent_changes(store: Store, since: float) -> list[Change]:
-    """The store's changes since ``since``, oldest first."""
-    return store.changes(since=since)

@@ -124,6 +124,8 @@ def path_values(
     """Real ids of another district and of the token's own: (value, belongs to another district)."""
     if name == "incident_id":  # store ids: whether one reaches the district is the route's to say
         return [(str(i), False) for i in incident_ids]
+    if name in {"z", "x", "y"}:  # a map tile: public geography, the same for every token
+        return [("3", False)]
     if name == "interface":  # one of another district's devices' and one of the token's own
         devices = sorted(other.own["device"])[:1] + sorted(own.own["device"])[:1]
         return [(world.network.devices[d].interfaces[0], False) for d in devices]

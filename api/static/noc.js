@@ -51,7 +51,12 @@ async function refresh() {
 let pending = null;
 function soon() {
   if (pending) return;
-  pending = setTimeout(() => { pending = null; refresh().catch(showError); if (location.hash.length > 2) route(); }, 300);
+  pending = setTimeout(() => {
+    pending = null;
+    refresh().catch(showError);
+    // A page redraws with the news; the map keeps the view the user chose (no re-fit).
+    if (/^#\/(device|link|site|incident)\//.test(location.hash)) route();
+  }, 300);
 }
 
 function showError(e) { $("status-line").textContent = String(e.message || e); }
