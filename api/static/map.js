@@ -133,9 +133,9 @@ export class ProvinceMap {
     const box = this.svg.getBoundingClientRect();
     const aspect = box.width && box.height ? box.width / box.height : 1.5;
     let w = Math.max(x1 - x0, 4), h = Math.max(y1 - y0, 4);
-    w *= 1.12; h *= 1.12;
+    w *= 1.1; h *= 1.18;  // room at the bottom for the legend
     if (w / h < aspect) w = h * aspect; else h = w / aspect;
-    this.setView({ x: (x0 + x1) / 2 - w / 2, y: (y0 + y1) / 2 - h / 2, w, h });
+    this.setView({ x: (x0 + x1) / 2 - w / 2, y: (y0 + y1) / 2 - h / 2 + h * 0.04, w, h });
   }
 
   /** Sizes in screen pixels whatever the zoom; labels by zoom level. */
