@@ -35,7 +35,7 @@ from govnet.monitor.coverage import Coverage
 from govnet.monitor.events import CycleLog
 from govnet.monitor.incidents import correlate, reachable_from_core
 from govnet.monitor.linkstate import TRAP_HOLD_S, LinkState
-from govnet.monitor.pollfacts import PollAlerts, device_detail
+from govnet.monitor.pollfacts import PollAlerts, device_detail, rx_levels
 from govnet.monitor.pollfacts import samples as poll_samples
 from govnet.monitor.rates import Rates, RateTracker
 from govnet.monitor.schedule import Schedule, Shard
@@ -410,7 +410,7 @@ class Monitor:
             self.linkmap.learn(device, {i.if_index: i.name for i in state.interfaces})
             rates = self.rates.update(device, state, at)
             self.last_rates[device] = rates
-            samples += poll_samples(device, rates, self._link_of_port, at)
+            samples += poll_samples(device, rates, self._link_of_port, at, rx_levels(state))
             report.alerts += self.poll_alerts.observe(device, state, rates, at)
         self.store.write_polls(polls)
         (self.series if self.series is not None else self.store).write_samples(samples)
