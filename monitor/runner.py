@@ -13,6 +13,7 @@ import json
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
 
 #: How often old samples are rolled up and expired.
 PRUNE_EVERY_S = 3600.0
+#: How often a leader tries the trap port again while another process holds it.
+TRAP_RETRY_S = 0.5
+TRAP_RETRY_MAX_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,9 @@ class RunOptions:
     rules: tuple[Rule, ...] = DEFAULT_RULES
     #: VictoriaMetrics' URL: interface samples go there instead of the SQL store.
     series_url: str | None = None
+    #: A busy trap port is waited for (a leader taking over from one that still holds it) instead
+    #: of being an error at once (one process: another receiver is there, say so).
+    trap_wait: bool = False
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -130,6 +137,32 @@ class _MetricsServer:
         self.server.server_close()
 
 
+async def _bind_when_free(receiver: TrapReceiver, stop: asyncio.Event) -> None:
+    """Listen for traps as soon as the port is free (the leader before may still hold it for the
+    seconds it takes to step down), saying so once; until ``stop``."""
+    waited: float | None = None
+    tries = 0
+    while not stop.is_set():
+        try:
+            await receiver.start()
+        except GovnetError as exc:
+            if waited is None:
+                waited = time.monotonic()
+                log.warning("trap port busy, trying again", extra={"error": exc.message})
+            # Quickly at first (a leader stepping down frees it within seconds), then less often.
+            await aio.first_of(stop, timeout=min(TRAP_RETRY_MAX_S, TRAP_RETRY_S * (1 + tries)))
+            tries += 1
+            continue
+        log.info(
+            "listening for traps",
+            extra={
+                "listen": f"{receiver.host}:{receiver.port}",
+                "waited_s": 0.0 if waited is None else round(time.monotonic() - waited, 1),
+            },
+        )
+        return
+
+
 def poll_targets(network: Network, options: RunOptions) -> list[PollTarget]:
     """The inventory's poll targets, intervals overridden when asked."""
     targets = targets_from_inventory(network)
@@ -177,6 +210,7 @@ async def run_monitor(
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
     receiver = None
+    binding = None
     metrics = None
     notify_stop = asyncio.Event()
     delivering = None
@@ -187,7 +221,10 @@ async def run_monitor(
             receiver = TrapReceiver(
                 options.trap_listen[0], options.trap_listen[1], monitor.on_trap, trap_communities(network)
             )
-            await receiver.start()
+            if options.trap_wait:
+                binding = asyncio.ensure_future(_bind_when_free(receiver, stop))
+            else:
+                await receiver.start()
         if options.metrics_listen is not None:
             metrics = _MetricsServer(options.metrics_listen, store, network)
         if on_ready is not None:
@@ -226,6 +263,8 @@ async def run_monitor(
             await aio.cancel_and_wait(*late, timeout=5.0)
         if isinstance(monitor.scraper, SnmpScraper):
             monitor.scraper.close()
+        if binding is not None:
+            await aio.cancel_and_wait(binding, timeout=5.0)
         if receiver is not None:
             receiver.close()
         if metrics is not None:
