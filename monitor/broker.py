@@ -249,12 +249,16 @@ class Broker:
             answer = await self.redis.xreadgroup(WORKERS, consumer, streams, count=count, block=block_ms)
         except ResponseError as exc:
             self._forget_groups(exc)  # Redis restarted empty: the groups are made again next time
-            raise
+            return []
         return await self._taken(answer or [])
 
     def _forget_groups(self, exc: ResponseError) -> None:
-        if "NOGROUP" in str(exc):
-            self._groups_made.clear()
+        """A stream's group is gone (Redis restarted empty, the stream was made again by a new
+        job): forget the groups made, they are made again at the next call. Anything else is an
+        error."""
+        if "NOGROUP" not in str(exc):
+            raise exc
+        self._groups_made.clear()
 
     async def reclaim(self, groups: Sequence[str], consumer: str, idle_s: float, count: int) -> list[Taken]:
         """Jobs another worker took and has not finished for ``idle_s``: claimed for ``consumer``."""
@@ -268,7 +272,7 @@ class Broker:
                 )
             except ResponseError as exc:
                 self._forget_groups(exc)
-                raise
+                continue
             entries = answer[1] if answer else []
             out += await self._taken([[stream.encode(), [e for e in entries if e and e[1]]]], claimed=True)
         return out
@@ -287,7 +291,7 @@ class Broker:
                 consumers = await self.redis.xinfo_consumers(stream, WORKERS)
             except ResponseError as exc:
                 self._forget_groups(exc)
-                raise
+                continue
             for info in consumers:
                 raw = info.get("name", b"")
                 name = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)

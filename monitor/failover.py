@@ -62,8 +62,8 @@ async def lead_or_wait(
     on_ready: Callable[[Monitor], None] | None = None,
     notifier: Notifier | None = None,
 ) -> int:
-    """Stand by, lead when the lease is free, until ``stop``. Returns how many times it led."""
-    await broker.ping()
+    """Stand by, lead when the lease is free, until ``stop``. Returns how many times it led.
+    A broker that does not answer (at the start or later) is waited for, and said so."""
     # The leader's polls are jobs waiting in Redis, not sockets: every device may be in flight (the
     # workers' own --concurrency bounds the SNMP side).
     targets = poll_targets(network, options)

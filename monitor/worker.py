@@ -110,15 +110,17 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> WorkerStats:
         """Work until ``stop`` is set; in-flight polls finish (and are acknowledged) first."""
-        await self.broker.ping()
-        await self._beat_once()  # alive before the first job is taken
-        beating = asyncio.ensure_future(self._beat())
+        # A broker that does not answer at the start is waited for like one that goes away later.
+        beating: asyncio.Future[None] | None = None
         groups: list[str] = []
         next_scan = 0.0
         down_since: float | None = None
         try:
             while not stop.is_set():
                 try:
+                    if beating is None:
+                        await self._beat_once()  # alive before the first job is taken
+                        beating = asyncio.ensure_future(self._beat())
                     groups, next_scan = await self._round(stop, groups, next_scan)
                 except (RedisError, OSError) as exc:
                     # The broker is away: jobs wait in it, in-flight polls finish; try again soon.
@@ -138,7 +140,8 @@ class Worker:
                 _, late = await asyncio.wait(self._busy, timeout=self.longest_poll + 5)
                 await aio.cancel_and_wait(*late, timeout=5.0)
             # The heartbeat stops last: in-flight jobs were acknowledged, nothing is left to claim.
-            await aio.cancel_and_wait(beating, timeout=5.0)
+            if beating is not None:
+                await aio.cancel_and_wait(beating, timeout=5.0)
         return self.stats
 
     async def _beat_once(self) -> None:
@@ -219,7 +222,7 @@ class Worker:
             self.on_job(taken)
         by_name = {m.name: m for m in target.modules}
         modules = tuple(by_name[m] for m in job.modules if m in by_name) or target.modules
-        started = time.perf_counter()
+        began, started = time.time(), time.perf_counter()
         scrape: Scrape = await self.scraper.scrape(target.target, modules, deadline=job.deadline)
         self.stats.seconds += time.perf_counter() - started
         keep = 3 * target.interval
@@ -229,7 +232,16 @@ class Worker:
             return  # not acknowledged: claimed again by a worker that can reach the broker
         self.stats.polled += 1
         self.stats.jobs.append(job.id)
-        self._event({"event": "polled", "job": job.id, "device": job.device, "reachable": scrape.reachable})
+        self._event(
+            {
+                "event": "polled",
+                "job": job.id,
+                "device": job.device,
+                "reachable": scrape.reachable,
+                "started": began,
+                "claimed": taken.claimed,
+            }
+        )
 
     async def _refuse(self, taken: Taken, why: str) -> None:
         """Never poll (nor answer for) a job this worker must not do; leave it pending for a worker

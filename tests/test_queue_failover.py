@@ -25,7 +25,7 @@ from govnet.monitor.runner import RunOptions, trap_communities
 from govnet.monitor.store import open_store
 from govnet.monitor.traps import LINK_DOWN, TrapReceiver
 from govnet.monitor.worker import HEARTBEAT_TTL_S, RECLAIM_EVERY_S, Worker, group_of
-from tests.redisserver import redis_server
+from tests.redisserver import RedisServer, redis_server
 
 
 @pytest.fixture
@@ -366,3 +366,45 @@ def test_a_busy_trap_port_is_an_error_at_once_for_one_process() -> None:
         asyncio.run(main())
     finally:
         holder.close()
+
+
+def test_workers_and_candidates_started_before_redis_wait_for_it(net: Network, tmp_path: Path) -> None:
+    """Started while Redis is down (a machine's boot order), nothing exits: each says the broker
+    is unreachable, then back, and polling starts."""
+    server = RedisServer()
+    said: list[str] = []
+    events: list[dict[str, object]] = []
+
+    async def main() -> Worker:
+        stop, stop_worker = asyncio.Event(), asyncio.Event()
+        worker = Worker(net, Broker(server.url, "f7"), FakeScraper(net), name="early", on_event=events.append)
+        working = asyncio.ensure_future(worker.run(stop_worker))
+        store = open_store(f"sqlite:///{tmp_path / 'm.db'}")
+        leading = asyncio.ensure_future(
+            lead_or_wait(net, store, RunOptions(interval=3.0), Broker(server.url, "f7"), "early-leader", stop,
+                         ttl=3.0, on_state=said.append)
+        )  # fmt: skip
+        await _until(
+            lambda: any(e["event"] == "broker_unreachable" for e in events), 30, "the worker waiting"
+        )
+        await _until(
+            lambda: any(t.startswith("broker unreachable") for t in said), 30, "the candidate waiting"
+        )
+        await asyncio.sleep(2.0)
+        assert not working.done() and not leading.done()
+        server.start()
+        await _until(lambda: worker.stats.polled >= len(net.devices), 120, "every device polled")
+        stop.set()
+        assert await asyncio.wait_for(leading, 30) == 1
+        stop_worker.set()
+        await asyncio.wait_for(working, 60)
+        store.close()
+        return worker
+
+    try:
+        worker = asyncio.run(main())
+    finally:
+        server.remove()
+    assert any(e["event"] == "broker_back" for e in events)
+    assert any(t.startswith("broker back after") for t in said) and any(t.startswith("leader:") for t in said)
+    assert worker.stats.polled >= len(net.devices)
