@@ -15,7 +15,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
@@ -27,7 +27,7 @@ from govnet.inventory.models import SNMPv2cCredential
 from govnet.inventory.network import Network
 from govnet.monitor.alerts import DEFAULT_RULES, AlertEngine, Rule
 from govnet.monitor.config import PollTarget, targets_from_inventory
-from govnet.monitor.engine import CycleReport, Monitor, Shard
+from govnet.monitor.engine import CycleReport, Monitor
 from govnet.monitor.metrics import CONTENT_TYPE, exposition
 from govnet.monitor.scraper import Scraper, SnmpScraper
 from govnet.monitor.series import SeriesWriter, VictoriaMetrics
@@ -51,7 +51,6 @@ TRAP_RETRY_MAX_S = 5.0
 class RunOptions:
     """How to run the monitor."""
 
-    shard: Shard = field(default_factory=Shard)
     trap_listen: tuple[str, int] | None = None
     metrics_listen: tuple[str, int] | None = None
     interval: float | None = None  # override every device class's interval (labs, demos)
@@ -181,7 +180,6 @@ def build_monitor(
         store,
         scraper if scraper is not None else SnmpScraper(),
         targets,
-        shard=options.shard,
         concurrency=options.concurrency,
         alerts=AlertEngine(options.rules),
     )
@@ -197,8 +195,8 @@ async def run_monitor(
     scraper: Scraper | None = None,
     notifier: Notifier | None = None,
 ) -> Monitor:
-    """Run until stopped; returns the monitor (for its last state). A ``notifier`` (the leader
-    shard's) is told of every tick's incidents and endpoint changes and delivers meanwhile."""
+    """Run until stopped; returns the monitor (for its last state). A ``notifier`` is told of
+    every tick's incidents and endpoint changes and delivers meanwhile."""
     stop = stop or asyncio.Event()
     # Store writes that fail are kept and retried, never raised (spool.py): wrap once, share it.
     store = store if isinstance(store, SpoolingStore) else SpoolingStore(store)
@@ -214,7 +212,7 @@ async def run_monitor(
     metrics = None
     notify_stop = asyncio.Event()
     delivering = None
-    if notifier is not None and options.shard.leader:
+    if notifier is not None:
         delivering = asyncio.ensure_future(notifier.run(notify_stop))
     try:
         if options.trap_listen is not None:
@@ -233,7 +231,6 @@ async def run_monitor(
             "monitor started",
             extra={
                 "devices": len(monitor.targets),
-                "shard": str(options.shard),
                 "traps": "off" if options.trap_listen is None else "{}:{}".format(*options.trap_listen),
                 "store": store.backend,
             },
@@ -247,10 +244,10 @@ async def run_monitor(
                     state = monitor.last.get(device)
                     if state is not None and state.engine_id:
                         receiver.learn(monitor.targets[device].target, state.engine_id)
-            if report.at - last_prune > PRUNE_EVERY_S and options.shard.leader:
+            if report.at - last_prune > PRUNE_EVERY_S:
                 store.prune(report.at)
                 last_prune = report.at
-            if notifier is not None and options.shard.leader:
+            if notifier is not None:
                 notifier.on_report(report)
             if on_tick is not None:
                 on_tick(report)
@@ -274,5 +271,5 @@ async def run_monitor(
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(sig)
-        log.info("monitor stopped", extra={"shard": str(options.shard)})
+        log.info("monitor stopped")
     return monitor
