@@ -212,7 +212,7 @@ def run(
         typer.Option(
             min=1.0,
             max=600.0,
-            help="With --redis: the leader's lease (a standby takes over within ~4/3 of it).",
+            help="With --redis: the leader's lease (a standby takes over when it expires, within it).",
         ),
     ] = 15.0,
     channels: Annotated[
@@ -332,7 +332,8 @@ def worker(
         float | None,
         typer.Option(
             min=1.0,
-            help="Claim jobs other workers left unfinished this long (default: 2x the longest poll + 5 s).",
+            help="Claim jobs a live worker left unfinished this long (default: 2x the longest poll + 5 s); "
+            "a dead worker's are claimed when its heartbeat expires (seconds).",
         ),
     ] = None,
     events: Annotated[
