@@ -35,7 +35,7 @@ from govnet.monitor.coverage import Coverage
 from govnet.monitor.events import CycleLog
 from govnet.monitor.incidents import correlate, reachable_from_core
 from govnet.monitor.linkstate import TRAP_HOLD_S, LinkState
-from govnet.monitor.pollfacts import PollAlerts, device_detail
+from govnet.monitor.pollfacts import PollAlerts, device_detail, gauges
 from govnet.monitor.pollfacts import samples as poll_samples
 from govnet.monitor.rates import Rates, RateTracker
 from govnet.monitor.schedule import Schedule
@@ -357,7 +357,7 @@ class Monitor:
         if not results:
             return
         at = self.clock()
-        polls, samples = [], []
+        polls, samples, readings = [], [], []
         for polled in results:
             device, state = polled.device, polled.state
             self.schedule.polled(device, polled.started)
@@ -382,9 +382,15 @@ class Monitor:
             rates = self.rates.update(device, state, at)
             self.last_rates[device] = rates
             samples += poll_samples(device, rates, self._link_of_port, at)
+            if self.series is not None:  # optics and WiFi stay in the device detail in the SQL store
+                readings += gauges(device, state, self._link_of_port, at)
             report.alerts += self.poll_alerts.observe(device, state, rates, at)
         self.store.write_polls(polls)
-        (self.series if self.series is not None else self.store).write_samples(samples)
+        if self.series is not None:
+            self.series.write_samples(samples)
+            self.series.write_gauges(readings)
+        else:
+            self.store.write_samples(samples)
         if report.alerts:
             report.changes += self._set_states(
                 [

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from govnet.lab.faults import fail, restore
+from govnet.lab.faults import fail, restore, set_wifi_clients
 from govnet.monitor.broker import WORKERS
 from govnet.monitor.coverage import KIND, RUNNING, STOPPED
 from govnet.monitor.schedule import offset
@@ -369,20 +369,39 @@ def test_redis_stopped_for_30_s_workers_wait_and_the_gap_is_reported(cluster: Cl
         store.close()
 
 
+def _instant(cluster: Cluster, query: str) -> list[dict[str, Any]]:
+    """A PromQL instant query's series, straight from VictoriaMetrics."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    url = f"{cluster.vm_url}/api/v1/query?" + urllib.parse.urlencode({"query": query})
+    with opener.open(url, timeout=10) as answer:
+        result: list[dict[str, Any]] = json.loads(answer.read())["data"]["result"]
+        return result
+
+
 def test_interface_samples_are_in_victoriametrics_with_their_labels(cluster: Cluster) -> None:
+    """Traffic per interface, optical power per transceiver and WiFi clients per access point,
+    by PromQL, with the labels the NOC queries by."""
     net = cluster.lab.network
     link = net.links[0]
     query = f'govnet_interface_in_bps{{device="{link.a_device}"}}'
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-    def series() -> list[dict[str, Any]]:
-        url = f"{cluster.vm_url}/api/v1/query?" + urllib.parse.urlencode({"query": query})
-        with opener.open(url, timeout=10) as answer:
-            result: list[dict[str, Any]] = json.loads(answer.read())["data"]["result"]
-            return result
-
-    cluster.until(lambda: bool(series()), 60, "series of the lab device")
-    found = {s["metric"]["interface"]: s["metric"] for s in series()}
+    cluster.until(lambda: bool(_instant(cluster, query)), 60, "series of the lab device")
+    found = {s["metric"]["interface"]: s["metric"] for s in _instant(cluster, query)}
     assert link.a_interface in found
     assert found[link.a_interface]["device"] == link.a_device
     assert found[link.a_interface].get("link") == link.id
+    fiber = next(
+        lk
+        for lk in net.links
+        if lk.medium.value == "fiber"
+        and {net.devices[lk.a_device].role.value, net.devices[lk.b_device].role.value} == {"core", "hub"}
+    )
+    end = f'device="{fiber.a_device}",interface="{fiber.a_interface}",direction="rx"'
+    optics = f"govnet_optical_power_dbm{{{end}}}"
+    cluster.until(lambda: bool(_instant(cluster, optics)), 60, "the optical power of a core-hub fiber end")
+    (reading,) = _instant(cluster, optics)
+    assert reading["metric"]["link"] == fiber.id and -40 < float(reading["value"][1]) < 10
+    ap = next(d.name for d in net.devices.values() if d.role.value == "wifi_ap")
+    set_wifi_clients(cluster.lab.prefix, ap, 23)
+    clients = f'govnet_wifi_clients{{device="{ap}"}}'
+    cluster.until(lambda: [float(s["value"][1]) for s in _instant(cluster, clients)] == [23.0], 60,
+                  f"23 WiFi clients of {ap}")  # fmt: skip
