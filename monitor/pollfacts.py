@@ -111,6 +111,8 @@ def device_detail(state: DeviceState, polled_at: float | None, rates: Mapping[st
     return {
         "sys_uptime": state.sys_uptime,
         "error": state.error,
+        # what a monitor taking over needs to accept the device's SNMPv3 traps before polling it
+        "engine_id": state.engine_id.hex() if state.engine_id else None,
         "polled_at": polled_at,
         "interfaces": [i.as_dict() for i in state.interfaces],
         "rates": {

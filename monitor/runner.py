@@ -32,8 +32,9 @@ from govnet.monitor.metrics import CONTENT_TYPE, exposition
 from govnet.monitor.scraper import Scraper, SnmpScraper
 from govnet.monitor.series import SeriesWriter, VictoriaMetrics
 from govnet.monitor.spool import SpoolingStore, healthz_body
-from govnet.monitor.store import Store
+from govnet.monitor.store import Store, StoreError
 from govnet.monitor.traps import TrapReceiver
+from govnet.snmp.target import Target
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,28 @@ async def _bind_when_free(receiver: TrapReceiver, stop: asyncio.Event) -> None:
         return
 
 
+def known_engines(store: Store, monitor: Monitor) -> list[tuple[Target, bytes]]:
+    """The SNMPv3 engine IDs of the devices as last polled (in the store): a monitor that starts,
+    or a leader taking over, accepts their v3 traps before its own first poll of them."""
+    out = []
+    try:
+        rows = store.current("device", detail=True)
+    except StoreError:
+        return []  # the store cannot be read now: engine IDs are learnt from the polls
+    for row in rows:
+        poll = monitor.targets.get(row.name)
+        value = (row.detail or {}).get("engine_id")
+        if poll is None or poll.target.version != "3" or not isinstance(value, str):
+            continue
+        try:
+            engine_id = bytes.fromhex(value)
+        except ValueError:
+            continue
+        if 5 <= len(engine_id) <= 32:  # RFC 3411's snmpEngineID
+            out.append((poll.target, engine_id))
+    return out
+
+
 def poll_targets(network: Network, options: RunOptions) -> list[PollTarget]:
     """The inventory's poll targets, intervals overridden when asked."""
     targets = targets_from_inventory(network)
@@ -217,7 +240,11 @@ async def run_monitor(
     try:
         if options.trap_listen is not None:
             receiver = TrapReceiver(
-                options.trap_listen[0], options.trap_listen[1], monitor.on_trap, trap_communities(network)
+                options.trap_listen[0],
+                options.trap_listen[1],
+                monitor.on_trap,
+                trap_communities(network),
+                known_engines(store, monitor),
             )
             if options.trap_wait:
                 binding = asyncio.ensure_future(_bind_when_free(receiver, stop))

@@ -15,16 +15,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pysnmp.hlapi.v3arch.asyncio import (
+    CommunityData,
+    ContextData,
+    NotificationType,
+    ObjectIdentity,
+    SnmpEngine,
+    UdpTransportTarget,
+    UsmUserData,
+    send_notification,
+)
+from pysnmp.proto.api import v2c
 
 from govnet.errors import GovnetError
 from govnet.inventory.network import Network
 from govnet.monitor.broker import WORKERS, Broker, Job
+from govnet.monitor.config import targets_from_inventory
 from govnet.monitor.failover import lead_or_wait
 from govnet.monitor.fake import FakeScraper
 from govnet.monitor.runner import RunOptions, trap_communities
 from govnet.monitor.store import open_store
 from govnet.monitor.traps import LINK_DOWN, TrapReceiver
 from govnet.monitor.worker import HEARTBEAT_TTL_S, RECLAIM_EVERY_S, Worker, group_of
+from govnet.snmp.client import usm_protocols
 from tests.redisserver import RedisServer, redis_server
 
 
@@ -82,7 +95,7 @@ def test_a_dead_workers_jobs_are_claimed_as_soon_as_its_heartbeat_expires(
         await _until(lambda: survivor.stats.polled >= 1, 60, "the survivor polling the dead worker's job")
         await asyncio.sleep(2 * RECLAIM_EVERY_S)  # time to (wrongly) claim or poll it again
         stop.set()
-        await running
+        await asyncio.wait_for(running, 60)  # stopping is bounded: a hang fails here
         assert await broker.pending(group) == 0
         consumers = [
             c["name"] for c in await broker.redis.xinfo_consumers(broker.key("jobs", group), WORKERS)
@@ -122,7 +135,7 @@ def test_a_claimed_job_whose_result_is_stored_is_acknowledged_not_polled_again(
             assert time.monotonic() < deadline, "the orphan was not acknowledged"
             await asyncio.sleep(0.2)
         stop.set()
-        await running
+        await asyncio.wait_for(running, 60)  # stopping is bounded: a hang fails here
         pending = await broker.pending(group)
         await broker.close()
         return survivor, pending
@@ -194,17 +207,6 @@ def _free_udp_port() -> int:
 
 
 async def _send_link_down(port: int, community: str) -> None:
-    # pysnmp's high-level API: imported here, as the receiver does, to keep collection light
-    from pysnmp.hlapi.v3arch.asyncio import (
-        CommunityData,
-        ContextData,
-        NotificationType,
-        ObjectIdentity,
-        SnmpEngine,
-        UdpTransportTarget,
-        send_notification,
-    )
-
     sender = SnmpEngine()
     try:
         await send_notification(
@@ -223,9 +225,11 @@ class _Records(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.messages: list[str] = []
+        self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
+        self.records.append(record)
 
 
 def test_the_trap_port_follows_the_lease(net: Network, redis_url: str, tmp_path: Path) -> None:
@@ -280,7 +284,7 @@ def test_the_trap_port_follows_the_lease(net: Network, redis_url: str, tmp_path:
         stops["b"].set()
         await asyncio.wait_for(b, 30)
         stop_worker.set()
-        await working
+        await asyncio.wait_for(working, 60)
         store.close()
 
     try:
@@ -329,7 +333,7 @@ def test_a_worker_refuses_jobs_outside_its_groups_and_drops_them_with_a_log_line
             assert time.monotonic() < deadline, f"not dropped: {bound.stats}"
             await asyncio.sleep(0.2)
         stop.set()
-        await running
+        await asyncio.wait_for(running, 60)  # stopping is bounded: a hang fails here
         results = [
             await broker.result(j) for j in (f"{foreign}@1", f"{foreign}@2", f"{foreign}@3", "ghost@1")
         ]
@@ -408,3 +412,61 @@ def test_workers_and_candidates_started_before_redis_wait_for_it(net: Network, t
     assert any(e["event"] == "broker_back" for e in events)
     assert any(t.startswith("broker back after") for t in said) and any(t.startswith("leader:") for t in said)
     assert worker.stats.polled >= len(net.devices)
+
+
+def test_a_new_leader_accepts_v3_traps_of_devices_it_has_not_polled_yet(
+    net: Network, redis_url: str, tmp_path: Path
+) -> None:
+    """SNMPv3 traps are authenticated with the sender's engine ID, which a monitor learns by
+    polling. A leader taking over reads the engine IDs last polled from the store: a real v3 trap
+    sent before its first poll of the device (no worker runs here: it polls nothing) is accepted."""
+    poll = next(t for t in targets_from_inventory(net) if t.target.version == "3")
+    target = poll.target
+    assert target.auth_key is not None and target.priv_key is not None
+    keys = target.auth_key.get_secret_value(), target.priv_key.get_secret_value()
+    port = _free_udp_port()
+    store = open_store(f"sqlite:///{tmp_path / 'm.db'}")
+    records = _Records()
+    traps, runner_log = logging.getLogger("govnet.monitor.traps"), logging.getLogger("govnet.monitor.runner")
+    saved = traps.level, runner_log.level
+    for logger in (traps, runner_log):
+        logger.addHandler(records)
+        logger.setLevel(logging.INFO)
+
+    def heard() -> bool:
+        return any(
+            r.getMessage() == "trap received" and getattr(r, "security", "") == "v3" for r in records.records
+        )
+
+    async def main() -> None:
+        sender = SnmpEngine()
+        engine_id = bytes(sender.snmpEngineID)  # as a previous leader polled it
+        store.set_states([("device", poll.device, "up", {"engine_id": engine_id.hex()})], time.time(), "poll")
+        stop = asyncio.Event()
+        options = RunOptions(interval=30.0, trap_listen=("127.0.0.1", port))
+        leading = asyncio.ensure_future(
+            lead_or_wait(net, store, options, Broker(redis_url, "f8"), "new-leader", stop, ttl=3.0)
+        )
+        await _until(lambda: "listening for traps" in records.messages, 60, "the leader listening")
+        auth, priv = usm_protocols(target)
+        await send_notification(
+            sender,
+            UsmUserData(target.user, *keys, authProtocol=auth, privProtocol=priv),
+            await UdpTransportTarget.create(("127.0.0.1", port)),
+            ContextData(contextEngineId=v2c.OctetString(engine_id)),
+            "trap",
+            NotificationType(ObjectIdentity(LINK_DOWN)),
+        )  # fmt: skip
+        await _until(heard, 30, "the v3 trap accepted")
+        sender.close_dispatcher()
+        stop.set()
+        await asyncio.wait_for(leading, 30)
+
+    try:
+        asyncio.run(main())
+    finally:
+        store.close()
+        for logger, level in zip((traps, runner_log), saved, strict=True):
+            logger.removeHandler(records)
+            logger.setLevel(level)
+    assert not any("SNMPv3" in m for m in records.messages)
