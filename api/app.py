@@ -8,6 +8,7 @@ over :data:`MAX_BODY` bytes) included.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,9 @@ from govnet.api.routers import (
 )
 from govnet.api.webhooks import register_webhooks
 from govnet.errors import GovnetError
+from govnet.monitor.store import StoreError
+
+log = logging.getLogger("govnet.api")
 
 PREFIX = "/api/v1"
 STATIC = Path(__file__).parent / "static"
@@ -120,6 +124,17 @@ def create_app(state: ApiState) -> FastAPI:
     @app.exception_handler(GovnetError)
     async def govnet_error(_request: Request, exc: GovnetError) -> JSONResponse:
         return _error(400, exc.message, exc.hint)
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> JSONResponse:
+        # The server's trouble, not the caller's: 503, and the store's URL and its driver's words
+        # go to the log only (/healthz answers anyone).
+        log.warning("the store cannot be used", extra={"path": request.url.path, "error": exc.message})
+        return _error(
+            503,
+            "the monitor's store cannot be used now",
+            "try again later; the server's log names the store and the cause",
+        )
 
     modules = (
         summary,
