@@ -18,6 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
+from govnet.api.auth import TokenFileError
 from govnet.api.deps import ApiState
 from govnet.api.errorlog import ServerErrorLog
 from govnet.api.headers import SecurityHeaders
@@ -134,6 +135,16 @@ def create_app(state: ApiState) -> FastAPI:
             503,
             "the monitor's store cannot be used now",
             "try again later; the server's log names the store and the cause",
+        )
+
+    @app.exception_handler(TokenFileError)
+    async def token_file_error(request: Request, exc: TokenFileError) -> JSONResponse:
+        # As for the store: the file is the server's, and where it lies is not the caller's business.
+        log.error("the token file cannot be read", extra={"path": request.url.path, "error": exc.message})
+        return _error(
+            503,
+            "the API cannot check tokens now",
+            "try again later; the server's log names the token file and what is wrong with it",
         )
 
     modules = (

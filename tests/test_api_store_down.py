@@ -54,3 +54,30 @@ def test_a_stopped_database_is_503_with_a_hint_and_no_store_url(
         assert any(socket_dir in r.getMessage() or socket_dir in str(vars(r)) for r in caplog.records)
     finally:
         store.close()
+
+
+def test_a_damaged_token_file_is_503_without_its_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The token file is the server's: damaged, every caller gets 503 (not a 400 naming the file),
+    and the operator finds the file in the log."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / ".config"))
+    network = load_inventory(sample_dir())
+    store = open_store(str(tmp_path / "monitor.db"))
+    tokens_file = tmp_path / "secret-place" / "tokens.json"
+    tokens = TokenStore(tokens_file)
+    token, _ = tokens.create(Role.NOC, None, None)
+    client = TestClient(create_app(ApiState(network, store, tokens)))
+    try:
+        auth = {"Authorization": f"Bearer {token}"}
+        assert client.get("/api/v1/devices", headers=auth).status_code == 200
+        tokens_file.write_text('{"tokens": [', encoding="utf-8")  # a half-written file
+        for path in ("/api/v1/devices", "/api/v1/summary"):
+            answer = client.get(path, headers=auth)
+            assert answer.status_code == 503, (path, answer.text)
+            assert answer.json()["error"]["hint"]
+            assert "secret-place" not in answer.text and "tokens.json" not in answer.text, answer.text
+        assert any("secret-place" in str(vars(r)) for r in caplog.records if r.name == "govnet.api")
+    finally:
+        store.close()
