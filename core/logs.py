@@ -54,8 +54,9 @@ OWN_LOGGERS = ("govnet", "uvicorn", "napalm_frr")
 
 #: An API token (see govnet.api.auth): its id may be logged, its secret part never.
 _TOKEN = re.compile(r"\b(gvn_[0-9A-Za-z]{1,32}_)[A-Za-z0-9_\-]+")
-#: The password of a URL (``postgresql://user:password@host/db``).
-_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)[^/\s@]+@")
+#: The password of a URL (``postgresql://user:password@host/db``), up to the authority's last
+#: ``@`` (as URL parsers read it: a password may hold an ``@`` of its own).
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)[^/\s]*@")
 
 #: The attributes every LogRecord has: anything else on a record came through ``extra=``.
 #: (and uvicorn's ``color_message``: the message again, with terminal colour codes).

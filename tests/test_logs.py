@@ -427,3 +427,16 @@ def test_a_v3_trap_from_an_unknown_user_is_logged_as_rejected(log_file: Path) ->
     assert record["level"] == "WARNING" and record["address"] == "127.0.0.1" and record["reason"]
     text = log_file.read_text(encoding="utf-8")
     assert auth not in text and priv not in text
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        # An '@' in a password: URL parsers (urllib, redis-py) take the last '@' as the end of it.
+        ("redis://:p@ss:w0rd@127.0.0.1:6379/0", "redis://:********@127.0.0.1:6379/0"),
+        ("postgresql://govnet:a@b@c@127.0.0.1/monitor", "postgresql://govnet:********@127.0.0.1/monitor"),
+        ("http://u:plain@h/x and http://v:other@k/y", "http://u:********@h/x and http://v:********@k/y"),
+    ],
+)
+def test_a_url_password_is_masked_whole(url: str, masked: str) -> None:
+    assert logs.mask(f"store {url}") == f"store {masked}"
