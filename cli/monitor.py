@@ -22,7 +22,7 @@ from govnet.errors import GovnetError
 from govnet.inventory.secrets import SecretStore
 from govnet.monitor.alerts import DEFAULT_RULES
 from govnet.monitor.config import targets_from_inventory
-from govnet.monitor.engine import CycleReport, Shard
+from govnet.monitor.engine import CycleReport
 from govnet.monitor.notify.channels import load_channels
 from govnet.monitor.notify.notifier import Delivery, build_notifier
 from govnet.monitor.poll import poll_round
@@ -193,7 +193,6 @@ def run(
             envvar="GOVNET_STORE", help="sqlite:///PATH or postgresql://… (default: SQLite in the state dir)."
         ),
     ] = None,
-    shard: Annotated[str, typer.Option(help="k/n: poll only this shard of the devices.")] = "1/1",
     trap_listen: Annotated[
         str | None, typer.Option(help="HOST:PORT for traps (default: the inventory's first trap receiver).")
     ] = None,
@@ -233,7 +232,7 @@ def run(
         typer.Option(
             min=1.0,
             max=600.0,
-            help="With --redis: the leader's lease (a standby takes over within ~4/3 of it).",
+            help="With --redis: the leader's lease (a standby takes over when it expires, within it).",
         ),
     ] = 15.0,
     channels: Annotated[
@@ -256,7 +255,6 @@ def run(
         None if no_traps else (parse_listen(trap_listen) if trap_listen else default_trap_listen(network))
     )
     options = RunOptions(
-        shard=Shard.parse(shard),
         trap_listen=listen,
         metrics_listen=parse_listen(metrics_listen) if metrics_listen else None,
         interval=interval,
@@ -266,7 +264,7 @@ def run(
     )
     where = mask_url(store) if store else "SQLite in the state directory"
     console.print(
-        f"monitor: {len(network.devices)} devices, shard {options.shard}, store {where}, "
+        f"monitor: {len(network.devices)} devices, store {where}, "
         f"traps {'off' if listen is None else f'{listen[0]}:{listen[1]}'}"
         + (f", /metrics on {metrics_listen}" if metrics_listen else ""),
         highlight=False,
@@ -354,7 +352,8 @@ def worker(
         float | None,
         typer.Option(
             min=1.0,
-            help="Claim jobs other workers left unfinished this long (default: 2x the longest poll + 5 s).",
+            help="Claim jobs a live worker left unfinished this long (default: 2x the longest poll + 5 s); "
+            "a dead worker's are claimed when its heartbeat expires (seconds).",
         ),
     ] = None,
     events: Annotated[
