@@ -8,6 +8,7 @@ over :data:`MAX_BODY` bytes) included.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
+from govnet.api.auth import TokenFileError
 from govnet.api.deps import ApiState
 from govnet.api.errorlog import ServerErrorLog
 from govnet.api.headers import SecurityHeaders
@@ -48,6 +50,9 @@ from govnet.api.routers import (
 )
 from govnet.api.webhooks import register_webhooks
 from govnet.errors import GovnetError
+from govnet.monitor.store import StoreError
+
+log = logging.getLogger("govnet.api")
 
 PREFIX = "/api/v1"
 STATIC = Path(__file__).parent / "static"
@@ -139,6 +144,27 @@ def create_app(state: ApiState) -> FastAPI:
     @app.exception_handler(GovnetError)
     async def govnet_error(_request: Request, exc: GovnetError) -> JSONResponse:
         return _error(400, exc.message, exc.hint)
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> JSONResponse:
+        # The server's trouble, not the caller's: 503, and the store's URL and its driver's words
+        # go to the log only (/healthz answers anyone).
+        log.warning("the store cannot be used", extra={"path": request.url.path, "error": exc.message})
+        return _error(
+            503,
+            "the monitor's store cannot be used now",
+            "try again later; the server's log names the store and the cause",
+        )
+
+    @app.exception_handler(TokenFileError)
+    async def token_file_error(request: Request, exc: TokenFileError) -> JSONResponse:
+        # As for the store: the file is the server's, and where it lies is not the caller's business.
+        log.error("the token file cannot be read", extra={"path": request.url.path, "error": exc.message})
+        return _error(
+            503,
+            "the API cannot check tokens now",
+            "try again later; the server's log names the token file and what is wrong with it",
+        )
 
     modules = (
         summary,

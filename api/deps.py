@@ -307,4 +307,5 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         "description": "Locked out after failed authentications, or too many dry runs at once "
         "(see the Retry-After header)",
     },
+    503: {"model": ErrorBody, "description": "The monitor's store cannot be used now (the log says why)"},
 }

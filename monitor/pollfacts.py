@@ -1,7 +1,8 @@
 """What one finished poll says beyond up/down: interface samples, threshold alerts, the stored detail.
 
 The engine (:mod:`govnet.monitor.engine`) hands each reachable device's state and rates here and
-writes what comes back: :func:`samples` for the series, :class:`PollAlerts` for the rules on
+writes what comes back: :func:`samples` for the series (and :func:`gauges` for a time-series
+database: optical power, WiFi clients), :class:`PollAlerts` for the rules on
 utilisation, errors and optical levels, :func:`device_detail` for the device's stored state.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 from govnet.monitor.alerts import AlertChange, AlertEngine, Drop
 from govnet.monitor.collector import DeviceState
 from govnet.monitor.rates import Rates
+from govnet.monitor.series import Gauge
 from govnet.monitor.store import Sample
 from govnet.snmp.entity import NO_LIGHT_DBM
 
@@ -58,6 +60,22 @@ def samples(
         )
         for name, r in rates.items()
     ]
+
+
+def gauges(device: str, state: DeviceState, links: PortLinks, at: float) -> list[Gauge]:
+    """The optical power of every transceiver (per port, and link where it has one) and the WiFi
+    clients of an access point, as single-valued series (for the time-series database)."""
+    names = {i.if_index: i.name for i in state.interfaces}
+    out = []
+    for optic in state.optics:
+        if optic.dbm is None:
+            continue
+        port = names.get(optic.if_index or -1, optic.name)
+        link = links.get((device, port))
+        out.append(Gauge(at, "govnet_optical_power_dbm", device, optic.dbm, port, link, optic.direction))
+    if state.wifi is not None:
+        out.append(Gauge(at, "govnet_wifi_clients", device, float(state.wifi.total)))
+    return out
 
 
 class PollAlerts:
@@ -113,6 +131,8 @@ def device_detail(state: DeviceState, polled_at: float | None, rates: Mapping[st
     return {
         "sys_uptime": state.sys_uptime,
         "error": state.error,
+        # what a monitor taking over needs to accept the device's SNMPv3 traps before polling it
+        "engine_id": state.engine_id.hex() if state.engine_id else None,
         "polled_at": polled_at,
         "interfaces": [i.as_dict() for i in state.interfaces],
         "rates": {
