@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
 from govnet.api.deps import ApiState
+from govnet.api.docs import add_docs
 from govnet.api.errorlog import ServerErrorLog
 from govnet.api.headers import SecurityHeaders
 from govnet.api.hotpath import HotRoutes
@@ -32,6 +33,7 @@ from govnet.api.routers import (
     events,
     history,
     incidents,
+    maintenance,
     metrics,
     provision,
     reports,
@@ -82,7 +84,7 @@ def create_app(state: ApiState) -> FastAPI:
         version="1",
         summary="Connectivity of the province's agencies, BTS sites and hotspots, for the IOC and the NOC.",
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,  # served by docs.py from this origin, not from a CDN
         redoc_url=None,
     )
     app.state.govnet = state
@@ -129,6 +131,7 @@ def create_app(state: ApiState) -> FastAPI:
         devices,
         history,
         incidents,
+        maintenance,
         topology,
         sla,
         reports,
@@ -154,5 +157,6 @@ def create_app(state: ApiState) -> FastAPI:
     def noc_style() -> FileResponse:
         return FileResponse(STATIC / "noc.css", media_type="text/css")
 
+    add_docs(app, f"{PREFIX}/docs", f"{PREFIX}/openapi.json")
     document_security(app, [(PREFIX, module.router) for module in modules])
     return app

@@ -75,6 +75,22 @@ class Scope:
             return subject.rpartition("@")[0] in self.links
         return subject.partition(":")[0] in self.devices
 
+    def target_visible(self, target: str, district_of_commune: dict[str, str]) -> bool:
+        """Whether a maintenance window's target (``*``, ``device:X``, ``district:D``, ``commune:C``,
+        ``endpoint:KIND:ID``) lies wholly inside the scope (``*`` only for an unscoped caller)."""
+        if self.everything:
+            return True
+        kind, _, name = target.partition(":")
+        if kind == "device":
+            return name in self.devices
+        if kind == "endpoint":
+            return name in self.endpoints
+        if kind == "district":
+            return name == self.district
+        if kind == "commune":
+            return district_of_commune.get(name) == self.district
+        return False
+
     def state_visible(self, kind: str, name: str) -> bool:
         """Whether a state row or change (``kind``, ``name``) is the caller's business."""
         if self.everything:
