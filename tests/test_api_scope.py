@@ -264,7 +264,10 @@ def call_variants(
             else:
                 for qv in query_values(p["name"], other, own):
                     q = dict(query) if qv is None else {**query, p["name"]: qv}
-                    foreign = qv is not None and qv in other.own["district"]
+                    foreign = qv is not None and (
+                        (p["name"] == "district" and qv in other.own["district"] - own.own["district"])
+                        or (p["name"] == "commune" and qv in other.own["commune"])
+                    )
                     grown.append((url, q, asks_other or foreign))
         urls = grown
     body_schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")

@@ -22,15 +22,14 @@ def list_devices(
 ) -> Any:
     """Devices, filtered and paginated.
 
-    District scope: a district-scoped token gets its district's devices only (filtered).
+    District scope: a district-scoped token gets its district's devices only (filtered); a
+    commune-scoped token its commune's.
     """
     snap = Snapshot.read(state.network, state.store)
-    items = [device_item(snap, d) for d in sorted(state.network.devices)]
-    items = [
-        i
-        for i in items
-        if caller.sees(i["district"]) and role in (None, i["role"]) and status in (None, i["status"])
-    ]
+    mine = state.scope(caller)
+    names = [d for d in sorted(state.network.devices) if mine.everything or d in mine.devices]
+    items = [device_item(snap, d) for d in names]
+    items = [i for i in items if role in (None, i["role"]) and status in (None, i["status"])]
     return paging.apply(items)
 
 
@@ -44,7 +43,8 @@ def list_links(
     """Links, filtered and paginated (the worst first: down, then busiest).
 
     District scope: a district-scoped token gets the links with both ends in its district
-    (filtered); links between districts are province infrastructure and not listed.
+    (filtered); links between districts are province infrastructure and not listed. A
+    commune-scoped token gets the links with both ends in its commune.
     """
     snap = Snapshot.read(state.network, state.store)
     mine = state.scope(caller)
