@@ -189,7 +189,11 @@ def diffed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 #: Operations whose answer must be 403 for any district-scoped token (documented in OpenAPI).
-SCOPED_403 = {("get", "/api/v1/topology/spof"), ("get", "/api/v1/metrics")}
+SCOPED_403 = {
+    ("get", "/api/v1/topology/spof"),
+    ("get", "/api/v1/metrics"),
+    ("get", "/api/v1/notifications"),
+}
 
 
 def test_every_operation_answers_a_scoped_token_only_with_its_district(

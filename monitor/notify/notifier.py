@@ -27,7 +27,7 @@ from govnet.monitor.notify.events import SEVERITY_RANK, Event, endpoint_event, e
 from govnet.monitor.notify.messages import render
 from govnet.monitor.notify.outbox import Outbox, OutboxError, OutboxRow, Pending
 from govnet.monitor.notify.routing import channels_for, effective_routes, quiet_until, silenced
-from govnet.monitor.notify.senders import DeliveryError, send
+from govnet.monitor.notify.senders import DeliveryError, ReceiverGoneError, send
 from govnet.monitor.notify.signing import new_message_id
 from govnet.monitor.spool import SpoolingStore
 from govnet.monitor.store import IncidentRow, Store, StoreError, Window
@@ -134,6 +134,8 @@ class Notifier:
         if not pending:
             return 0
         try:
+            off = self.outbox.disabled()
+            pending = [p for p in pending if p.channel not in off]  # their receivers are gone
             written = self.outbox.add(pending)
         except OutboxError as exc:
             log.error("notifications: %d message(s) not written to the outbox: %s", len(pending), exc.message)
@@ -231,6 +233,7 @@ class Notifier:
     async def _deliver(self, row: OutboxRow) -> Delivery:
         channel = self.channels.channels.get(row.channel)
         detail = ""
+        gone = False
         if channel is None:
             error = f"channel '{row.channel}' is no longer in {self.channels.path}"
             ok = False
@@ -238,12 +241,25 @@ class Notifier:
             try:
                 detail = await send(channel, row.message_id, row.payload, self.clock())
                 ok, error = True, ""
+            except ReceiverGoneError as exc:
+                ok, error, gone = False, exc.message, True
             except DeliveryError as exc:
                 ok, error = False, exc.message
         at = self.clock()
         try:
             if ok:
                 self.outbox.delivered(row.id, at)
+            elif gone:
+                dropped = self.outbox.give_up(row, at, error)
+                log.error(
+                    "notification channel %s disabled: %s (message %s and %d waiting not sent; "
+                    "'govnet notify enable --channel %s' switches it on again)",
+                    row.channel,
+                    error,
+                    row.message_id,
+                    max(0, dropped - 1),
+                    row.channel,
+                )
             else:
                 due = self.outbox.failed(
                     row, at, error, self.channels.retry.first, self.channels.retry.maximum

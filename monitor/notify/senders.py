@@ -42,6 +42,10 @@ class DeliveryError(GovnetError):
     """A channel did not take a message (the reason holds no secret)."""
 
 
+class ReceiverGoneError(DeliveryError):
+    """A webhook receiver answered 410 Gone: per Standard Webhooks, stop sending to it."""
+
+
 def body_bytes(body: dict[str, Any]) -> bytes:
     """The exact bytes a webhook posts (and signs): compact JSON, UTF-8."""
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
@@ -111,6 +115,8 @@ async def _webhook(
         raise DeliveryError(f"no answer from the webhook within {config.timeout:g} s") from exc
     except httpx.HTTPError as exc:
         raise DeliveryError(f"the webhook could not be reached ({type(exc).__name__})") from exc
+    if response.status_code == 410:
+        raise ReceiverGoneError("the webhook answered HTTP 410 Gone: the receiver retired this endpoint")
     if not 200 <= response.status_code < 300:
         raise DeliveryError(f"the webhook answered HTTP {response.status_code}")
     return f"HTTP {response.status_code}"
