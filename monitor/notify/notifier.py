@@ -25,6 +25,7 @@ from govnet.monitor.engine import CycleReport
 from govnet.monitor.notify.channels import Channels, Route
 from govnet.monitor.notify.events import SEVERITY_RANK, Event, endpoint_event, endpoint_index, incident_event
 from govnet.monitor.notify.messages import render
+from govnet.monitor.notify.monthly import queue_monthly
 from govnet.monitor.notify.outbox import Outbox, OutboxError, OutboxRow, Pending
 from govnet.monitor.notify.routing import channels_for, effective_routes, quiet_until, silenced
 from govnet.monitor.notify.senders import DeliveryError, ReceiverGoneError, send
@@ -40,6 +41,8 @@ SWEEP_EVERY_S = 1.0
 #: Delivered messages are kept this long (the record of who was told what), then pruned hourly.
 KEEP_DELIVERED_S = 30 * 86400.0
 PRUNE_EVERY_S = 3600.0
+#: How often the notifier looks whether last month's report is due.
+MONTHLY_EVERY_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -279,15 +282,31 @@ class Notifier:
             self.on_delivery(result)
         return result
 
+    def monthly(self, now: float | None = None) -> int:
+        """Queue last month's SLA report for the channels that take reports, once (monthly.py)."""
+        now = self.clock() if now is None else now
+        try:
+            queued = queue_monthly(self.channels, self.outbox, self.network, self.store, now)
+        except (StoreError, OutboxError) as exc:
+            log.warning("notifications: the monthly report was not queued: %s", exc.message)
+            return 0
+        if queued:
+            log.info("notifications: last month's availability report queued for %d channel(s)", queued)
+        return queued
+
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver and sweep until ``stop`` is set."""
-        last_sweep = last_prune = 0.0
+        last_sweep = last_prune = last_monthly = 0.0
         while not stop.is_set():
             self.wake.clear()
             now = self.clock()
             if now - last_sweep >= SWEEP_EVERY_S:
                 self.sweep(now)
                 last_sweep = now
+            if now - last_monthly >= MONTHLY_EVERY_S:
+                await asyncio.to_thread(self.monthly, now)  # builds a report: off the event loop
+                # (delivered by deliver_due just below, like any message in the outbox)
+                last_monthly = now
             if now - last_prune >= PRUNE_EVERY_S:
                 try:
                     self.outbox.prune(now - KEEP_DELIVERED_S)

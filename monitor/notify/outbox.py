@@ -199,6 +199,12 @@ class Outbox:
             result = conn.execute(delete(t).where(done))
         return int(result.rowcount or 0)
 
+    def message_ids(self, ids: list[str]) -> set[str]:
+        """Which of these message ids the outbox holds (delivered, waiting or given up)."""
+        t = outbox_table
+        with self.db.read() as conn:
+            return {str(r[0]) for r in conn.execute(select(t.c.message_id).where(t.c.message_id.in_(ids)))}
+
     def rows(self, channel: str | None = None, pending_only: bool = False) -> list[OutboxRow]:
         """Stored messages, oldest first."""
         t = outbox_table

@@ -149,6 +149,10 @@ def _email(
     msg["Date"] = format_datetime(datetime.fromtimestamp(now, UTC))
     msg["Message-ID"] = make_msgid(idstring=message_id, domain=config.sender.rpartition("@")[2])
     msg.set_content(str(payload["text"]) + "\n")
+    for item in payload.get("attachments", []):  # the monthly report's files
+        main, _, sub = str(item["media_type"]).split(";")[0].strip().partition("/")
+        data = base64.b64decode(item["data"])
+        msg.add_attachment(data, maintype=main, subtype=sub, filename=str(item["filename"]))
     try:
         context = ssl.create_default_context(cafile=None if config.ca_file is None else str(config.ca_file))
     except (OSError, ssl.SSLError) as exc:
