@@ -133,7 +133,6 @@ def serve(
         list[str] | None,
         typer.Option(help="An origin allowed to call the API from a browser (the IOC's); repeat."),
     ] = None,
-    workers: Annotated[int, typer.Option(help="Uvicorn worker processes.")] = 1,
     series: Annotated[
         str | None,
         typer.Option(envvar="GOVNET_SERIES", help="VictoriaMetrics' URL: interface history is read there."),
@@ -171,7 +170,6 @@ def serve(
         access_log=False,
         log_config=None,
         log_level=None,
-        workers=workers,
         ssl_certfile=tls_cert,
         ssl_keyfile=tls_key,
     )
