@@ -207,6 +207,7 @@ class Route(Strict):
     events: list[EventKind] = Field(default_factory=_incidents_only)
     min_severity: Severity = "minor"
     districts: list[Slug] | None = None
+    #: Commune or ward names (``An Lộc``) or ids (``an-loc``, see /api/v1/communes).
     communes: list[Name] | None = None
     service_levels: list[ServiceLevel] | None = None
     quiet_hours: QuietHours | None = None
