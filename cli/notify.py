@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from govnet.api.audit import AuditLog
 from govnet.cli.context import app_context
 from govnet.errors import GovnetError
 from govnet.inventory.secrets import SecretStore
@@ -95,6 +97,10 @@ def enable_command(
     store: StoreOption = None,
 ) -> None:
     """Switch on a channel that was disabled because its receiver answered 410 Gone."""
-    if not Outbox(open_store(store).db).enable(channel):
+    the_store = open_store(store)
+    if not Outbox(the_store.db).enable(channel):
         raise GovnetError(f"channel '{channel}' is not disabled", hint="see 'govnet notify status'")
+    AuditLog(the_store).record(
+        None, "notify.enable", f"channel {channel}", f"local:{getpass.getuser()}", "ok"
+    )
     console.print(f"channel {channel} enabled: new messages go to it again", markup=False, highlight=False)

@@ -68,6 +68,13 @@ def test_the_commune_scope_holds_its_communes_objects_only(world: World) -> None
     # A commune of another district (or an unknown one) holds nothing: deny by default.
     assert not Scope(world.network, sibling.district, "no-such-commune").devices
     assert not Scope(world.network, _far.district, first.id).devices
+    # What /events sends it: its own devices' and endpoints' changes, not its sibling's.
+    sibling_scope = Scope(world.network, sibling.district, sibling.id)
+    own_device, other_device = sorted(scope.devices)[0], sorted(sibling_scope.devices)[0]
+    assert scope.state_visible("device", own_device) and not scope.state_visible("device", other_device)
+    own_ep, other_ep = sorted(scope.endpoints)[0], sorted(sibling_scope.endpoints)[0]
+    assert scope.state_visible("endpoint", own_ep) and not scope.state_visible("endpoint", other_ep)
+    assert not scope.state_visible("alert", f"error_rate:{other_device}:eth0")
 
 
 def test_every_operation_answers_a_commune_token_only_with_its_commune(

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from govnet.api.app import create_app
+from govnet.api.audit import AuditLog
 from govnet.api.auth import Role, TokenStore
 from govnet.api.deps import ApiState
 from govnet.inventory.network import Network
@@ -132,6 +133,8 @@ channels:
         enabled = run(["notify", "enable", "--channel", "retired"], env)
         assert enabled.returncode == 0, enabled.stderr
         assert run(["notify", "enable", "--channel", "retired"], env).returncode != 0
+        audit = AuditLog(store).entries(10, 0, "notify.enable")[0]
+        assert [(e.target, e.token_name) for e in audit] == [("channel retired", "cli")]
         gone.status = 204
         third = Notifier(channels, Outbox(store_url), store, net)
         third.on_report(changes(agencies[1:2], time.time()))
