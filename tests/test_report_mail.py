@@ -17,6 +17,7 @@ import pytest
 
 from govnet.inventory import sample_dir
 from govnet.inventory.network import Network
+from govnet.monitor.notify import monthly
 from govnet.monitor.notify.channels import load_channels
 from govnet.monitor.notify.monthly import message_id
 from govnet.monitor.notify.notifier import Notifier
@@ -182,4 +183,29 @@ def test_the_notifier_sends_last_months_report_on_the_1st_once(
             assert notifier(datetime(2027, 1, 1, 8, 0, tzinfo=ZONE).timestamp()).monthly() == 2
     finally:
         hook.stop()
+        store.close()
+
+
+def test_a_report_that_cannot_be_built_does_not_stop_the_notifier(
+    tmp_path: Path, net: Network, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("IOC_SECRET", new_whsec())
+    store_url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    store = open_store(store_url)
+    try:
+        channels = load_channels(channels_file(tmp_path, 9, "http://127.0.0.1:9"))
+        first = datetime(2026, 12, 1, 1, 0, tzinfo=ZONE).timestamp()
+        notifier = Notifier(channels, Outbox(store_url), store, net, clock=lambda: first)
+
+        def broken(_report: object, _fmt: str) -> bytes:
+            raise RuntimeError("renderer broke")
+
+        monkeypatch.setattr(monthly, "render_report", broken)
+        assert notifier.monthly() == 0  # logged, not raised: the delivery loop goes on
+        assert "could not be built" in caplog.text
+        assert Outbox(store_url).rows() == []
+        monkeypatch.undo()
+        monkeypatch.setenv("IOC_SECRET", new_whsec())
+        assert notifier.monthly() == 2  # the next look (a minute later in the loop) queues it
+    finally:
         store.close()

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from govnet import aio
+from govnet.errors import GovnetError
 from govnet.inventory.network import Network
 from govnet.monitor.engine import CycleReport
 from govnet.monitor.notify.channels import Channels, Route
@@ -287,8 +288,11 @@ class Notifier:
         now = self.clock() if now is None else now
         try:
             queued = queue_monthly(self.channels, self.outbox, self.network, self.store, now)
-        except (StoreError, OutboxError) as exc:
+        except GovnetError as exc:  # the store away, a period it cannot build: tried again in a minute
             log.warning("notifications: the monthly report was not queued: %s", exc.message)
+            return 0
+        except Exception:  # a report that cannot be rendered must not stop incident notifications
+            log.exception("notifications: the monthly report could not be built")
             return 0
         if queued:
             log.info("notifications: last month's availability report queued for %d channel(s)", queued)
