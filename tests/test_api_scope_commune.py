@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from govnet.api.auth import Role
 from govnet.api.deps import ApiState
 from govnet.api.scope import Scope
+from govnet.inventory import sample_dir
 from govnet.inventory.communes import Commune, communes
 from govnet.topology.graph import endpoints_by_device
 from tests.test_api import World, world  # noqa: F401 - the shared module fixture
@@ -153,10 +154,8 @@ def test_commune_answers_are_cut_to_the_commune(world: World) -> None:  # noqa: 
 def test_the_command_line_creates_commune_tokens_from_the_inventory(
     world: World,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
-    tmp_path: pytest.TempPathFactory,
 ) -> None:
-    from govnet.cli import app as cli
-    from govnet.inventory import sample_dir
+    from govnet.cli import app as cli  # the whole command line: only this test needs it
 
     first, _sibling, far = picked(world)
     monkeypatch.setenv("GOVNET_API_TOKENS", str(world.tokens.path))
