@@ -172,12 +172,16 @@ def test_maintenance_windows_over_the_api_are_scoped_and_audited(
         answer = client.post("/api/v1/maintenance", json={**body, **bad}, headers=engineer)
         assert answer.status_code == code, (bad, answer.text)
         assert error_of(answer)["message"]
-    # A province-wide window is not the scoped token's to see or remove.
+    # A province-wide window is shown to the scoped token (it covers its objects) but not its to
+    # remove; another district's window is neither (404, as if absent).
     province = client.post("/api/v1/maintenance", json={**body, "target": "*"}, headers=engineer).json()["id"]
-    assert province not in [
-        w["id"] for w in client.get("/api/v1/maintenance", headers=scoped).json()["items"]
-    ]
-    assert client.delete(f"/api/v1/maintenance/{province}", headers=scoped).status_code == 404
+    elsewhere = {**body, "target": f"device:{foreign}"}
+    theirs = client.post("/api/v1/maintenance", json=elsewhere, headers=engineer).json()["id"]
+    listed = [w["id"] for w in client.get("/api/v1/maintenance", headers=scoped).json()["items"]]
+    assert province in listed and theirs not in listed
+    assert client.delete(f"/api/v1/maintenance/{province}", headers=scoped).status_code == 403
+    assert client.delete(f"/api/v1/maintenance/{theirs}", headers=scoped).status_code == 404
+    assert {province, theirs} <= {w.id for w in state.store.maintenance()}
     assert client.delete(f"/api/v1/maintenance/{wid}", headers=scoped).status_code == 200
     assert client.delete(f"/api/v1/maintenance/{wid}", headers=scoped).status_code == 404
     assert wid not in [w.id for w in state.store.maintenance()]

@@ -13,8 +13,7 @@ from govnet.api.deps import (
     ErrorBody,
     Noc,
     State,
-    forbid_commune,
-    forbid_district,
+    forbid_site,
     not_found,
 )
 from govnet.monitor.history import interface_history
@@ -52,10 +51,7 @@ def history(
         raise not_found(f"device '{device}'", "/api/v1/devices")
     # The scope first: a 404 for a wrong interface name and a 403 for a right one would let a
     # district-scoped token list another district's interfaces.
-    forbid_district(caller, state.network.district_of(device))
-    mine = state.scope(caller)
-    if not mine.everything and device not in mine.devices:
-        forbid_commune(caller, str(state.commune_of_site.get(known.site, "")), mine.district or "")
+    forbid_site(caller, state.scope(caller), known.site, state.network.district_of(device))
     if interface not in known.interfaces:
         raise not_found(f"interface '{interface}' on device '{device}'", "/api/v1/devices")
     try:

@@ -2,7 +2,8 @@
 
 Declaring and removing a window changes what the SLA report says and who is told of an outage:
 both are for the engineer role and both are recorded in the audit log (who, which window, its
-target and span, from where). The NOC reads the windows.
+target and span, from where). The NOC reads the windows (the console shows them); a scoped token
+reads the windows over its own objects and the province-wide ones, and changes only its own.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from govnet.api.auth import Principal
@@ -20,13 +21,14 @@ from govnet.api.authn import client_address
 from govnet.api.deps import ERRORS, ApiState, Engineer, Noc, Paging, State, not_found
 from govnet.monitor.store import Window
 
-router = APIRouter(prefix="/maintenance", tags=["operations"], responses=ERRORS)
+router = APIRouter(prefix="/maintenance", tags=["incidents"], responses=ERRORS)
 
 #: A window's target: everything, one device, district, commune or endpoint (``endpoint:KIND:ID``).
 TARGET = (
     r"^(\*|device:[A-Za-z0-9][A-Za-z0-9._-]{0,62}|(district|commune):[a-z0-9][a-z0-9-]{0,62}"
     r"|endpoint:(agency|bts|wifi):[a-z0-9][a-z0-9-]{0,62})$"
 )
+DAY = 86400.0
 #: Windows are declared for hours or days: a year at most.
 LONGEST_S = 366 * 86400
 
@@ -75,11 +77,16 @@ def _check_target(state: ApiState, caller: Principal, target: str) -> None:
         known = True  # "*"
     if not known:
         raise not_found(f"{kind} '{name}' in the inventory", "/api/v1/devices, /districts, /communes")
+    _forbid_change(state, caller, target)
+
+
+def _forbid_change(state: ApiState, caller: Principal, target: str) -> None:
+    """403 unless the target lies wholly inside the caller's scope."""
     if not _visible(state, caller, target):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             detail={
-                "message": f"this token may not declare maintenance for '{target}'",
+                "message": f"this token may not change maintenance for '{target}'",
                 "hint": "a scoped token declares windows for its own devices, endpoints, communes, district",
             },
         )
@@ -90,15 +97,25 @@ def _span(window: Window) -> str:
     return " – ".join(ends)
 
 
-@router.get("", summary="Maintenance windows that have not ended (noc)")
-def list_windows(state: State, caller: Noc, paging: Paging) -> Any:
-    """Windows ending after now, the soonest first.
+@router.get("", summary="Maintenance windows: on now and coming")
+def list_maintenance(
+    state: State,
+    caller: Noc,
+    paging: Paging,
+    days: Annotated[int, Query(ge=0, le=90, description="Also windows ended this many days ago.")] = 0,
+) -> Any:
+    """Windows that are on now or start later (and those that ended within ``days``), soonest
+    first, each with ``active`` (on now).
 
-    District scope: a district-scoped token gets the windows whose target lies in its district
-    (filtered); ``*`` windows are the province's and not listed to it.
+    District scope: a district-scoped token gets the windows whose target is in its district (a
+    device, commune, endpoint or the district itself) and the province-wide ones (``*``).
     """
-    windows = state.store.maintenance(time.time())
-    return paging.apply([_as_dict(w) for w in windows if _visible(state, caller, w.target)])
+    now = time.time()
+    mine = state.scope(caller)
+    windows = state.store.maintenance(since=now - days * DAY)
+    return paging.apply(
+        [state.console.maintenance_item(w, now) for w in windows if state.console.window_visible(mine, w)]
+    )
 
 
 @router.post("", status_code=201, summary="Declare a maintenance window (engineer; audited)")
@@ -134,12 +151,14 @@ async def remove(
 ) -> Any:
     """Remove a window (past, current or future); recorded in the audit log.
 
-    District scope: a window whose target is not in the token's district is 404, as if absent.
+    District scope: a window the token does not see (see the list) is 404, as if absent; one it
+    sees but whose target is not wholly its own (``*``, another commune's) is 403.
     """
     windows = {w.id: w for w in await asyncio.to_thread(state.store.maintenance)}
     found = windows.get(window_id)
-    if found is None or not _visible(state, caller, found.target):
+    if found is None or not state.console.window_visible(state.scope(caller), found):
         raise not_found(f"maintenance window {window_id}", "/api/v1/maintenance")
+    _forbid_change(state, caller, found.target)  # a window it sees but may not change: 403
     removed = await asyncio.to_thread(state.store.delete_maintenance, window_id)
     if removed is None:  # removed meanwhile by someone else
         raise not_found(f"maintenance window {window_id}", "/api/v1/maintenance")

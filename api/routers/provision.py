@@ -43,8 +43,9 @@ async def dry_run(body: DryRun, request: Request, state: State, caller: Engineer
     diffed: a filter selecting none of them answers an empty report. A commune-scoped token's
     ceiling is its commune's devices.
     """
-    from govnet.tasks.provision import select
-    from govnet.tasks.rollout import rollout
+    # Deferred: the rollout loads nornir, napalm and netmiko (about 2 s), needed by this route only.
+    from govnet.tasks.provision import select  # noqa: PLC0415  (nornir, napalm: dry runs only)
+    from govnet.tasks.rollout import rollout  # noqa: PLC0415  (as above)
 
     filters = list(body.filter)
     if caller.district is not None:

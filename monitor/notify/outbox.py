@@ -50,7 +50,7 @@ outbox_table = sa.Table(
     sqlite_autoincrement=True,
 )
 
-#: Channels whose receiver is gone (410): disabled until ``govnet notify enable`` (migration 0005).
+#: Channels whose receiver is gone (410): disabled until ``govnet notify enable`` (migration 0006).
 channels_table = sa.Table(
     "notify_channels",
     metadata,
