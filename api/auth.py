@@ -154,6 +154,7 @@ class TokenStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # a leftover temp file keeps its mode: set it
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump({"tokens": [asdict(r) for r in records]}, out, indent=1)
         tmp.replace(self.path)

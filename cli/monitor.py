@@ -200,7 +200,12 @@ def run(
     ] = None,
     no_traps: Annotated[bool, typer.Option("--no-traps", help="Poll only.")] = False,
     metrics_listen: Annotated[
-        str | None, typer.Option(help="HOST:PORT to serve /metrics on, e.g. 127.0.0.1:9810.")
+        str | None,
+        typer.Option(
+            help="HOST:PORT to serve /metrics and /healthz on, e.g. 127.0.0.1:9810. No authentication"
+            " (as Prometheus exporters): bind loopback or an address only your Prometheus reaches;"
+            " the API's /metrics needs a NOC token."
+        ),
     ] = None,
     interval: Annotated[
         float | None, typer.Option(help="Poll every device every N s (default: per device class).")
