@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -45,6 +46,28 @@ db_app = typer.Typer(help="The store's schema (also upgraded whenever opened).",
 app.add_typer(db_app, name="db")
 
 
+class TargetOptionError(GovnetError):
+    """A ``--target`` that is not ``IPV4[:PORT]`` (a usage error: exit status 2)."""
+
+    exit_code = 2
+
+
+def _host_port(target: str) -> tuple[str, int]:
+    """``IPV4[:PORT]`` as (address, port), 161 by default; anything else a usage error."""
+    host, _, port_text = target.partition(":")
+    try:
+        IPv4Address(host)
+        port = int(port_text or 161)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise TargetOptionError(
+            f"--target {target[:80]!r} is not IPV4[:PORT]",
+            hint="give the agent's IPv4 address, with its UDP port when not 161: 198.51.100.3:1161",
+        )
+    return host, port
+
+
 def _target_from_options(
     target: str,
     community: str | None,
@@ -56,8 +79,7 @@ def _target_from_options(
     timeout: float,
     retries: int,
 ) -> Target:
-
-    host, _, port = target.partition(":")
+    host, port = _host_port(target)
     if v3_user:
         if not (auth_key and priv_key):
             raise GovnetError(
@@ -65,7 +87,7 @@ def _target_from_options(
             )
         return Target(
             host,
-            int(port or 161),
+            port,
             "3",
             user=v3_user,
             auth_protocol=auth_protocol,
@@ -80,9 +102,7 @@ def _target_from_options(
             "give --community C, or --v3-user U --auth-key K --priv-key P",
             hint="or set GOVNET_SNMP_COMMUNITY",
         )
-    return Target(
-        host, int(port or 161), "2c", community=SecretStr(community), timeout=timeout, retries=retries
-    )
+    return Target(host, port, "2c", community=SecretStr(community), timeout=timeout, retries=retries)
 
 
 @app.command("poll-once")

@@ -35,7 +35,7 @@ from govnet.monitor.coverage import Coverage
 from govnet.monitor.events import CycleLog
 from govnet.monitor.incidents import correlate, reachable_from_core
 from govnet.monitor.linkstate import TRAP_HOLD_S, LinkState
-from govnet.monitor.pollfacts import PollAlerts, device_detail, gauges
+from govnet.monitor.pollfacts import PollAlerts, device_detail, gauges, rx_levels
 from govnet.monitor.pollfacts import samples as poll_samples
 from govnet.monitor.rates import Rates, RateTracker
 from govnet.monitor.schedule import Schedule
@@ -381,8 +381,8 @@ class Monitor:
             self.linkmap.learn(device, {i.if_index: i.name for i in state.interfaces})
             rates = self.rates.update(device, state, at)
             self.last_rates[device] = rates
-            samples += poll_samples(device, rates, self._link_of_port, at)
-            if self.series is not None:  # optics and WiFi stay in the device detail in the SQL store
+            samples += poll_samples(device, rates, self._link_of_port, at, rx_levels(state))
+            if self.series is not None:  # every transceiver's levels and WiFi clients, as on /metrics
                 readings += gauges(device, state, self._link_of_port, at)
             report.alerts += self.poll_alerts.observe(device, state, rates, at)
         self.store.write_polls(polls)

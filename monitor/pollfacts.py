@@ -22,8 +22,27 @@ from govnet.snmp.entity import NO_LIGHT_DBM
 PortLinks = Mapping[tuple[str, str], str]
 
 
-def samples(device: str, rates: Mapping[str, Rates], links: PortLinks, at: float) -> list[Sample]:
-    """One sample per interface with rates, named by its link where it has one."""
+def rx_levels(state: DeviceState) -> dict[str, float]:
+    """Receive power (dBm) by interface name, where a transceiver reports it (dark ones included:
+    a level of "no light" is part of the fiber's history)."""
+    names = {i.if_index: i.name for i in state.interfaces}
+    return {
+        names[o.if_index]: o.dbm
+        for o in state.optics
+        if o.direction == "rx" and o.dbm is not None and o.if_index in names
+    }
+
+
+def samples(
+    device: str,
+    rates: Mapping[str, Rates],
+    links: PortLinks,
+    at: float,
+    rx: Mapping[str, float] | None = None,
+) -> list[Sample]:
+    """One sample per interface with rates, named by its link where it has one, with its receive
+    power where ``rx`` (:func:`rx_levels`) has it."""
+    levels = rx or {}
     return [
         Sample(
             at,
@@ -37,6 +56,7 @@ def samples(device: str, rates: Mapping[str, Rates], links: PortLinks, at: float
             r.out_errors_ps,
             r.in_discards_ps,
             r.out_discards_ps,
+            levels.get(name),
         )
         for name, r in rates.items()
     ]

@@ -43,6 +43,7 @@ METRICS = {
     "govnet_interface_out_errors_ps": "out_err_ps",
     "govnet_interface_in_discards_ps": "in_disc_ps",
     "govnet_interface_out_discards_ps": "out_disc_ps",
+    "govnet_interface_rx_dbm": "rx_dbm",
 }
 
 
