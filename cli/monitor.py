@@ -108,7 +108,7 @@ def _target_from_options(
 @app.command("poll-once")
 def poll_once(
     ctx: typer.Context,
-    target: Annotated[str | None, typer.Option(help="HOST[:PORT] to poll without any inventory.")] = None,
+    target: Annotated[str | None, typer.Option(help="IPV4[:PORT] to poll without any inventory.")] = None,
     community: Annotated[
         str | None, typer.Option(envvar="GOVNET_SNMP_COMMUNITY", help="SNMP v2c community.")
     ] = None,
