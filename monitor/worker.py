@@ -165,7 +165,10 @@ class Worker:
             next_scan = now + RECLAIM_EVERY_S
             if groups and free > 0:
                 claimed = await self.broker.claim_orphans(groups, self.name, free)
-                claimed += await self.broker.reclaim(groups, self.name, self.claim_after, free - len(claimed))
+                if free > len(claimed):
+                    claimed += await self.broker.reclaim(
+                        groups, self.name, self.claim_after, free - len(claimed)
+                    )
                 self.stats.claimed += len(claimed)
                 self._start(claimed)
                 free -= len(claimed)

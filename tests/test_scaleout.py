@@ -240,10 +240,16 @@ def test_a_killed_workers_devices_are_polled_by_the_others_within_one_interval(c
     cluster.until(all_polled_after, 3 * INTERVAL + 30, "every device polled after the kill")
     polls = cluster.polls()
     by_job = {e["job"]: e for e in polls if e["worker"] != victim}
+    r = cluster.redis.client()
     for job in held:  # the jobs it held: claimed and polled by another within one interval
-        assert job in by_job, f"{job} held by the killed worker was never polled"
+        if job not in by_job:  # it died between storing the result and acknowledging: done, once
+            assert r.exists(f"{NS}:result:{job}"), f"{job} held by the killed worker was never polled"
+            continue
         late = by_job[job]["started"] - killed
+        print(f"{job}: held by the killed {victim}, polled by {by_job[job]['worker']} {late:.2f} s later")
         assert by_job[job]["claimed"] and late <= INTERVAL, f"{job} polled {late:.2f} s after the kill"
+    r.close()
+    assert any(job in by_job for job in held), "no held job was claimed"
     for device in devices:
         last = max(_cycle(e) for e in polls if e["device"] == device and e["started"] <= killed)
         first = min(
@@ -280,6 +286,7 @@ def test_a_killed_leader_is_replaced_within_the_lease_and_a_cut_link_is_still_on
                           LEASE_TTL + 30, "the standby taking the lease")  # fmt: skip
     assert 0 < left <= LEASE_TTL
     after = took["at"] - killed
+    print(f"lease taken {after:.2f} s after the kill; the dead leader's lease had {left:.2f} s left")
     # Not before the dead leader's lease expired, and right then (0.5 s: a loaded machine's wakeup).
     assert left - 0.1 <= after <= left + 0.5, (
         f"took over {after:.2f} s after the kill, lease had {left:.2f} s"
@@ -346,6 +353,8 @@ def test_redis_stopped_for_30_s_workers_wait_and_the_gap_is_reported(cluster: Cl
         back = next(e for e in events if e.get("worker") == name and e["event"] == "broker_back")
         assert stopped <= lost["at"] <= stopped + 2, f"{name} noticed {lost['at'] - stopped:.1f} s late"
         assert restarted <= back["at"] <= restarted + 5
+        noticed = lost["at"] - stopped
+        print(f"{name}: lost the broker {noticed:.2f} s after the stop, back after {back['after_s']} s")
         assert 29 <= back["after_s"] <= 35, back
     gaps = []
     for running in cluster.leaders:
@@ -354,6 +363,7 @@ def test_redis_stopped_for_30_s_workers_wait_and_the_gap_is_reported(cluster: Cl
         said = [e for e in running.seen[marks[id(running)] :] if e.get("event") == "leader_state"]
         assert any(e["text"].startswith("broker unreachable") for e in said), said
         gaps += [int(e["text"].split()[3]) for e in said if e["text"].startswith("broker back after")]
+    print(f"gaps reported by the candidates: {gaps} s")
     assert gaps and all(30 - LEASE_TTL <= gap <= 35 for gap in gaps), gaps
     store = open_store(cluster.store)
     try:
