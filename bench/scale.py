@@ -1,6 +1,7 @@
 """Benchmark: a province and more on one machine — thousands of SNMP agents polled by ``monitor run``.
 
-What it builds, all inside one network namespace (``gvs-scale``; nothing leaves loopback):
+What it builds, all inside one network namespace (``<prefix>-scale``, ``--prefix`` ``gvs`` unless
+told otherwise; nothing leaves loopback):
 
 * an **agent farm**: ``--agents`` net-snmp ``snmpd`` processes answering together on ``--devices``
   loopback addresses (127.1.x.y; one process serves thousands of addresses), each address a
@@ -57,8 +58,8 @@ from govnet.monitor.scraper import Scrape
 from govnet.monitor.store import open_store
 from govnet.snmp import mibs
 
-PREFIX = "gvs"
-NAMESPACE = f"{PREFIX}-scale"
+#: Where the agent farm lives: its namespace (``--prefix``: a prefix of your own, :func:`use_prefix`).
+WHERE = {"namespace": "gvs-scale"}
 COMMUNITY = "bench-scale-community"
 V3_USER = "benchv3"
 V3_AUTH = "bench-scale-auth-key"
@@ -77,12 +78,19 @@ def address(i: int) -> str:
     return f"127.1.{i // 250}.{i % 250 + 1}"
 
 
+def use_prefix(prefix: str) -> None:
+    """Put the farm in ``<prefix>-scale`` (letters only, as lab prefixes are)."""
+    if not (prefix.isascii() and prefix.isalpha() and prefix.islower() and len(prefix) <= 6):
+        raise SystemExit(f"--prefix {prefix!r}: use 1-6 lower-case letters (a lab prefix of your own)")
+    WHERE["namespace"] = f"{prefix}-scale"
+
+
 def sh(*cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(cmd), capture_output=True, text=True, check=check)
 
 
 def in_ns(*cmd: str) -> list[str]:
-    return ["ip", "netns", "exec", NAMESPACE, *cmd]
+    return ["ip", "netns", "exec", WHERE["namespace"], *cmd]
 
 
 def proc_cpu(pid: int) -> float:
@@ -120,7 +128,7 @@ def teardown(farm: Farm | None) -> None:
     for pid in farm.pids if farm else []:
         while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
             time.sleep(0.05)
-    sh("ip", "netns", "del", NAMESPACE, check=False)
+    sh("ip", "netns", "del", WHERE["namespace"], check=False)
 
 
 @contextmanager
@@ -129,7 +137,7 @@ def farm_up(devices: int, interfaces: int, agents: int, work: Path) -> Iterator[
     farm = Farm(work, devices)
     teardown(None)  # a namespace left by a killed run
     try:
-        sh("ip", "netns", "add", NAMESPACE)
+        sh("ip", "netns", "add", WHERE["namespace"])
         script = ["ip link set lo up"] + [
             f"ip link add eth{2 * i + 1} type veth peer name eth{2 * i + 2}"
             f" && ip link set eth{2 * i + 1} up && ip link set eth{2 * i + 2} up"
@@ -517,7 +525,11 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, default=2)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--idle-only", action="store_true", help="only the engine's idle tick")
+    parser.add_argument("--prefix", default="gvs", help="the farm's namespace prefix (one of your own)")
     args = parser.parse_args()
+    if args.reps < 3:
+        sys.exit("--reps must be 3 or more (median and min of repetitions)")
+    use_prefix(args.prefix)
     if args.idle_only:
         print(f"# machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
         idle_ticks([360, args.devices], args.reps)
@@ -532,8 +544,8 @@ def main() -> None:
         f"{args.devices} devices x {args.interfaces} veth interfaces on {args.agents} snmpd; "
         f"interval {args.interval:g} s, {args.cycles} measured cycles, {args.reps} repetitions"
     )
-    ticks = {n: idle_tick_cpu(n)[0] for n in (360, args.devices)}
-    print("engine CPU per idle tick: " + ", ".join(f"{n} devices {ms:.3f} ms" for n, ms in ticks.items()))
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    idle_ticks([360, args.devices], args.reps)
     work = Path(tempfile.mkdtemp(prefix="govnet-bench-scale-"))
     inventories = {
         "mixed": write_inventory(
@@ -556,7 +568,22 @@ def main() -> None:
             farm.pids.append(exporter_proc.pid)
             time.sleep(1)
             for rep in range(args.reps):
-                for label in ("mixed", "v2c", "v3"):
+                # The contenders interleaved, the order turning each repetition.
+                order: list[str] = ["mixed", "v2c", "v3", "exporter v2c", "exporter v3"]
+                order = order[rep % len(order) :] + order[: rep % len(order)]
+                for label in order:
+                    if label.startswith("exporter"):
+                        module = label.split()[1]
+                        ex = exporter_run(label, module, exporter_proc.pid, args.devices)
+                        results.setdefault(f"snmp_exporter {module}", []).append(ex)
+                        print(
+                            f"rep {rep + 1} snmp_exporter {module}: {ex.scrapes} scrapes, "
+                            f"{ex.varbinds / ex.seconds:,.0f} varbinds/s, "
+                            f"{ex.cpu_per_10k:.3f} CPU-s/10k varbinds; "
+                            f"load {os.getloadavg()[0]:.2f}",
+                            flush=True,
+                        )
+                        continue
                     run = govnet_run(label, inventories[label], work, args.interval, args.cycles)
                     results.setdefault(f"govnet {label}", []).append(run)
                     print(
@@ -564,16 +591,6 @@ def main() -> None:
                         f"{run.polls_ok} polls ok, {run.polls_failed} failed, "
                         f"{run.cpu_per_10k:.3f} CPU-s/10k varbinds, max RSS {run.rss_mb:.0f} MB, "
                         f"store +{run.store_bytes_per_hour / 1e6:.0f} MB/h; load {os.getloadavg()[0]:.2f}",
-                        flush=True,
-                    )
-                for module in ("v2c", "v3"):
-                    ex = exporter_run(f"exporter {module}", module, exporter_proc.pid, args.devices)
-                    results.setdefault(f"snmp_exporter {module}", []).append(ex)
-                    print(
-                        f"rep {rep + 1} snmp_exporter {module}: {ex.scrapes} scrapes, "
-                        f"{ex.varbinds / ex.seconds:,.0f} varbinds/s, "
-                        f"{ex.cpu_per_10k:.3f} CPU-s/10k varbinds; "
-                        f"load {os.getloadavg()[0]:.2f}",
                         flush=True,
                     )
     finally:
