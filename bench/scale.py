@@ -326,7 +326,7 @@ def govnet_run(label: str, inventory: Path, work: Path, interval: float, cycles:
             "--interval",
             str(interval),
             "--duration",
-            str(interval * (cycles + 1) + 5),
+            str(interval * (cycles + 1) + 300),  # stopped below once measured; bounded regardless
             "--no-live",
         ),
         stdout=subprocess.DEVNULL,
@@ -335,20 +335,28 @@ def govnet_run(label: str, inventory: Path, work: Path, interval: float, cycles:
         env=env,
     )
     try:
-        time.sleep(interval)  # warm-up: the first cycle (engines, discovery, first samples)
+        # Start-up (the inventory of thousands of devices is loaded and checked) until the first
+        # poll is stored, then one interval of warm-up: the first cycle (discovery, first samples).
+        deadline = time.monotonic() + 300
+        while polls_stored(store) == 0:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"monitor run stored no poll ({label}); exit code {proc.poll()}")
+            time.sleep(0.5)
+        time.sleep(interval)
         cpu0, t0, size0 = proc_cpu(proc.pid), time.time(), store_bytes(store)
         time.sleep(interval * cycles)
         cpu1, t1 = proc_cpu(proc.pid), time.time()
         rss = proc_rss_mb(proc.pid)
         size1 = store_bytes(store)
     finally:
-        _, err = proc.communicate(timeout=interval * 2 + 60)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)  # as Ctrl-C: the monitor stops cleanly
+        _, err = proc.communicate(timeout=120)
     if proc.returncode != 0:
         raise RuntimeError(f"monitor run failed ({proc.returncode}): {err[-2000:]}")
     with sqlite3.connect(store) as db:
         rows = db.execute(
-            "SELECT ok, COUNT(*), SUM(varbinds) FROM polls WHERE at + seconds >= ? AND at + seconds < ? "
-            "GROUP BY ok",
+            "SELECT ok, COUNT(*), SUM(varbinds) FROM polls WHERE at >= ? AND at < ? GROUP BY ok",
             (t0, t1),
         ).fetchall()
     ok = next((r for r in rows if r[0] == 1), (1, 0, 0))
@@ -378,6 +386,17 @@ def store_bytes(path: Path) -> int:
     with contextlib.closing(sqlite3.connect(path, timeout=30)) as db:  # reads only
         pages = int(db.execute("PRAGMA page_count").fetchone()[0])
         return pages * int(db.execute("PRAGMA page_size").fetchone()[0])
+
+
+def polls_stored(path: Path) -> int:
+    """Poll records in the store so far (0 before the monitor created it)."""
+    if not path.exists():
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(path, timeout=30)) as db:
+            return int(db.execute("SELECT COUNT(*) FROM polls").fetchone()[0])
+    except sqlite3.OperationalError:  # the schema is not there yet
+        return 0
 
 
 def interfaces_per_device() -> int:
