@@ -621,6 +621,8 @@ def main() -> None:
         line = f"{name}: CPU-s/10k varbinds {fmt(cpu, '.3f')}"
         if isinstance(runs[0], GovnetRun):
             line += f"; interfaces/min {fmt([r.interfaces_per_minute for r in runs])}"
+            line += f"; max RSS {fmt([r.rss_mb for r in runs])} MB"
+            line += f"; store growth {fmt([r.store_bytes_per_hour / 1e6 for r in runs])} MB/h"
         line += f"; vs snmp_exporter v2c {statistics.median(cpu) / statistics.median(yard):.2f}x"
         print(line)
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
