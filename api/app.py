@@ -8,6 +8,8 @@ over :data:`MAX_BODY` bytes) included.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
+from govnet.api.auth import TokenFileError
 from govnet.api.deps import ApiState
 from govnet.api.errorlog import ServerErrorLog
 from govnet.api.headers import SecurityHeaders
@@ -25,23 +28,31 @@ from govnet.api.limits import BodyLimit
 from govnet.api.openapi import document_security
 from govnet.api.routers import (
     agencies,
+    alerts,
     audit,
+    basemap,
+    changes,
     communes,
     devices,
     districts,
     events,
     history,
     incidents,
+    maintenance,
     metrics,
     provision,
     reports,
     session,
+    sites,
     sla,
     summary,
     topology,
 )
 from govnet.api.webhooks import register_webhooks
 from govnet.errors import GovnetError
+from govnet.monitor.store import StoreError
+
+log = logging.getLogger("govnet.api")
 
 PREFIX = "/api/v1"
 STATIC = Path(__file__).parent / "static"
@@ -75,6 +86,18 @@ async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
     return response
 
 
+#: The page's assets by suffix: each file of static/ is served at /NAME (no other path).
+ASSET_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+
+
+def _asset(path: Path) -> Callable[[], FileResponse]:
+    def serve_asset() -> FileResponse:
+        return FileResponse(path, media_type=ASSET_TYPES[path.suffix])
+
+    serve_asset.__name__ = f"asset_{path.stem}"
+    return serve_asset
+
+
 def create_app(state: ApiState) -> FastAPI:
     """The app over one inventory and one store."""
     app = FastAPI(
@@ -99,7 +122,8 @@ def create_app(state: ApiState) -> FastAPI:
             expose_headers=["ETag", "Last-Modified"],
         )
     app.add_middleware(BodyLimit, limit=MAX_BODY)
-    app.add_middleware(SecurityHeaders, api_prefix=PREFIX)
+    tile_origin = state.tiles.origin if state.tiles is not None else None
+    app.add_middleware(SecurityHeaders, api_prefix=PREFIX, img_origins=(tile_origin,) if tile_origin else ())
 
     app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
 
@@ -121,15 +145,41 @@ def create_app(state: ApiState) -> FastAPI:
     async def govnet_error(_request: Request, exc: GovnetError) -> JSONResponse:
         return _error(400, exc.message, exc.hint)
 
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> JSONResponse:
+        # The server's trouble, not the caller's: 503, and the store's URL and its driver's words
+        # go to the log only (/healthz answers anyone).
+        log.warning("the store cannot be used", extra={"path": request.url.path, "error": exc.message})
+        return _error(
+            503,
+            "the monitor's store cannot be used now",
+            "try again later; the server's log names the store and the cause",
+        )
+
+    @app.exception_handler(TokenFileError)
+    async def token_file_error(request: Request, exc: TokenFileError) -> JSONResponse:
+        # As for the store: the file is the server's, and where it lies is not the caller's business.
+        log.error("the token file cannot be read", extra={"path": request.url.path, "error": exc.message})
+        return _error(
+            503,
+            "the API cannot check tokens now",
+            "try again later; the server's log names the token file and what is wrong with it",
+        )
+
     modules = (
         summary,
         agencies,
         districts,
         communes,
         devices,
+        sites,
         history,
         incidents,
+        alerts,
+        maintenance,
+        changes,
         topology,
+        basemap,
         sla,
         reports,
         events,
@@ -146,13 +196,9 @@ def create_app(state: ApiState) -> FastAPI:
     def noc_page() -> FileResponse:
         return FileResponse(STATIC / "noc.html", media_type="text/html")
 
-    @app.get("/noc.js", include_in_schema=False)
-    def noc_script() -> FileResponse:
-        return FileResponse(STATIC / "noc.js", media_type="text/javascript")
-
-    @app.get("/noc.css", include_in_schema=False)
-    def noc_style() -> FileResponse:
-        return FileResponse(STATIC / "noc.css", media_type="text/css")
+    for asset in sorted(STATIC.iterdir()):
+        if asset.suffix in ASSET_TYPES:
+            app.add_api_route(f"/{asset.name}", _asset(asset), methods=["GET"], include_in_schema=False)
 
     document_security(app, [(PREFIX, module.router) for module in modules])
     return app

@@ -93,6 +93,10 @@ def _hash(secret: str) -> str:
 _NO_TOKEN = "-" * 64
 
 
+class TokenFileError(GovnetError):
+    """The token file cannot be read: the server's fault, not the caller's (the API answers 503)."""
+
+
 class TokenStore:
     """Token records in one JSON file."""
 
@@ -124,7 +128,7 @@ class TokenStore:
             self._cache = (key, records)
             return records
         except (ValueError, KeyError, TypeError) as exc:
-            raise GovnetError(
+            raise TokenFileError(
                 f"the token file {self.path} is damaged: {exc}",
                 hint="move it away and create new tokens with 'govnet api token create'",
             ) from exc

@@ -7,6 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request, status
@@ -15,11 +16,14 @@ from pydantic import BaseModel
 from govnet.api.audit import AuditLog
 from govnet.api.auth import Principal, Role, TokenStore
 from govnet.api.authn import authenticate
+from govnet.api.boundary import load_boundary
+from govnet.api.console import Console
 from govnet.api.health import StoreProbe
 from govnet.api.limits import DryRunSlots, FailedAuth
 from govnet.api.scope import Scope
 from govnet.api.sessions import Sessions
 from govnet.api.status import Paths, all_endpoints
+from govnet.api.tiles import Tiles
 from govnet.inventory.communes import Commune, communes
 from govnet.inventory.network import Network
 from govnet.monitor.series import VictoriaMetrics
@@ -44,6 +48,11 @@ class ApiState:
     dry_runs: DryRunSlots = field(default_factory=DryRunSlots)
     #: VictoriaMetrics, when interface series are kept there (``serve --series``).
     series: VictoriaMetrics | None = None
+    #: The map's optional base layer (``serve --boundary``): a GeoJSON file of the province's
+    #: boundaries, checked and served by govnet itself (the page never loads anything from elsewhere).
+    boundary: Path | None = None
+    #: The map's optional tile layer (``serve --tiles``): a directory served here, or a tile URL.
+    tiles: Tiles | None = None
 
     #: Seconds a store version read is reused: answers built from the store may lag it by this much
     #: (the monitor writes once per poll cycle, seconds apart); 0 reads it on every request.
@@ -114,6 +123,16 @@ class ApiState:
     def commune_of_site(self) -> dict[str, str]:
         """Site id → commune id."""
         return {site: c.id for c in self.communes.values() for site in c.sites}
+
+    @cached_property
+    def boundary_layer(self) -> dict[str, Any] | None:
+        """The :attr:`boundary` file, checked (boundary.py), read once."""
+        return load_boundary(self.boundary) if self.boundary is not None else None
+
+    @cached_property
+    def console(self) -> Console:
+        """The NOC console's pages (console.py)."""
+        return Console(self.network)
 
     @cached_property
     def store_probe(self) -> StoreProbe:
@@ -288,4 +307,5 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         "description": "Locked out after failed authentications, or too many dry runs at once "
         "(see the Retry-After header)",
     },
+    503: {"model": ErrorBody, "description": "The monitor's store cannot be used now (the log says why)"},
 }

@@ -37,17 +37,19 @@ _COMMON = [
 class SecurityHeaders:
     """Adds the headers above to every HTTP answer."""
 
-    def __init__(self, app: ASGIApp, api_prefix: str) -> None:
+    def __init__(self, app: ASGIApp, api_prefix: str, img_origins: tuple[str, ...] = ()) -> None:
         self.app = app
         self.api_prefix = api_prefix
         self.docs = f"{api_prefix}/docs"
+        # A tile server's images on the map (``serve --tiles URL``): images only, from there only.
+        self.page_csp = PAGE_CSP.replace("img-src 'self'", " ".join(("img-src 'self'", *img_origins)))
 
     def _csp(self, path: str) -> bytes:
         if path.startswith(self.docs):
             return DOCS_CSP.encode()
         if path.startswith(self.api_prefix):
             return API_CSP.encode()
-        return PAGE_CSP.encode()
+        return self.page_csp.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -5,6 +5,8 @@ SHA-256 (table ``api_sessions``, created by the store's migration 0004), the tok
 for, a CSRF secret and two times. A session ends after :attr:`Sessions.idle_s` without a
 request, after :attr:`Sessions.absolute_s` in any case, on logout, and with its token: every
 request looks the token up again, so a revoked or expired token ends its sessions at once.
+Each login deletes the sessions that have ended (a browser that dropped its cookie never asks
+again) and keeps a token to its :data:`MAX_SESSIONS_PER_TOKEN` newest sessions.
 
 State-changing requests made with a session (anything but GET/HEAD/OPTIONS) must carry the
 session's CSRF secret in ``X-CSRF-Token`` (the page gets it from ``GET /api/v1/session``); the
@@ -30,6 +32,8 @@ CSRF_HEADER = "x-csrf-token"
 
 #: A session's ``last_seen`` is written at most this often (a read per request, not a write).
 TOUCH_EVERY_S = 60.0
+#: Live sessions one token may hold; a login beyond ends the token's oldest.
+MAX_SESSIONS_PER_TOKEN = 20
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,20 @@ class Sessions:
         session_id = secrets.token_urlsafe(32)
         now = self.clock()
         session = Session(token_id, secrets.token_urlsafe(32), now, now)
+        c = table.c
+        # Sessions whose browser never came back are found by no request: each login sweeps them.
+        expired = (c.last_seen <= now - self.idle_s) | (c.created <= now - self.absolute_s)
+        newest = (
+            sa.select(c.id_sha256)
+            .where(c.token_id == token_id)
+            .order_by(c.created.desc())
+            .limit(MAX_SESSIONS_PER_TOKEN - 1)
+        )
         with self.db.write() as conn:
+            conn.execute(sa.delete(table).where(expired))
+            conn.execute(
+                sa.delete(table).where(c.token_id == token_id, c.id_sha256.not_in(newest.scalar_subquery()))
+            )
             conn.execute(
                 sa.insert(table).values(
                     id_sha256=_digest(session_id),

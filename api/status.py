@@ -220,12 +220,6 @@ def link_item(snap: Snapshot, link_id: str) -> dict[str, Any]:
     }
 
 
-def link_districts(network: Network, link_id: str) -> set[str]:
-    """The districts a link touches."""
-    link = network.links_by_id[link_id]
-    return {network.district_of(link.a_device), network.district_of(link.b_device)}
-
-
 def incident_touches(detail: dict[str, Any], district: str | None) -> bool:
     """Whether an incident's blast radius reaches ``district`` (any incident when None)."""
     if district is None:

@@ -16,6 +16,7 @@ from govnet.api.auth import Role, TokenStore
 from govnet.api.deps import ApiState
 from govnet.api.serving import check_listen
 from govnet.api.sessions import Sessions
+from govnet.api.tiles import Tiles
 from govnet.cli.context import app_context
 from govnet.errors import GovnetError
 from govnet.monitor.series import VictoriaMetrics
@@ -109,7 +110,6 @@ def serve(
         list[str] | None,
         typer.Option(help="An origin allowed to call the API from a browser (the IOC's); repeat."),
     ] = None,
-    workers: Annotated[int, typer.Option(help="Uvicorn worker processes.")] = 1,
     series: Annotated[
         str | None,
         typer.Option(envvar="GOVNET_SERIES", help="VictoriaMetrics' URL: interface history is read there."),
@@ -119,6 +119,19 @@ def serve(
     insecure_http: Annotated[
         bool, typer.Option(help="Allow plain HTTP off loopback (behind a TLS proxy on this host).")
     ] = False,
+    boundary: Annotated[
+        Path | None,
+        typer.Option(
+            help="GeoJSON boundaries (province, communes) drawn under the NOC map; served by govnet."
+        ),
+    ] = None,
+    tiles: Annotated[
+        str | None,
+        typer.Option(
+            help="Map tiles under the NOC map: a directory of z/x/y.png (served by govnet) or an "
+            "https://.../{z}/{x}/{y}.png template."
+        ),
+    ] = None,
 ) -> None:
     """Serve the status API (/api/v1) and the NOC page (/) over the monitor's store."""
     import uvicorn  # noqa: PLC0415  (the web server: 'serve' only, not 'api token')
@@ -131,7 +144,10 @@ def serve(
         TokenStore(),
         cors_origins=list(cors_origin or []),
         series=VictoriaMetrics(series) if series else None,
+        boundary=boundary,
+        tiles=Tiles.parse(tiles) if tiles else None,
     )
+    _ = state.boundary_layer  # a bad file is an error now, not on the first page load
     scheme = "https" if tls_cert else "http"
     console.print(f"govnet API on {scheme}://{host}:{port}/ (OpenAPI at /api/v1/docs)", highlight=False)
     logging.getLogger("govnet.api").info(
@@ -147,7 +163,6 @@ def serve(
         access_log=False,
         log_config=None,
         log_level=None,
-        workers=workers,
         ssl_certfile=tls_cert,
         ssl_keyfile=tls_key,
     )

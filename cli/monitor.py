@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,7 +22,7 @@ from govnet.errors import GovnetError
 from govnet.inventory.secrets import SecretStore
 from govnet.monitor.alerts import DEFAULT_RULES
 from govnet.monitor.config import targets_from_inventory
-from govnet.monitor.engine import CycleReport, Shard
+from govnet.monitor.engine import CycleReport
 from govnet.monitor.notify.channels import load_channels
 from govnet.monitor.notify.notifier import Delivery, build_notifier
 from govnet.monitor.poll import poll_round
@@ -45,6 +46,28 @@ db_app = typer.Typer(help="The store's schema (also upgraded whenever opened).",
 app.add_typer(db_app, name="db")
 
 
+class TargetOptionError(GovnetError):
+    """A ``--target`` that is not ``IPV4[:PORT]`` (a usage error: exit status 2)."""
+
+    exit_code = 2
+
+
+def _host_port(target: str) -> tuple[str, int]:
+    """``IPV4[:PORT]`` as (address, port), 161 by default; anything else a usage error."""
+    host, _, port_text = target.partition(":")
+    try:
+        IPv4Address(host)
+        port = int(port_text or 161)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise TargetOptionError(
+            f"--target {target[:80]!r} is not IPV4[:PORT]",
+            hint="give the agent's IPv4 address, with its UDP port when not 161: 198.51.100.3:1161",
+        )
+    return host, port
+
+
 def _target_from_options(
     target: str,
     community: str | None,
@@ -56,8 +79,7 @@ def _target_from_options(
     timeout: float,
     retries: int,
 ) -> Target:
-
-    host, _, port = target.partition(":")
+    host, port = _host_port(target)
     if v3_user:
         if not (auth_key and priv_key):
             raise GovnetError(
@@ -65,7 +87,7 @@ def _target_from_options(
             )
         return Target(
             host,
-            int(port or 161),
+            port,
             "3",
             user=v3_user,
             auth_protocol=auth_protocol,
@@ -80,9 +102,7 @@ def _target_from_options(
             "give --community C, or --v3-user U --auth-key K --priv-key P",
             hint="or set GOVNET_SNMP_COMMUNITY",
         )
-    return Target(
-        host, int(port or 161), "2c", community=SecretStr(community), timeout=timeout, retries=retries
-    )
+    return Target(host, port, "2c", community=SecretStr(community), timeout=timeout, retries=retries)
 
 
 @app.command("poll-once")
@@ -173,7 +193,6 @@ def run(
             envvar="GOVNET_STORE", help="sqlite:///PATH or postgresql://… (default: SQLite in the state dir)."
         ),
     ] = None,
-    shard: Annotated[str, typer.Option(help="k/n: poll only this shard of the devices.")] = "1/1",
     trap_listen: Annotated[
         str | None, typer.Option(help="HOST:PORT for traps (default: the inventory's first trap receiver).")
     ] = None,
@@ -213,7 +232,7 @@ def run(
         typer.Option(
             min=1.0,
             max=600.0,
-            help="With --redis: the leader's lease (a standby takes over within ~4/3 of it).",
+            help="With --redis: the leader's lease (a standby takes over when it expires, within it).",
         ),
     ] = 15.0,
     channels: Annotated[
@@ -236,7 +255,6 @@ def run(
         None if no_traps else (parse_listen(trap_listen) if trap_listen else default_trap_listen(network))
     )
     options = RunOptions(
-        shard=Shard.parse(shard),
         trap_listen=listen,
         metrics_listen=parse_listen(metrics_listen) if metrics_listen else None,
         interval=interval,
@@ -246,7 +264,7 @@ def run(
     )
     where = mask_url(store) if store else "SQLite in the state directory"
     console.print(
-        f"monitor: {len(network.devices)} devices, shard {options.shard}, store {where}, "
+        f"monitor: {len(network.devices)} devices, store {where}, "
         f"traps {'off' if listen is None else f'{listen[0]}:{listen[1]}'}"
         + (f", /metrics on {metrics_listen}" if metrics_listen else ""),
         highlight=False,
@@ -334,7 +352,8 @@ def worker(
         float | None,
         typer.Option(
             min=1.0,
-            help="Claim jobs other workers left unfinished this long (default: 2x the longest poll + 5 s).",
+            help="Claim jobs a live worker left unfinished this long (default: 2x the longest poll + 5 s); "
+            "a dead worker's are claimed when its heartbeat expires (seconds).",
         ),
     ] = None,
     events: Annotated[

@@ -152,13 +152,24 @@ def check_target(
     """Refuse a denied address, and a lab-range address whose route is the default route or missing.
 
     >>> check_target("127.0.0.1")  # loopback always passes
+    >>> check_target("localhost")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    govnet.errors.SafetyError: 'localhost' is not an IPv4 address: ...
     >>> deny = SafetySettings.from_env({"GOVNET_DENY_RANGES": "10.0.0.0/8"})
     >>> check_target("10.1.2.3", settings=deny)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     govnet.errors.SafetyError: 10.1.2.3 is in 10.0.0.0/8, a range govnet never contacts ...
     """
-    addr = IPv4Address(str(address))
+    try:
+        addr = IPv4Address(str(address))
+    except ValueError:
+        # A name would be resolved after the check, past it; govnet reaches devices by address.
+        raise SafetyError(
+            f"{str(address)[:80]!r} is not an IPv4 address: govnet contacts devices by IPv4 address only",
+            hint="give the device's IPv4 management address",
+        ) from None
     denied = denied_range(addr, settings)
     if denied is not None:
         raise SafetyError(

@@ -14,8 +14,10 @@ The layout under a namespace ``NS`` (``govnet`` unless told otherwise):
   submitted before it.
 * ``NS:lease``: the scheduler/correlator's lease (``SET NX PX``, renewed and released only by its
   holder, atomically, in Lua).
-* ``NS:worker:NAME``: each worker's heartbeat (its groups, with an expiry), for operators and the
-  leader's warning when jobs wait and no worker is alive.
+* ``NS:worker:NAME``: each worker's heartbeat (its groups, with an expiry of a few seconds): the
+  jobs still pending with a worker whose heartbeat has expired (it died) are claimed by the live
+  ones at once (``XCLAIM``), not after a poll's longest time; operators and the leader's warning
+  when jobs wait and no worker is alive read them too.
 
 Chosen over a task queue (Celery, Dramatiq, arq) because the guarantees the monitor needs are the
 stream's own: at-least-once delivery with explicit acknowledgement, claims of a dead consumer's
@@ -39,6 +41,9 @@ WORKERS = "workers"
 #: Results and de-duplication keys live this many intervals (a new leader finds recent ones).
 KEEP_INTERVALS = 3
 RESULTS_MAXLEN = 100_000
+#: A dead worker's job is claimed only if idle this long: of two workers claiming the same
+#: orphan at once, the second finds it just claimed (idle 0) and leaves it.
+ORPHAN_MIN_IDLE_MS = 1000
 
 _SUBMIT = """
 if redis.call('set', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
@@ -141,11 +146,18 @@ class Job:
 
 @dataclass(frozen=True)
 class Taken:
-    """A job a worker took: where it came from (to acknowledge it) and the job."""
+    """A job a worker took: where it came from (to acknowledge it), the job, and whether it was
+    claimed from another worker (it may have finished it: its result is looked for first)."""
 
     stream: str
     entry: str
     job: Job
+    claimed: bool = False
+
+    @property
+    def group(self) -> str:
+        """The poller group whose stream the job came from."""
+        return self.stream.rpartition(":")[2]
 
 
 class Broker:
@@ -237,12 +249,16 @@ class Broker:
             answer = await self.redis.xreadgroup(WORKERS, consumer, streams, count=count, block=block_ms)
         except ResponseError as exc:
             self._forget_groups(exc)  # Redis restarted empty: the groups are made again next time
-            raise
+            return []
         return await self._taken(answer or [])
 
     def _forget_groups(self, exc: ResponseError) -> None:
-        if "NOGROUP" in str(exc):
-            self._groups_made.clear()
+        """A stream's group is gone (Redis restarted empty, the stream was made again by a new
+        job): forget the groups made, they are made again at the next call. Anything else is an
+        error."""
+        if "NOGROUP" not in str(exc):
+            raise exc
+        self._groups_made.clear()
 
     async def reclaim(self, groups: Sequence[str], consumer: str, idle_s: float, count: int) -> list[Taken]:
         """Jobs another worker took and has not finished for ``idle_s``: claimed for ``consumer``."""
@@ -256,19 +272,63 @@ class Broker:
                 )
             except ResponseError as exc:
                 self._forget_groups(exc)
-                raise
+                continue
             entries = answer[1] if answer else []
-            out += await self._taken([[stream.encode(), [e for e in entries if e and e[1]]]])
+            out += await self._taken([[stream.encode(), [e for e in entries if e and e[1]]]], claimed=True)
         return out
 
-    async def _taken(self, answer: list[Any]) -> list[Taken]:
+    async def claim_orphans(self, groups: Sequence[str], consumer: str, count: int) -> list[Taken]:
+        """Jobs pending with workers whose heartbeat has expired (dead), claimed for ``consumer``.
+
+        A worker that dies holding jobs is noticed when its heartbeat expires (seconds), not when
+        its jobs have been idle longer than any poll can take. A dead worker left with nothing
+        pending is removed from the consumer group."""
+        out: list[Taken] = []
+        for group in groups:
+            stream = self.key("jobs", group)
+            await self._ensure_group(stream)
+            try:
+                consumers = await self.redis.xinfo_consumers(stream, WORKERS)
+            except ResponseError as exc:
+                self._forget_groups(exc)
+                continue
+            for info in consumers:
+                raw = info.get("name", b"")
+                name = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+                if name == consumer or await self.redis.exists(self.key("worker", name)):
+                    continue  # this worker, or a live one
+                left = count - len(out)
+                if int(info.get("pending", 0)) and left > 0:
+                    entries = await self.redis.xpending_range(
+                        stream, WORKERS, min="-", max="+", count=left, consumername=raw
+                    )
+                    ids = [e["message_id"] for e in entries]
+                    if ids:
+                        got = await self.redis.xclaim(
+                            stream, WORKERS, consumer, min_idle_time=ORPHAN_MIN_IDLE_MS, message_ids=ids
+                        )
+                        out += await self._taken(
+                            [[stream.encode(), [e for e in got if e and e[1]]]], claimed=True
+                        )
+                still = await self.redis.xpending_range(
+                    stream, WORKERS, min="-", max="+", count=1, consumername=raw
+                )
+                if not still:
+                    await self.redis.xgroup_delconsumer(stream, WORKERS, raw)
+        return out
+
+    async def result_stored(self, job_id: str) -> bool:
+        """Whether some worker already stored the result of ``job_id``."""
+        return bool(await self.redis.exists(self.key("result", job_id)))
+
+    async def _taken(self, answer: list[Any], claimed: bool = False) -> list[Taken]:
         """The jobs of a stream answer; a malformed entry is acknowledged and counted, not run."""
         out = []
         for stream, entries in answer:
             name = stream.decode() if isinstance(stream, bytes) else stream
             for entry, raw in entries:
                 try:
-                    out.append(Taken(name, entry.decode(), Job.from_fields(raw)))
+                    out.append(Taken(name, entry.decode(), Job.from_fields(raw), claimed))
                 except BrokerError:
                     self.malformed += 1
                     await self.redis.xack(name, WORKERS, entry)
@@ -317,6 +377,14 @@ class Broker:
     # ------------------------------------------------------------------ lease and heartbeats
     async def acquire_lease(self, owner: str, ttl_s: float) -> bool:
         return bool(await self.redis.set(self.key("lease"), owner, nx=True, px=int(ttl_s * 1000)))
+
+    async def lease_left(self) -> float | None:
+        """Seconds the lease still has to live; 0 when nobody holds it, None when it has no expiry
+        (not written by govnet)."""
+        left = int(await self.redis.pttl(self.key("lease")))
+        if left == -1:
+            return None
+        return max(0.0, left / 1000)
 
     async def renew_lease(self, owner: str, ttl_s: float) -> bool:
         return bool(await self.redis.eval(_RENEW, 1, self.key("lease"), owner, int(ttl_s * 1000)))

@@ -19,7 +19,6 @@ from typing import Any
 from govnet import aio
 from govnet.errors import GovnetError
 from govnet.inventory.network import Network
-from govnet.inventory.platforms import napalm_driver
 from govnet.inventory.snmp import snmp_target
 from govnet.snmp import mibs
 from govnet.snmp.client import open_session
@@ -56,23 +55,18 @@ class Discovery:
 
 
 def napalm_lldp(network: Network, device: str) -> list[Neighbour]:
-    """LLDP neighbours through NAPALM (blocking; run it in a thread)."""
-    from napalm import get_network_driver  # noqa: PLC0415  (napalm: only where SNMP has no LLDP)
-    from napalm.base.exceptions import NapalmException  # noqa: PLC0415  (napalm: as above)
+    """LLDP neighbours through NAPALM (blocking; run it in a thread), over the session
+    :func:`govnet.tasks.connections.connect_device` opens: the platform's driver, the device's
+    credential, and the lab interlock before anything is contacted."""
+    from napalm.base.exceptions import NapalmException  # noqa: PLC0415  (napalm: only where SNMP has no LLDP)
 
-    driver_name = napalm_driver(network.devices[device].platform)
-    if driver_name is None:
-        raise GovnetError(f"{device}: no NAPALM driver for platform {network.devices[device].platform}")
-    cred = network.ssh_credential(device)
-    driver = get_network_driver(driver_name)(
-        str(network.devices[device].mgmt_ip),
-        cred.username,
-        network.secrets.get(cred.name, "password").get_secret_value(),
-        timeout=20,
-        optional_args={"port": cred.port},
-    )
+    from govnet.tasks.connections import connect_device  # noqa: PLC0415  (loads napalm and nornir: as above)
+
     try:
-        driver.open()
+        driver = connect_device(network, device)
+    except (NapalmException, OSError) as exc:
+        raise GovnetError(f"{device}: NAPALM: {exc}") from exc
+    try:
         found = driver.get_lldp_neighbors()
     except (NapalmException, OSError) as exc:
         raise GovnetError(f"{device}: NAPALM: {exc}") from exc

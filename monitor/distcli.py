@@ -52,7 +52,8 @@ def run_leader(
             def state(text: str) -> None:
                 say(_stamp(text))
                 if events:
-                    print(json.dumps({"event": "leader_state", "owner": owner, "text": text}), flush=True)
+                    doc = {"event": "leader_state", "owner": owner, "text": text, "at": time.time()}
+                    print(json.dumps(doc), flush=True)
 
             await lead_or_wait(
                 network,

@@ -14,8 +14,8 @@ The engine's cost follows changes, not the network: the states of devices and li
 memory (read once from the store at start), the store is written only with what changed (in
 batches), and correlation and the endpoints' reachability run on the in-memory graph only when a
 state (or the set of flapping links) changed — a tick where nothing happened touches neither the
-store nor the graph. With ``--shard k/n`` only shard 1 correlates, so incidents are opened once;
-it follows the other shards' changes from the store's change log (by id), not by re-reading it.
+store nor the graph. One process correlates: the single ``monitor run``, or the leader among the
+``monitor run --redis`` candidates (its polls done by workers, see :mod:`govnet.monitor.failover`).
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ from govnet.monitor.coverage import Coverage
 from govnet.monitor.events import CycleLog
 from govnet.monitor.incidents import correlate, reachable_from_core
 from govnet.monitor.linkstate import TRAP_HOLD_S, LinkState
-from govnet.monitor.pollfacts import PollAlerts, device_detail
+from govnet.monitor.pollfacts import PollAlerts, device_detail, gauges, rx_levels
 from govnet.monitor.pollfacts import samples as poll_samples
 from govnet.monitor.rates import Rates, RateTracker
-from govnet.monitor.schedule import Schedule, Shard
+from govnet.monitor.schedule import Schedule
 from govnet.monitor.scraper import CURRENT_POLL, Scraper
 from govnet.monitor.series import SeriesSink
 from govnet.monitor.spool import SpoolingStore
@@ -46,12 +46,13 @@ from govnet.monitor.store import Change, PollRecord, StateUpdate, Store, StoreEr
 from govnet.monitor.traps import LinkMap, TrapEvent
 from govnet.topology.graph import endpoints_by_device
 
-__all__ = ["TICK_WAIT_S", "TRAP_HOLD_S", "CycleReport", "Monitor", "Polled", "Shard"]
+__all__ = ["TICK_WAIT_S", "TRAP_HOLD_S", "CycleReport", "Monitor", "Polled"]
 
 #: How long a tick waits for polls under way before writing what it has (the rest come later).
 TICK_WAIT_S = 1.0
-#: Change-log rows a sharded leader reads per query while following the other shards.
-FOLLOW_BATCH = 5000
+#: What the poll records' ``shard`` column holds (a column kept from the static shards the work
+#: queue replaced: every poll is this one process's, or its workers').
+POLLER = "1/1"
 #: No poll back for this many of the longest interval (workers or broker gone, agents' answers
 #: lost): the leader stops counting as watching (coverage.py) until every device answers again.
 STALL_INTERVALS = 3.0
@@ -93,7 +94,6 @@ class Monitor:
         scraper: Scraper,
         targets: Sequence[PollTarget],
         *,
-        shard: Shard | None = None,
         modules: Sequence[Module] | None = None,
         concurrency: int = 64,
         clock: Callable[[], float] = time.time,
@@ -103,13 +103,10 @@ class Monitor:
         self.network, self.scraper = network, scraper
         # A write the store refuses (a full disk) is kept in memory, never raised: see spool.py.
         self.store = store if isinstance(store, SpoolingStore) else SpoolingStore(store)
-        self.shard = shard or Shard()
-        self.targets = {t.device: t for t in targets if self.shard.owns(t.device)}
-        #: When the leader was running with a complete view (see coverage.py): what availability
-        #: counts as monitored time. Other shards' devices count as seen once they were polled.
-        self.coverage = Coverage(self.store) if self.shard.leader else None
-        self._started = clock()
-        self._unseen_elsewhere = {t.device for t in targets} - set(self.targets)
+        self.targets = {t.device: t for t in targets}
+        #: When the monitor was running with a complete view (see coverage.py): what availability
+        #: counts as monitored time.
+        self.coverage = Coverage(self.store)
         self._stall_s = STALL_INTERVALS * max((t.interval for t in self.targets.values()), default=60.0)
         #: When the last poll came back, and since when polls count again (after a stall).
         self._last_answer: float | None = None
@@ -142,17 +139,14 @@ class Monitor:
             for end_dev, end_if in ((lk.a_device, lk.a_interface), (lk.b_device, lk.b_interface))
         }
         self.poll_alerts = PollAlerts(self.alerts, self._link_of_port)
-        # The leader's view of every device and link (its own writes and, when sharded, the other
-        # shards' from the change log): what correlation and the endpoints are worked out from.
+        # The view of every device and link (read once, then this process's own writes): what
+        # correlation and the endpoints are worked out from.
         self.states: dict[tuple[str, str], str] = {}
         self.links_down: set[str] = set()
         self.silent: set[str] = set()
-        self._seen_change = 0
-        if self.shard.leader:
-            self._seen_change = self.store.last_change_id()
-            self._observe(
-                Change(r.since, r.kind, r.name, None, r.state, "") for r in self.store.current(detail=False)
-            )
+        self._observe(
+            Change(r.since, r.kind, r.name, None, r.state, "") for r in self.store.current(detail=False)
+        )
         self._correlate_due = True  # the first settled tick reconciles the stored incidents
         self._endpoints_due = True
         self._flapping: frozenset[str] = frozenset()
@@ -232,23 +226,20 @@ class Monitor:
             self.unsettled_since = None
         elif self.unsettled_since is None:
             self.unsettled_since = at
-        if self.shard.leader:
-            if self.shard.n > 1:
-                self._follow_shards()
-            flapping = frozenset(self.flaps.subjects(at))
-            if flapping != self._flapping:
-                self._flapping = flapping
-                self._correlate_due = True
-            # Incidents from a settled snapshot; but a link that flaps faster than its confirmation
-            # polls never settles, so after the longest a confirmation can take, take what is known.
-            overdue = self.unsettled_since is not None and at - self.unsettled_since > self._settle_limit()
-            if (report.settled or overdue) and self._correlate_due:
-                self._correlate(at, report)
-            if overdue:
-                self.unsettled_since = at
-            if self._endpoints_due:
-                self._update_endpoints(at, report)
-            self._keep_coverage(at)
+        flapping = frozenset(self.flaps.subjects(at))
+        if flapping != self._flapping:
+            self._flapping = flapping
+            self._correlate_due = True
+        # Incidents from a settled snapshot; but a link that flaps faster than its confirmation
+        # polls never settles, so after the longest a confirmation can take, take what is known.
+        overdue = self.unsettled_since is not None and at - self.unsettled_since > self._settle_limit()
+        if (report.settled or overdue) and self._correlate_due:
+            self._correlate(at, report)
+        if overdue:
+            self.unsettled_since = at
+        if self._endpoints_due:
+            self._update_endpoints(at, report)
+        self._keep_coverage(at)
         return report
 
     def _keep_coverage(self, at: float) -> None:
@@ -256,8 +247,6 @@ class Monitor:
         that, endpoint states are an older run's), then its heartbeat; as stopped, from the last
         answer on, when no poll has come back for :data:`STALL_INTERVALS` intervals (the states
         it holds are then guesses), until every device has answered again."""
-        if self.coverage is None:
-            return
         try:
             began = self.coverage.began
             if began is not None:
@@ -274,17 +263,12 @@ class Monitor:
 
     def _view_complete(self) -> bool:
         fresh = self._fresh_after
-        if any(self.polled_at.get(device, fresh) <= fresh for device in self.targets):
-            return False
-        if self._unseen_elsewhere:  # sharded: the other shards' poll records since this start
-            self._unseen_elsewhere -= {p.device for p in self.store.polls(self._started)}
-        return not self._unseen_elsewhere
+        return all(self.polled_at.get(device, fresh) > fresh for device in self.targets)
 
     def stop_coverage(self) -> None:
-        """Record that this leader stops watching (called when the loop ends)."""
-        if self.coverage is not None:
-            with contextlib.suppress(StoreError):
-                self.coverage.end(self.clock())
+        """Record that this monitor stops watching (called when the loop ends)."""
+        with contextlib.suppress(StoreError):
+            self.coverage.end(self.clock())
 
     def _set_states(self, updates: list[StateUpdate], at: float, source: str) -> list[Change]:
         """Write rows (nothing when there are none) and take the changes into the view."""
@@ -295,9 +279,7 @@ class Monitor:
         return changed
 
     def _observe(self, changes: Iterable[Change]) -> None:
-        """Device and link changes into the leader's view; what they invalidate is redone."""
-        if not self.shard.leader:
-            return
+        """Device and link changes into the view; what they invalidate is redone."""
         for change in changes:
             if change.kind not in {"device", "link"}:
                 continue
@@ -308,17 +290,6 @@ class Monitor:
             else:
                 target.discard(change.name)
             self._correlate_due = self._endpoints_due = True
-
-    def _follow_shards(self) -> None:
-        """The other shards' changes, from the change log after the last one seen."""
-        while True:
-            batch = self.store.changes_after(self._seen_change, FOLLOW_BATCH)
-            if not batch:
-                return
-            self._seen_change = batch[-1][0]
-            self._observe(change for _, change in batch)
-            if len(batch) < FOLLOW_BATCH:
-                return
 
     def _poll_limit(self, device: str) -> float:
         """The longest one poll of ``device`` may take."""
@@ -386,7 +357,7 @@ class Monitor:
         if not results:
             return
         at = self.clock()
-        polls, samples = [], []
+        polls, samples, readings = [], [], []
         for polled in results:
             device, state = polled.device, polled.state
             self.schedule.polled(device, polled.started)
@@ -397,7 +368,7 @@ class Monitor:
                 PollRecord(
                     at,
                     device,
-                    str(self.shard),
+                    POLLER,
                     polled.cycle,
                     state.reachable,
                     polled.seconds,
@@ -410,10 +381,16 @@ class Monitor:
             self.linkmap.learn(device, {i.if_index: i.name for i in state.interfaces})
             rates = self.rates.update(device, state, at)
             self.last_rates[device] = rates
-            samples += poll_samples(device, rates, self._link_of_port, at)
+            samples += poll_samples(device, rates, self._link_of_port, at, rx_levels(state))
+            if self.series is not None:  # every transceiver's levels and WiFi clients, as on /metrics
+                readings += gauges(device, state, self._link_of_port, at)
             report.alerts += self.poll_alerts.observe(device, state, rates, at)
         self.store.write_polls(polls)
-        (self.series if self.series is not None else self.store).write_samples(samples)
+        if self.series is not None:
+            self.series.write_samples(samples)
+            self.series.write_gauges(readings)
+        else:
+            self.store.write_samples(samples)
         if report.alerts:
             report.changes += self._set_states(
                 [

@@ -7,7 +7,8 @@ One class, :class:`FakeScraper`, in two uses that can be combined:
 * **agents for an inventory** (``FakeScraper(network)``): every device answers as a real agent
   would, IF-MIB rows named after the inventory's interfaces, ifOperStatus down on a port whose
   peer died (:meth:`~FakeScraper.kill`), receive power of optics with DOM
-  (:attr:`~FakeScraper.rx`), and a *partial* answer where asked (an unsorted table ends a column
+  (:attr:`~FakeScraper.rx`), traffic counters (:attr:`~FakeScraper.octets`), WiFi clients
+  (:attr:`~FakeScraper.wifi_clients`), and a *partial* answer where asked (an unsorted table ends a column
   early; the scrape carries a module warning);
 * **replay** (``FakeScraper(recorded={host: Scrape})``): the recorded scrape of a host, as it
   was; a recorded host overrides the inventory's agent.
@@ -37,11 +38,11 @@ from collections.abc import Mapping, Sequence
 from govnet.inventory.network import Network
 from govnet.monitor.config import DEFAULT_MODULES, Module
 from govnet.monitor.scraper import Scrape
-from govnet.snmp import entity, mibs
+from govnet.snmp import entity, mibs, wireless
 from govnet.snmp.ber import VarBind
 from govnet.snmp.client import Target
 
-INTEGER, OCTETS, OBJECT_ID, COUNTER64, TICKS = 0x02, 0x04, 0x06, 0x46, 0x43
+INTEGER, OCTETS, OBJECT_ID, GAUGE, COUNTER64, TICKS = 0x02, 0x04, 0x06, 0x42, 0x46, 0x43
 
 
 class FakeScraper:
@@ -68,6 +69,10 @@ class FakeScraper:
         self.calls: list[str] = []
         #: Receive power (dBm) of the ports that have a transceiver with DOM; warning at -18 dBm.
         self.rx: dict[tuple[str, str], float] = {}
+        #: (in, out) octet counters of ports that carry traffic (1000 each on the others, constant).
+        self.octets: dict[tuple[str, str], tuple[int, int]] = {}
+        #: Associated WiFi clients per device (MIKROTIK-MIB's client count of one radio).
+        self.wifi_clients: dict[str, int] = {}
         links = network.links if network else []
         self.ports = {
             name: sorted(
@@ -131,12 +136,13 @@ class FakeScraper:
         for ifname in self.ports[device]:
             index = self.if_index(device, ifname)
             oper = 2 if (device, ifname) in self.ports_down else 1
+            in_octets, out_octets = self.octets.get((device, ifname), (1000, 1000))
             for column, tag, value in (
                 ("ifName", OCTETS, ifname.encode()),
                 ("ifOperStatus", INTEGER, oper),
                 ("ifAdminStatus", INTEGER, 1),
-                ("ifHCInOctets", COUNTER64, 1000),
-                ("ifHCOutOctets", COUNTER64, 1000),
+                ("ifHCInOctets", COUNTER64, in_octets),
+                ("ifHCOutOctets", COUNTER64, out_octets),
                 ("ifHighSpeed", INTEGER, 1000),
             ):
                 oid = {**mibs.IF_COLUMNS, **mibs.IFX_COLUMNS}[column]
@@ -144,6 +150,9 @@ class FakeScraper:
         for (dev, ifname), dbm in self.rx.items():
             if dev == device:
                 _optic_rows(rows, self.if_index(device, ifname), f"{ifname} Rx Power", dbm)
+        if device in self.wifi_clients:
+            column = wireless.MIKROTIK_WL_AP_CLIENT_COUNT
+            rows[column] = [VarBind(f"{column}.1", GAUGE, self.wifi_clients[device])]
         if device in self.partial:
             status = mibs.IF_COLUMNS["ifOperStatus"]
             rows[status] = rows.get(status, [])[:1]

@@ -45,6 +45,8 @@ def interface_history(
             "govnet_interface_util_pct": "util_avg",
             "govnet_interface_util_pct_max": "util_max",
             "govnet_interface_errors_ps": "err_ps_avg",
+            "govnet_interface_rx_dbm": "rx_dbm_avg",
+            "govnet_interface_rx_dbm_min": "rx_dbm_min",
         }
         for row in store.hourly(device, interface):
             if row["hour"] < start:

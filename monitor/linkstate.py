@@ -41,7 +41,7 @@ class LinkState:
     def __init__(self, network: Network, polled: Iterable[str]) -> None:
         self.network = network
         mine = set(polled)
-        #: The links this process writes (another shard's links are its own), in inventory order.
+        #: The links this process writes (those with an end it polls), in inventory order.
         self.order = {
             link.id: i
             for i, link in enumerate(network.links)

@@ -10,7 +10,7 @@ Two parts in one ``/metrics`` body:
 * ``govnet_*`` gauges for derived state (device/link/endpoint up, utilisation, open incidents),
   through prometheus_client, lint-clean for ``promtool check metrics``.
 
-Reading the store, not the poller's memory, lets the API process and every shard expose the same.
+Reading the store, not the poller's memory, lets the API process and the monitor expose the same.
 """
 
 from __future__ import annotations

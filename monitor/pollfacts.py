@@ -1,7 +1,8 @@
 """What one finished poll says beyond up/down: interface samples, threshold alerts, the stored detail.
 
 The engine (:mod:`govnet.monitor.engine`) hands each reachable device's state and rates here and
-writes what comes back: :func:`samples` for the series, :class:`PollAlerts` for the rules on
+writes what comes back: :func:`samples` for the series (and :func:`gauges` for a time-series
+database: optical power, WiFi clients), :class:`PollAlerts` for the rules on
 utilisation, errors and optical levels, :func:`device_detail` for the device's stored state.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 from govnet.monitor.alerts import AlertChange, AlertEngine, Drop
 from govnet.monitor.collector import DeviceState
 from govnet.monitor.rates import Rates
+from govnet.monitor.series import Gauge
 from govnet.monitor.store import Sample
 from govnet.snmp.entity import NO_LIGHT_DBM
 
@@ -20,8 +22,27 @@ from govnet.snmp.entity import NO_LIGHT_DBM
 PortLinks = Mapping[tuple[str, str], str]
 
 
-def samples(device: str, rates: Mapping[str, Rates], links: PortLinks, at: float) -> list[Sample]:
-    """One sample per interface with rates, named by its link where it has one."""
+def rx_levels(state: DeviceState) -> dict[str, float]:
+    """Receive power (dBm) by interface name, where a transceiver reports it (dark ones included:
+    a level of "no light" is part of the fiber's history)."""
+    names = {i.if_index: i.name for i in state.interfaces}
+    return {
+        names[o.if_index]: o.dbm
+        for o in state.optics
+        if o.direction == "rx" and o.dbm is not None and o.if_index in names
+    }
+
+
+def samples(
+    device: str,
+    rates: Mapping[str, Rates],
+    links: PortLinks,
+    at: float,
+    rx: Mapping[str, float] | None = None,
+) -> list[Sample]:
+    """One sample per interface with rates, named by its link where it has one, with its receive
+    power where ``rx`` (:func:`rx_levels`) has it."""
+    levels = rx or {}
     return [
         Sample(
             at,
@@ -35,9 +56,26 @@ def samples(device: str, rates: Mapping[str, Rates], links: PortLinks, at: float
             r.out_errors_ps,
             r.in_discards_ps,
             r.out_discards_ps,
+            levels.get(name),
         )
         for name, r in rates.items()
     ]
+
+
+def gauges(device: str, state: DeviceState, links: PortLinks, at: float) -> list[Gauge]:
+    """The optical power of every transceiver (per port, and link where it has one) and the WiFi
+    clients of an access point, as single-valued series (for the time-series database)."""
+    names = {i.if_index: i.name for i in state.interfaces}
+    out = []
+    for optic in state.optics:
+        if optic.dbm is None:
+            continue
+        port = names.get(optic.if_index or -1, optic.name)
+        link = links.get((device, port))
+        out.append(Gauge(at, "govnet_optical_power_dbm", device, optic.dbm, port, link, optic.direction))
+    if state.wifi is not None:
+        out.append(Gauge(at, "govnet_wifi_clients", device, float(state.wifi.total)))
+    return out
 
 
 class PollAlerts:
@@ -93,6 +131,8 @@ def device_detail(state: DeviceState, polled_at: float | None, rates: Mapping[st
     return {
         "sys_uptime": state.sys_uptime,
         "error": state.error,
+        # what a monitor taking over needs to accept the device's SNMPv3 traps before polling it
+        "engine_id": state.engine_id.hex() if state.engine_id else None,
         "polled_at": polled_at,
         "interfaces": [i.as_dict() for i in state.interfaces],
         "rates": {

@@ -55,14 +55,6 @@ class RuleSpec(BaseModel):
         return self
 
 
-class RuleFile(BaseModel):
-    """The whole file."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    rules: list[RuleSpec]
-
-
 def load_rules(path: Path, base: tuple[Rule, ...] = DEFAULT_RULES) -> tuple[Rule, ...]:
     """``base`` with the file's rules replacing those of the same name and adding the others."""
     label = str(path)

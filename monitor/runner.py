@@ -13,8 +13,9 @@ import json
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
@@ -26,13 +27,14 @@ from govnet.inventory.models import SNMPv2cCredential
 from govnet.inventory.network import Network
 from govnet.monitor.alerts import DEFAULT_RULES, AlertEngine, Rule
 from govnet.monitor.config import PollTarget, targets_from_inventory
-from govnet.monitor.engine import CycleReport, Monitor, Shard
+from govnet.monitor.engine import CycleReport, Monitor
 from govnet.monitor.metrics import CONTENT_TYPE, exposition
 from govnet.monitor.scraper import Scraper, SnmpScraper
 from govnet.monitor.series import SeriesWriter, VictoriaMetrics
 from govnet.monitor.spool import SpoolingStore, healthz_body
-from govnet.monitor.store import Store
+from govnet.monitor.store import Store, StoreError
 from govnet.monitor.traps import TrapReceiver
+from govnet.snmp.target import Target
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +43,15 @@ if TYPE_CHECKING:
 
 #: How often old samples are rolled up and expired.
 PRUNE_EVERY_S = 3600.0
+#: How often a leader tries the trap port again while another process holds it.
+TRAP_RETRY_S = 0.5
+TRAP_RETRY_MAX_S = 5.0
 
 
 @dataclass(frozen=True)
 class RunOptions:
     """How to run the monitor."""
 
-    shard: Shard = field(default_factory=Shard)
     trap_listen: tuple[str, int] | None = None
     metrics_listen: tuple[str, int] | None = None
     interval: float | None = None  # override every device class's interval (labs, demos)
@@ -56,6 +60,9 @@ class RunOptions:
     rules: tuple[Rule, ...] = DEFAULT_RULES
     #: VictoriaMetrics' URL: interface samples go there instead of the SQL store.
     series_url: str | None = None
+    #: A busy trap port is waited for (a leader taking over from one that still holds it) instead
+    #: of being an error at once (one process: another receiver is there, say so).
+    trap_wait: bool = False
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -130,6 +137,54 @@ class _MetricsServer:
         self.server.server_close()
 
 
+async def _bind_when_free(receiver: TrapReceiver, stop: asyncio.Event) -> None:
+    """Listen for traps as soon as the port is free (the leader before may still hold it for the
+    seconds it takes to step down), saying so once; until ``stop``."""
+    waited: float | None = None
+    tries = 0
+    while not stop.is_set():
+        try:
+            await receiver.start()
+        except GovnetError as exc:
+            if waited is None:
+                waited = time.monotonic()
+                log.warning("trap port busy, trying again", extra={"error": exc.message})
+            # Quickly at first (a leader stepping down frees it within seconds), then less often.
+            await aio.first_of(stop, timeout=min(TRAP_RETRY_MAX_S, TRAP_RETRY_S * (1 + tries)))
+            tries += 1
+            continue
+        log.info(
+            "listening for traps",
+            extra={
+                "listen": f"{receiver.host}:{receiver.port}",
+                "waited_s": 0.0 if waited is None else round(time.monotonic() - waited, 1),
+            },
+        )
+        return
+
+
+def known_engines(store: Store, monitor: Monitor) -> list[tuple[Target, bytes]]:
+    """The SNMPv3 engine IDs of the devices as last polled (in the store): a monitor that starts,
+    or a leader taking over, accepts their v3 traps before its own first poll of them."""
+    out = []
+    try:
+        rows = store.current("device", detail=True)
+    except StoreError:
+        return []  # the store cannot be read now: engine IDs are learnt from the polls
+    for row in rows:
+        poll = monitor.targets.get(row.name)
+        value = (row.detail or {}).get("engine_id")
+        if poll is None or poll.target.version != "3" or not isinstance(value, str):
+            continue
+        try:
+            engine_id = bytes.fromhex(value)
+        except ValueError:
+            continue
+        if 5 <= len(engine_id) <= 32:  # RFC 3411's snmpEngineID
+            out.append((poll.target, engine_id))
+    return out
+
+
 def poll_targets(network: Network, options: RunOptions) -> list[PollTarget]:
     """The inventory's poll targets, intervals overridden when asked."""
     targets = targets_from_inventory(network)
@@ -148,7 +203,6 @@ def build_monitor(
         store,
         scraper if scraper is not None else SnmpScraper(),
         targets,
-        shard=options.shard,
         concurrency=options.concurrency,
         alerts=AlertEngine(options.rules),
     )
@@ -164,8 +218,8 @@ async def run_monitor(
     scraper: Scraper | None = None,
     notifier: Notifier | None = None,
 ) -> Monitor:
-    """Run until stopped; returns the monitor (for its last state). A ``notifier`` (the leader
-    shard's) is told of every tick's incidents and endpoint changes and delivers meanwhile."""
+    """Run until stopped; returns the monitor (for its last state). A ``notifier`` is told of
+    every tick's incidents and endpoint changes and delivers meanwhile."""
     stop = stop or asyncio.Event()
     # Store writes that fail are kept and retried, never raised (spool.py): wrap once, share it.
     store = store if isinstance(store, SpoolingStore) else SpoolingStore(store)
@@ -177,17 +231,25 @@ async def run_monitor(
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
     receiver = None
+    binding = None
     metrics = None
     notify_stop = asyncio.Event()
     delivering = None
-    if notifier is not None and options.shard.leader:
+    if notifier is not None:
         delivering = asyncio.ensure_future(notifier.run(notify_stop))
     try:
         if options.trap_listen is not None:
             receiver = TrapReceiver(
-                options.trap_listen[0], options.trap_listen[1], monitor.on_trap, trap_communities(network)
+                options.trap_listen[0],
+                options.trap_listen[1],
+                monitor.on_trap,
+                trap_communities(network),
+                known_engines(store, monitor),
             )
-            await receiver.start()
+            if options.trap_wait:
+                binding = asyncio.ensure_future(_bind_when_free(receiver, stop))
+            else:
+                await receiver.start()
         if options.metrics_listen is not None:
             metrics = _MetricsServer(options.metrics_listen, store, network)
         if on_ready is not None:
@@ -196,7 +258,6 @@ async def run_monitor(
             "monitor started",
             extra={
                 "devices": len(monitor.targets),
-                "shard": str(options.shard),
                 "traps": "off" if options.trap_listen is None else "{}:{}".format(*options.trap_listen),
                 "store": store.backend,
             },
@@ -210,10 +271,10 @@ async def run_monitor(
                     state = monitor.last.get(device)
                     if state is not None and state.engine_id:
                         receiver.learn(monitor.targets[device].target, state.engine_id)
-            if report.at - last_prune > PRUNE_EVERY_S and options.shard.leader:
+            if report.at - last_prune > PRUNE_EVERY_S:
                 store.prune(report.at)
                 last_prune = report.at
-            if notifier is not None and options.shard.leader:
+            if notifier is not None:
                 notifier.on_report(report)
             if on_tick is not None:
                 on_tick(report)
@@ -226,6 +287,8 @@ async def run_monitor(
             await aio.cancel_and_wait(*late, timeout=5.0)
         if isinstance(monitor.scraper, SnmpScraper):
             monitor.scraper.close()
+        if binding is not None:
+            await aio.cancel_and_wait(binding, timeout=5.0)
         if receiver is not None:
             receiver.close()
         if metrics is not None:
@@ -235,5 +298,5 @@ async def run_monitor(
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(sig)
-        log.info("monitor stopped", extra={"shard": str(options.shard)})
+        log.info("monitor stopped")
     return monitor

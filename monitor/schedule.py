@@ -1,10 +1,11 @@
-"""When each device is polled: cycles aligned to its interval, shards, confirmation polls.
+"""When each device is polled: cycles aligned to its interval, confirmation polls.
 
 Each device is polled on its class's interval, at times aligned to the interval (``k × interval``
-plus a stable per-device offset that spreads the load), so every poller agrees on which *cycle*
-a poll belongs to — that is what lets several shards share the devices and be checked for
-"each device exactly once per cycle". The next start of every device sits in a heap: finding
-what is due costs what is due, not the number of devices.
+plus a stable per-device offset that spreads the load), so every process agrees on which *cycle*
+a poll belongs to — that is what names a poll job ``DEVICE@CYCLE``, so a leader taking over
+submits nothing twice, and what "each device exactly once per cycle" is checked against. The
+next start of every device sits in a heap: finding what is due costs what is due, not the number
+of devices.
 """
 
 from __future__ import annotations
@@ -13,46 +14,8 @@ import heapq
 import math
 import zlib
 from collections.abc import Container, Mapping
-from dataclasses import dataclass
 
-from govnet.errors import GovnetError
 from govnet.monitor.config import PollTarget
-
-
-@dataclass(frozen=True)
-class Shard:
-    """``k/n``: this process polls the devices whose stable hash falls in slot k (1-based).
-
-    >>> Shard.parse("2/3").owns("hub-01") == (zlib.crc32(b"hub-01") % 3 == 1)
-    True
-    >>> Shard.parse("4/3")
-    Traceback (most recent call last):
-    ...
-    govnet.errors.GovnetError: bad shard '4/3' (fix: write k/n with 1 ≤ k ≤ n, e.g. --shard 1/2)
-    """
-
-    k: int = 1
-    n: int = 1
-
-    @classmethod
-    def parse(cls, text: str) -> Shard:
-        """Parse ``k/n``."""
-        k, _, n = text.partition("/")
-        if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
-            raise GovnetError(f"bad shard '{text}'", hint="write k/n with 1 ≤ k ≤ n, e.g. --shard 1/2")
-        return cls(int(k), int(n))
-
-    def owns(self, device: str) -> bool:
-        """Whether this shard polls ``device`` (stable across processes and restarts)."""
-        return zlib.crc32(device.encode()) % self.n == self.k - 1
-
-    @property
-    def leader(self) -> bool:
-        """The shard that correlates and opens incidents."""
-        return self.k == 1
-
-    def __str__(self) -> str:
-        return f"{self.k}/{self.n}"
 
 
 def offset(device: str, interval: float) -> float:

@@ -1,8 +1,9 @@
 """Per-interface series in VictoriaMetrics, when one is configured.
 
 The SQL store keeps what the NOC acts on (states, changes, incidents, maintenance, availability);
-the samples of every interface (traffic, utilisation, errors, discards), which grow with the size
-of the network and are read as ranges, go to a time-series database: VictoriaMetrics (Debian's
+the samples of every interface (traffic, utilisation, errors, discards), the optical power of every
+transceiver and the WiFi client count of every access point, which grow with the size of the
+network and are read as ranges, go to a time-series database: VictoriaMetrics (Debian's
 ``victoria-metrics``, single node) through its Prometheus text import
 (``POST /api/v1/import/prometheus``), read back with PromQL (``GET /api/v1/query_range``).
 
@@ -42,13 +43,48 @@ METRICS = {
     "govnet_interface_out_errors_ps": "out_err_ps",
     "govnet_interface_in_discards_ps": "in_disc_ps",
     "govnet_interface_out_discards_ps": "out_disc_ps",
+    "govnet_interface_rx_dbm": "rx_dbm",
 }
 
 
+#: Single-valued series (:class:`Gauge`): metric name -> what it is.
+GAUGES = {
+    "govnet_optical_power_dbm": "receive or transmit power of a transceiver (dBm), as on /metrics",
+    "govnet_wifi_clients": "clients associated with an access point now, as on /metrics",
+}
+
+
+@dataclass(frozen=True)
+class Gauge:
+    """One reading of a single-valued series: the metric, its device, interface, link and
+    direction labels (those that apply), the value."""
+
+    at: float
+    metric: str
+    device: str
+    value: float
+    interface: str | None = None
+    link: str | None = None
+    direction: str | None = None
+
+
 class SeriesSink(Protocol):
-    """Where the engine's interface samples go (the SQL store, or :class:`SeriesWriter`)."""
+    """Where the engine's series go instead of the SQL store (:class:`SeriesWriter`)."""
 
     def write_samples(self, samples: Sequence[Sample]) -> None: ...
+
+    def write_gauges(self, gauges: Sequence[Gauge]) -> None: ...
+
+
+def _labels(device: str, interface: str | None, link: str | None, direction: str | None = None) -> str:
+    labels = f'device="{escape_label(device)}"'
+    if interface is not None:
+        labels += f',interface="{escape_label(interface)}"'
+    if link:
+        labels += f',link="{escape_label(link)}"'
+    if direction:
+        labels += f',direction="{escape_label(direction)}"'
+    return labels
 
 
 class SeriesError(GovnetError):
@@ -68,20 +104,26 @@ def escape_label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def exposition(samples: Sequence[Sample]) -> bytes:
-    """Samples as Prometheus text lines with millisecond timestamps (``None`` values left out).
+def exposition(samples: Sequence[Sample | Gauge]) -> bytes:
+    """Samples and gauges as Prometheus text lines with millisecond timestamps (``None`` and
+    non-finite values left out).
 
     >>> s = Sample(1700000000.5, "cpe-1", "eth1", "l1", 1000.0, None, 0.5)
-    >>> print(exposition([s]).decode(), end="")
+    >>> g = Gauge(1700000000.5, "govnet_wifi_clients", "ap-1", 12)
+    >>> print(exposition([s, g]).decode(), end="")
     govnet_interface_in_bps{device="cpe-1",interface="eth1",link="l1"} 1000.0 1700000000500
     govnet_interface_util_pct{device="cpe-1",interface="eth1",link="l1"} 0.5 1700000000500
+    govnet_wifi_clients{device="ap-1"} 12.0 1700000000500
     """
     lines = []
     for s in samples:
-        labels = f'device="{escape_label(s.device)}",interface="{escape_label(s.interface)}"'
-        if s.link:
-            labels += f',link="{escape_label(s.link)}"'
         stamp = round(s.at * 1000)
+        if isinstance(s, Gauge):
+            if s.metric in GAUGES and math.isfinite(s.value):
+                labels = _labels(s.device, s.interface, s.link, s.direction)
+                lines.append(f"{s.metric}{{{labels}}} {float(s.value)!r} {stamp}\n")
+            continue
+        labels = _labels(s.device, s.interface, s.link)
         for metric, attr in METRICS.items():
             value = getattr(s, attr)
             if value is not None and math.isfinite(value):
@@ -139,7 +181,7 @@ class VictoriaMetrics:
                 hint="start victoria-metrics or fix --series",
             ) from None
 
-    def write(self, samples: Sequence[Sample]) -> None:
+    def write(self, samples: Sequence[Sample | Gauge]) -> None:
         """Send samples now (raises :class:`SeriesError`)."""
         body = exposition(samples)
         if body:
@@ -216,7 +258,7 @@ class SeriesWriter:
     dropped: int = 0
     failures: int = 0
     last_error: str | None = None
-    _queue: deque[Sample] = field(default_factory=deque, repr=False)
+    _queue: deque[Sample | Gauge] = field(default_factory=deque, repr=False)
     _lock: threading.Condition = field(default_factory=threading.Condition, repr=False)
     _closing: bool = False
     _thread: threading.Thread | None = None
@@ -226,7 +268,11 @@ class SeriesWriter:
         self._thread.start()
         return self
 
-    def write_samples(self, samples: Sequence[Sample]) -> None:
+    def write_gauges(self, gauges: Sequence[Gauge]) -> None:
+        """Queue gauges (optical power, WiFi clients), with the samples and under the same bound."""
+        self.write_samples(gauges)
+
+    def write_samples(self, samples: Sequence[Sample | Gauge]) -> None:
         """Queue samples (never blocks on the database)."""
         with self._lock:
             self._queue.extend(samples)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -148,16 +149,20 @@ class TrapReceiver:
         from pysnmp.entity import config, engine  # noqa: PLC0415  (pysnmp: traps only)
         from pysnmp.entity.rfc3413 import ntfrcv  # noqa: PLC0415  (pysnmp: traps only)
 
-        snmp_engine = engine.SnmpEngine()
+        # The socket is bound here, not by pysnmp: pysnmp binds in a task of its own, where a busy
+        # port is an error nobody hears (the receiver would look started and hear nothing).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
-            config.add_transport(
-                snmp_engine, udp.DOMAIN_NAME, udp.UdpTransport().open_server_mode((self.host, self.port))
-            )
+            sock.bind((self.host, self.port))
         except OSError as exc:
+            sock.close()
             raise GovnetError(
                 f"cannot listen for traps on {self.host}:{self.port}: {exc.strerror}",
                 hint="is another receiver there? use another port",
             ) from exc
+        sock.setblocking(False)
+        snmp_engine = engine.SnmpEngine()
+        config.add_transport(snmp_engine, udp.DOMAIN_NAME, udp.UdpTransport().open_server_mode(sock=sock))
         for i, community in enumerate(self.communities):
             config.add_v1_system(snmp_engine, f"govnet-area-{i}", community.get_secret_value())
         self._engine = snmp_engine

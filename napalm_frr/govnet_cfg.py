@@ -43,6 +43,11 @@ from collections.abc import Iterator
 NODE = os.environ.get("LAB_NODE", "")
 STATE = os.environ.get("LAB_CFG_DIR", "")
 RELOAD = "/usr/lib/frr/frr-reload.py"
+#: Seconds one vtysh run may take: a routing daemon that does not answer must not hold a change
+#: (and the node's lock, which the confirm timer needs to revert) for ever.
+VTYSH_TIMEOUT_S = 30
+#: Seconds one frr-reload.py run may take (it runs vtysh several times, and applies line by line).
+RELOAD_TIMEOUT_S = 120
 #: vtysh's word for a line that parsed but that a daemon refused to apply.
 APPLY_REFUSED = r"line \d+: Failure to communicate\[\d+\] to (\S+), line: +(.+)"
 
@@ -60,7 +65,15 @@ def vtysh(*commands: str) -> str:
     args = ["/usr/bin/vtysh", "-N", NODE]
     for command in commands:
         args += ["-c", command]
-    out = subprocess.run(args, capture_output=True, text=True, check=False, pass_fds=held())
+    try:
+        out = subprocess.run(
+            args, capture_output=True, text=True, check=False, pass_fds=held(), timeout=VTYSH_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired:
+        raise VerbError(
+            f"vtysh did not answer within {VTYSH_TIMEOUT_S} s: a routing daemon is stuck "
+            "(check the node's FRR daemons)"
+        ) from None
     if out.returncode != 0:
         raise VerbError(f"vtysh failed: {(out.stderr or out.stdout).strip()}")
     return out.stdout
@@ -92,7 +105,20 @@ def write(name: str, text: str) -> str:
 def reload(config_file: str, test: bool) -> str:
     args = [sys.executable, RELOAD, "-N", NODE, "--rundir", STATE, "--stdout"]
     args += ["--test"] if test else ["--reload"]
-    out = subprocess.run([*args, config_file], capture_output=True, text=True, check=False, pass_fds=held())
+    try:
+        out = subprocess.run(
+            [*args, config_file],
+            capture_output=True,
+            text=True,
+            check=False,
+            pass_fds=held(),
+            timeout=RELOAD_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        raise VerbError(
+            f"frr-reload did not finish within {RELOAD_TIMEOUT_S} s: a routing daemon is stuck "
+            "(check the node's FRR daemons)"
+        ) from None
     if out.returncode != 0:
         text = out.stdout + out.stderr
         rejected = re.findall(r"line \d+: % [^\\\n']+", text)

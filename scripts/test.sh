@@ -16,4 +16,4 @@ scripts/setup.sh
 .venv/bin/lint-imports --no-logo
 # Two workers (pytest-xdist), each with its own test lane (labs, subnets, trap ports): the lab
 # tests mostly wait, so one worker waits while the other runs.
-.venv/bin/python -m pytest -n "${GOVNET_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "$@"
+.venv/bin/python -m pytest -n "${GOVNET_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder --durations=20 "$@"

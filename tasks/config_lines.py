@@ -7,15 +7,18 @@ and a line counts as present only when the running tree has it under the same pa
 missing is given back with its parents, so that a child line is never sent in the wrong
 context (global configuration mode, where it would mean something else or fail).
 
-A ``no ...`` line holds when its positive form is absent in its section (``no shutdown`` holds
-when no ``shutdown`` is there; ``no description`` when no ``description ...`` is).
+A ``no ...`` (VRP: ``undo ...``) line holds when its positive form is absent in its section
+(``no shutdown`` holds when no ``shutdown`` is there; ``no description`` when no ``description ...``
+is).
 
 MikroTik RouterOS is not indented but organised by menu paths (``/ip route`` then ``add ...``):
-each line is read as its full command (``/ip route add ...``) and compared whole.
+each line is read as its full command (``/ip route add ...``) and compared whole, its values in
+one spelling (quoted or bare: :func:`routeros_canonical`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from hier_config import HConfig, HConfigChild, Platform, get_hconfig, get_hconfig_driver
@@ -24,6 +27,7 @@ from hier_config.platforms.driver_base import HConfigDriverBase
 
 from govnet.errors import GovnetError
 from govnet.inventory.text import shown
+from govnet.tasks.escape import ros_str, ros_unquote
 
 #: govnet platform -> hier-config platform (FRR's vtysh syntax is IOS-like).
 _PLATFORMS = {
@@ -76,8 +80,8 @@ def _holds_negation(have: HConfig | HConfigChild | None, positive: str) -> bool:
 def _delta(wanted: HConfig | HConfigChild, have: HConfig | HConfigChild | None) -> list[str]:
     out: list[str] = []
     for child in wanted.children:
-        if child.text.startswith("no "):
-            if not _holds_negation(have, child.text[3:]):
+        if child.text.startswith(("no ", "undo ")):  # IOS and FRR; VRP
+            if not _holds_negation(have, child.text.split(" ", 1)[1]):
                 out.extend(child.lines())
             continue
         match = have.get_child(equals=child.text) if have is not None else None
@@ -116,6 +120,24 @@ def _routeros_commands(text: str) -> list[str]:
 
 
 _ROS_VERBS = {"add", "set", "remove", "enable", "disable", "print", "export"}
+#: One word of a RouterOS command: bare characters and double-quoted strings, escapes included.
+_ROS_WORD = re.compile(r'(?:[^\s"]|"(?:[^"\\]|\\.)*")+')
+
+
+def routeros_canonical(command: str) -> str:
+    """A RouterOS command with each ``name=value`` in one spelling, so that the same command
+    compares equal however it is quoted: RouterOS' ``/export`` writes a value bare when it can,
+    govnet's templates always quote (:func:`govnet.tasks.escape.ros_str`).
+
+    >>> routeros_canonical('/system identity set name="core-01"') == routeros_canonical(
+    ...     "/system identity set name=core-01")
+    True
+    """
+    words = []
+    for word in _ROS_WORD.findall(command):
+        name, eq, value = word.partition("=")
+        words.append(f"{name}={ros_str(ros_unquote(value))}" if eq and name else word)
+    return " ".join(words)
 
 
 def missing_lines(platform: str, lines: Sequence[str], running: str) -> list[str]:
@@ -130,8 +152,8 @@ def missing_lines(platform: str, lines: Sequence[str], running: str) -> list[str
     []
     """
     if platform == "mikrotik_routeros":
-        present = set(_routeros_commands(running))
-        return [c for c in _routeros_commands("\n".join(lines)) if c not in present]
+        present = {routeros_canonical(c) for c in _routeros_commands(running)}
+        return [c for c in _routeros_commands("\n".join(lines)) if routeros_canonical(c) not in present]
     return _delta(_lines_tree(platform, lines), config_tree(platform, running))
 
 

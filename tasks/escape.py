@@ -89,3 +89,33 @@ def ros_str(value: str) -> str:
         else:
             out.extend(f"\\{byte:02X}" for byte in char.encode("utf-8"))
     return '"' + "".join(out) + '"'
+
+
+def ros_unquote(value: str) -> str:
+    """The text a RouterOS value stands for: a bare word as it is, a double-quoted string with its
+    escapes decoded (``\\XX`` bytes as UTF-8, ``\\n``/``\\r``/``\\t`` the control characters, any
+    other escaped character itself), the inverse of :func:`ros_str`.
+
+    >>> ros_unquote(ros_str('say "hi" $x? xã')), ros_unquote("ether1")
+    ('say "hi" $x? xã', 'ether1')
+    """
+    if len(value) < 2 or not (value.startswith('"') and value.endswith('"')):
+        return value
+    body, out, index = value[1:-1], bytearray(), 0
+    while index < len(body):
+        char = body[index]
+        pair = body[index + 1 : index + 3]
+        if char != "\\" or index + 1 == len(body):
+            out += char.encode("utf-8")
+            index += 1
+        elif len(pair) == 2 and all(c in "0123456789ABCDEF" for c in pair):
+            out.append(int(pair, 16))
+            index += 3
+        else:
+            nxt = body[index + 1]
+            out += _ROS_CONTROL.get(nxt, nxt).encode("utf-8")
+            index += 2
+    return out.decode("utf-8", errors="replace")
+
+
+_ROS_CONTROL = {"n": "\n", "r": "\r", "t": "\t", "a": "\a", "b": "\b", "f": "\f", "v": "\v", "_": " "}

@@ -5,9 +5,11 @@ this guard does not trust either. :func:`render_device` renders each device twic
 the real context, once with every inventory value (:class:`govnet.tasks.context.FreeText` and
 :class:`govnet.tasks.context.Word`) replaced by a marker made of letters and digits. The two results
 must have the same lines: a line without a marker identical, a line with markers identical
-outside them, a :class:`Word` one word, a :class:`FreeText` one line, and no control, format or
-separator character anywhere. Anything else means a value added, removed or split a command,
-and the configuration is refused (:class:`govnet.tasks.render.RenderError`) before diff, push or lab.
+outside them, a :class:`Word` one word free of command-line syntax (:data:`WORD`), a
+:class:`FreeText` one line, a value inside a template's double quotes a RouterOS string body,
+and no control, format or separator character anywhere. Anything else means a value added,
+removed or split a command, and the configuration is refused
+(:class:`govnet.tasks.render.RenderError`) before diff, push or lab.
 
 A template must therefore not branch on inventory text (``{% if name == ... %}``): the marker
 rendering would take another branch and the guard would refuse a sound configuration.
@@ -24,6 +26,11 @@ from govnet.inventory.text import shown
 from govnet.tasks.context import FreeText, Word
 
 _MARKER = re.compile(r"gvn[tw][0-9]+z")
+#: What a :class:`Word` may render as: one bare word without the characters command lines read as
+#: syntax (help ``?``, comments ``!`` ``#``, filters ``|``, RouterOS' ``;`` ``$`` ``[ ]`` ``{ }``,
+#: quotes, escapes, a backquote: :data:`govnet.inventory.checks.secrets.CLI_SYNTAX`), or one whole
+#: RouterOS double-quoted string (:func:`govnet.tasks.escape.ros_str`), its escapes included.
+WORD = r"""(?:[^\s?!#|;$\[\]{}"'\\`]+|"(?:[^"\\\s]|\\[^\s])*")"""
 _REFUSED = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
 
 
@@ -45,7 +52,7 @@ def mask_values(value: Any, markers: dict[str, str]) -> Any:
     if isinstance(value, Word | FreeText):
         kind = "w" if isinstance(value, Word) else "t"
         marker = f"gvn{kind}{len(markers)}z"
-        markers[marker] = r"[^\s]+" if kind == "w" else r"[^\n]+?"
+        markers[marker] = WORD if kind == "w" else r"[^\n]+?"
         return marker
     if isinstance(value, dict):
         return {k: mask_values(v, markers) for k, v in value.items()}
@@ -59,12 +66,26 @@ def mask_values(value: Any, markers: dict[str, str]) -> Any:
     return value
 
 
+#: What a value renders as inside a template's double-quoted string (RouterOS): no bare ``"``, every
+#: ``\\`` escaping one character, no line break; a word without blanks.
+_QUOTED_BODY = {"w": r"(?:[^\"\\\s]|\\[^\s])+", "t": r"(?:[^\"\\\n]|\\[^\n])+?"}
+
+
+def _inside_quotes(text: str) -> bool:
+    """Whether the end of ``text`` (a template line up to a marker) is inside a "..." string."""
+    return len(re.findall(r'(?<!\\)"', re.sub(r"\\\\", "", text))) % 2 == 1
+
+
 def _line_pattern(skeleton_line: str, markers: dict[str, str]) -> re.Pattern[str]:
     parts: list[str] = []
     last = 0
     for match in _MARKER.finditer(skeleton_line):
         parts.append(re.escape(skeleton_line[last : match.start()]))
-        parts.append(f"(?:{markers.get(match.group(), re.escape(match.group()))})")
+        marker = match.group()
+        if marker in markers and _inside_quotes(skeleton_line[: match.start()]):
+            parts.append(f"(?:{_QUOTED_BODY[marker[3]]})")
+        else:
+            parts.append(f"(?:{markers.get(marker, re.escape(marker))})")
         last = match.end()
     parts.append(re.escape(skeleton_line[last:]))
     return re.compile("".join(parts))
@@ -76,8 +97,12 @@ def _fits(line: str, shape: str, markers: dict[str, str]) -> bool:
     return _line_pattern(shape, markers).fullmatch(line) is not None
 
 
-def check_skeleton(rendered: str, skeleton: str, markers: dict[str, str]) -> None:
-    """Raise :class:`SkeletonMismatchError` unless ``rendered`` has the lines of ``skeleton``."""
+def check_skeleton(rendered: str, skeleton: str, markers: dict[str, str], *, show: bool = True) -> None:
+    """Raise :class:`SkeletonMismatchError` unless ``rendered`` has the lines of ``skeleton``.
+
+    ``show=False`` (a configuration holding real secrets) keeps the offending line out of the
+    message: only its number and the template's shape are named.
+    """
     real = rendered.split("\n")
     template = skeleton.split("\n")
     for number, line in enumerate(real, start=1):
@@ -89,8 +114,9 @@ def check_skeleton(rendered: str, skeleton: str, markers: dict[str, str]) -> Non
     for number, (line, shape) in enumerate(zip(real, template, strict=False), start=1):
         if not _fits(line, shape, markers):
             count = f"; it has {len(real)} lines where its template makes {len(template)}"
+            quoted = f" '{shown(line, 80)}'" if show else ""
             raise SkeletonMismatchError(
-                f"line {number} '{shown(line, 80)}' does not have the shape of the template's "
+                f"line {number}{quoted} does not have the shape of the template's "
                 f"'{shape}'" + (count if len(real) != len(template) else ""),
                 number,
             )

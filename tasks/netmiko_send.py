@@ -7,6 +7,12 @@ whose configuration methods raise :class:`DryRunRefusedError` unless the run is 
 (Nornir's own ``dry_run`` flag), so no code path can change a device by mistake. A dry run
 still reads the running configuration and reports which lines would be sent.
 
+Cisco IOS, Huawei VRP and MikroTik RouterOS take the change all or nothing, each its own way
+(:mod:`govnet.tasks.safe_send`: IOS revert timer, VRP two-stage commit, RouterOS safe mode): a
+refused line, or a line the running configuration does not show afterwards, undoes the whole
+change and the device is read back. FRR's vtysh has no such net: there a refused line fails the
+device with the line named, and the lines before it stay (not all or nothing).
+
 What is sent is what the running configuration does not have yet, section by section
 (:func:`govnet.tasks.config_lines.missing_lines`, hier-config): a line under ``interface eth2``
 counts as present only under ``interface eth2``, and a missing child line goes with its parent.
@@ -14,6 +20,7 @@ counts as present only under ``interface eth2``, and a missing child line goes w
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -36,6 +43,7 @@ from govnet.tasks.masking import MASK
 from govnet.tasks.nornir_run import MaskSecrets, Progress, device_results, nornir_for
 from govnet.tasks.render import RenderError, render_device
 from govnet.tasks.result import DeviceResult
+from govnet.tasks.safe_send import SAFE_PLATFORMS, apply_change
 
 #: Read-only commands a session may run in dry run (prefixes).
 READ_ONLY = ("show ", "display ", "/export", "/print")
@@ -75,6 +83,27 @@ class GuardedSession:
             raise DryRunRefusedError("dry run: refusing to save the configuration", hint="add --commit")
         return str(self._connection.save_config(**kwargs))
 
+    def exit_config_mode(self) -> str:
+        """Leave configuration mode (never in dry run: a dry run never enters it)."""
+        if not self.commit:
+            raise DryRunRefusedError("dry run: no configuration mode to leave", hint="add --commit")
+        return str(self._connection.exit_config_mode())
+
+    def send_control(self, text: str, expect: str | None) -> str:
+        """Type a control key (RouterOS' Ctrl-X for safe mode, Ctrl-D) and Enter, then read up to
+        ``expect`` (nothing when the key ends the session); never in dry run."""
+        if not self.commit:
+            raise DryRunRefusedError("dry run: refusing to type a control key", hint="add --commit")
+        self._connection.write_channel(text + self._connection.RETURN)
+        if expect is None:  # the key ends the session: wait (bounded) until the device closed it
+            deadline = time.monotonic() + 15
+            with contextlib.suppress(Exception):
+                while time.monotonic() < deadline and self._connection.is_alive():
+                    self._connection.read_channel()
+                    time.sleep(0.2)
+            return ""
+        return str(self._connection.read_until_pattern(pattern=expect, read_timeout=30))
+
     def enable(self) -> None:
         """Privileged mode (reading needs it on some platforms; it changes nothing)."""
         self._connection.enable()
@@ -100,6 +129,14 @@ def guarded(task: Task, network: Network, opener: OpenSession | None = None) -> 
         session = GuardedSession(session, commit=commit)
         host.connections[NETMIKO] = Opened(session)
     return session
+
+
+def reopen_session(task: Task, network: Network, opener: OpenSession | None = None) -> GuardedSession:
+    """Close the host's Netmiko session (if it still can be) and open a new one, guarded alike."""
+    with contextlib.suppress(Exception):
+        task.host.close_connection(NETMIKO)
+    task.host.connections.pop(NETMIKO, None)
+    return guarded(task, network, opener)
 
 
 def open_session(network: Network, name: str, *, commit: bool) -> GuardedSession:
@@ -158,6 +195,16 @@ def _send(task: Task, network: Network, lines: Sequence[str], opener: OpenSessio
         return DeviceResult(name, "unchanged")
     if task.is_dry_run():
         return DeviceResult(name, "changed", diff)
+    if platform in SAFE_PLATFORMS:  # all or nothing, the platform's own way (tasks/safe_send.py)
+        status, error = apply_change(
+            guarded(task, network, opener),
+            platform,
+            missing,
+            before=before,
+            not_shown=lambda now: missing_lines(platform, lines, now),
+            reopen=lambda: reopen_session(task, network, opener),
+        )
+        return DeviceResult(name, status, diff, error)
     output = _sub(task, netmiko_send_config, config_commands=missing, enable=False, dry_run=False)
     rejected = [ln.strip() for ln in output.splitlines() if ln.lstrip().startswith("%")]
     after = _sub(task, netmiko_send_command, command_string=show)
@@ -193,7 +240,9 @@ def send_host(
 
     ``unchanged`` when every line is there already; in dry run ``changed`` lists what would be
     sent and nothing is; otherwise the lines are sent, saved, and the running configuration read
-    again to check they took (a line the device rejects is named).
+    again to check they took (a line the device rejects is named). On IOS, VRP and RouterOS a
+    failed change is undone and read back (``rolled_back``); on FRR the lines before a refused one
+    stay (``failed``).
     """
     return _device_result(task, lambda: _send(task, network, lines, opener))
 

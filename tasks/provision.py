@@ -20,6 +20,12 @@ every interface that was up is still up, every OSPF neighbour that was Full is F
 every BGP peer that was Established is up again (within ``settle`` seconds). Adjacencies the
 push newly creates are not required, since their other end may not be configured yet.
 
+**Vendor platforms** (Cisco IOS, Huawei VRP, MikroTik RouterOS) are not loaded as a NAPALM
+replace candidate: :mod:`govnet.tasks.vendor_push` sends hier-config's remediation over the CLI
+inside the platform's own safety net (IOS revert timer, VRP two-stage commit, RouterOS safe mode),
+with the same outcome: ``changed`` only when the running configuration shows it, else undone and
+read back (``rolled_back``) or ``failed`` with "device state unknown".
+
 **Waves** (:mod:`govnet.tasks.waves`, run by :mod:`govnet.tasks.rollout`): breadth-first layers
 from the core, a canary first; a device whose management path runs through a device that
 failed, was rolled back or was skipped is skipped (:func:`upstream`).
@@ -45,6 +51,8 @@ from govnet.tasks.events import LogResults
 from govnet.tasks.nornir_run import MaskSecrets, device_results, nornir_for, select
 from govnet.tasks.render import RenderError, render_device
 from govnet.tasks.result import DeviceResult, Status
+from govnet.tasks.safe_send import SAFE_PLATFORMS
+from govnet.tasks.vendor_push import push_vendor
 from govnet.tasks.waves import EDGE, upstream, waves
 
 __all__ = [
@@ -305,6 +313,8 @@ def _push(
     intended = _intended(network, name, config)
     if isinstance(intended, DeviceResult):
         return intended
+    if network.devices[name].platform in SAFE_PLATFORMS:  # CLI remediation, the platform's safe way
+        return push_vendor(task, network, intended, revert_in)
     try:
         napalm_session(task, network, connect)
     except Exception as exc:  # any driver or transport error is this device's result

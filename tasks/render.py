@@ -100,7 +100,7 @@ def render_device(network: Network, name: str, *, root: Path = TEMPLATES, secret
     markers: dict[str, str] = {}
     skeleton = _render(env, path, name, mask_values(context, markers))
     try:
-        check_skeleton(text, skeleton, markers)
+        check_skeleton(text, skeleton, markers, show=not secrets)  # real keys never in a message
     except SkeletonMismatchError as exc:
         raise RenderError(
             f"{path}: the configuration of device '{name}' does not follow its template: {exc.message}",

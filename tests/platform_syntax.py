@@ -243,7 +243,7 @@ ROUTEROS: dict[str, dict[str, set[str]]] = {
 }
 _BARE = re.compile(r"[^\s\"'\[\]$;\\{}]+\Z")
 _QUOTED = re.compile(r'"(?:[^"\\$]|\\[\\"$?_abfnrtv]|\\[0-9A-F]{2})*"\Z')
-_FIND = re.compile(r"\[ find (?:default-name=(?P<port>[^\s\]]+)|default=yes) \]")
+_FIND = re.compile(r"\[ find (?:default-name=(?P<port>\"[^\"]+\"|[^\s\]]+)|default=yes) \]")
 #: `set` of a menu whose single item has no selector (e.g. '/snmp set', '/ip service set ssh')
 _SET_NAMED = {"/ip service": {"ssh", "telnet", "ftp", "www"}}
 
@@ -259,6 +259,27 @@ def _values(args: str) -> list[tuple[str, str]]:
             raise ValueError(f"the value of '{name}' is neither a plain word nor a quoted string: {value}")
         out.append((name, value))
     return out
+
+
+def ros_value(value: str) -> str:
+    """The text a bare or double-quoted RouterOS value stands for (``\\"``, ``\\\\``, ``\\$``,
+    ``\\?`` and ``\\XX`` bytes decoded, as RouterOS reads them)."""
+    if not value.startswith('"'):
+        return value
+    body, out = value[1:-1], bytearray()
+    index = 0
+    while index < len(body):
+        char = body[index]
+        if char != "\\":
+            out += char.encode("utf-8")
+            index += 1
+        elif re.fullmatch(r"[0-9A-F]{2}", body[index + 1 : index + 3]):
+            out.append(int(body[index + 1 : index + 3], 16))
+            index += 3
+        else:
+            out += body[index + 1].encode("utf-8")
+            index += 2
+    return out.decode("utf-8")
 
 
 def check_routeros(text: str, ports: set[str]) -> list[str]:
@@ -284,7 +305,7 @@ def check_routeros(text: str, ports: set[str]) -> list[str]:
         if command == "set":
             selector = _FIND.match(args)
             if selector:
-                if selector["port"] is not None and selector["port"] not in ports:
+                if selector["port"] is not None and ros_value(selector["port"]) not in ports:
                     problems.append(f"line {number}: no port with default-name={selector['port']}")
                 args = args[selector.end() :].lstrip()
             elif menu in _SET_NAMED:
@@ -299,7 +320,7 @@ def check_routeros(text: str, ports: set[str]) -> list[str]:
         for name, _ in pairs:
             if name not in ROUTEROS[menu][command]:
                 problems.append(f"line {number}: {menu} {command} has no property '{name}'")
-        values = dict(pairs)
+        values = {key: ros_value(value) for key, value in pairs}
         if menu == "/interface bridge":
             created["interface"].add(values["name"])
         for ref, key, menu_of in (

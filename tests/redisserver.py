@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import redis
+
 
 class RedisServer:
     """One redis-server on ``unix://ROOT/redis.sock``; :meth:`stop` and :meth:`start` again."""
@@ -51,6 +53,10 @@ class RedisServer:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"redis-server did not start (exit {self.proc.poll()}): {self.log()}")
             time.sleep(0.05)
+
+    def client(self) -> redis.Redis:
+        """A (synchronous) client of this server, for a test to look at what is stored."""
+        return redis.Redis(unix_socket_path=str(self.sock), socket_timeout=10)
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -164,6 +165,18 @@ def test_a_cut_link_shows_in_summary_events_and_the_page(
             )
             offline = len(net.agencies) - len(net.agencies_by_cpe[cpe])
             assert browser.find_element("id", "agencies-online").text == str(offline)
+            # The console lists the cut as an incident, and the link's own page says it is down.
+            wait_until(
+                lambda: link_id in browser.find_element("id", "incidents").text, 30, "the incident listed"
+            )
+            browser.get(f"{base}/#/link/{quote(link_id, safe='')}")
+            wait_until(
+                lambda: browser.find_elements(
+                    "css selector", "#page[data-page='link'] .page-head .state-down"
+                ),
+                20,
+                "the link's page showing it down",
+            )
         finally:
             restore(lab.prefix, "link", link_id)
     finally:

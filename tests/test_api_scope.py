@@ -105,6 +105,10 @@ def query_values(name: str, other: Names, own: Names) -> list[str | None]:
         "action": [None, "incident.ack"],
         "format": ["json", "csv", "html"],
         "window": [None, "30d"],
+        "firing": [None, "false"],
+        "days": [None, "90"],
+        "hours": [None, "744"],
+        "kind": [None, "link"],
     }
     assert name in known, f"the scope test does not know query parameter '{name}': teach it"
     return known[name]
@@ -120,6 +124,8 @@ def path_values(
     """Real ids of another district and of the token's own: (value, belongs to another district)."""
     if name == "incident_id":  # store ids: whether one reaches the district is the route's to say
         return [(str(i), False) for i in incident_ids]
+    if name in {"z", "x", "y"}:  # a map tile: public geography, the same for every token
+        return [("3", False)]
     if name == "interface":  # one of another district's devices' and one of the token's own
         devices = sorted(other.own["device"])[:1] + sorted(own.own["device"])[:1]
         return [(world.network.devices[d].interfaces[0], False) for d in devices]
@@ -129,6 +135,8 @@ def path_values(
         "agency_id": lambda n: sorted(a for a in n.own["endpoint"] if a in agencies)[:2],
         "district_id": lambda n: sorted(n.own["district"]),
         "commune_id": lambda n: sorted(n.own["commune"])[:2],
+        "link_id": lambda n: sorted(n.own["link"])[:2],
+        "site_id": lambda n: sorted(n.own["site"])[:2],
     }
     assert name in pick, f"the scope test does not know path parameter '{name}': teach it"
     return [(v, True) for v in pick[name](other)] + [(v, False) for v in pick[name](own)]

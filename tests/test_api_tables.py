@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from govnet.api.audit import TARGET_MAX, AuditLog
 from govnet.api.auth import Principal, Role
-from govnet.api.sessions import Sessions
+from govnet.api.sessions import MAX_SESSIONS_PER_TOKEN, Sessions
 from govnet.monitor.store import open_store
 
 
@@ -34,5 +34,31 @@ def test_sessions_and_audit_on_each_backend(store_url: str) -> None:
         other = open_store(store_url)
         assert AuditLog(other).entries()[1] == 2
         other.close()
+    finally:
+        store.close()
+
+
+def test_sessions_nobody_comes_back_to_are_swept_and_each_token_has_a_bounded_number(
+    store_url: str,
+) -> None:
+    """A browser that drops its cookie never asks for its session again: the table must not keep
+    it for ever; and one token logging in again and again keeps only its newest sessions."""
+    store = open_store(store_url)
+    try:
+        now = [1_000.0]
+        sessions = Sessions(store, idle_s=60, absolute_s=600, clock=lambda: now[0])
+        for _ in range(3):
+            sessions.start("abandon1")
+        now[0] += 61  # idle: over
+        kept, _ = sessions.start("keeper01")
+        assert sessions.token_ids() == ["keeper01"]
+        ids = []
+        for _ in range(MAX_SESSIONS_PER_TOKEN + 5):
+            now[0] += 1
+            ids.append(sessions.start("loop0001")[0])
+        assert sessions.token_ids().count("loop0001") == MAX_SESSIONS_PER_TOKEN
+        assert all(sessions.get(sid) is None for sid in ids[:5])  # the oldest went
+        assert all(sessions.get(sid) is not None for sid in ids[5:])
+        assert sessions.get(kept) is not None  # another token's session is untouched
     finally:
         store.close()

@@ -18,7 +18,7 @@ from govnet.inventory.models import Link, Role
 from govnet.inventory.network import Network
 from govnet.monitor.alerts import FlapDetector
 from govnet.monitor.config import targets_from_inventory
-from govnet.monitor.engine import TRAP_HOLD_S, CycleReport, Monitor, Shard
+from govnet.monitor.engine import TRAP_HOLD_S, CycleReport, Monitor
 from govnet.monitor.fake import FakeScraper
 from govnet.monitor.store import open_store
 from govnet.monitor.traps import parse
@@ -32,9 +32,9 @@ class Clock:
         return self.now
 
 
-def monitor(net: Network, tmp_path: Path, agents: FakeScraper, clock: Clock, shard: str = "1/1") -> Monitor:
+def monitor(net: Network, tmp_path: Path, agents: FakeScraper, clock: Clock) -> Monitor:
     store = open_store(str(tmp_path / "monitor.db"))
-    return Monitor(net, store, agents, targets_from_inventory(net), shard=Shard.parse(shard), clock=clock)
+    return Monitor(net, store, agents, targets_from_inventory(net), clock=clock)
 
 
 def trap(net: Network, agents: FakeScraper, device: str, ifname: str, kind: str, at: float) -> object:
@@ -139,16 +139,6 @@ def test_a_flapping_link_stays_one_incident(net: Network, tmp_path: Path) -> Non
     assert len(opened) <= 2, "a flapping link must not open an incident per flap"
     (incident,) = mon.store.incidents(open_only=True)
     assert incident.root_cause == link.id and incident.detail["flapping"] is True
-
-
-def test_shards_split_the_devices_without_overlap(net: Network, tmp_path: Path) -> None:
-    agents = FakeScraper(net)
-    clock = Clock(0.0)
-    parts = [monitor(net, tmp_path / str(k), agents, clock, f"{k}/3") for k in (1, 2, 3)]
-    owned = [set(m.targets) for m in parts]
-    assert set().union(*owned) == set(net.devices)
-    assert sum(len(o) for o in owned) == len(net.devices)
-    assert all(owned)
 
 
 def test_metrics_pass_promtool_and_govnet_metrics_are_lint_clean(net: Network, tmp_path: Path) -> None:

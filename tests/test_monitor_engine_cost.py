@@ -1,10 +1,8 @@
 """The engine's cost follows changes, not the network (issue #14 item 2): a tick where nothing is
-due runs no SQL and no graph computation; what a poll writes is that device and its links; a
-sharded leader follows the other shards through the change log and correlates what they saw."""
+due runs no SQL and no graph computation; what a poll writes is that device and its links."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,7 @@ from sqlalchemy import event
 from govnet.inventory.network import Network
 from govnet.monitor import engine
 from govnet.monitor.config import targets_from_inventory
-from govnet.monitor.engine import TRAP_HOLD_S, Monitor, Shard
+from govnet.monitor.engine import TRAP_HOLD_S, Monitor
 from govnet.monitor.fake import FakeScraper
 from govnet.monitor.store import StateUpdate, open_store
 from tests.test_monitor_engine import Clock, a_hub_with_agencies, tick
@@ -122,29 +120,3 @@ def test_a_poll_writes_its_device_and_only_the_links_that_changed(
     assert {n for k, n, _, _ in written if k == "device"} <= polled
     assert {n for k, n, _, _ in written if k == "link"} <= ours
     assert len(written) < len(net.devices) // 4, "a poll of one device rewrote the network"
-
-
-def test_a_sharded_leader_correlates_what_another_shard_saw(net: Network, tmp_path: Path) -> None:
-    agents, clock = FakeScraper(net), Clock(1_000_000.0)
-    url = str(tmp_path / "m.db")
-    targets = targets_from_inventory(net)
-    leader = Monitor(net, open_store(url), agents, targets, shard=Shard(1, 2), clock=clock)
-    other = Monitor(net, open_store(url), agents, targets, shard=Shard(2, 2), clock=clock)
-    hub = next(h for h in sorted(net.links_by_device, key=lambda d: -len(net.links_by_device[d]))
-               if Shard(2, 2).owns(h) and net.devices[h].role.value == "hub")  # fmt: skip
-    for mon in (leader, other):
-        tick(mon)
-    agents.kill(hub)
-    other.request_poll(hub)
-    opened: list[int] = []
-    for _ in range(8):
-        clock.now += TRAP_HOLD_S
-        for mon in (other, leader):
-            report = tick(mon)
-            if mon is other:
-                assert report.opened == []  # only the leader correlates
-            opened += report.opened
-        asyncio.run(asyncio.sleep(0))
-    keys = {i.key for i in leader.store.incidents(open_only=True)}
-    assert f"node:{hub}" in keys, keys
-    assert opened

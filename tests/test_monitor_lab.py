@@ -1,4 +1,4 @@
-"""`govnet monitor run` against the lab's real agents: traps, incidents, /metrics, shards.
+"""`govnet monitor run` against the lab's real agents: traps, incidents, /metrics.
 
 One monitor process runs for the whole module (the way the NOC runs it); the tests cut links and
 stop nodes in the lab and read what it printed (``--events``) and what it stored.
@@ -252,31 +252,3 @@ def test_a_real_prometheus_scrapes_the_metrics(lab: LabHandle, monitor: Running,
     finally:
         proc.terminate()
         proc.wait(timeout=15)
-
-
-def test_two_shards_poll_every_device_exactly_once_per_cycle(lab: LabHandle, postgres: str) -> None:
-    from tests.pgserver import fresh_database
-
-    url = fresh_database(postgres)
-    shards = [start_monitor(lab, url, "--shard", f"{k}/2", "--interval", "4", "--no-traps") for k in (1, 2)]
-    try:
-        time.sleep(24)
-    finally:
-        for running in shards:
-            stop_monitor(running)
-    store = open_store(url)
-    polls = [p for p in store.polls() if p.cycle >= 0]
-    store.close()
-    by_shard: dict[str, set[str]] = {}
-    for p in polls:
-        by_shard.setdefault(p.shard, set()).add(p.device)
-    assert set(by_shard) == {"1/2", "2/2"}
-    assert not (by_shard["1/2"] & by_shard["2/2"]), "a device was polled by both shards"
-    assert by_shard["1/2"] | by_shard["2/2"] == set(lab.network.devices)
-    cycles: dict[int, list[str]] = {}
-    for p in polls:
-        cycles.setdefault(p.cycle, []).append(p.device)
-    inner = sorted(cycles)[1:-2]  # the first and last cycles are cut by start and stop
-    assert len(inner) >= 3
-    for cycle in inner:
-        assert sorted(cycles[cycle]) == sorted(lab.network.devices), f"cycle {cycle}"

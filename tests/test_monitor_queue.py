@@ -13,8 +13,9 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -34,6 +35,8 @@ from govnet.snmp.client import Target
 from tests.notifykit import WebhookReceiver, new_whsec, signature_ok, write_channels
 from tests.redisserver import redis_server
 
+T = TypeVar("T")
+
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
@@ -47,6 +50,14 @@ async def _until(check: object, timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         await asyncio.sleep(0.2)
+
+
+async def _stopped(task: Awaitable[T], what: str, within: float = 60.0) -> T:
+    """Await a leader or worker told to stop: stopping is bounded, so a hang fails here, named."""
+    try:
+        return await asyncio.wait_for(task, within)
+    except TimeoutError:
+        raise AssertionError(f"{what} did not stop within {within:g} s of being told to") from None
 
 
 def test_leader_and_workers_poll_each_device_once_per_cycle(
@@ -87,9 +98,9 @@ def test_leader_and_workers_poll_each_device_once_per_cycle(
 
         await _until(cycles_done, 180, "two polled cycles of every device")
         stop_leader.set()
-        assert await leader == 1
+        assert await _stopped(leader, "the leader") == 1
         stop_workers.set()
-        await asyncio.gather(*running)
+        await _stopped(asyncio.gather(*running), "the workers")
         assert states[0] == "leader: leader-a holds the lease"
         current = {row.name: row.state for row in store.current()}
         store.close()
@@ -141,7 +152,7 @@ def test_a_dead_workers_job_is_claimed_and_polled_once(net: Network, redis_url: 
         running = asyncio.ensure_future(survivor.run(stop))
         await _until(lambda: survivor.stats.polled >= 1, 60, "the survivor to claim and poll the job")
         stop.set()
-        await running
+        await _stopped(running, "the worker")
         return survivor, await broker.result(f"{device}@7"), await broker.pending(group_of(net, device))
 
     survivor, result, pending = asyncio.run(main())
@@ -165,7 +176,7 @@ def test_a_worker_bound_to_groups_takes_only_theirs(net: Network, redis_url: str
         await _until(lambda: bound.stats.polled >= 1, 60, "the bound worker's job")
         await asyncio.sleep(1.5)  # a chance to (wrongly) take the other group's job
         stop.set()
-        await running
+        await _stopped(running, "the worker")
         assert await broker.result(f"{d2}@1") is None
         assert g2 in await broker.job_groups()
         return bound
@@ -189,7 +200,7 @@ def test_malformed_jobs_are_dropped_not_run_and_the_worker_goes_on(net: Network,
         running = asyncio.ensure_future(worker.run(stop))
         await _until(lambda: worker.stats.polled >= 2, 60, "the two good jobs")
         stop.set()
-        await running
+        await _stopped(running, "the worker")
         return worker, worker.broker
 
     worker, wb = asyncio.run(main())
@@ -338,9 +349,9 @@ def test_jobs_lost_by_a_redis_restart_are_submitted_again(
             "every device polled after the flush",
         )
         stop.set()
-        await led
+        await _stopped(led, "the leader")
         stop_worker.set()
-        await running
+        await _stopped(running, "the worker")
         store.close()
         return worker
 
@@ -387,9 +398,9 @@ def test_the_leader_tells_the_channels_once_per_incident(
         await _until(told, 120, "the incident's notification")
         await asyncio.sleep(7)  # two more cycles: still one message for the one incident
         stop.set()
-        await led
+        await _stopped(led, "the leader")
         stop_workers.set()
-        await running
+        await _stopped(running, "the worker")
         notifier.outbox.close()
         store.close()
 

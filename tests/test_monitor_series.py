@@ -160,3 +160,35 @@ def _api_history(net: Network, vm_url: str, tmp_path: Path) -> None:
     assert get(f"/devices/{device}/interfaces/{interface}/history?window=1y").status_code == 422
     assert get(f"/devices/{device}/interfaces/{interface}/history", role=Role.IOC).status_code == 403
     store.close()
+
+
+def test_optical_power_goes_to_victoriametrics_with_its_port_link_and_direction(
+    net: Network, vm_url: str, tmp_path: Path
+) -> None:
+    """Transceiver power is a series too (the SQL store keeps only the last reading, in the
+    device's detail): one per port, labelled as on /metrics plus the port and its link."""
+    link = next(lk for lk in net.links if lk.medium.value == "fiber")
+    agents = FakeScraper(net)
+    agents.rx[(link.a_device, link.a_interface)] = -7.3
+    now = [time.time() - 600]
+    store = open_store(str(tmp_path / "monitor.db"))
+    mon = Monitor(net, store, agents, targets_from_inventory(net), clock=lambda: now[0])
+    writer = SeriesWriter(VictoriaMetrics(vm_url)).start()
+    mon.series = writer
+    for _ in range(2):
+        asyncio.run(mon.tick())
+        now[0] += 300
+    writer.close(timeout=60)
+    store.close()
+    assert writer.dropped == 0
+    db = VictoriaMetrics(vm_url)
+    query = f'govnet_optical_power_dbm{{device="{link.a_device}"}}'
+
+    def found() -> list[dict[str, Any]]:
+        return db.query_range(query, now[0] - 3600, now[0], 60.0)
+
+    _wait_for(found, 30, "the optical series")
+    (series,) = found()
+    labels = series["metric"]
+    assert (labels["interface"], labels["link"], labels["direction"]) == (link.a_interface, link.id, "rx")
+    assert {float(v) for _t, v in series["values"]} == {-7.3}

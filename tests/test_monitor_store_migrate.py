@@ -148,7 +148,9 @@ def test_upgrade_from_the_schema_before_migrations_keeps_every_row(store_url: st
     schema_row = ("schema", "2")
     assert after["meta"] == sorted([*before["meta"][:0], ("write_probe", "1700000000.5"), schema_row])
     for table in TABLES[1:]:
-        assert after[table] == before[table], table
+        width = len(before[table][0])  # columns added by later revisions come after, empty
+        assert [r[:width] for r in after[table]] == before[table], table
+        assert all(x is None for r in after[table] for x in r[width:]), table
     with raw(store_url) as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(head(),)]
     assert schema_diff(store_url) == []

@@ -77,3 +77,19 @@ def test_the_cli_refuses_a_denied_target_before_any_packet() -> None:
     assert bad.returncode != 0
     assert "GOVNET_LAB_RANGES: 8.8.0.0/16 is public address space" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_a_name_or_an_ipv6_address_is_refused_with_a_hint_not_a_valueerror() -> None:
+    # The route check works on IPv4 addresses: a name would be resolved past it.
+    for address in ("localhost", "::1", "hub-01.example"):
+        with pytest.raises(SafetyError, match=r"is not an IPv4 address") as caught:
+            check_target(address)
+        assert caught.value.hint
+
+
+@pytest.mark.parametrize("target", ["::1", "198.18.0.10:snmp", "198.18.0.10:70000", "localhost"])
+def test_poll_once_refuses_a_target_that_is_not_ipv4_port_without_a_traceback(target: str) -> None:
+    proc = _govnet({}, "monitor", "poll-once", "--target", target, "--community", "x")
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert f"--target '{target}' is not IPV4[:PORT]" in proc.stderr, proc.stderr

@@ -23,6 +23,7 @@ from govnet.api.deps import (
 )
 from govnet.api.rendered import Rendered, answer, prerender
 from govnet.api.status import Snapshot, agency_item, path_to_core
+from govnet.monitor.sla import availability
 
 router = APIRouter(prefix="/agencies", tags=["status"], responses=ERRORS)
 
@@ -128,8 +129,6 @@ def get_agency(
     (with their count and whether they are all up), and a link to another district is named
     ``outside-scope``.
     """
-    from govnet.monitor.sla import availability
-
     if agency_id not in state.network.agencies:
         raise not_found(f"agency '{agency_id}'", "/api/v1/agencies")
     # Path to the core needs device and link states, not their JSON details.

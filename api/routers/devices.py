@@ -1,15 +1,18 @@
-"""``/devices`` and ``/links``: what the poller sees (NOC)."""
+"""``/devices`` and ``/links``: what the poller sees (NOC), and one of each for the console's pages."""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
-from govnet.api.deps import ERRORS, SLUG, Noc, Paging, State
+from govnet.api.deps import DEVICE, ERRORS, SLUG, Noc, Paging, State, forbid_district, not_found
 from govnet.api.status import Snapshot, device_item, link_item
 
 router = APIRouter(tags=["network"], responses=ERRORS)
+
+DAY = 86400.0
 
 
 @router.get("/devices", summary="Devices and whether their agents answer")
@@ -54,3 +57,45 @@ def list_links(
         key=lambda i: ({"down": 0, "unknown": 1}.get(i["state"], 2), -(i["utilisation_pct"] or 0), i["id"])
     )
     return paging.apply(items)
+
+
+@router.get("/devices/{device}", summary="One device: interfaces, optical levels, WiFi clients, alerts")
+def get_device(state: State, caller: Noc, device: Annotated[str, Path(pattern=DEVICE)]) -> Any:
+    """What the NOC console's device page shows: the device's state, each interface with its
+    rates, optical receive level and link, its WiFi clients, the agencies/BTS/hotspots it serves,
+    its alerts, the maintenance windows covering it and its last changes (24 h).
+
+    District scope: 403 for a device of another district; links and peers outside the district
+    are not named.
+    """
+    if device not in state.network.devices:
+        raise not_found(f"device '{device}'", "/api/v1/devices")
+    forbid_district(caller, state.network.district_of(device))
+    now = time.time()
+    snap = Snapshot.read(state.network, state.store)
+    windows = state.store.maintenance(since=now - DAY, until=now + 7 * DAY)
+    changes = state.store.changes(since=now - DAY)
+    return state.console.device_page(snap, state.scope(caller), device, windows, changes, now)
+
+
+@router.get("/links/{link_id:path}", summary="One link: both ends, utilisation, optical levels, alerts")
+def get_link(
+    state: State,
+    caller: Noc,
+    link_id: Annotated[
+        str, Path(min_length=3, max_length=260, description="The link's id, ``a--b`` (see /links).")
+    ],
+) -> Any:
+    """What the NOC console's link page shows: the link's state and load, each end's interface
+    (status, traffic, optical receive level), its alerts and its last changes (24 h).
+
+    District scope: a link without both ends in the token's district is 404 (as in the list).
+    """
+    mine = state.scope(caller)
+    if link_id not in state.network.links_by_id or not (mine.everything or link_id in mine.links):
+        raise not_found(f"link '{link_id}'", "/api/v1/links")
+    now = time.time()
+    snap = Snapshot.read(state.network, state.store)
+    windows = state.store.maintenance(since=now - DAY, until=now + 7 * DAY)
+    changes = state.store.changes(kind="link", name=link_id, since=now - DAY)
+    return state.console.link_page(snap, mine, link_id, windows, changes, now)

@@ -34,11 +34,20 @@ def list_incidents(
     District scope: a district-scoped token gets the incidents whose blast radius reaches its
     district, cut to it (filtered): only its district's endpoints, devices and links; a root cause
     in another district reads ``outside-scope`` (``root_cause_in_scope`` false).
+
+    ``maintenance``: the ids of the maintenance windows on now that cover the root cause (see
+    ``/maintenance``).
     """
     rows = state.store.incidents(open_only=open_only, limit=100_000)
     mine = state.scope(caller)
+    now = time.time()
+    windows = state.store.maintenance(since=now, until=now + 1)
+    items = [r.as_dict() for r in rows if incident_touches(r.detail, caller.district)]
     return paging.apply(
-        [mine.incident(r.as_dict()) for r in rows if incident_touches(r.detail, caller.district)]
+        [
+            {**mine.incident(i), "maintenance": state.console.incident_maintenance(i, windows, now)}
+            for i in items
+        ]
     )
 
 
@@ -61,12 +70,14 @@ def get_incident(state: State, caller: Noc, incident_id: IncidentId) -> Any:
 
 @router.post("/{incident_id}/ack", summary="Acknowledge an incident (noc, engineer)")
 def acknowledge(request: Request, state: State, caller: Noc, incident_id: IncidentId) -> Any:
-    """Mark the incident acknowledged by the caller's token (recorded in the audit log).
+    """Mark the incident acknowledged by the caller's token, ``token:ID (note)`` (recorded in the
+    audit log).
 
     District scope: as for one incident (404 outside the district, the answer cut to it).
     """
     _found(state, caller, incident_id)
-    state.store.acknowledge(incident_id, f"token:{caller.token_id}", time.time())
+    who = f"token:{caller.token_id}" + (f" ({caller.name})" if caller.name else "")
+    state.store.acknowledge(incident_id, who, time.time())
     state.changed()
     state.audit.record(caller, "incident.ack", f"incident {incident_id}", client_address(request), "ok")
     return state.scope(caller).incident(_found(state, caller, incident_id).as_dict())

@@ -42,8 +42,9 @@ async def dry_run(body: DryRun, request: Request, state: State, caller: Engineer
     and whatever the other filters select (names, sites, roles), only its district's devices are
     diffed: a filter selecting none of them answers an empty report.
     """
-    from govnet.tasks.provision import select
-    from govnet.tasks.rollout import rollout
+    # Deferred: the rollout loads nornir, napalm and netmiko (about 2 s), needed by this route only.
+    from govnet.tasks.provision import select  # noqa: PLC0415  (nornir, napalm: dry runs only)
+    from govnet.tasks.rollout import rollout  # noqa: PLC0415  (as above)
 
     filters = list(body.filter)
     if caller.district is not None:

@@ -1,182 +1,145 @@
-// The NOC page: reads /api/v1 with the session cookie, redraws on every /events change.
-"use strict";
-const API = "/api/v1";
-const $ = (id) => document.getElementById(id);
+// The NOC console: logs in (token -> session), routes #/, #/device/NAME, #/link/ID, #/site/ID,
+// #/commune/ID, #/incident/ID, redraws on every change the /events stream announces.
+import { $, el } from "./dom.js";
+import * as api from "./api.js";
+import { ProvinceMap, maintainedDevices, communeOptions } from "./map.js";
+import { drawIncidents, drawAlerts, drawMaintenance, drawChanges, prependChange, incidentPage } from "./incidents.js";
+import { devicePage, linkPage, sitePage } from "./device.js";
+import { Search } from "./search.js";
 
-function text(tag, value, cls) {
-  const el = document.createElement(tag);
-  el.textContent = value;
-  if (cls) el.className = cls;
-  return el;
-}
+const ctx = { devices: new Set(), links: new Set(), canAck: false, changed: () => soon() };
+let map = null, search = null, me = null, features = [];
 
-async function get(path) {
-  const answer = await fetch(API + path, { credentials: "same-origin" });
-  if (answer.status === 401) throw new Error("unauthorised");
-  if (!answer.ok) throw new Error(path + ": HTTP " + answer.status);
-  return answer.json();
-}
-
-// The session's CSRF secret: sent with every state-changing request (the cookie alone is not enough).
-let csrf = null;
-
-async function send(method, path, body) {
-  const headers = { "Content-Type": "application/json" };
-  if (csrf) headers["X-CSRF-Token"] = csrf;
-  const answer = await fetch(API + path, {
-    method, credentials: "same-origin", headers, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!answer.ok) throw new Error((await answer.json()).error.message);
-  return answer.json();
-}
-
-async function login(token) {
-  csrf = (await send("POST", "/session", { token })).csrf;
-}
-
-async function logout() {
-  await send("DELETE", "/session").catch(console.error);
-  location.reload();
-}
+const navigate = (kind, id) => { location.hash = "#/" + kind + "/" + encodeURIComponent(id); };
 
 function drawSummary(s) {
   $("province").textContent = s.province;
-  $("agencies-online").textContent = s.agencies.online;
-  $("agencies-total").textContent = s.agencies.total;
-  $("bts-online").textContent = s.bts_sites.online;
-  $("bts-total").textContent = s.bts_sites.total;
-  $("wifi-online").textContent = s.hotspots.online;
-  $("wifi-total").textContent = s.hotspots.total;
+  for (const [key, id] of [["agencies", "agencies"], ["bts_sites", "bts"], ["hotspots", "wifi"]]) {
+    $(id + "-online").textContent = s[key].online;
+    $(id + "-total").textContent = s[key].total;
+    $(id + "-online").className = s[key].offline ? "offline" : "online";
+  }
   $("incidents-open").textContent = s.incidents_open;
-  const body = $("districts");
-  body.replaceChildren();
-  for (const d of s.districts) {
-    const row = document.createElement("tr");
-    row.append(text("td", d.name), text("td", d.agencies.online + "/" + d.agencies.total,
-      d.agencies.offline ? "offline" : "online"));
-    body.append(row);
-  }
 }
 
-function drawMap(doc) {
-  const svg = $("map");
-  const [minLon, minLat, maxLon, maxLat] = doc.bbox;
-  const W = 1000, H = 700;
-  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-  const x = (lon) => 20 + (lon - minLon) / (maxLon - minLon) * (W - 40);
-  const y = (lat) => H - 20 - (lat - minLat) / (maxLat - minLat) * (H - 40);
-  const ns = "http://www.w3.org/2000/svg";
-  svg.replaceChildren();
-  const districts = {};
-  for (const f of doc.features) {
-    const p = f.properties;
-    if (f.geometry.type === "LineString") {
-      const [[a, b], [c, d]] = f.geometry.coordinates;
-      const line = document.createElementNS(ns, "line");
-      line.setAttribute("x1", x(a)); line.setAttribute("y1", y(b));
-      line.setAttribute("x2", x(c)); line.setAttribute("y2", y(d));
-      line.setAttribute("stroke", p.status === "down" ? "#ff7b72" : "#30363d");
-      line.setAttribute("stroke-width", p.status === "down" ? 2 : 1);
-      svg.append(line);
-    }
-  }
-  for (const f of doc.features) {
-    const p = f.properties;
-    if (f.geometry.type !== "Point") continue;
-    const [lon, lat] = f.geometry.coordinates;
-    const dot = document.createElementNS(ns, "circle");
-    dot.setAttribute("cx", x(lon)); dot.setAttribute("cy", y(lat));
-    dot.setAttribute("r", p.kind === "datacenter" || p.kind === "hub" ? 7 : 4);
-    dot.setAttribute("class", "site " + p.status);
-    dot.setAttribute("fill", p.status === "down" ? "#ff7b72" : p.status === "up" ? "#7ee787" : "#d29922");
-    dot.setAttribute("data-site", p.id);
-    dot.setAttribute("data-status", p.status);
-    const title = document.createElementNS(ns, "title");
-    title.textContent = p.name + " (" + p.status + ")";
-    dot.append(title);
-    svg.append(dot);
-    const group = districts[p.district_name] || (districts[p.district_name] = { lon: 0, lat: 0, n: 0 });
-    group.lon += lon; group.lat += lat; group.n += 1;
-  }
-  for (const [name, g] of Object.entries(districts)) {
-    const label = document.createElementNS(ns, "text");
-    label.setAttribute("x", x(g.lon / g.n)); label.setAttribute("y", y(g.lat / g.n) - 10);
-    label.setAttribute("fill", "#8b949e"); label.setAttribute("font-size", "16");
-    label.setAttribute("text-anchor", "middle");
-    label.textContent = name;
-    svg.append(label);
-  }
-}
-
-function drawIncidents(page) {
-  const body = $("incidents");
-  body.replaceChildren();
-  for (const i of page.items) {
-    const r = i.blast_radius;
-    const row = document.createElement("tr");
-    row.dataset.incident = i.id;
-    row.append(text("td", i.id), text("td", i.kind + " " + i.root_cause, "down"),
-      text("td", `${r.agencies} agencies, ${r.bts_sites} BTS, ${r.hotspots} hotspots`));
-    body.append(row);
-  }
-}
-
-function drawSpof(doc) {
-  const body = $("spof");
-  body.replaceChildren();
-  for (const i of doc.items.slice(0, 10)) {
-    const row = document.createElement("tr");
-    row.append(text("td", i.kind + " " + i.element), text("td", i.agencies), text("td", i.bts_sites),
-      text("td", i.hotspots));
-    body.append(row);
-  }
-}
+const optional = (promise, empty) => promise.catch(() => empty);
 
 async function refresh() {
-  const [summary, map, incidents] = await Promise.all([get("/summary"), get("/topology/geojson"),
-    get("/incidents?open=true").catch(() => ({ items: [] }))]);
+  const noc = me.role !== "ioc";
+  const [summary, geo, loads, incidents, alerts, windows] = await Promise.all([
+    api.get("/summary"), api.get("/topology/geojson"),
+    noc ? optional(api.get("/links?limit=1000"), { items: [] }) : { items: [] },
+    noc ? optional(api.get("/incidents?open=true&limit=200"), { items: [] }) : { items: [] },
+    noc ? optional(api.get("/alerts?limit=200"), { items: [] }) : { items: [] },
+    noc ? optional(api.get("/maintenance?limit=100"), { items: [] }) : { items: [] },
+  ]);
+  features = geo.features;
+  ctx.devices = new Set(features.flatMap((f) => (f.properties.feature === "site" ? f.properties.devices : [])));
+  ctx.links = new Set(features.filter((f) => f.properties.feature === "link").map((f) => f.properties.id));
   drawSummary(summary);
-  drawMap(map);
-  drawIncidents(incidents);
+  const byLink = Object.fromEntries(loads.items.map((l) => [l.id, l]));
+  map.draw(geo, byLink, maintainedDevices(windows.items, features));
+  if (noc) {
+    drawIncidents(incidents.items, ctx);
+    drawAlerts(alerts.items);
+    $("alerts-firing").textContent = String(alerts.items.length);
+    drawMaintenance(windows.items);
+  }
   document.body.dataset.refreshed = String(Date.now());
 }
 
 let pending = null;
 function soon() {
   if (pending) return;
-  pending = setTimeout(() => { pending = null; refresh().catch(console.error); }, 300);
+  pending = setTimeout(() => {
+    pending = null;
+    refresh().catch(showError);
+    // A page redraws with the news; the map keeps the view the user chose (no re-fit).
+    if (/^#\/(device|link|site|incident)\//.test(location.hash)) route();
+  }, 300);
+}
+
+function showError(e) { $("status-line").textContent = String(e.message || e); }
+
+async function route() {
+  const [, kind, raw] = location.hash.match(/^#\/(device|link|site|commune|incident)\/(.+)$/) || [];
+  const page = $("page");
+  const id = raw ? decodeURIComponent(raw) : null;
+  const onMap = !kind || kind === "commune";
+  $("map-view").hidden = !onMap;
+  page.hidden = onMap;
+  if (onMap) {
+    $("commune").value = kind === "commune" ? id : "";
+    map.setFocus(kind === "commune" ? id : null);
+    delete page.dataset.page;
+    return;
+  }
+  try {
+    if (kind === "device") await devicePage(id, page);
+    else if (kind === "link") await linkPage(id, page);
+    else if (kind === "incident") await incidentPage(id, page, ctx);
+    else await sitePage(id, page);
+  } catch (e) {
+    page.replaceChildren(el("a", { href: "#/", class: "back" }, "← map"), el("p", { class: "error" }, e.message));
+    page.dataset.page = "error";
+  }
+}
+
+function tick() {
+  const now = new Date();
+  $("clock").textContent = now.toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
 }
 
 async function start() {
   const fragment = new URLSearchParams(location.hash.slice(1));
   if (fragment.get("token")) {
-    await login(fragment.get("token")).catch(() => null);
-    history.replaceState(null, "", location.pathname);  // the token leaves the address bar
+    await api.login(fragment.get("token")).catch(() => null);
+    history.replaceState(null, "", location.pathname + "#/");  // the token leaves the address bar
   }
   try {
-    csrf = (await get("/session")).csrf;
-    await refresh();
-  } catch (e) {
+    me = await api.whoami();
+  } catch (_e) {
     $("login").hidden = false;
-    $("login-form").onsubmit = async (ev) => {
+    $("login-form").addEventListener("submit", async (ev) => {
       ev.preventDefault();
-      try { await login($("token").value); location.reload(); }
+      try { await api.login($("token").value); location.reload(); }
       catch (err) { $("login-error").textContent = err.message; }
-    };
+    });
     return;
   }
   $("app").hidden = false;
-  $("logout").onclick = logout;
-  get("/topology/spof?limit=10").then(drawSpof).catch((e) => {
-    // A district-scoped token gets 403: the ranking is the whole province's.
-    const row = document.createElement("tr");
-    row.append(text("td", String(e.message).includes("403") ? "province-wide: not shown to a district token" : String(e.message)));
-    $("spof").replaceChildren(row);
+  $("who").textContent = me.role + (me.district ? " · " + me.district : "");
+  ctx.canAck = ["noc", "engineer", "admin"].includes(me.role);
+  if (me.role === "ioc") {
+    // The IOC's token reads the map and the counts; the NOC's lists need a noc token.
+    $("side").replaceChildren(el("section", { class: "panel" }, el("h2", {}, "Status"),
+      el("p", { class: "empty" }, "Incidents, alerts, maintenance and the event log need a noc token.")));
+  }
+  $("logout").addEventListener("click", async () => { await api.logout(); location.replace(location.pathname); });
+  map = new ProvinceMap($("map-box"), navigate);
+  search = new Search(navigate);
+  const settings = await api.get("/map");
+  map.drawGrid(settings.bbox);
+  if (settings.boundary) api.get("/map/boundary").then((doc) => map.drawBoundary(doc)).catch(showError);
+  if (settings.tiles) map.setTiles(settings.tiles);
+  await refresh();
+  const [agencies, communes] = await Promise.all([
+    optional(api.get("/agencies?limit=1000"), { items: [] }), optional(api.get("/communes"), { items: [] })]);
+  search.index(features, agencies.items, communes.items);
+  communeOptions($("commune"), communes.items);
+  $("commune").addEventListener("change", (ev) => { location.hash = ev.target.value ? "#/commune/" + encodeURIComponent(ev.target.value) : "#/"; });
+  if (me.role !== "ioc") {
+    api.get("/changes?hours=24&limit=200").then((doc) => drawChanges(doc.items, ctx)).catch(showError);
+  }
+  window.addEventListener("hashchange", route);
+  await route();
+  tick();
+  setInterval(tick, 1000);
+  setInterval(soon, 30000);  // durations and "since" move on even when nothing changes
+  api.events((change) => { if (me.role !== "ioc") prependChange(change, ctx); soon(); }, (state) => {
+    $("live").textContent = state;
+    $("live").className = state === "live" ? "live" : "stale";
   });
-  const events = new EventSource(API + "/events");
-  events.onopen = () => { $("live").textContent = "live"; };
-  events.onerror = () => { $("live").textContent = "reconnecting…"; };
-  events.addEventListener("change", soon);
 }
 
-start();
+start().catch(showError);

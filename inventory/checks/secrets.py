@@ -18,16 +18,30 @@ from govnet.inventory.text import SECRET_MAX, text_problem
 Pending = list[tuple[tuple[str, str], SecretRef]]
 
 
+#: Characters a network OS command line reads as syntax where a community or key is typed bare:
+#: ``?`` asks Cisco IOS and Huawei VRP for help (the character is never entered: the key would
+#: silently differ), ``!`` and ``#`` start a comment (IOS and FRR; VRP), ``|`` an output filter
+#: (IOS, VRP), ``;`` ends a RouterOS command, ``$`` reads a RouterOS variable, ``[ ]`` run a RouterOS
+#: command, ``{ }`` a RouterOS block, quotes and ``\\`` quote or escape (VRP takes a quoted
+#: string as one value; RouterOS and FRR too), and a backquote. RouterOS values are quoted by the
+#: templates anyway (:func:`govnet.tasks.escape.ros_str`); IOS and VRP have no quoting for them,
+#: and one credential may serve devices of every platform, so these are refused for all.
+CLI_SYNTAX = frozenset("?!#|;$[]{}\"'\\`")
+
+
 def secret_problem(value: str, *, one_word: bool) -> str | None:
     """Why a secret value cannot be used, never quoting it (None when it can).
 
-    A community or key is written into device commands as one word; a password is not, but it
-    still must be one line of printable characters.
+    A community or key is written into device commands as one word of printable ASCII without
+    the characters of :data:`CLI_SYNTAX`; a password is not written into commands (it logs the
+    session in), but it still must be one line of printable characters.
 
     >>> secret_problem("s3cret-Value", one_word=True) is None
     True
     >>> secret_problem("public RW", one_word=True)
     'holds a space at character 7: a community or key is one word'
+    >>> secret_problem("k3y;/system reset-configuration", one_word=True)[:53]
+    "holds ';' at character 4, which a device's command li"
     """
     problem = text_problem(value, SECRET_MAX)
     if problem is not None:
@@ -36,6 +50,17 @@ def secret_problem(value: str, *, one_word: bool) -> str | None:
         for index, char in enumerate(value):
             if char.isspace():
                 return f"holds a space at character {index + 1}: a community or key is one word"
+            if char in CLI_SYNTAX:
+                return (
+                    f"holds {char!r} at character {index + 1}, which a device's command line reads "
+                    "as syntax (help, comment, command separator, variable or quoting): a community "
+                    "or key is one word of letters, digits and - _ . , : / + = @ % ^ & * ( ) < > ~"
+                )
+            if not " " < char < "\x7f":
+                return (
+                    f"holds a non-ASCII character at character {index + 1}: device command lines "
+                    "take a community or key as printable ASCII"
+                )
     return None
 
 
@@ -73,7 +98,11 @@ def resolve_secrets(
                         field_name,
                         f"the value of {ref.describe()} {unsafe}",
                         "set the secret again: one line of printable characters"
-                        + ("" if field_name == "password" else " without spaces"),
+                        + (
+                            ""
+                            if field_name == "password"
+                            else " without spaces or ? ! # | ; $ [ ] { } quotes \\"
+                        ),
                     )
                 )
                 continue

@@ -53,6 +53,8 @@ class Sample:
     out_err_ps: float | None = None
     in_disc_ps: float | None = None
     out_disc_ps: float | None = None
+    #: Optical receive power (dBm) where the interface's transceiver reports it.
+    rx_dbm: float | None = None
 
     def errors(self) -> tuple[float | None, ...]:
         """Error and discard rates, in the store's column order."""

@@ -15,9 +15,19 @@ from govnet.monitor.store.upsert import dialect_insert
 
 _SAMPLE_COLUMNS = (
     "at", "device", "interface", "link", "in_bps", "out_bps", "util_pct",
-    "in_err_ps", "out_err_ps", "in_disc_ps", "out_disc_ps",
+    "in_err_ps", "out_err_ps", "in_disc_ps", "out_disc_ps", "rx_dbm",
 )  # fmt: skip
-_HOURLY = ("hour", "n", "in_bps_avg", "out_bps_avg", "util_avg", "util_max", "err_ps_avg")
+_HOURLY = (
+    "hour",
+    "n",
+    "in_bps_avg",
+    "out_bps_avg",
+    "util_avg",
+    "util_max",
+    "err_ps_avg",
+    "rx_dbm_avg",
+    "rx_dbm_min",
+)
 
 
 def _weighted(old: Any, n_old: Any, new: Any, n_new: Any) -> Any:
@@ -34,6 +44,11 @@ def _larger(old: Any, new: Any) -> Any:
     return sa.case((a >= b, a), else_=b)
 
 
+def _smaller(old: Any, new: Any) -> Any:
+    """The lower of two values; when one is NULL, the other."""
+    return sa.case((old.is_(None), new), (new.is_(None), old), (old <= new, old), else_=new)
+
+
 class Samples:
     """Samples and polls: appended in batches, rolled up into hours by :meth:`prune`."""
 
@@ -46,7 +61,7 @@ class Samples:
             return
         values = [
             dict(zip(_SAMPLE_COLUMNS, (s.at, s.device, s.interface, s.link, s.in_bps, s.out_bps, s.util_pct,
-                                       *s.errors()), strict=True))
+                                       *s.errors(), s.rx_dbm), strict=True))
             for s in rows
         ]  # fmt: skip
         with self.db.write() as conn:
@@ -133,12 +148,14 @@ class Samples:
                 sa.func.avg(c.util_pct),
                 sa.func.max(c.util_pct),
                 sa.func.avg(sa.func.coalesce(c.in_err_ps, 0.0) + sa.func.coalesce(c.out_err_ps, 0.0)),
+                sa.func.avg(c.rx_dbm),
+                sa.func.min(c.rx_dbm),
             )
             .where(c.at < cut)
             .group_by(hour, c.device, c.interface)
         )
         columns = ["hour", "device", "interface", "link", "n", "in_bps_avg", "out_bps_avg", "util_avg",
-                   "util_max", "err_ps_avg"]  # fmt: skip
+                   "util_max", "err_ps_avg", "rx_dbm_avg", "rx_dbm_min"]  # fmt: skip
         stmt = dialect_insert(conn, samples_hourly).from_select(columns, groups)
         old, new = samples_hourly.c, stmt.excluded
         stmt = stmt.on_conflict_do_update(
@@ -151,6 +168,8 @@ class Samples:
                 "util_avg": _weighted(old.util_avg, old.n, new.util_avg, new.n),
                 "util_max": _larger(old.util_max, new.util_max),
                 "err_ps_avg": _weighted(old.err_ps_avg, old.n, new.err_ps_avg, new.n),
+                "rx_dbm_avg": _weighted(old.rx_dbm_avg, old.n, new.rx_dbm_avg, new.n),
+                "rx_dbm_min": _smaller(old.rx_dbm_min, new.rx_dbm_min),
             },
         )
         # RETURNING counts the hours written on both backends (rowcount does not on psycopg here).

@@ -58,7 +58,7 @@ changes = sa.Table(
     sqlite_autoincrement=True,
 )
 
-_rates = ("in_bps", "out_bps", "util_pct", "in_err_ps", "out_err_ps", "in_disc_ps", "out_disc_ps")
+_rates = ("in_bps", "out_bps", "util_pct", "in_err_ps", "out_err_ps", "in_disc_ps", "out_disc_ps", "rx_dbm")
 
 samples = sa.Table(
     "samples",
@@ -80,7 +80,18 @@ samples_hourly = sa.Table(
     sa.Column("interface", sa.Text, primary_key=True),
     sa.Column("link", sa.Text),
     sa.Column("n", sa.Integer, nullable=False),
-    *(sa.Column(name, Real) for name in ("in_bps_avg", "out_bps_avg", "util_avg", "util_max", "err_ps_avg")),
+    *(
+        sa.Column(name, Real)
+        for name in (
+            "in_bps_avg",
+            "out_bps_avg",
+            "util_avg",
+            "util_max",
+            "err_ps_avg",
+            "rx_dbm_avg",
+            "rx_dbm_min",
+        )
+    ),
 )
 
 polls = sa.Table(
