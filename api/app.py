@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 
 from govnet.api.auth import TokenFileError
 from govnet.api.deps import ApiState
+from govnet.api.docs import add_docs
 from govnet.api.errorlog import ServerErrorLog
 from govnet.api.headers import SecurityHeaders
 from govnet.api.hotpath import HotRoutes
@@ -40,6 +41,7 @@ from govnet.api.routers import (
     incidents,
     maintenance,
     metrics,
+    notifications,
     provision,
     reports,
     session,
@@ -105,7 +107,7 @@ def create_app(state: ApiState) -> FastAPI:
         version="1",
         summary="Connectivity of the province's agencies, BTS sites and hotspots, for the IOC and the NOC.",
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,  # served by docs.py from this origin, not from a CDN
         redoc_url=None,
     )
     app.state.govnet = state
@@ -184,6 +186,7 @@ def create_app(state: ApiState) -> FastAPI:
         reports,
         events,
         metrics,
+        notifications,
         session,
         provision,
         audit,
@@ -200,5 +203,6 @@ def create_app(state: ApiState) -> FastAPI:
         if asset.suffix in ASSET_TYPES:
             app.add_api_route(f"/{asset.name}", _asset(asset), methods=["GET"], include_in_schema=False)
 
+    add_docs(app, f"{PREFIX}/docs", f"{PREFIX}/openapi.json")
     document_security(app, [(PREFIX, module.router) for module in modules])
     return app

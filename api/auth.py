@@ -1,4 +1,4 @@
-"""Bearer tokens with roles and an optional district scope, stored hashed.
+"""Bearer tokens with roles and an optional district or commune scope, stored hashed.
 
 A token is ``gvn_<id>_<secret>``: the id finds the record, the secret (32 random bytes) is
 checked against its SHA-256 in constant time. Only the hash is stored (in
@@ -58,21 +58,38 @@ class TokenRecord:
     created: float
     expires: float | None
     note: str = ""
+    #: A commune or ward (its id, see inventory/communes.py) within ``district``, or None.
+    commune: str | None = None
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the token's id, role and scope."""
+    """Who is calling: the token's id, role and scope.
+
+    A commune-scoped caller also carries its commune's district: every district check holds it
+    within the district, and the commune cuts further (scope.py).
+    """
 
     token_id: str
     role: Role
     district: str | None
     #: The token's note (who it is for): how the audit log names the caller.
     name: str = ""
+    #: The commune or ward the token is limited to (within ``district``), or None.
+    commune: str | None = None
 
     def sees(self, district: str) -> bool:
-        """Whether this caller may see things in ``district``."""
+        """Whether this caller may see things in ``district`` (some of them, for a commune scope)."""
         return self.district is None or self.district == district
+
+    def sees_commune(self, commune: str, district: str) -> bool:
+        """Whether this caller may see the commune ``commune`` (of ``district``)."""
+        return self.sees(district) and self.commune in (None, commune)
+
+    @property
+    def scope_name(self) -> str:
+        """How errors name the scope: ``district 'x'`` or ``commune 'y'``."""
+        return f"commune '{self.commune}'" if self.commune else f"district '{self.district}'"
 
 
 class AuthError(GovnetError):
@@ -124,7 +141,7 @@ class TokenStore:
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
             records = [TokenRecord(**{**r, "role": Role(r["role"])}) for r in raw["tokens"]]
-            self._by_id = {r.id: (r, Principal(r.id, r.role, r.district, r.note)) for r in records}
+            self._by_id = {r.id: (r, Principal(r.id, r.role, r.district, r.note, r.commune)) for r in records}
             self._cache = (key, records)
             return records
         except (ValueError, KeyError, TypeError) as exc:
@@ -137,14 +154,25 @@ class TokenStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # a leftover temp file keeps its mode: set it
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump({"tokens": [asdict(r) for r in records]}, out, indent=1)
         tmp.replace(self.path)
 
     def create(
-        self, role: Role, district: str | None = None, expires_in: float | None = None, note: str = ""
+        self,
+        role: Role,
+        district: str | None = None,
+        expires_in: float | None = None,
+        note: str = "",
+        commune: str | None = None,
     ) -> tuple[str, TokenRecord]:
-        """A new token: returns (the token, shown once; its record)."""
+        """A new token: returns (the token, shown once; its record).
+
+        A commune scope needs its district too (the caller looks it up in the inventory).
+        """
+        if commune is not None and district is None:
+            raise GovnetError("a commune-scoped token needs its commune's district", hint="give both")
         token_id = secrets.token_hex(4)
         secret = secrets.token_urlsafe(32)
         now = time.time()
@@ -156,6 +184,7 @@ class TokenStore:
             now,
             None if expires_in is None else now + expires_in,
             note,
+            commune,
         )
         self._write([*self.records(), record])
         return f"gvn_{token_id}_{secret}", record

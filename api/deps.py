@@ -95,14 +95,15 @@ class ApiState:
         self._memo[full] = found
         return asyncio.shield(found)
 
-    #: One :class:`Scope` per district asked about (the inventory does not change under the app).
-    _scopes: dict[str | None, Scope] = field(default_factory=dict, repr=False)
+    #: One :class:`Scope` per district and commune asked about (the inventory does not change).
+    _scopes: dict[tuple[str | None, str | None], Scope] = field(default_factory=dict, repr=False)
 
     def scope(self, caller: Principal) -> Scope:
         """What ``caller``'s token may see."""
-        if caller.district not in self._scopes:
-            self._scopes[caller.district] = Scope(self.network, caller.district)
-        return self._scopes[caller.district]
+        key = (caller.district, caller.commune)
+        if key not in self._scopes:
+            self._scopes[key] = Scope(self.network, caller.district, caller.commune)
+        return self._scopes[key]
 
     @cached_property
     def sessions(self) -> Sessions:
@@ -222,28 +223,46 @@ def not_found(what: str, listing: str) -> HTTPException:
     )
 
 
+def _limited(caller: Principal, why: str = "") -> HTTPException:
+    return HTTPException(
+        status.HTTP_403_FORBIDDEN,
+        detail={
+            "message": f"this token is limited to {caller.scope_name}{': ' + why if why else ''}",
+            "hint": "ask for a token with a wider scope",
+        },
+    )
+
+
 def forbid_district(caller: Principal, district: str) -> None:
     """403 when a district-scoped caller asks about another district."""
     if not caller.sees(district):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            detail={
-                "message": f"this token is limited to district '{caller.district}'",
-                "hint": "ask for a token without a district scope",
-            },
-        )
+        raise _limited(caller)
+
+
+def forbid_site(caller: Principal, scope: Scope, site_id: str, district: str) -> None:
+    """403 when the caller's scope (district, or commune within it) does not hold the site."""
+    forbid_district(caller, district)
+    if not scope.everything and site_id not in scope.sites:
+        raise _limited(caller)
+
+
+def forbid_whole_district(caller: Principal, district: str) -> None:
+    """403 unless the caller may see all of ``district`` (a commune scope may not)."""
+    forbid_district(caller, district)
+    if caller.commune is not None:
+        raise _limited(caller, "a district's answer covers its other communes")
+
+
+def forbid_commune(caller: Principal, commune: str, district: str) -> None:
+    """403 when a scoped caller asks about a commune outside its scope."""
+    if not caller.sees_commune(commune, district):
+        raise _limited(caller)
 
 
 def forbid_scoped(caller: Principal, why: str) -> None:
-    """403 for any district-scoped caller: the answer is province-wide and a cut one would mislead."""
+    """403 for any scoped caller: the answer is province-wide and a cut one would mislead."""
     if caller.district is not None:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            detail={
-                "message": f"this token is limited to district '{caller.district}': {why}",
-                "hint": "ask for a token without a district scope",
-            },
-        )
+        raise _limited(caller, why)
 
 
 @dataclass(frozen=True)

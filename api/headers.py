@@ -2,8 +2,9 @@
 
 * ``Content-Security-Policy``: the NOC page loads its script, style and data from this origin
   only, runs no inline script, and may not be framed; API answers get ``default-src 'none'``.
-  The OpenAPI explorer at ``/api/v1/docs`` is FastAPI's Swagger UI, which runs an inline script
-  and loads its assets from a CDN: it gets a policy allowing exactly that, and nothing else.
+  The OpenAPI explorer at ``/api/v1/docs`` (docs.py) is served from this origin too, scripts and
+  styles included: its policy differs from the page's only by ``data:`` images (the icons inside
+  Swagger UI's stylesheet).
 * ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer``.
 * ``Strict-Transport-Security`` when the request came over HTTPS.
 """
@@ -19,11 +20,10 @@ PAGE_CSP = (
 )
 #: JSON, event streams, metrics: nothing to run.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-#: FastAPI's Swagger UI (get_swagger_ui_html): its inline bootstrap script and CDN assets.
+#: The OpenAPI explorer (docs.py): Swagger UI from this origin; its icons are ``data:`` images.
 DOCS_CSP = (
-    "default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src https://cdn.jsdelivr.net; img-src 'self' https://fastapi.tiangolo.com data:; "
-    "connect-src 'self'; frame-ancestors 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 HSTS = "max-age=31536000"
 

@@ -1,4 +1,9 @@
-"""A token's district scope as a ceiling: what one district may see, and how answers are cut to it.
+"""A token's district or commune scope as a ceiling: what it may see, and how answers are cut to it.
+
+A commune-scoped token (a commune or ward, the lower tier of local government) sees the devices,
+sites, agencies, BTS sites and hotspots at its commune's sites, and the links with both ends there;
+everything else, its own district's other communes included, is outside it, as another district's
+objects are outside a district scope.
 
 A district-scoped token sees the devices, sites, agencies, BTS sites and hotspots of its district,
 and the links whose two ends are both in it. Links between districts (the hubs' ring, the uplinks to
@@ -15,8 +20,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from govnet.inventory.communes import communes
 from govnet.inventory.network import Network
-from govnet.topology.graph import endpoints_by_device
+from govnet.topology.graph import Endpoint, endpoints_by_device
 
 #: What replaces a name the caller may not see.
 OUTSIDE = "outside-scope"
@@ -24,15 +30,27 @@ OUTSIDE = "outside-scope"
 
 @dataclass(frozen=True)
 class Scope:
-    """The objects one district's token may see (``district`` None: everything)."""
+    """The objects one district's (or one commune's) token may see (``district`` None: everything)."""
 
     network: Network
     district: str | None
+    #: A commune id within ``district``: only its sites (an unknown id: nothing).
+    commune: str | None = None
+
+    @cached_property
+    def commune_sites(self) -> frozenset[str] | None:
+        """The commune's sites (None without a commune scope)."""
+        if self.commune is None:
+            return None
+        found = communes(self.network).get(self.commune)
+        if found is None or found.district != self.district:
+            return frozenset()
+        return frozenset(found.sites)
 
     @cached_property
     def devices(self) -> frozenset[str]:
-        """The district's devices."""
-        return frozenset(d for d in self.network.devices if self._mine(self.network.district_of(d)))
+        """The district's (commune's) devices."""
+        return frozenset(d for d, dev in self.network.devices.items() if self._site_mine(dev.site))
 
     @cached_property
     def links(self) -> frozenset[str]:
@@ -44,7 +62,7 @@ class Scope:
     @cached_property
     def sites(self) -> frozenset[str]:
         """The district's sites."""
-        return frozenset(s.id for s in self.network.sites.values() if self._mine(s.district))
+        return frozenset(s for s in self.network.sites if self._site_mine(s))
 
     @cached_property
     def endpoints(self) -> frozenset[str]:
@@ -53,11 +71,38 @@ class Scope:
             f"{e.kind}:{e.id}"
             for eps in endpoints_by_device(self.network).values()
             for e in eps
-            if self._mine(e.district)
+            if self._site_mine(self._site_of(e))
         )
 
-    def _mine(self, district: str | None) -> bool:
-        return self.district is None or district == self.district
+    def _site_of(self, endpoint: Endpoint) -> str:
+        if endpoint.kind == "agency":
+            return self.network.agencies[endpoint.id].site
+        return endpoint.id  # a BTS site or a hotspot is its site
+
+    def _site_mine(self, site_id: str) -> bool:
+        if self.district is None:
+            return True
+        site = self.network.sites.get(site_id)
+        if site is None or site.district != self.district:
+            return False
+        return self.commune_sites is None or site_id in self.commune_sites
+
+    def sees_district(self, district: str) -> bool:
+        """Whether the caller may see a whole district's objects (not so for a commune scope)."""
+        return self.district is None or (self.commune is None and district == self.district)
+
+    def sees_commune(self, commune: str, district: str) -> bool:
+        """Whether the caller may see a commune's objects."""
+        if self.district is None:
+            return True
+        return district == self.district and self.commune in (None, commune)
+
+    def incident_touches(self, detail: dict[str, Any]) -> bool:
+        """Whether an incident's blast radius reaches the scope (any incident when unscoped)."""
+        if self.everything:
+            return True
+        endpoints = detail.get("blast_radius", {}).get("endpoints", [])
+        return any(f"{e.get('kind')}:{e.get('id')}" in self.endpoints for e in endpoints)
 
     @property
     def everything(self) -> bool:
@@ -74,6 +119,22 @@ class Scope:
         if "@" in subject:
             return subject.rpartition("@")[0] in self.links
         return subject.partition(":")[0] in self.devices
+
+    def target_visible(self, target: str, district_of_commune: dict[str, str]) -> bool:
+        """Whether a maintenance window's target (``*``, ``device:X``, ``district:D``, ``commune:C``,
+        ``endpoint:KIND:ID``) lies wholly inside the scope (``*`` only for an unscoped caller)."""
+        if self.everything:
+            return True
+        kind, _, name = target.partition(":")
+        if kind == "device":
+            return name in self.devices
+        if kind == "endpoint":
+            return name in self.endpoints
+        if kind == "district":
+            return self.sees_district(name)
+        if kind == "commune":
+            return self.sees_commune(name, district_of_commune.get(name, ""))
+        return False
 
     def state_visible(self, kind: str, name: str) -> bool:
         """Whether a state row or change (``kind``, ``name``) is the caller's business."""

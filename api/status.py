@@ -84,14 +84,18 @@ def summary(
     district: str | None,
     open_incidents: int,
     endpoints: list[tuple[str, Endpoint]] | None = None,
+    only: frozenset[str] | None = None,
+    commune: str | None = None,
 ) -> dict[str, Any]:
-    """The province (or one district) at a glance."""
+    """The province (or one district, or the endpoints ``only`` names: ``kind:id``) at a glance."""
     network = snap.network
     kinds = {"agency": "agencies", "bts": "bts_sites", "wifi": "hotspots"}
     overall: dict[str, list[str]] = {k: [] for k in kinds.values()}
     per_district: dict[str, dict[str, list[str]]] = {}
     for _device, ep in endpoints if endpoints is not None else all_endpoints(network):
         if district is not None and ep.district != district:
+            continue
+        if only is not None and f"{ep.kind}:{ep.id}" not in only:
             continue
         status, _ = snap.endpoint_status(ep)
         overall[kinds[ep.kind]].append(status)
@@ -100,6 +104,7 @@ def summary(
     return {
         "province": network.province.name,
         "scope": district,
+        "commune": commune,
         **{k: _count(v) for k, v in overall.items()},
         "districts": [
             {"id": d, "name": names.get(d, d), **{k: _count(v) for k, v in groups.items()}}

@@ -19,6 +19,7 @@ from govnet.api.sessions import Sessions
 from govnet.api.tiles import Tiles
 from govnet.cli.context import app_context
 from govnet.errors import GovnetError
+from govnet.inventory.communes import communes
 from govnet.monitor.series import VictoriaMetrics
 from govnet.monitor.sla import parse_period
 from govnet.monitor.store import open_store
@@ -34,6 +35,9 @@ def token_create(
     ctx: typer.Context,
     role: Annotated[str, typer.Option(help="ioc, noc, engineer or admin (each includes the one before).")],
     district: Annotated[str | None, typer.Option(help="Limit the token to one district (id).")] = None,
+    commune: Annotated[
+        str | None, typer.Option(help="Limit the token to one commune or ward (id, see /api/v1/communes).")
+    ] = None,
     expires: Annotated[str | None, typer.Option(help="Lifetime: 12h, 30d, 2w (default: none).")] = None,
     note: Annotated[str, typer.Option(help="Who it is for.")] = "",
     store: Annotated[
@@ -49,10 +53,22 @@ def token_create(
         names = app_context(ctx).network().district_names
         if district not in names:
             raise GovnetError(f"no district '{district}'", hint=f"one of: {', '.join(sorted(names))}")
-    token, record = TokenStore().create(the_role, district, parse_period(expires) if expires else None, note)
-    _audit(store, "token.create", f"token {record.id} ({record.role}, {district or 'all districts'}) {note}")
+    if commune is not None:
+        found = communes(app_context(ctx).network()).get(commune)
+        if found is None:
+            raise GovnetError(f"no commune '{commune}'", hint="see /api/v1/communes for the ids")
+        if district not in (None, found.district):
+            raise GovnetError(
+                f"commune '{commune}' is in district '{found.district}', not '{district}'",
+                hint="give --commune alone: its district follows",
+            )
+        district = found.district
+    lifetime = parse_period(expires) if expires else None
+    token, record = TokenStore().create(the_role, district, lifetime, note, commune)
+    where = f"commune {commune}" if commune else district or "all districts"
+    _audit(store, "token.create", f"token {record.id} ({record.role}, {where}) {note}")
     console.print(
-        f"token {record.id} ({record.role}{', ' + district if district else ''}); shown once:",
+        f"token {record.id} ({record.role}{', ' + where if district else ''}); shown once:",
         highlight=False,
     )
     print(token)
@@ -63,7 +79,14 @@ def token_list(json: Annotated[bool, typer.Option("--json", help="Print JSON.")]
     """Tokens (ids, roles, scopes, expiry; never the tokens)."""
     records = TokenStore().records()
     rows = [
-        {"id": r.id, "role": r.role.value, "district": r.district, "expires": r.expires, "note": r.note}
+        {
+            "id": r.id,
+            "role": r.role.value,
+            "district": r.district,
+            "commune": r.commune,
+            "expires": r.expires,
+            "note": r.note,
+        }
         for r in records
     ]
     if json:
@@ -75,8 +98,9 @@ def token_list(json: Annotated[bool, typer.Option("--json", help="Print JSON.")]
             if r["expires"] is None
             else time.strftime("%Y-%m-%d %H:%M", time.localtime(float(str(r["expires"]))))
         )
+        scope = r["commune"] or r["district"] or "*"
         console.print(
-            f"{r['id']}  {r['role']:<8} {r['district'] or '*':<12} expires {expiry}  {r['note']}",
+            f"{r['id']}  {r['role']:<8} {scope:<12} expires {expiry}  {r['note']}",
             highlight=False,
         )
 

@@ -3,11 +3,13 @@
 1. validate and summarise the inventory, rank its single points of failure;
 2. where root allows, bring the lab up with day-0 configs only (``--bare``) and provision it
    through the real rollout (waves, commit-confirm, post-checks), so the demo shows the work;
-3. run the monitor (poller + trap receiver) and serve the API and the NOC page on 127.0.0.1,
-   printing the URL and a fresh NOC token (valid 12 h);
+3. run the monitor (poller + trap receiver) and serve the API and the NOC page on 127.0.0.1
+   (elsewhere only over TLS, ``--tls-cert``/``--tls-key``, or with ``--insecure-http``, as
+   ``govnet serve``), printing the URL and a fresh NOC token (valid 12 h);
 4. on Ctrl-C (or after ``--duration``) stop everything and tear the lab down.
 
-Without root the lab is skipped and the API serves the sample province with unknown states.
+Without root (or with ``--no-lab``) the lab is skipped and the API serves the sample province with
+unknown states.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Generator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +29,7 @@ from govnet import aio
 from govnet.api.app import create_app
 from govnet.api.auth import Role, TokenStore
 from govnet.api.deps import ApiState
+from govnet.api.serving import check_listen
 from govnet.cli.context import app_context
 from govnet.cli.inventory import stats, validate
 from govnet.cli.lab import down, up
@@ -51,28 +55,59 @@ def demo(
         bool, typer.Option(help="Leave the lab up (tear down later with 'govnet lab down').")
     ] = False,
     duration: Annotated[float | None, typer.Option(help="Stop by itself after N seconds.")] = None,
-    port: Annotated[int, typer.Option(help="Port of the API and NOC page on 127.0.0.1.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port of the API and NOC page.")] = 8000,
     interval: Annotated[float, typer.Option(help="Poll every device every N seconds.")] = 10.0,
+    host: Annotated[str, typer.Option(help="Address the API and NOC page listen on.")] = "127.0.0.1",
+    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate (chain): serve HTTPS.")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert.")] = None,
+    insecure_http: Annotated[
+        bool, typer.Option(help="Allow plain HTTP off loopback (behind a TLS proxy on this host).")
+    ] = False,
+    lab: Annotated[bool, typer.Option(help="Bring the lab up (--no-lab: serve the inventory only).")] = True,
 ) -> None:
     """The main job: the sample province as a lab, provisioned, monitored and served.
 
     Validates and summarises the inventory and ranks its single points of failure; where root
     allows, brings the lab up with day-0 configs, provisions it, runs the poller and trap
-    receiver, and serves the API and NOC page on 127.0.0.1 (URL and token printed). Ctrl-C stops
-    it all and tears the lab down.
+    receiver, and serves the API and NOC page on 127.0.0.1 (URL and token printed; off loopback
+    only over TLS, or with --insecure-http). Ctrl-C stops it all and tears the lab down.
     """
-    run_demo(ctx, size, keep_lab, duration, port, interval)
+    listen = Listen(host, port, tls_cert, tls_key)
+    check_listen(host, tls_cert, tls_key, insecure_http)  # before anything is started
+    run_demo(ctx, size, keep_lab, duration, listen, interval, lab)
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Where and how the demo serves the API and the NOC page."""
+
+    host: str
+    port: int
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+    @property
+    def base(self) -> str:
+        """The URL the page is at."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'https' if self.tls_cert else 'http'}://{host}:{self.port}"
 
 
 def run_demo(
-    ctx: typer.Context, size: str, keep_lab: bool, duration: float | None, port: int, interval: float
+    ctx: typer.Context,
+    size: str,
+    keep_lab: bool,
+    duration: float | None,
+    listen: Listen,
+    interval: float,
+    lab: bool = True,
 ) -> None:
     """See the module docstring."""
     start = time.monotonic()
     validate(ctx)
     stats(ctx)
     spof(ctx, graphml=None, core=None, top=8, json=False)
-    problems = missing_prerequisites()
+    problems = missing_prerequisites() if lab else ["--no-lab"]
     context = app_context(ctx)
     lab_up = False
     try:
@@ -91,7 +126,7 @@ def run_demo(
             except typer.Exit:
                 console.print("some devices were not provisioned (see the table); monitoring anyway")
             store_path = lab_dir(prefix) / "monitor.db"
-        _serve(context.network(), store_path, start, duration, port, interval)
+        _serve(context.network(), store_path, start, duration, listen, interval)
     finally:
         if lab_up and not keep_lab:
             _step(start, "tearing the lab down")
@@ -103,7 +138,7 @@ def _serve(
     store_path: Path | None,
     start: float,
     duration: float | None,
-    port: int,
+    listen: Listen,
     interval: float,
 ) -> None:
     # One spooling store for the monitor and the API: /healthz is then the monitor's own word.
@@ -122,8 +157,10 @@ def _serve(
     server = Server(
         uvicorn.Config(
             create_app(ApiState(network, store, tokens)),
-            host="127.0.0.1",
-            port=port,
+            host=listen.host,
+            port=listen.port,
+            ssl_certfile=listen.tls_cert,
+            ssl_keyfile=listen.tls_key,
             log_config=None,  # uvicorn's lines go through govnet's handler (govnet.logs)
             log_level=None,
             access_log=False,
@@ -141,9 +178,9 @@ def _serve(
         def ready(_monitor: object) -> None:
             _step(start, "monitor running (poller + trap receiver)")
             console.print(
-                f"\nNOC page:  http://127.0.0.1:{port}/#token={token}\n"
-                f"API:       http://127.0.0.1:{port}/api/v1/summary  (Authorization: Bearer {token})\n"
-                f"OpenAPI:   http://127.0.0.1:{port}/api/v1/docs\n"
+                f"\nNOC page:  {listen.base}/#token={token}\n"
+                f"API:       {listen.base}/api/v1/summary  (Authorization: Bearer {token})\n"
+                f"OpenAPI:   {listen.base}/api/v1/docs\n"
                 "Ctrl-C stops everything" + (" and tears the lab down." if store_path else "."),
                 highlight=False,
                 soft_wrap=True,

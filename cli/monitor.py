@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json as jsonlib
 import sys
 import time
@@ -17,6 +18,7 @@ from rich.live import Live
 from rich.table import Table
 
 from govnet import aio
+from govnet.api.audit import AuditLog
 from govnet.cli.context import app_context
 from govnet.errors import GovnetError
 from govnet.inventory.secrets import SecretStore
@@ -32,7 +34,7 @@ from govnet.monitor.scraper import SnmpScraper
 from govnet.monitor.series import check_url
 from govnet.monitor.sla import availability, by_district, parse_period
 from govnet.monitor.spool import SpoolingStore
-from govnet.monitor.store import mask_url, open_store, store_url, upgrade_store
+from govnet.monitor.store import Store, mask_url, open_store, store_url, upgrade_store
 from govnet.monitor.view import incidents_table, render
 from govnet.output import console, err_console, print_json
 from govnet.snmp.target import Target
@@ -108,7 +110,7 @@ def _target_from_options(
 @app.command("poll-once")
 def poll_once(
     ctx: typer.Context,
-    target: Annotated[str | None, typer.Option(help="HOST[:PORT] to poll without any inventory.")] = None,
+    target: Annotated[str | None, typer.Option(help="IPV4[:PORT] to poll without any inventory.")] = None,
     community: Annotated[
         str | None, typer.Option(envvar="GOVNET_SNMP_COMMUNITY", help="SNMP v2c community.")
     ] = None,
@@ -198,7 +200,12 @@ def run(
     ] = None,
     no_traps: Annotated[bool, typer.Option("--no-traps", help="Poll only.")] = False,
     metrics_listen: Annotated[
-        str | None, typer.Option(help="HOST:PORT to serve /metrics on, e.g. 127.0.0.1:9810.")
+        str | None,
+        typer.Option(
+            help="HOST:PORT to serve /metrics and /healthz on, e.g. 127.0.0.1:9810. No authentication"
+            " (as Prometheus exporters): bind loopback or an address only your Prometheus reaches;"
+            " the API's /metrics needs a NOC token."
+        ),
     ] = None,
     interval: Annotated[
         float | None, typer.Option(help="Poll every device every N s (default: per device class).")
@@ -468,7 +475,27 @@ def maintenance_add(
         raise GovnetError(f"bad time: {exc}", hint="write ISO 8601, e.g. 2026-11-22T22:00+07:00") from exc
     the_store = open_store(store)
     wid = the_store.add_maintenance(target, starts, ends, reason)
+    _audit(the_store, "maintenance.add", f"window {wid}: {target} {start} – {end} ({reason})")
     console.print(f"maintenance window {wid} for {target} recorded")
+
+
+@maintenance_app.command("delete")
+def maintenance_delete(
+    window_id: Annotated[int, typer.Argument(help="The window's id (see 'maintenance list').")],
+    store: Annotated[str | None, typer.Option(envvar="GOVNET_STORE", help="The store URL.")] = None,
+) -> None:
+    """Remove a maintenance window (recorded in the audit log)."""
+    the_store = open_store(store)
+    removed = the_store.delete_maintenance(window_id)
+    if removed is None:
+        raise GovnetError(f"no maintenance window {window_id}", hint="see 'govnet monitor maintenance list'")
+    _audit(the_store, "maintenance.delete", f"window {window_id}: {removed.target} ({removed.reason})")
+    console.print(f"maintenance window {window_id} removed")
+
+
+def _audit(the_store: Store, action: str, target: str) -> None:
+    """Record a command-line change in the API's audit log, as ``cli`` from ``local:<user>``."""
+    AuditLog(the_store).record(None, action, target, f"local:{getpass.getuser()}", "ok")
 
 
 @maintenance_app.command("list")

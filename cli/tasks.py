@@ -191,7 +191,8 @@ def send(
 
     Dry run by default: the running configuration is read and the lines not yet in it are
     reported; the session itself refuses any change. With --commit they are sent, saved and
-    checked in the running configuration.
+    checked in the running configuration: all or nothing on IOS, VRP and RouterOS (undone and read
+    back on a refused line), line by line on FRR.
     """
     network = app_context(ctx).network()
     names = select(network, filter or [])
@@ -248,7 +249,11 @@ def push(
         int, typer.Option(help="Seconds before an unconfirmed device reverts by itself.")
     ] = 120,
 ) -> None:
-    """Commit-confirm in waves from the core outward; confirm only after post-checks pass."""
+    """Commit-confirm in waves from the core outward; confirm only after post-checks pass.
+
+    Cisco IOS, Huawei VRP and MikroTik RouterOS get the remediation over the CLI inside their own
+    safety net (revert timer, two-stage commit, safe mode; docs/vendors.md).
+    """
     mode: Literal["diff", "push"] = "push" if commit else "diff"
     if not commit and not json:
         console.print("dry run (no --commit): showing what would change", highlight=False)

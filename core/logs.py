@@ -24,7 +24,8 @@ paramiko, pysnmp) log from WARNING up (or from the level, when it is higher).
 **No secret is logged.** Code never passes one; and as a last line of defence the handler's
 :class:`SecretMask` replaces every known secret value (each value the inventory's secret store
 resolves, registered with :func:`add_secrets`), the secret part of every API token
-(``gvn_<id>_<secret>``) and the password of every URL (``postgresql://user:********@host``) with
+(``gvn_<id>_<secret>``) and the password of every URL (``postgresql://user:********@host``,
+``?password=********``) with
 ``********`` in the message, the context fields and tracebacks,
 whichever logger the record comes from.
 """
@@ -54,8 +55,11 @@ OWN_LOGGERS = ("govnet", "uvicorn", "napalm_frr")
 
 #: An API token (see govnet.api.auth): its id may be logged, its secret part never.
 _TOKEN = re.compile(r"\b(gvn_[0-9A-Za-z]{1,32}_)[A-Za-z0-9_\-]+")
-#: The password of a URL (``postgresql://user:password@host/db``).
-_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)[^/\s@]+@")
+#: The password of a URL (``postgresql://user:password@host/db``), up to the authority's last
+#: ``@`` (as URL parsers read it: a password may hold an ``@`` of its own).
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)[^/\s]*@")
+#: A password in a URL's query (libpq's and redis-py's ``?password=``).
+_QUERY_PASSWORD = re.compile(r"([?&;]password=)[^&;#\s]+", re.IGNORECASE)
 
 #: The attributes every LogRecord has: anything else on a record came through ``extra=``.
 #: (and uvicorn's ``color_message``: the message again, with terminal colour codes).
@@ -144,6 +148,7 @@ class _Secrets:
         if pattern is not None:
             text = pattern.sub(MASK, text)
         text = _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", text)
+        text = _QUERY_PASSWORD.sub(lambda m: m.group(1) + MASK, text)
         return _TOKEN.sub(lambda m: m.group(1) + MASK, text)
 
     def clear(self) -> None:

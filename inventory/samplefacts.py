@@ -99,6 +99,8 @@ class AgencyFacts(Strict):
     name: Name
     type: AgencyType
     level: ServiceLevel
+    #: Its commune or ward (provincial bodies: default the data centre's, the provincial centre).
+    commune: Name | None = None
 
 
 class BtsFacts(Strict):
@@ -151,6 +153,13 @@ class SampleFacts(Strict):
             )
         if missing := set(get_args(DuctKey)) - set(self.ducts):
             raise ValueError(f"ducts misses {', '.join(sorted(missing))}")
+        capital = self.district(self.ring[0])
+        for agency in self.provincial_agencies:
+            if agency.commune is not None and agency.commune not in capital.communes:
+                raise ValueError(
+                    f"provincial agency '{agency.name}': commune '{agency.commune}' is not one of "
+                    f"{capital.name}'s (the capital's communes or wards)"
+                )
         return self
 
     def district(self, code: str) -> DistrictFacts:

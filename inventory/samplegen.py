@@ -135,7 +135,8 @@ def build_models(facts: SampleFacts | None = None) -> dict[str, dict[str, Any]]:
     for n in (1, 2):
         b.link(core, f"core-0{n}", "wlc-01", 1000, "copper", [])
 
-    # Provincial departments sit in the capital; the gold ones are dual-homed (its hub and core-02).
+    # Provincial departments sit in the capital (in the data centre's ward unless the facts name
+    # another); the gold ones are dual-homed (its hub and core-02).
     capital = facts.district(facts.ring[0])
     capital_hub = f"hub-{capital.code}"
     north, south, shared = (
@@ -153,7 +154,8 @@ def build_models(facts: SampleFacts | None = None) -> dict[str, dict[str, Any]]:
             else:
                 dual = [(capital_hub, [north]), ("core-02", [south])]
         kind = (agency.name, agency.type, agency.level)
-        b.agency(prov_file, *kind, capital, None, "agency", lat, lon, capital_hub, north, dual)
+        ward = agency.commune or dc.commune  # every agency names its commune or ward
+        b.agency(prov_file, *kind, capital, ward, "agency", lat, lon, capital_hub, north, dual)
 
     for d in facts.districts:
         _district(b, facts, d)

@@ -123,6 +123,7 @@ class SecretStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # a leftover temp file keeps its mode: set it
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write("# govnet secrets: keep this file outside every repository\n")
             handle.write(dump_yaml(dict(values)))

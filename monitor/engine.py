@@ -4,6 +4,8 @@ The schedule is :mod:`govnet.monitor.schedule`'s, link state :mod:`govnet.monito
 linkDown/linkUp trap changes the link's state at once (source ``trap``) and schedules a
 confirmation poll of both ends, as does a link change found by one end's poll; incidents are
 (re)computed only from a *settled* snapshot, one in which no device awaits its confirmation poll.
+A device whose poll fails is polled again at once, and written unreachable only if that poll
+fails too: one lost answer is not an outage.
 So a hub that dies gives one node incident, not a burst of link incidents from its neighbours'
 traps or polls followed by a node incident. A flapping link counts as down for its incident (held
 open, marked flapping, until stable for the flap window); the agencies' availability follows the
@@ -124,6 +126,9 @@ class Monitor:
         self.last: dict[str, DeviceState] = {}
         self.last_rates: dict[str, dict[str, Rates]] = {}
         self.polled_at: dict[str, float] = {}
+        #: Devices whose last poll failed and that await a second one before they count as
+        #: unreachable, with when the failure came back.
+        self.doubted: dict[str, float] = {}
         #: Polls under way: a slow agent holds up only itself, never the others' schedule.
         self.inflight: dict[str, asyncio.Task[Polled]] = {}
         self.wake = asyncio.Event()
@@ -214,7 +219,7 @@ class Monitor:
         at = self.clock()
         if results:
             self._last_answer = at
-        device_changes = self._set_states(self._device_updates(finished), at, "poll")
+        device_changes = self._set_states(self._device_updates(self._confirmed(results)), at, "poll")
         for change in device_changes:
             if change.new == "unreachable":  # a dead node explains its links' changes: not flaps
                 for link in self.network.links_by_device.get(change.name, []):
@@ -400,6 +405,27 @@ class Monitor:
                 at,
                 "rule",
             )
+
+    def _confirmed(self, results: list[Polled]) -> list[str]:
+        """The devices whose poll may be written. A device is written unreachable only when a
+        second poll, started after the first failed one came back, fails too: one lost answer (a
+        dropped datagram, a busy agent) is not an outage. Until then it keeps its state, and the
+        snapshot is not settled (no incident is worked out while a device is in doubt)."""
+        out = []
+        for polled in results:
+            device = polled.device
+            if polled.state.reachable:
+                self.doubted.pop(device, None)
+                out.append(device)
+            elif self.states.get(("device", device)) == "unreachable":
+                out.append(device)  # still down: only its detail changes
+            elif device in self.doubted and polled.started >= self.doubted[device]:
+                del self.doubted[device]
+                out.append(device)  # confirmed
+            elif device not in self.doubted:
+                self.doubted[device] = at = self.clock()
+                self.request_poll(device, at)
+        return out
 
     def _device_updates(self, devices: list[str]) -> list[StateUpdate]:
         return [

@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from govnet.inventory.network import Network
+from govnet.monitor.series import escape_label
 from govnet.monitor.spool import SpoolingStore, StoreHealth
 from govnet.monitor.store import StateRow, Store
 from govnet.snmp.mibs import IF_STATUS
@@ -52,17 +53,8 @@ IF_METRICS = (
 )
 
 
-def _escape(value: str) -> str:
-    """A label value in the text format.
-
-    >>> _escape('Sở "Y tế"\\\\n')
-    'Sở \\\\"Y tế\\\\"\\\\\\\\n'
-    """
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
 def _labels(pairs: dict[str, str]) -> str:
-    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in pairs.items()) + "}"
+    return "{" + ",".join(f'{k}="{escape_label(v)}"' for k, v in pairs.items()) + "}"
 
 
 def if_mib_text(rows: list[StateRow]) -> str:

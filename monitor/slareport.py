@@ -219,9 +219,15 @@ def _agency_rows(network: Network, items: Iterable[Availability]) -> list[Row]:
 
 
 def build_report(
-    network: Network, store: Store, period: Period, district: str | None = None, now: float | None = None
+    network: Network,
+    store: Store,
+    period: Period,
+    district: str | None = None,
+    now: float | None = None,
+    commune: str | None = None,
 ) -> SlaReport:
-    """The report over ``period``, for the province or only ``district`` (an id)."""
+    """The report over ``period``, for the province, only ``district`` (an id) or only ``commune``
+    (a commune id of ``district``, see inventory/communes.py)."""
     if district is not None and district not in network.district_names:
         raise GovnetError(
             f"no district '{district[:64]}'", hint=f"one of: {', '.join(sorted(network.district_names))}"
@@ -231,6 +237,8 @@ def build_report(
     agencies = [r for r in _agency_rows(network, items) if district in (None, district_of[r.id])]
     names = network.district_names
     site_commune = commune_of_site(network)
+    if commune is not None:
+        agencies = [r for r in agencies if site_commune.get(network.agencies[r.id].site) == commune]
     by_district: dict[str, list[Row]] = {}
     # (district, commune id) → rows; agencies whose site names no commune: one group per district.
     by_commune: dict[tuple[str, str], list[Row]] = {}
@@ -248,6 +256,9 @@ def build_report(
     ]
     if district is None:
         total = _group("province", network.province.code, network.province.name, "", "", agencies)
+    elif commune is not None and communes:
+        total = communes[0]
+        districts = []  # a district line here would be the commune's agencies under its name
     else:
         total = _group("district", district, names[district], names[district], "", agencies)
     return SlaReport(

@@ -45,8 +45,8 @@ CAPABILITIES: tuple[Capability, ...] = (
         "after read-back, then `write memory`",
         rolled_back="`configure revert now` (the archived config) on a refused or unshown line or "
         "any error; the timer if the session is lost",
-        verified="the remediation computed again from the new running config holds none of the "
-        "lines sent; read back line by line after a rollback",
+        verified="every line sent shows in its section of the new running config (a `no X` "
+        "holds when X is absent); read back line by line after a rollback",
         send="all or nothing, as push",
     ),
     Capability(

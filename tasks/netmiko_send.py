@@ -43,7 +43,7 @@ from govnet.tasks.masking import MASK
 from govnet.tasks.nornir_run import MaskSecrets, Progress, device_results, nornir_for
 from govnet.tasks.render import RenderError, render_device
 from govnet.tasks.result import DeviceResult
-from govnet.tasks.safe_send import SAFE_PLATFORMS, apply_change
+from govnet.tasks.safe_send import READ_TIMEOUT, ROUTEROS_EXPORT, SAFE_PLATFORMS, apply_change
 
 #: Read-only commands a session may run in dry run (prefixes).
 READ_ONLY = ("show ", "display ", "/export", "/print")
@@ -151,9 +151,9 @@ def running_command(platform: str) -> str:
     """The command that prints the running configuration on a platform.
 
     >>> running_command("frr"), running_command("huawei_vrp"), running_command("mikrotik_routeros")
-    ('show running-config', 'display current-configuration', '/export')
+    ('show running-config', 'display current-configuration', '/export show-sensitive')
     """
-    return {"huawei_vrp": "display current-configuration", "mikrotik_routeros": "/export"}.get(
+    return {"huawei_vrp": "display current-configuration", "mikrotik_routeros": ROUTEROS_EXPORT}.get(
         platform, "show running-config"
     )
 
@@ -188,7 +188,7 @@ def _send(task: Task, network: Network, lines: Sequence[str], opener: OpenSessio
         )
     guarded(task, network, opener)
     show = running_command(platform)
-    before = _sub(task, netmiko_send_command, command_string=show)
+    before = _sub(task, netmiko_send_command, command_string=show, read_timeout=READ_TIMEOUT)
     missing = missing_lines(platform, lines, before)
     diff = "".join(f"+{line}\n" for line in missing)
     if not missing:
@@ -207,7 +207,7 @@ def _send(task: Task, network: Network, lines: Sequence[str], opener: OpenSessio
         return DeviceResult(name, status, diff, error)
     output = _sub(task, netmiko_send_config, config_commands=missing, enable=False, dry_run=False)
     rejected = [ln.strip() for ln in output.splitlines() if ln.lstrip().startswith("%")]
-    after = _sub(task, netmiko_send_command, command_string=show)
+    after = _sub(task, netmiko_send_command, command_string=show, read_timeout=READ_TIMEOUT)
     absent = missing_lines(platform, lines, after)
     if rejected or absent:
         what = "; ".join(rejected) or f"not in the running config afterwards: {absent}"
@@ -295,7 +295,9 @@ def _plan(task: Task, network: Network, config: str | None, opener: OpenSession 
     except RenderError as exc:
         return DeviceResult(name, "failed", error=exc.message)
     guarded(task, network, opener)
-    running = _sub(task, netmiko_send_command, command_string=running_command(platform))
+    running = _sub(
+        task, netmiko_send_command, command_string=running_command(platform), read_timeout=READ_TIMEOUT
+    )
     lines = remediation(platform, running, intended)
     return DeviceResult(name, "changed" if lines else "unchanged", "".join(f"+{line}\n" for line in lines))
 

@@ -53,9 +53,14 @@ ERROR_PATTERNS = {
     "mikrotik_routeros": r"^(?:bad command name|expected |syntax error|failure:|input does not match|"
     r"no such item|invalid value|ambiguous value).*$",
 }
+#: RouterOS 7's ``/export`` leaves passwords and keys out unless asked (RouterOS manual, Configuration
+#: Management, "show-sensitive"): without them a key line would never read back as sent.
+ROUTEROS_EXPORT = "/export show-sensitive"
 #: RouterOS' prompt, in and out of safe mode (``[admin@r1] >``, ``[admin@r1] <SAFE>``).
 ROUTEROS_PROMPT = r"\]\s*(?:>|<SAFE>)"
 SAME_AS_BEFORE = "the running config is the one from before (read back, line by line)"
+#: Seconds a command that reads or writes the whole configuration may take to answer.
+READ_TIMEOUT = 60.0
 #: Seconds a RouterOS undo is waited for (read again from new sessions) before "state unknown".
 UNROLL_WAIT = 30.0
 
@@ -191,7 +196,9 @@ class RouterOs:
         """``/system backup save`` first (the device's own copy to restore from by hand), then safe
         mode taken (Ctrl-X; refused when another session holds it)."""
         name = time.strftime("govnet-%Y%m%d-%H%M%S", time.gmtime())
-        answer = session.send_command(f"/system backup save name={name}", expect_string=ROUTEROS_PROMPT)
+        answer = session.send_command(
+            f"/system backup save name={name}", expect_string=ROUTEROS_PROMPT, read_timeout=READ_TIMEOUT
+        )
         if "backup saved" not in answer.lower():
             raise GovnetError(
                 f"the device did not save a backup before the change ({shown(answer.strip(), 120)}); "
@@ -239,11 +246,12 @@ def way_for(platform: str, seconds: int) -> Way:
 
 
 def read_running(session: Session, platform: str) -> str:
-    """The running configuration (RouterOS: ``/export``, in or out of safe mode)."""
+    """The running configuration (RouterOS: :data:`ROUTEROS_EXPORT`, in or out of safe mode)."""
     if platform == "mikrotik_routeros":
-        return session.send_command("/export", expect_string=ROUTEROS_PROMPT)
+        return session.send_command(ROUTEROS_EXPORT, expect_string=ROUTEROS_PROMPT, read_timeout=READ_TIMEOUT)
     return session.send_command(
-        "display current-configuration" if platform == "huawei_vrp" else "show running-config"
+        "display current-configuration" if platform == "huawei_vrp" else "show running-config",
+        read_timeout=READ_TIMEOUT,
     )
 
 

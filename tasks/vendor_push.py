@@ -11,8 +11,8 @@ checked by govnet, inside the platform's own safety net (:mod:`govnet.tasks.safe
   only; nothing the intent lacks is removed);
 * dry run: those lines are the report (``changed``) and nothing else happens;
 * otherwise :func:`govnet.tasks.safe_send.apply_change`: prepared, sent, staged, read back, and
-  confirmed only when the running configuration shows every line sent (for IOS/VRP: the
-  remediation computed again from the new running configuration holds none of them); a refused
+  confirmed only when the running configuration shows every line sent, section by section
+  (:func:`not_taken`); a refused
   line, a line not shown or a lost session undoes the whole change and the device is read back
   against the configuration from before.
 
@@ -20,6 +20,9 @@ The intent holds the real secrets (in memory); every result leaves the task mask
 """
 
 from __future__ import annotations
+
+import itertools
+import re
 
 from nornir.core.task import Task
 
@@ -34,28 +37,56 @@ _SECTION_ENDS = {"exit", "quit"}
 
 
 def plan_lines(platform: str, running: str, intended: str) -> list[str]:
-    """What to send to take ``running`` to ``intended`` on a vendor platform.
+    r"""What to send to take ``running`` to ``intended`` on a vendor platform.
 
     >>> plan_lines("mikrotik_routeros", "/system identity set name=r1", '/system identity set name="r1"')
+    []
+    >>> running = "interface Gi0/1\n description x\n"
+    >>> plan_lines("cisco_ios", running, running + " no shutdown\n")
     []
     """
     if platform == "mikrotik_routeros":
         return missing_lines(platform, intended.splitlines(), running)
-    return remediation(platform, running, intended)
+    lines = remediation(platform, running, intended)
+    # a negation the device never shows (IOS' "no shutdown") stays in every remediation: when
+    # every line already holds, there is nothing to send
+    return lines if not_taken(platform, lines, running) else []
 
 
-def not_taken(platform: str, sent: list[str], intended: str, running: str) -> list[str]:
-    """The lines of ``sent`` the ``running`` configuration does not show.
+def not_taken(platform: str, sent: list[str], running: str) -> list[str]:
+    r"""The lines of ``sent`` the ``running`` configuration does not show, section by section
+    (:func:`govnet.tasks.config_lines.missing_lines`): a ``no X``/``undo X`` holds when ``X`` is
+    absent from its section (IOS never shows ``no shutdown``), unless a line sent with it sets
+    ``X`` again (VRP's ``undo description`` then ``description new``).
 
-    >>> running = "hostname r1\\nntp server 198.18.0.2\\n"
-    >>> not_taken("cisco_ios", ["ntp server 198.18.0.2", "logging host 198.18.0.3"],
-    ...           running + "logging host 198.18.0.3\\n", running)
+    >>> running = "interface Gi0/1\n description new\nntp server 198.18.0.2\n"
+    >>> not_taken("cisco_ios", ["interface Gi0/1", " no shutdown", " description new", " exit",
+    ...                         "logging host 198.18.0.3"], running)
     ['logging host 198.18.0.3']
+    >>> not_taken("huawei_vrp", ["interface GE0/0/1", " undo description", " description new", " quit"],
+    ...           "interface GE0/0/1\n description new\n")
+    []
     """
+    wanted = [line for line in sent if line.strip() not in _SECTION_ENDS]
+    missing = missing_lines(platform, wanted, running)
     if platform == "mikrotik_routeros":
-        return missing_lines(platform, sent, running)
-    wanted = {line for line in sent if line.strip() not in _SECTION_ENDS}
-    return [line for line in plan_lines(platform, running, intended) if line in wanted]
+        return missing
+
+    def reset(line: str) -> bool:
+        negated = re.match(r"(\s*)(?:no|undo) (.*)", line)
+        if negated is None:
+            return False
+        indent, positive = negated.groups()
+        return any(w.startswith(f"{indent}{positive} ") or w == f"{indent}{positive}" for w in wanted)
+
+    left = [line for line in missing if not reset(line)]
+    # a section line is there to place its children: reported only with a child left under it
+    headers = {line for line, below in itertools.pairwise(wanted) if below != below.lstrip()}
+    return [
+        line
+        for index, line in enumerate(left)
+        if line not in headers or (index + 1 < len(left) and left[index + 1] != left[index + 1].lstrip())
+    ]
 
 
 def push_vendor(
@@ -77,7 +108,7 @@ def push_vendor(
         platform,
         lines,
         before=before,
-        not_shown=lambda now: not_taken(platform, lines, intended, now),
+        not_shown=lambda now: not_taken(platform, lines, now),
         reopen=lambda: reopen_session(task, network, opener),
         seconds=revert_in,
     )

@@ -82,7 +82,7 @@ _PROMPTS = {
     "cisco_ios": ("{h}#", "{h}(config)#", "configure terminal", {"end", "exit"}, "show running-config"),
     "huawei_vrp": ("<{h}>", "[{h}]", "system-view", {"return", "quit"}, "display current-configuration"),
     # RouterOS has no configuration mode: every line is a command at the one prompt
-    "mikrotik_routeros": ("[admin@{h}] > ", "", "", set(), "/export"),
+    "mikrotik_routeros": ("[admin@{h}] > ", "", "", set(), "/export show-sensitive"),
 }
 _ERRORS = {
     "cisco_ios": "% Invalid input detected at '^' marker.",
@@ -143,8 +143,12 @@ class ConfigShell(CMDShell):  # type: ignore[misc]  # fakenos ships no type hint
         if text in {"quit", "/quit"}:
             self.quitted = True
             return True
-        if text == "/export":
-            self.writeline("\n".join(["# RouterOS 7.16 simulated", *state.running]))
+        if text in {"/export", "/export show-sensitive"}:  # keys shown only with show-sensitive
+            lines = state.running
+            if text == "/export":
+                hidden = r' (?:authentication|encryption)-password=(?:"(?:[^"\\]|\\.)*"|\S+)'
+                lines = [re.sub(hidden, "", line) for line in lines]
+            self.writeline("\n".join(["# RouterOS 7.16 simulated", *lines]))
         elif text.startswith("/system backup save name="):
             state.backups[text.split("=", 1)[1].split(maxsplit=1)[0]] = list(state.running)
             self.writeline("Configuration backup saved")

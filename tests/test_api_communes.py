@@ -24,6 +24,24 @@ def test_the_sample_carries_communes_and_a_repeated_name_is_two_communes(world: 
     )
 
 
+def test_every_agency_of_the_sample_names_its_commune_and_district(world: World) -> None:  # noqa: F811
+    network = world.network
+    found = communes(network)
+    of_site = {s: c for c in found.values() for s in c.sites}
+    for agency in network.agencies.values():
+        site = network.sites[agency.site]
+        assert site.commune and site.district, agency.id  # provincial bodies included
+        assert of_site[agency.site].district == site.district
+    # The provincial departments (in the capital's data centre ward) are counted in a commune too.
+    counted = client_total(world)
+    assert counted == len(network.agencies)
+
+
+def client_total(world: World) -> int:  # noqa: F811
+    items = world.client.get("/api/v1/communes", headers=world.token(Role.IOC)).json()["items"]
+    return sum(int(c["agencies"]["total"]) for c in items)
+
+
 def test_communes_list_their_agencies_and_the_outage(world: World) -> None:  # noqa: F811
     network, auth = world.network, world.token(Role.IOC)
     answer = world.client.get("/api/v1/communes", headers=auth)

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 import uvicorn
@@ -45,6 +46,16 @@ def test_every_operation_keeps_its_contract(live: tuple[str, dict[str, str]]) ->
     from hypothesis import given
 
     base, headers = live
+    document = httpx.get(f"{base}/api/v1/openapi.json", timeout=30).json()
+    # The security scheme is declared, and every operation but the probe and the login needs it.
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    unsecured = [
+        f"{m} {p}"
+        for p, item in document["paths"].items()
+        for m, op in item.items()
+        if not op.get("security")
+    ]
+    assert unsecured == ["get /api/v1/healthz", "post /api/v1/session"], unsecured  # probe, login
     schema = schemathesis.openapi.from_url(f"{base}/api/v1/openapi.json")
     # /events streams forever; /session would replace the caller; /provision/dry-run would open SSH
     # sessions to every device of the sample (its own tests run it on the lab).

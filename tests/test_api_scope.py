@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -124,6 +125,9 @@ def path_values(
     """Real ids of another district and of the token's own: (value, belongs to another district)."""
     if name == "incident_id":  # store ids: whether one reaches the district is the route's to say
         return [(str(i), False) for i in incident_ids]
+    if name == "window_id":  # every maintenance window: whether it is the district's is the route's to say
+        state: ApiState = world.client.app.state.govnet  # type: ignore[attr-defined]
+        return [(str(w.id), False) for w in state.store.maintenance()]
     if name in {"z", "x", "y"}:  # a map tile: public geography, the same for every token
         return [("3", False)]
     if name == "interface":  # one of another district's devices' and one of the token's own
@@ -159,6 +163,17 @@ def bodies(path: str, schema: dict[str, Any], other: Names, own: Names, token: s
         ]
     if "token" in props:
         return [{"token": token}]
+    if "target" in props:  # a maintenance window: another district's objects, the province, its own
+        starts = datetime.now(UTC) + timedelta(days=1)
+        times = {"starts": starts.isoformat(), "ends": (starts + timedelta(hours=2)).isoformat()}
+        targets = [
+            "*",
+            f"district:{sorted(other.own['district'])[0]}",
+            f"device:{sorted(other.own['device'])[0]}",
+            f"commune:{sorted(other.own['commune'])[0]}",
+            f"device:{sorted(own.own['device'])[0]}",
+        ]
+        return [{"target": t, "reason": "scope test", **times} for t in targets]
     raise AssertionError(f"the scope test does not know the body of {path}: teach it")
 
 
@@ -182,7 +197,11 @@ def diffed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 #: Operations whose answer must be 403 for any district-scoped token (documented in OpenAPI).
-SCOPED_403 = {("get", "/api/v1/topology/spof"), ("get", "/api/v1/metrics")}
+SCOPED_403 = {
+    ("get", "/api/v1/topology/spof"),
+    ("get", "/api/v1/metrics"),
+    ("get", "/api/v1/notifications"),
+}
 
 
 def test_every_operation_answers_a_scoped_token_only_with_its_district(
@@ -257,7 +276,10 @@ def call_variants(
             else:
                 for qv in query_values(p["name"], other, own):
                     q = dict(query) if qv is None else {**query, p["name"]: qv}
-                    foreign = qv is not None and qv in other.own["district"]
+                    foreign = qv is not None and (
+                        (p["name"] == "district" and qv in other.own["district"] - own.own["district"])
+                        or (p["name"] == "commune" and qv in other.own["commune"])
+                    )
                     grown.append((url, q, asks_other or foreign))
         urls = grown
     body_schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
@@ -285,7 +307,7 @@ def call_variants(
             leaked = own.leaks(answer.text, asked)
             if leaked:
                 problems.append(f"{where} -> {answer.status_code}: {leaked[:6]}")
-            if asks_other and answer.status_code == 200 and "filter" not in (payload or {}):
+            if asks_other and answer.status_code in (200, 201) and "filter" not in (payload or {}):
                 problems.append(f"{where} -> 200 for another district's object")
             if (method, path) in SCOPED_403 and answer.status_code != 403:
                 problems.append(f"{where} -> {answer.status_code}, documented 403 for scoped tokens")

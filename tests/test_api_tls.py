@@ -10,6 +10,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -169,3 +170,85 @@ def test_listen_checks(tmp_path: Path) -> None:
         check_listen("0.0.0.0", cert, cert, insecure_http=False)  # a certificate is not a key
     with pytest.raises(GovnetError, match="no such file"):
         check_listen("0.0.0.0", tmp_path / "nope.pem", key, insecure_http=False)
+
+
+def demo(*args: str, home: Path) -> subprocess.Popen[str]:
+    """``govnet demo --no-lab`` (the sample province served, nothing brought up) in its own HOME."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "govnet.cli", "demo", "--no-lab", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={
+            **os.environ,
+            "GOVNET_INVENTORY": str(sample_dir()),
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_DATA_HOME": str(home / ".local" / "share"),
+            "GOVNET_API_TOKENS": str(home / "tokens.json"),
+            "GOVNET_STORE": f"sqlite:///{home / 'demo.db'}",
+            "COLUMNS": "400",
+        },
+        cwd=REPO,
+    )
+
+
+def test_demo_serves_https_with_a_test_certificate_end_to_end(tmp_path: Path) -> None:
+    ca, cert, key = make_pki(tmp_path)
+    port = free_port()
+    proc = demo(
+        "--port",
+        str(port),
+        "--tls-cert",
+        str(cert),
+        "--tls-key",
+        str(key),
+        "--duration",
+        "300",
+        home=tmp_path,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        end = time.monotonic() + 120
+        while not any(line.startswith("API:") for line in lines):
+            assert proc.poll() is None, "".join(lines)
+            assert time.monotonic() < end, "demo printed no API URL within 120 s:\n" + "".join(lines)
+            time.sleep(0.2)
+        api = next(line for line in lines if line.startswith("API:"))
+        assert f"https://127.0.0.1:{port}/api/v1/summary" in api, api
+        token = api.split("Bearer ")[1].rstrip(")\n ")
+        trust = ssl.create_default_context(cafile=str(ca))
+        with httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=trust, timeout=30) as client:
+            while True:  # the URL is printed as uvicorn starts: wait for it to listen
+                try:
+                    summary = client.get("/api/v1/summary", headers={"Authorization": f"Bearer {token}"})
+                    break
+                except httpx.ConnectError:
+                    assert time.monotonic() < end and proc.poll() is None, "".join(lines)
+                    time.sleep(0.2)
+            assert summary.status_code == 200 and summary.json()["agencies"]["total"] > 0
+            assert summary.headers["strict-transport-security"].startswith("max-age=")
+            login = client.post("/api/v1/session", json={"token": token})
+            assert "; secure" in login.headers["set-cookie"].lower()
+        with httpx.Client(timeout=30) as untrusting, pytest.raises(httpx.ConnectError):
+            untrusting.get(f"https://127.0.0.1:{port}/api/v1/healthz")
+        with httpx.Client(timeout=30) as plain, pytest.raises(httpx.HTTPError):
+            plain.get(f"http://127.0.0.1:{port}/api/v1/healthz")  # no plain HTTP on the TLS port
+    finally:
+        stop_process(proc)
+        reader.join(timeout=15)
+
+
+def test_demo_refuses_plain_http_off_loopback_before_starting_anything(tmp_path: Path) -> None:
+    port = free_port()
+    proc = demo("--host", "0.0.0.0", "--port", str(port), "--duration", "5", home=tmp_path)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    assert "refusing to serve plain HTTP on 0.0.0.0" in out and "--insecure-http" in out, out
+    assert "single points of failure" not in out.lower() and not (tmp_path / "tokens.json").exists()
+    _ca, cert, _key = make_pki(tmp_path)
+    half = demo("--host", "0.0.0.0", "--tls-cert", str(cert), home=tmp_path)
+    out, _ = half.communicate(timeout=120)
+    assert half.returncode != 0 and "go together" in out, out

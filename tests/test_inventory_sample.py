@@ -178,8 +178,17 @@ def _facts_with(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
         (lambda d: d["provincial_agencies"][0].update(level="platinum"), "provincial_agencies.0.level"),
         (lambda d: d["ring_roads"].pop(), "ring_roads"),
         (lambda d: d.update(extra_section=[]), "extra_section"),
+        (lambda d: d["provincial_agencies"][0].update(commune="Lộc Ninh"), "commune 'Lộc Ninh'"),
     ],
-    ids=["control-in-name", "id-not-a-slug", "unknown-district", "bad-level", "road-missing", "unknown-key"],
+    ids=[
+        "control-in-name",
+        "id-not-a-slug",
+        "unknown-district",
+        "bad-level",
+        "road-missing",
+        "unknown-key",
+        "commune-not-the-capitals",
+    ],
 )
 def test_hostile_sample_facts_are_refused_naming_the_field(
     tmp_path: Path, edit: Callable[[dict[str, Any]], None], where: str

@@ -427,3 +427,51 @@ def test_a_v3_trap_from_an_unknown_user_is_logged_as_rejected(log_file: Path) ->
     assert record["level"] == "WARNING" and record["address"] == "127.0.0.1" and record["reason"]
     text = log_file.read_text(encoding="utf-8")
     assert auth not in text and priv not in text
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        # An '@' in a password: URL parsers (urllib, redis-py) take the last '@' as the end of it.
+        ("redis://:p@ss:w0rd@127.0.0.1:6379/0", "redis://:********@127.0.0.1:6379/0"),
+        ("postgresql://govnet:a@b@c@127.0.0.1/monitor", "postgresql://govnet:********@127.0.0.1/monitor"),
+        ("http://u:plain@h/x and http://v:other@k/y", "http://u:********@h/x and http://v:********@k/y"),
+    ],
+)
+def test_a_url_password_is_masked_whole(url: str, masked: str) -> None:
+    assert logs.mask(f"store {url}") == f"store {masked}"
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        # libpq and redis-py take the password from the query string too.
+        (
+            "postgresql://govnet@db/monitor?sslmode=require&password=s3cretPW",
+            "postgresql://govnet@db/monitor?sslmode=require&password=********",
+        ),
+        (
+            "redis://127.0.0.1:6379/0?password=s3cretPW&db=1",
+            "redis://127.0.0.1:6379/0?password=********&db=1",
+        ),
+    ],
+)
+def test_a_password_in_a_url_query_is_masked(url: str, masked: str) -> None:
+    assert logs.mask(f"store {url}") == f"store {masked}"
+
+
+def test_a_store_error_never_prints_the_password_of_the_url_query() -> None:
+    """The store's URL in its own error (printed, logged): the password of the query masked too."""
+    port = 20000 + 1000 * int(os.environ.get("GOVNET_TEST_LANE", "0")) + 998  # nobody listens there
+    url = f"postgresql://govnet@127.0.0.1:{port}/govnet?password=s3cretPW-in-query"
+    proc = subprocess.run(
+        [sys.executable, "-m", "govnet.cli", "monitor", "incidents"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "GOVNET_STORE": url},
+    )
+    assert proc.returncode != 0
+    assert "cannot open the store" in proc.stderr, proc.stderr
+    assert "s3cretPW" not in proc.stdout + proc.stderr, proc.stderr

@@ -88,6 +88,8 @@ def test_a_dead_hub_is_one_incident_after_its_neighbours_traps_settle(net: Netwo
     clock.now += TRAP_HOLD_S  # agents cache their interface tables: confirm once that is past
     agents.calls.clear()
     report = tick(mon)
+    assert not report.settled and hub in mon.doubted  # one failed poll is not yet an outage
+    report = tick(mon)  # the hub's second poll fails too
     # The devices the traps named were re-polled (confirmation), not the whole province
     # (a few others whose scheduled slot came up in these seconds are polled too).
     assert {hub} | {d for d, _ in agents.kill(hub)} <= set(agents.scraped_devices())
@@ -157,6 +159,7 @@ def test_metrics_pass_promtool_and_govnet_metrics_are_lint_clean(net: Network, t
     agents.kill(hub)
     clock.now += 130
     tick(mon)
+    tick(mon)  # the hub's second failed poll: now it is unreachable
     body = exposition(mon.store, net)
     text = body.decode()
     assert 'govnet_device_up{device="' + hub + '",role="hub"} 0.0' in text
@@ -245,6 +248,36 @@ def test_a_link_down_found_by_polling_waits_for_the_far_end_before_correlating(
     clock.now += 31  # every neighbour's slot came, the hub's did not
     first = tick(mon)
     assert first.opened == [] and not first.settled and hub in mon.confirm
-    second = tick(mon)  # the hub's confirmation poll
-    assert second.settled
+    second = tick(mon)  # the hub's confirmation poll: no answer
+    assert not second.settled and second.opened == [] and hub in mon.doubted
+    third = tick(mon)  # its second failed poll: unreachable
+    assert third.settled
     assert [(i.kind, i.root_cause) for i in mon.store.incidents(open_only=True)] == [("node", hub)]
+
+
+def test_one_lost_answer_is_not_an_outage_and_two_are(net: Network, tmp_path: Path) -> None:
+    """A device is written unreachable only when a second poll, started after the failed one came
+    back, fails too: an agent that misses one answer stays up, with no change and no incident."""
+    agents, clock = FakeScraper(net), Clock(5_000_000.0)
+    mon = monitor(net, tmp_path, agents, clock)
+    tick(mon)
+    cpe, _link, _hub_end = single_homed_cpe(net)
+    agents.dead.add(cpe)  # the agent misses its next answer (the device and its links are fine)
+    clock.now += 130
+    missed = tick(mon)
+    assert cpe in missed.polled and cpe in mon.doubted and not missed.settled
+    assert [c for c in missed.changes if c.name == cpe] == []
+    agents.dead.discard(cpe)
+    answered = tick(mon)  # the confirmation poll, at once: it answers
+    assert cpe in answered.polled and cpe not in mon.doubted and answered.settled
+    assert not [c for c in mon.store.changes() if c.name == cpe and c.new == "unreachable"]
+    assert mon.store.incidents(open_only=True) == []
+
+    agents.kill(cpe)  # now it is really dead
+    clock.now += 130
+    first = tick(mon)
+    assert [c for c in first.changes if c.name == cpe] == [] and first.opened == []
+    second = tick(mon)
+    assert [(c.name, c.new) for c in second.changes if c.kind == "device"] == [(cpe, "unreachable")]
+    (incident,) = mon.store.incidents(open_only=True)  # its link's or its own: one either way
+    assert cpe in incident.root_cause

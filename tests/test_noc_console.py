@@ -6,6 +6,8 @@ tests' own (``scripts/screenshots.py`` runs them with GOVNET_SCREENSHOTS=docs/im
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -256,4 +258,31 @@ def test_an_ioc_token_gets_the_map_and_counts_without_the_nocs_lists(console: Co
         assert browser.find_element("id", "who").text == "ioc"
         no_violations(browser)
     finally:
+        browser.quit()
+
+
+def test_a_change_arrives_live_on_the_map_and_in_the_event_log(console: Console) -> None:
+    world = console.world
+    quiet = sorted(
+        d
+        for d in world.network.devices
+        if d.startswith("cpe-") and d not in world.behind and d != world.maintained_cpe
+    )[-1]
+    site = world.network.devices[quiet].site
+    browser = open_console(console)
+    try:
+        dot = f"circle[data-site='{site}']"
+        assert browser.find_element("css selector", dot).get_attribute("data-status") == "up"
+        wait_until(lambda: browser.find_element("id", "live").text == "live", 30, "the event stream open")
+        world.store.set_states([("device", quiet, "unreachable", None)], time.time(), "poll")
+        wait_until(
+            lambda: browser.find_element("css selector", dot).get_attribute("data-status") == "down",
+            30,
+            "live",
+        )
+        top = browser.find_element("css selector", "#changes li")
+        assert quiet in top.text and "unreachable" in top.text
+        no_violations(browser)
+    finally:
+        world.store.set_states([("device", quiet, "up", None)], time.time(), "poll")
         browser.quit()

@@ -40,11 +40,12 @@ def test_the_webhooks_are_in_the_openapi_3_1_document(document: dict[str, Any]) 
     validate(document)
     assert document["openapi"].startswith("3.1")
     hooks = document["webhooks"]
-    assert set(hooks) == {"incident", "endpoint", "test"}
+    assert set(hooks) == {"incident", "endpoint", "test", "report"}
     for name, model in (
         ("incident", "IncidentWebhook"),
         ("endpoint", "EndpointWebhook"),
         ("test", "TrialWebhook"),
+        ("report", "ReportWebhook"),
     ):
         post = hooks[name]["post"]
         body = post["requestBody"]["content"]["application/json"]["schema"]

@@ -101,7 +101,7 @@ def ring_link(net: Network) -> str:
 def test_routes_by_severity_district_commune_and_service_level(make: Make, net: Network) -> None:
     s = make(
         "channels:\n"
-        + channel_block(["all", "major", "gold", "dx", "anloc"])
+        + channel_block(["all", "major", "gold", "dx", "anloc", "anloc-id", "tanphu-id"])
         + """\
 routes:
   - channels: [all]
@@ -113,6 +113,10 @@ routes:
     districts: [dong-xoai]
   - channels: [anloc]
     communes: [An Lộc]
+  - channels: [anloc-id]
+    communes: [an-loc]
+  - channels: [tanphu-id]
+    communes: [tan-phu]
 """
     )
     bronze = s.open([only_link(net, BRONZE_CPE)], [BRONZE_CPE], T0)
@@ -124,18 +128,20 @@ routes:
         "gold": [f"incident.opened#{gold}"],
         "dx": [f"incident.opened#{bronze}", f"incident.opened#{ring}"],  # the ring link ends in dong-xoai
         "anloc": [f"incident.opened#{gold}"],
+        "anloc-id": [f"incident.opened#{gold}"],  # the same commune by its id
+        "tanphu-id": [f"incident.opened#{bronze}", f"incident.opened#{ring}"],  # the ring ends there too
     }
     severities = {r.incident_id: r.payload["body"]["data"]["incident"]["severity"] for r in s.rows("all")}
     assert severities == {bronze: "major", gold: "critical", ring: "minor"}
     # The restore goes exactly to the channels told of the opening, once each.
     s.close(bronze, T0 + 100)
     closed = sorted(r.channel for r in s.rows() if r.event_type == "incident.closed")
-    assert closed == ["all", "dx", "major"]
+    assert closed == ["all", "dx", "major", "tanphu-id"]
     # A change of an open incident goes to the channels that know of it.
     s.store.update_incident(gold, T0 + 110, {**s.store.incident(gold).detail, "flapping": True})  # type: ignore[union-attr]
     s.notifier.on_report(CycleReport(at=T0 + 110, updated=[gold]))
     updated = sorted(r.channel for r in s.rows() if r.event_type == "incident.updated")
-    assert updated == ["all", "anloc", "gold", "major"]
+    assert updated == ["all", "anloc", "anloc-id", "gold", "major"]
 
 
 def test_a_maintenance_window_silences_and_the_opening_follows_when_it_ends(make: Make, net: Network) -> None:

@@ -83,7 +83,8 @@ def month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Month]:
         sample = load_inventory(inventory)
         ids = sorted(sample.agencies)
         with_commune = [a for a in ids if sample.sites[sample.agencies[a].site].commune]
-        script_agency, formula_agency = ids[-1], with_commune[-1]
+        script_agency = ids[-1]
+        formula_agency = next(a for a in reversed(with_commune) if a != script_agency)
         for ident, name in ((script_agency, SCRIPT_NAME), (formula_agency, FORMULA_NAME)):
             _rename(inventory, ident, "name", name)
         site = sample.agencies[formula_agency].site

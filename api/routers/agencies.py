@@ -16,6 +16,7 @@ from govnet.api.deps import (
     Page,
     State,
     authorized,
+    forbid_commune,
     forbid_district,
     needs,
     not_found,
@@ -43,6 +44,8 @@ async def list_agencies(
 
     District scope: a district-scoped token gets its district's agencies only (filtered);
     ``district=`` naming another district, or ``commune=`` a commune of another district, is 403.
+    A commune-scoped token gets its commune's agencies only; ``commune=`` naming another commune
+    is 403.
     """
     return await agencies_page(request, Page(limit, offset), district, status, commune)
 
@@ -52,12 +55,13 @@ async def agencies_page(
 ) -> Response:
     """One page of agencies, for :func:`list_agencies` and :func:`fast_list_agencies`."""
     state, caller = state_of(request), authorized(request, Role.IOC)
+    ceiling = state.scope(caller)
     if district is not None:
         forbid_district(caller, district)
     if commune is not None:
         if commune not in state.communes:
             raise not_found(f"commune '{commune}'", "/api/v1/communes")
-        forbid_district(caller, state.communes[commune].district)
+        forbid_commune(caller, commune, state.communes[commune].district)
 
     def compute() -> list[dict[str, Any]]:
         snap = Snapshot.read(state.network, state.store, ("endpoint",), detail=False)
@@ -68,7 +72,7 @@ async def agencies_page(
         mine = [
             i
             for i in items
-            if caller.sees(i["district"])
+            if (ceiling.everything or f"agency:{i['id']}" in ceiling.endpoints)
             and district in (None, i["district"])
             and commune in (None, i["commune_id"])
             and status in (None, i["status"])
@@ -81,7 +85,8 @@ async def agencies_page(
     # page costs a lookup.
     version = state.version()
     items: list[dict[str, Any]] = await state.memo(("agencies",), compute, version)
-    key = ("agencies-page", caller.district, district, commune, status, paging.limit, paging.offset)
+    scope = (caller.district, caller.commune)
+    key = ("agencies-page", scope, district, commune, status, paging.limit, paging.offset)
     rendered: Rendered = await state.memo(key, lambda: render(items), version)
     return answer(request, rendered)
 
@@ -124,7 +129,8 @@ def get_agency(
 ) -> Any:
     """One agency in detail.
 
-    District scope: an agency of another district is 403 for a district-scoped token; in the path
+    District scope: an agency of another district (of another commune, for a commune-scoped
+    token) is 403 for a district-scoped token; in the path
     to the core, the hops outside the token's district are folded into one ``outside-scope`` hop
     (with their count and whether they are all up), and a link to another district is named
     ``outside-scope``.
@@ -135,6 +141,8 @@ def get_agency(
     snap = Snapshot.read(state.network, state.store, ("endpoint", "device", "link"), detail=False)
     item = agency_item(snap, agency_id)
     forbid_district(caller, item["district"])
+    if not state.scope(caller).everything and f"agency:{agency_id}" not in state.scope(caller).endpoints:
+        forbid_commune(caller, str(state.commune_of_site.get(item["site"], "")), item["district"])
     key = f"agency:{agency_id}"
     changes = state.store.changes(kind="endpoint", name=key)
     last = changes[-1] if changes else None

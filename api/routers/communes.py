@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from govnet.api.deps import ERRORS, SLUG, ApiState, Ioc, State, forbid_district, not_found
+from govnet.api.deps import ERRORS, SLUG, ApiState, Ioc, State, forbid_commune, not_found
 from govnet.api.status import Snapshot, agency_item
 
 router = APIRouter(prefix="/communes", tags=["status"], responses=ERRORS)
@@ -38,14 +38,15 @@ def _counts(items: list[dict[str, Any]]) -> dict[str, int]:
 async def list_communes(state: State, caller: Ioc) -> Any:
     """Every commune or ward the inventory's sites name (id, name, district, agency counts).
 
-    District scope: a district-scoped token gets its district's communes only (filtered).
+    District scope: a district-scoped token gets its district's communes only (filtered); a
+    commune-scoped token its own commune.
     """
     agencies = await _agencies(state)
     return {
         "items": [
             {**c.as_dict(), "agencies": _counts(agencies[c.id])}
             for c in state.communes.values()
-            if caller.sees(c.district)
+            if caller.sees_commune(c.id, c.district)
         ]
     }
 
@@ -58,11 +59,12 @@ async def get_commune(
 ) -> Any:
     """One commune or ward with its agencies and their status.
 
-    District scope: a commune of another district is 403 for a district-scoped token.
+    District scope: a commune of another district is 403 for a district-scoped token; another
+    commune is 403 for a commune-scoped token.
     """
     commune = state.communes.get(commune_id)
     if commune is None:
         raise not_found(f"commune '{commune_id}'", "/api/v1/communes")
-    forbid_district(caller, commune.district)
+    forbid_commune(caller, commune.id, commune.district)
     items = (await _agencies(state))[commune_id]
     return {**commune.as_dict(), "agencies": _counts(items), "agency_list": items}

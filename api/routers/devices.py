@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from govnet.api.deps import DEVICE, ERRORS, SLUG, Noc, Paging, State, forbid_district, not_found
+from govnet.api.deps import DEVICE, ERRORS, SLUG, Noc, Paging, State, forbid_site, not_found
 from govnet.api.status import Snapshot, device_item, link_item
 
 router = APIRouter(tags=["network"], responses=ERRORS)
@@ -25,15 +25,14 @@ def list_devices(
 ) -> Any:
     """Devices, filtered and paginated.
 
-    District scope: a district-scoped token gets its district's devices only (filtered).
+    District scope: a district-scoped token gets its district's devices only (filtered); a
+    commune-scoped token its commune's.
     """
     snap = Snapshot.read(state.network, state.store)
-    items = [device_item(snap, d) for d in sorted(state.network.devices)]
-    items = [
-        i
-        for i in items
-        if caller.sees(i["district"]) and role in (None, i["role"]) and status in (None, i["status"])
-    ]
+    mine = state.scope(caller)
+    names = [d for d in sorted(state.network.devices) if mine.everything or d in mine.devices]
+    items = [device_item(snap, d) for d in names]
+    items = [i for i in items if role in (None, i["role"]) and status in (None, i["status"])]
     return paging.apply(items)
 
 
@@ -47,7 +46,8 @@ def list_links(
     """Links, filtered and paginated (the worst first: down, then busiest).
 
     District scope: a district-scoped token gets the links with both ends in its district
-    (filtered); links between districts are province infrastructure and not listed.
+    (filtered); links between districts are province infrastructure and not listed. A
+    commune-scoped token gets the links with both ends in its commune.
     """
     snap = Snapshot.read(state.network, state.store)
     mine = state.scope(caller)
@@ -65,12 +65,14 @@ def get_device(state: State, caller: Noc, device: Annotated[str, Path(pattern=DE
     rates, optical receive level and link, its WiFi clients, the agencies/BTS/hotspots it serves,
     its alerts, the maintenance windows covering it and its last changes (24 h).
 
-    District scope: 403 for a device of another district; links and peers outside the district
-    are not named.
+    District scope: 403 for a device of another district (of another commune, for a commune-scoped
+    token); links and peers outside the scope are not named.
     """
     if device not in state.network.devices:
         raise not_found(f"device '{device}'", "/api/v1/devices")
-    forbid_district(caller, state.network.district_of(device))
+    forbid_site(
+        caller, state.scope(caller), state.network.devices[device].site, state.network.district_of(device)
+    )
     now = time.time()
     snap = Snapshot.read(state.network, state.store)
     windows = state.store.maintenance(since=now - DAY, until=now + 7 * DAY)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from govnet.api.deps import ERRORS, SLUG, Ioc, State, forbid_district, not_found
+from govnet.api.deps import ERRORS, SLUG, Ioc, State, forbid_whole_district, not_found
 from govnet.api.status import Snapshot, agency_item, incident_touches, summary
 
 router = APIRouter(prefix="/districts", tags=["status"], responses=ERRORS)
@@ -16,7 +16,8 @@ router = APIRouter(prefix="/districts", tags=["status"], responses=ERRORS)
 def list_districts(state: State, caller: Ioc) -> Any:
     """Every district.
 
-    District scope: a district-scoped token gets its own district only (filtered).
+    District scope: a district-scoped token gets its own district only (filtered); so does a
+    commune-scoped token (its commune's district).
     """
     names = state.network.district_names
     return {"items": [{"id": d, "name": n} for d, n in sorted(names.items()) if caller.sees(d)]}
@@ -30,11 +31,12 @@ def get_district(
 ) -> Any:
     """One district.
 
-    District scope: another district is 403 for a district-scoped token.
+    District scope: another district is 403 for a district-scoped token; any district is 403 for
+    a commune-scoped token (a district's answer covers its other communes).
     """
     if district_id not in state.network.district_names:
         raise not_found(f"district '{district_id}'", "/api/v1/districts")
-    forbid_district(caller, district_id)
+    forbid_whole_district(caller, district_id)
     snap = Snapshot.read(state.network, state.store, ("endpoint",), detail=False)
     open_here = [i for i in state.store.incidents(open_only=True) if incident_touches(i.detail, district_id)]
     body = summary(snap, district_id, len(open_here), state.endpoints)

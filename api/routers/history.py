@@ -7,7 +7,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
-from govnet.api.deps import DEVICE, ERRORS, ErrorBody, Noc, State, forbid_district, not_found
+from govnet.api.deps import (
+    DEVICE,
+    ERRORS,
+    ErrorBody,
+    Noc,
+    State,
+    forbid_site,
+    not_found,
+)
 from govnet.monitor.history import interface_history
 from govnet.monitor.series import SeriesError
 
@@ -35,14 +43,15 @@ def history(
     started with ``--series``, from the store's samples (up to 24 h) and hourly rollups otherwise;
     ``source`` says which.
 
-    District scope: a district-scoped token gets its district's devices only (403 otherwise).
+    District scope: a district-scoped token gets its district's devices only (403 otherwise); a
+    commune-scoped token its commune's.
     """
     known = state.network.devices.get(device)
     if known is None:
         raise not_found(f"device '{device}'", "/api/v1/devices")
     # The scope first: a 404 for a wrong interface name and a 403 for a right one would let a
     # district-scoped token list another district's interfaces.
-    forbid_district(caller, state.network.district_of(device))
+    forbid_site(caller, state.scope(caller), known.site, state.network.district_of(device))
     if interface not in known.interfaces:
         raise not_found(f"interface '{interface}' on device '{device}'", "/api/v1/devices")
     try:

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Path, Query, Request
 from govnet.api.auth import Principal
 from govnet.api.authn import client_address
 from govnet.api.deps import ERRORS, ApiState, Noc, Paging, State, not_found
-from govnet.api.status import incident_touches
 from govnet.monitor.store import IncidentRow
 
 router = APIRouter(prefix="/incidents", tags=["incidents"], responses=ERRORS)
@@ -33,7 +32,8 @@ def list_incidents(
 
     District scope: a district-scoped token gets the incidents whose blast radius reaches its
     district, cut to it (filtered): only its district's endpoints, devices and links; a root cause
-    in another district reads ``outside-scope`` (``root_cause_in_scope`` false).
+    in another district reads ``outside-scope`` (``root_cause_in_scope`` false). A commune-scoped
+    token likewise: the incidents reaching its commune, cut to it.
 
     ``maintenance``: the ids of the maintenance windows on now that cover the root cause (see
     ``/maintenance``).
@@ -42,7 +42,7 @@ def list_incidents(
     mine = state.scope(caller)
     now = time.time()
     windows = state.store.maintenance(since=now, until=now + 1)
-    items = [r.as_dict() for r in rows if incident_touches(r.detail, caller.district)]
+    items = [r.as_dict() for r in rows if mine.incident_touches(r.detail)]
     return paging.apply(
         [
             {**mine.incident(i), "maintenance": state.console.incident_maintenance(i, windows, now)}
@@ -53,7 +53,7 @@ def list_incidents(
 
 def _found(state: ApiState, caller: Principal, incident_id: int) -> IncidentRow:
     row = state.store.incident(incident_id)
-    if row is None or not incident_touches(row.detail, caller.district):
+    if row is None or not state.scope(caller).incident_touches(row.detail):
         raise not_found(f"incident {incident_id}", "/api/v1/incidents")
     return row
 

@@ -40,7 +40,8 @@ async def dry_run(body: DryRun, request: Request, state: State, caller: Engineer
     District scope: the scope is a ceiling, not one more filter. A district-scoped token's
     ``district=`` filter may only name its own district (anything else, a glob included, is 403),
     and whatever the other filters select (names, sites, roles), only its district's devices are
-    diffed: a filter selecting none of them answers an empty report.
+    diffed: a filter selecting none of them answers an empty report. A commune-scoped token's
+    ceiling is its commune's devices.
     """
     # Deferred: the rollout loads nornir, napalm and netmiko (about 2 s), needed by this route only.
     from govnet.tasks.provision import select  # noqa: PLC0415  (nornir, napalm: dry runs only)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 
-from govnet.api.deps import ERRORS, SLUG, Ioc, State, forbid_district, not_found
+from govnet.api.deps import ERRORS, SLUG, Ioc, State, forbid_whole_district, not_found
 from govnet.monitor.slaformats import MEDIA_TYPES
 from govnet.monitor.slarender import render
 from govnet.monitor.slareport import DEFAULT_TZ, PeriodNotBegunError, build_report, report_period
@@ -45,24 +45,27 @@ def sla_report(
     a month that has not begun is 404.
 
     District scope: a district-scoped token gets its district's report (its agencies, communes and
-    district total, no province line); ``district=`` naming another district is 403.
+    district total, no province line); ``district=`` naming another district is 403. A
+    commune-scoped token gets its commune's report (its agencies, the commune's line as the total,
+    no district or province line); ``district=`` is 403 for it.
     """
     if district is not None:
         if district not in state.network.district_names:
             raise not_found(f"district '{district}'", "/api/v1/districts")
-        forbid_district(caller, district)
+        forbid_whole_district(caller, district)
     scope = district or caller.district
     try:
         the_period = report_period(period, DEFAULT_TZ)
     except PeriodNotBegunError as exc:
         detail = {"message": exc.message, "hint": exc.hint}
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=detail) from exc
-    report = build_report(state.network, state.store, the_period, scope)
+    report = build_report(state.network, state.store, the_period, scope, commune=caller.commune)
     body = render(report, format)
     headers = {}
     if format == "html":
         headers["Content-Security-Policy"] = HTML_POLICY
     if format in {"csv", "pdf"}:
-        name = f"sla-{report.period.label}{'-' + scope if scope else ''}.{format}"
+        where = caller.commune or scope
+        name = f"sla-{report.period.label}{'-' + where if where else ''}.{format}"
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return Response(body, media_type=MEDIA_TYPES[format], headers=headers)

@@ -30,7 +30,7 @@ class Login(BaseModel):
 
 
 def _answer(caller: Principal, csrf: str | None) -> dict[str, Any]:
-    return {"role": caller.role.value, "district": caller.district, "csrf": csrf}
+    return {"role": caller.role.value, "district": caller.district, "commune": caller.commune, "csrf": csrf}
 
 
 @router.post("", summary="Start a browser session from a token (no token needed before)")

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from govnet.api.deps import ERRORS, SLUG, Noc, State, forbid_district, not_found
+from govnet.api.deps import ERRORS, SLUG, Noc, State, forbid_site, not_found
 from govnet.api.status import Snapshot
 
 router = APIRouter(prefix="/sites", tags=["network"], responses=ERRORS)
@@ -18,11 +18,12 @@ def get_site(
 ) -> Any:
     """A site with its coordinates, district, commune and devices (each with its state).
 
-    District scope: 403 for a site of another district.
+    District scope: 403 for a site of another district (of another commune, for a commune-scoped
+    token).
     """
     site = state.network.sites.get(site_id)
     if site is None:
         raise not_found(f"site '{site_id}'", "/api/v1/topology/geojson")
-    forbid_district(caller, site.district)
+    forbid_site(caller, state.scope(caller), site_id, site.district)
     snap = Snapshot.read(state.network, state.store, ("device",))
     return state.console.site_page(snap, state.scope(caller), site_id)

@@ -21,10 +21,13 @@ def sla(
     """Per agency and per district.
 
     District scope: a district-scoped token gets its district's endpoints and district only
-    (filtered).
+    (filtered); a commune-scoped token its commune's endpoints (its district's line counts them only).
     """
+    mine = state.scope(caller)
     items = [
-        a for a in availability(state.network, state.store, parse_period(period)) if caller.sees(a.district)
+        a
+        for a in availability(state.network, state.store, parse_period(period))
+        if mine.everything or f"{a.kind}:{a.id}" in mine.endpoints
     ]
     return {
         "period": period,

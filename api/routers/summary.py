@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from govnet.api.auth import Role
 from govnet.api.deps import ERRORS, authorized, needs, state_of
 from govnet.api.rendered import Rendered, answer, prerender
-from govnet.api.status import Snapshot, incident_touches, summary
+from govnet.api.status import Snapshot, summary
 
 router = APIRouter(tags=["status"], responses=ERRORS)
 
@@ -35,22 +35,24 @@ async def get_summary(request: Request) -> Response:
     changes they all get the same bytes without leaving the event loop.
 
     District scope: a district-scoped token gets its district's counts only (filtered), and
-    ``incidents_open`` counts the open incidents whose blast radius reaches the district.
+    ``incidents_open`` counts the open incidents whose blast radius reaches the district. A
+    commune-scoped token gets its commune's counts (under its district's line) and the incidents
+    reaching the commune.
     """
     # No dependencies: this is the most polled route, and each dependency costs more than a hit.
     state, caller = state_of(request), authorized(request, ROLE)
 
     def compute() -> Rendered:
         snap = Snapshot.read(state.network, state.store, ("endpoint",), detail=False)
-        open_here = [
-            i for i in state.store.incidents(open_only=True) if incident_touches(i.detail, caller.district)
-        ]
-        body = summary(snap, caller.district, len(open_here), state.endpoints)
+        mine = state.scope(caller)
+        open_here = [i for i in state.store.incidents(open_only=True) if mine.incident_touches(i.detail)]
+        only = mine.endpoints if caller.commune is not None else None
+        body = summary(snap, caller.district, len(open_here), state.endpoints, only, caller.commune)
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         headers = {"Cache-Control": "no-cache"}
         if body["updated_at"] is not None:
             headers["Last-Modified"] = formatdate(body["updated_at"], usegmt=True)
         return prerender(raw, headers, etag=True)
 
-    rendered: Rendered = await state.memo(("summary", caller.district), compute)
+    rendered: Rendered = await state.memo(("summary", caller.district, caller.commune), compute)
     return answer(request, rendered)

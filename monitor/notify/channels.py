@@ -20,7 +20,7 @@ through :class:`govnet.inventory.secrets.SecretStore`; their values are held as
         secret: {env: IOC_WEBHOOK_SECRET}
     routes:
       - channels: [ioc]
-        events: [incident, endpoint]
+        events: [incident, endpoint]   # + report: last month's SLA report on the 1st
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def _http_url(value: str) -> str:
 
 HttpUrl = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s<>,;\"]+@[A-Za-z0-9.-]+$")]
-EventKind = Literal["incident", "endpoint"]
+EventKind = Literal["incident", "endpoint", "report"]
 Severity = Literal["minor", "major", "critical"]
 SEVERITIES: tuple[str, ...] = ("minor", "major", "critical")
 
@@ -207,6 +207,7 @@ class Route(Strict):
     events: list[EventKind] = Field(default_factory=_incidents_only)
     min_severity: Severity = "minor"
     districts: list[Slug] | None = None
+    #: Commune or ward names (``An Lộc``) or ids (``an-loc``, see /api/v1/communes).
     communes: list[Name] | None = None
     service_levels: list[ServiceLevel] | None = None
     quiet_hours: QuietHours | None = None

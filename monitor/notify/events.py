@@ -73,6 +73,11 @@ def _endpoint_facts(network: Network, kind: str, ident: str) -> tuple[str | None
     return (site.commune if site else None), None
 
 
+def _site_of(network: Network, kind: str, ident: str) -> str:
+    """The site of an endpoint (an agency's own; a BTS site or hotspot is one)."""
+    return network.agencies[ident].site if kind == "agency" and ident in network.agencies else ident
+
+
 def _link_ends(network: Network, link_ids: list[str]) -> set[str]:
     by_id = {link.id: link for link in network.links}
     ends: set[str] = set()
@@ -145,6 +150,13 @@ def incident_event(network: Network, row: IncidentRow, type_: str, at: float, no
     }
     site_commune = commune_of_site(network)
     commune_ids = {site_commune.get(network.devices[d].site) for d in devices} - {None}
+    endpoint_sites = {_site_of(network, str(e.get("kind")), str(e.get("id"))) for e in endpoints}
+    # Routes name communes by name or by id (/api/v1/communes): both are matched.
+    routed = (
+        communes
+        | {c for c in commune_ids if c}
+        | {site_commune[s] for s in endpoint_sites if s in site_commune}
+    )
     targets = (
         {f"device:{d}" for d in devices}
         | {f"district:{d}" for d in districts if devices}
@@ -159,7 +171,7 @@ def incident_event(network: Network, row: IncidentRow, type_: str, at: float, no
         incident_id=row.id,
         since=row.opened,
         districts=frozenset(districts),
-        communes=frozenset(communes),
+        communes=frozenset(routed),
         service_levels=frozenset(levels),
         targets=frozenset(targets),
         data=data,
@@ -216,7 +228,7 @@ def endpoint_event(
         severity=severity,
         since=at,
         districts=frozenset({district} if district else set()),
-        communes=frozenset({commune} if commune else set()),
+        communes=frozenset({commune} if commune else set()) | ({commune_id} if commune_id else set()),
         service_levels=frozenset({level} if level else set()),
         targets=frozenset(targets),
         data=data,

@@ -20,14 +20,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from govnet import aio
+from govnet.errors import GovnetError
 from govnet.inventory.network import Network
 from govnet.monitor.engine import CycleReport
 from govnet.monitor.notify.channels import Channels, Route
 from govnet.monitor.notify.events import SEVERITY_RANK, Event, endpoint_event, endpoint_index, incident_event
 from govnet.monitor.notify.messages import render
+from govnet.monitor.notify.monthly import queue_monthly
 from govnet.monitor.notify.outbox import Outbox, OutboxError, OutboxRow, Pending
 from govnet.monitor.notify.routing import channels_for, effective_routes, quiet_until, silenced
-from govnet.monitor.notify.senders import DeliveryError, send
+from govnet.monitor.notify.senders import DeliveryError, ReceiverGoneError, send
 from govnet.monitor.notify.signing import new_message_id
 from govnet.monitor.spool import SpoolingStore
 from govnet.monitor.store import IncidentRow, Store, StoreError, Window
@@ -40,6 +42,8 @@ SWEEP_EVERY_S = 1.0
 #: Delivered messages are kept this long (the record of who was told what), then pruned hourly.
 KEEP_DELIVERED_S = 30 * 86400.0
 PRUNE_EVERY_S = 3600.0
+#: How often the notifier looks whether last month's report is due.
+MONTHLY_EVERY_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,8 @@ class Notifier:
         if not pending:
             return 0
         try:
+            off = self.outbox.disabled()
+            pending = [p for p in pending if p.channel not in off]  # their receivers are gone
             written = self.outbox.add(pending)
         except OutboxError as exc:
             log.error("notifications: %d message(s) not written to the outbox: %s", len(pending), exc.message)
@@ -231,6 +237,7 @@ class Notifier:
     async def _deliver(self, row: OutboxRow) -> Delivery:
         channel = self.channels.channels.get(row.channel)
         detail = ""
+        gone = False
         if channel is None:
             error = f"channel '{row.channel}' is no longer in {self.channels.path}"
             ok = False
@@ -238,12 +245,25 @@ class Notifier:
             try:
                 detail = await send(channel, row.message_id, row.payload, self.clock())
                 ok, error = True, ""
+            except ReceiverGoneError as exc:
+                ok, error, gone = False, exc.message, True
             except DeliveryError as exc:
                 ok, error = False, exc.message
         at = self.clock()
         try:
             if ok:
                 self.outbox.delivered(row.id, at)
+            elif gone:
+                dropped = self.outbox.give_up(row, at, error)
+                log.error(
+                    "notification channel %s disabled: %s (message %s and %d waiting not sent; "
+                    "'govnet notify enable --channel %s' switches it on again)",
+                    row.channel,
+                    error,
+                    row.message_id,
+                    max(0, dropped - 1),
+                    row.channel,
+                )
             else:
                 due = self.outbox.failed(
                     row, at, error, self.channels.retry.first, self.channels.retry.maximum
@@ -263,15 +283,34 @@ class Notifier:
             self.on_delivery(result)
         return result
 
+    def monthly(self, now: float | None = None) -> int:
+        """Queue last month's SLA report for the channels that take reports, once (monthly.py)."""
+        now = self.clock() if now is None else now
+        try:
+            queued = queue_monthly(self.channels, self.outbox, self.network, self.store, now)
+        except GovnetError as exc:  # the store away, a period it cannot build: tried again in a minute
+            log.warning("notifications: the monthly report was not queued: %s", exc.message)
+            return 0
+        except Exception:  # a report that cannot be rendered must not stop incident notifications
+            log.exception("notifications: the monthly report could not be built")
+            return 0
+        if queued:
+            log.info("notifications: last month's availability report queued for %d channel(s)", queued)
+        return queued
+
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver and sweep until ``stop`` is set."""
-        last_sweep = last_prune = 0.0
+        last_sweep = last_prune = last_monthly = 0.0
         while not stop.is_set():
             self.wake.clear()
             now = self.clock()
             if now - last_sweep >= SWEEP_EVERY_S:
                 self.sweep(now)
                 last_sweep = now
+            if now - last_monthly >= MONTHLY_EVERY_S:
+                await asyncio.to_thread(self.monthly, now)  # builds a report: off the event loop
+                # (delivered by deliver_due just below, like any message in the outbox)
+                last_monthly = now
             if now - last_prune >= PRUNE_EVERY_S:
                 try:
                     self.outbox.prune(now - KEEP_DELIVERED_S)

@@ -43,9 +43,21 @@ outbox_table = sa.Table(
     sa.Column("next_attempt", Real, nullable=False),
     sa.Column("delivered", Real),
     sa.Column("last_error", sa.Text),
+    #: When the message was given up (its receiver answered 410 Gone): never tried again.
+    sa.Column("given_up", Real),
     sa.Index("notify_outbox_pending", "channel", "delivered", "id"),
     sa.Index("notify_outbox_incident", "incident_id", "channel"),
     sqlite_autoincrement=True,
+)
+
+#: Channels whose receiver is gone (410): disabled until ``govnet notify enable`` (migration 0006).
+channels_table = sa.Table(
+    "notify_channels",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("disabled", Real, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("message_id", sa.Text, nullable=False),
 )
 
 #: The outbox's errors are the store's (the database's own words, the URL without its password).
@@ -82,6 +94,17 @@ class OutboxRow:
     next_attempt: float
     delivered: float | None
     last_error: str | None
+    given_up: float | None = None
+
+
+@dataclass(frozen=True)
+class Disabled:
+    """A channel switched off because its receiver is gone."""
+
+    channel: str
+    since: float
+    reason: str
+    message_id: str
 
 
 def backoff(attempts: int, first: float, maximum: float) -> float:
@@ -126,9 +149,7 @@ class Outbox:
     def heads(self, now: float) -> list[OutboxRow]:
         """Per channel, its oldest undelivered message, when that one is due."""
         t = outbox_table
-        first = (
-            select(func.min(t.c.id)).where(t.c.delivered.is_(None)).group_by(t.c.channel).scalar_subquery()
-        )
+        first = select(func.min(t.c.id)).where(_waiting(t)).group_by(t.c.channel).scalar_subquery()
         query = select(t).where(and_(t.c.id.in_(first), t.c.next_attempt <= now)).order_by(t.c.id)
         with self.db.read() as conn:
             return [_row(r) for r in conn.execute(query).mappings()]
@@ -136,9 +157,7 @@ class Outbox:
     def next_due(self) -> float | None:
         """When the earliest undelivered head is due (None when nothing waits)."""
         t = outbox_table
-        first = (
-            select(func.min(t.c.id)).where(t.c.delivered.is_(None)).group_by(t.c.channel).scalar_subquery()
-        )
+        first = select(func.min(t.c.id)).where(_waiting(t)).group_by(t.c.channel).scalar_subquery()
         with self.db.read() as conn:
             value = conn.execute(select(func.min(t.c.next_attempt)).where(t.c.id.in_(first))).scalar()
         return None if value is None else float(value)
@@ -173,11 +192,18 @@ class Outbox:
         return None if value is None else float(value)
 
     def prune(self, before: float) -> int:
-        """Forget messages delivered before ``before`` (undelivered ones are always kept)."""
+        """Forget messages delivered (or given up) before ``before``; waiting ones are always kept."""
         t = outbox_table
+        done = sa.or_(t.c.delivered < before, t.c.given_up < before)
         with self.db.write() as conn:
-            result = conn.execute(delete(t).where(and_(t.c.delivered.is_not(None), t.c.delivered < before)))
+            result = conn.execute(delete(t).where(done))
         return int(result.rowcount or 0)
+
+    def message_ids(self, ids: list[str]) -> set[str]:
+        """Which of these message ids the outbox holds (delivered, waiting or given up)."""
+        t = outbox_table
+        with self.db.read() as conn:
+            return {str(r[0]) for r in conn.execute(select(t.c.message_id).where(t.c.message_id.in_(ids)))}
 
     def rows(self, channel: str | None = None, pending_only: bool = False) -> list[OutboxRow]:
         """Stored messages, oldest first."""
@@ -186,9 +212,84 @@ class Outbox:
         if channel is not None:
             query = query.where(t.c.channel == channel)
         if pending_only:
-            query = query.where(t.c.delivered.is_(None))
+            query = query.where(_waiting(t))
         with self.db.read() as conn:
             return [_row(r) for r in conn.execute(query).mappings()]
+
+    def give_up(self, row: OutboxRow, at: float, reason: str) -> int:
+        """The receiver is gone: disable the channel, give up this message and those waiting behind it.
+
+        Returns how many messages were given up. One transaction: a crash leaves both or neither.
+        """
+        t, c = outbox_table, channels_table
+        with self.db.write() as conn:
+            conn.execute(delete(c).where(c.c.name == row.channel))
+            conn.execute(
+                insert(c).values(
+                    name=row.channel, disabled=at, reason=reason[:500], message_id=row.message_id
+                )
+            )
+            conn.execute(
+                update(t).where(t.c.id == row.id).values(attempts=t.c.attempts + 1, last_error=reason[:500])
+            )
+            done = conn.execute(
+                update(t).where(and_(t.c.channel == row.channel, _waiting(t))).values(given_up=at)
+            )
+        return int(done.rowcount or 0)
+
+    def disabled(self) -> dict[str, Disabled]:
+        """The disabled channels, by name."""
+        c = channels_table
+        with self.db.read() as conn:
+            rows = conn.execute(select(c.c.name, c.c.disabled, c.c.reason, c.c.message_id)).all()
+        return {str(r[0]): Disabled(str(r[0]), float(r[1]), str(r[2]), str(r[3])) for r in rows}
+
+    def enable(self, channel: str) -> bool:
+        """Switch a disabled channel on again; False when it was not disabled."""
+        c = channels_table
+        with self.db.write() as conn:
+            done = conn.execute(delete(c).where(c.c.name == channel))
+        return bool(done.rowcount)
+
+    def counts(self) -> dict[str, dict[str, Any]]:
+        """Per channel: messages waiting, delivered, given up, and the last delivery and error."""
+        t = outbox_table
+        query = select(
+            t.c.channel,
+            func.sum(sa.case((_waiting(t), 1), else_=0)),
+            func.sum(sa.case((t.c.delivered.is_not(None), 1), else_=0)),
+            func.sum(sa.case((t.c.given_up.is_not(None), 1), else_=0)),
+            func.max(t.c.delivered),
+        ).group_by(t.c.channel)
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+            errors = dict(
+                conn.execute(
+                    select(t.c.channel, t.c.last_error).where(
+                        t.c.id.in_(
+                            select(func.max(t.c.id))
+                            .where(t.c.last_error.is_not(None))
+                            .group_by(t.c.channel)
+                            .scalar_subquery()
+                        )
+                    )
+                ).all()
+            )
+        return {
+            str(r[0]): {
+                "waiting": int(r[1] or 0),
+                "delivered": int(r[2] or 0),
+                "given_up": int(r[3] or 0),
+                "last_delivered": None if r[4] is None else float(r[4]),
+                "last_error": errors.get(r[0]),
+            }
+            for r in rows
+        }
+
+
+def _waiting(t: sa.Table) -> sa.ColumnElement[bool]:
+    """Neither delivered nor given up."""
+    return and_(t.c.delivered.is_(None), t.c.given_up.is_(None))
 
 
 def _row(r: Any) -> OutboxRow:
@@ -205,4 +306,5 @@ def _row(r: Any) -> OutboxRow:
         next_attempt=float(r["next_attempt"]),
         delivered=None if r["delivered"] is None else float(r["delivered"]),
         last_error=r["last_error"],
+        given_up=None if r["given_up"] is None else float(r["given_up"]),
     )

@@ -123,10 +123,43 @@ class TrialWebhook(_Body):
     data: TrialData
 
 
+class LowAgency(_Body):
+    id: str
+    name: str
+    availability: float
+
+
+class ReportFacts(_Body):
+    """A month's availability for the province (the full report: ``/api/v1/reports/sla``)."""
+
+    period: str = Field(description="The month, e.g. 2026-11.")
+    start: Timestamp
+    end: Timestamp
+    province: str
+    availability: float | None = Field(description="0..1, maintenance excluded; null: never monitored.")
+    agencies: int
+    monitored_agencies: int
+    lowest: list[LowAgency] = Field(description="The least available agencies, lowest first (at most 5).")
+
+
+class ReportData(_Body):
+    report: ReportFacts
+    noc_url: str | None
+
+
+class ReportWebhook(_Body):
+    """Last month's availability report (channels that take ``report`` events, on the 1st)."""
+
+    type: Literal["report.sla"]
+    timestamp: Timestamp
+    data: ReportData
+
+
 #: Event type -> the model of its body.
 BODY_MODELS: dict[str, type[_Body]] = {
     **{t: IncidentWebhook for t in IncidentWebhook.model_fields["type"].annotation.__args__},  # type: ignore[union-attr]
     "endpoint.down": EndpointWebhook,
     "endpoint.up": EndpointWebhook,
     "test": TrialWebhook,
+    "report.sla": ReportWebhook,
 }

@@ -42,6 +42,10 @@ class DeliveryError(GovnetError):
     """A channel did not take a message (the reason holds no secret)."""
 
 
+class ReceiverGoneError(DeliveryError):
+    """A webhook receiver answered 410 Gone: per Standard Webhooks, stop sending to it."""
+
+
 def body_bytes(body: dict[str, Any]) -> bytes:
     """The exact bytes a webhook posts (and signs): compact JSON, UTF-8."""
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
@@ -111,6 +115,8 @@ async def _webhook(
         raise DeliveryError(f"no answer from the webhook within {config.timeout:g} s") from exc
     except httpx.HTTPError as exc:
         raise DeliveryError(f"the webhook could not be reached ({type(exc).__name__})") from exc
+    if response.status_code == 410:
+        raise ReceiverGoneError("the webhook answered HTTP 410 Gone: the receiver retired this endpoint")
     if not 200 <= response.status_code < 300:
         raise DeliveryError(f"the webhook answered HTTP {response.status_code}")
     return f"HTTP {response.status_code}"
@@ -143,6 +149,10 @@ def _email(
     msg["Date"] = format_datetime(datetime.fromtimestamp(now, UTC))
     msg["Message-ID"] = make_msgid(idstring=message_id, domain=config.sender.rpartition("@")[2])
     msg.set_content(str(payload["text"]) + "\n")
+    for item in payload.get("attachments", []):  # the monthly report's files
+        main, _, sub = str(item["media_type"]).split(";")[0].strip().partition("/")
+        data = base64.b64decode(item["data"])
+        msg.add_attachment(data, maintype=main, subtype=sub, filename=str(item["filename"]))
     try:
         context = ssl.create_default_context(cafile=None if config.ca_file is None else str(config.ca_file))
     except (OSError, ssl.SSLError) as exc:

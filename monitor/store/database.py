@@ -35,8 +35,13 @@ def mask_url(url: str) -> str:
     'postgresql://govnet:***@db.example/govnet'
     >>> mask_url("sqlite:///var/lib/govnet/monitor.db")
     'sqlite:///var/lib/govnet/monitor.db'
+    >>> mask_url("postgresql://govnet:s@c@ret@db.example/govnet")  # up to the last '@', as parsers read it
+    'postgresql://govnet:***@db.example/govnet'
+    >>> mask_url("postgresql://govnet@db.example/govnet?sslmode=require&password=s3cret")  # libpq's too
+    'postgresql://govnet@db.example/govnet?sslmode=require&password=***'
     """
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+    url = re.sub(r"(://[^:/@]+):[^/\s]*@", r"\1:***@", url)
+    return re.sub(r"([?&]password=)[^&#\s]*", r"\1***", url, flags=re.IGNORECASE)
 
 
 def _first_line(error: BaseException) -> str:

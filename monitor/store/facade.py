@@ -152,6 +152,10 @@ class Store:
         """Windows overlapping [since, until)."""
         return self.maintenance_repo.maintenance(since, until)
 
+    def delete_maintenance(self, window_id: int) -> Window | None:
+        """Remove a maintenance window; return it (None when there was none with that id)."""
+        return self.maintenance_repo.delete_maintenance(window_id)
+
     def probe_write(self, at: float) -> None:
         """Write one small row and commit it (StoreError when the store cannot be written)."""
         self.probe_repo.probe_write(at)

@@ -11,7 +11,7 @@ from govnet.monitor.store.upsert import upsert
 
 
 class Maintenance:
-    """Add and list maintenance windows."""
+    """Add, list and remove maintenance windows."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -27,6 +27,18 @@ class Maintenance:
         )
         with self.db.write() as conn:
             return int(conn.execute(stmt).scalar_one())
+
+    def delete_maintenance(self, window_id: int) -> Window | None:
+        """Remove a window; return it (None when there was none with that id)."""
+        c = maintenance.c
+        with self.db.write() as conn:
+            row = conn.execute(
+                sa.select(c.id, c.target, c.starts, c.ends, c.reason).where(c.id == window_id)
+            ).first()
+            if row is None:
+                return None
+            conn.execute(sa.delete(maintenance).where(c.id == window_id))
+            return Window(*row)
 
     def maintenance(self, since: float = 0.0, until: float = float("inf")) -> list[Window]:
         """Windows overlapping [since, until)."""
