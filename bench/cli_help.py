@@ -35,13 +35,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=9, help="pairs of runs (at least 3)")
     repeat = max(3, parser.parse_args().repeat)
+    before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     once(LAZY), once(EAGER)  # warm the file cache and the bytecode
     times: dict[str, list[float]] = {"lazy (as shipped)": [], "every sub-command loaded": []}
     for i in range(repeat):
         pair = [("lazy (as shipped)", LAZY), ("every sub-command loaded", EAGER)]
         for name, code in pair if i % 2 == 0 else reversed(pair):
             times[name].append(once(code))
-    print(f"govnet --help, {repeat} interleaved pairs; load average {os.getloadavg()[0]:.2f}")
+    after = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"govnet --help, {repeat} interleaved pairs; load average before {before}, after {after}")
     for name, values in times.items():
         print(f"  {name:<26} median {statistics.median(values):.3f} s   min {min(values):.3f} s")
 

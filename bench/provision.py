@@ -1,10 +1,12 @@
 """Benchmark: diff + push + verify across the medium lab, with N workers and with 1, interleaved.
 
-Each run brings a fresh medium lab up bare (41 FRR nodes, prefix ``gvb`` on 198.18.210.0/24), then
+Each run brings a fresh medium lab up bare (41 FRR nodes; prefix ``gvb`` on 198.18.210.0/24 unless
+``--prefix``/``--subnet``/``--trap-port`` say otherwise: take your own), then
 times ``provision diff``, ``provision push --commit`` (waves, commit-confirm, post-checks) and a
 verifying diff that must find every device unchanged. The two contenders (N workers, 1 worker) run
-interleaved, ``--reps`` times each (N, 1, N, 1, ...), and the bench prints the median and the
-minimum of each figure with the load average before and after.
+interleaved, ``--reps`` (at least 3) times each, the order alternating (N, 1; 1, N; N, 1; ...), and
+the bench prints the median and the minimum of each figure with the load average before, after
+each run and after.
 
 The yardstick for the parallel push is its **critical path**: waves run one after the other and the
 devices of a wave run side by side, so no scheduler can push faster than the sum over the waves of
@@ -12,7 +14,8 @@ each wave's slowest device (that device's own push time, measured in the same ru
 prints the measured push time against that sum: the ratio says what the worker pool and Nornir cost
 above the devices themselves.
 
-Run as root: ``.venv/bin/python bench/provision.py [--workers 16] [--reps 3]``.
+Run as root: ``.venv/bin/python bench/provision.py [--workers 16] [--reps 3] [--prefix gvb]
+[--subnet 198.18.210.0/24] [--trap-port 10166]``.
 """
 
 from __future__ import annotations
@@ -39,8 +42,6 @@ from govnet.lab.teardown import down
 from govnet.tasks.provision import waves
 from govnet.tasks.rollout import DeviceResult, rollout
 
-PREFIX = "gvb"
-SUBNET = "198.18.210.0/24"
 FIGURES = ("diff", "push", "verify", "total", "critical_path")
 
 
@@ -50,20 +51,20 @@ def critical_path(plan: list[list[str]], push: list[DeviceResult]) -> float:
     return sum(max((took.get(name, 0.0) for name in wave), default=0.0) for wave in plan)
 
 
-def one_run(workers: int) -> dict[str, float]:
+def one_run(workers: int, prefix: str, subnet: IPv4Network, trap_port: int) -> dict[str, float]:
     """Fresh bare medium lab; diff, push, verify with ``workers``; figures."""
-    down(PREFIX)
+    down(prefix)
     up(
         load_inventory(sample_dir()),
         size="medium",
         bare=True,
-        prefix=PREFIX,
-        mgmt_subnet=IPv4Network(SUBNET),
-        trap_port=10166,
+        prefix=prefix,
+        mgmt_subnet=subnet,
+        trap_port=trap_port,
         wait=120,
     )
     try:
-        network = load_inventory(lab_dir(PREFIX) / "inventory")
+        network = load_inventory(lab_dir(prefix) / "inventory")
         names = sorted(network.devices)
         t0 = time.perf_counter()
         diff = rollout(network, names, mode="diff", workers=workers)
@@ -88,7 +89,7 @@ def one_run(workers: int) -> dict[str, float]:
             "critical_path": critical_path(plan, push),
         }
     finally:
-        down(PREFIX)
+        down(prefix)
 
 
 def load() -> str:
@@ -99,10 +100,13 @@ def load() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--workers", type=int, default=16)
-    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--reps", type=int, default=3, help="interleaved repetitions (>= 3)")
+    parser.add_argument("--prefix", default="gvb", help="the bench lab's prefix (one of your own)")
+    parser.add_argument("--subnet", default="198.18.210.0/24", help="the bench lab's management subnet")
+    parser.add_argument("--trap-port", type=int, default=10166)
     args = parser.parse_args()
-    if args.reps < 1 or args.workers < 2:
-        sys.exit("--reps must be at least 1 and --workers at least 2")
+    if args.reps < 3 or args.workers < 2:
+        sys.exit("--reps must be at least 3 (median and min) and --workers at least 2")
     problems = missing_prerequisites()
     if problems:
         sys.exit("cannot run the lab here: " + "; ".join(problems))
@@ -110,8 +114,8 @@ def main() -> None:
     load_before = load()
     runs: dict[int, list[dict[str, float]]] = {args.workers: [], 1: []}
     for rep in range(args.reps):
-        for workers in (args.workers, 1):
-            runs[workers].append(one_run(workers))
+        for workers in (args.workers, 1) if rep % 2 == 0 else (1, args.workers):
+            runs[workers].append(one_run(workers, args.prefix, IPv4Network(args.subnet), args.trap_port))
             print(f"# rep {rep + 1}/{args.reps}, {workers} worker(s): done, load {load()}", flush=True)
     first = runs[args.workers][0]
     print(

@@ -9,9 +9,10 @@ agents as the SNMP side (so that only the engine and the queue are measured, not
   lease) and ``--workers`` worker(s) (``monitor worker``), all in this process, with a real
   redis-server on a Unix socket; its CPU is added to this process's.
 
-Each repetition runs both, one after the other (interleaved), for ``--seconds`` each. Printed: polls
-per second done, and CPU-milliseconds per poll (this process, plus redis-server for the queue), as
-the median and the minimum of ``--reps`` repetitions, with the load average before and after.
+Each repetition runs both, one after the other (interleaved, the order alternating between
+repetitions), for ``--seconds`` each. Printed: polls per second done, and CPU-milliseconds per
+poll (this process, plus redis-server for the queue), as the median and the minimum of ``--reps``
+repetitions, with the load average before, after each run and after.
 
 Run: ``.venv/bin/python bench/queue.py [--seconds 20] [--reps 3] [--interval 1]``.
 """
@@ -111,6 +112,8 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
+    if args.reps < 3:
+        sys.exit("--reps must be 3 or more (median and min of repetitions)")
     net = load_inventory(sample_dir())
     root = Path(tempfile.mkdtemp(prefix="govnet-bench-redis-"))
     sock = root / "redis.sock"
@@ -128,11 +131,19 @@ def main() -> None:
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     figures: dict[str, list[tuple[float, float]]] = {"in process": [], "Redis": []}
     try:
-        for _ in range(args.reps):
-            figures["in process"].append(in_process(net, args.interval, args.seconds))
-            figures["Redis"].append(
-                through_redis(net, url, server.pid, args.interval, args.seconds, args.workers)
-            )
+        for rep in range(args.reps):
+            order = ["in process", "Redis"] if rep % 2 == 0 else ["Redis", "in process"]
+            for name in order:
+                if name == "Redis":
+                    got = through_redis(net, url, server.pid, args.interval, args.seconds, args.workers)
+                else:
+                    got = in_process(net, args.interval, args.seconds)
+                figures[name].append(got)
+                print(
+                    f"rep {rep + 1} {name}: {got[0]:.0f} polls/s, {got[1]:.2f} CPU ms per poll; "
+                    f"load {os.getloadavg()[0]:.2f}",
+                    flush=True,
+                )
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -1,6 +1,7 @@
 """Benchmark: a province and more on one machine — thousands of SNMP agents polled by ``monitor run``.
 
-What it builds, all inside one network namespace (``gvs-scale``; nothing leaves loopback):
+What it builds, all inside one network namespace (``<prefix>-scale``, ``--prefix`` ``gvs`` unless
+told otherwise; nothing leaves loopback):
 
 * an **agent farm**: ``--agents`` net-snmp ``snmpd`` processes answering together on ``--devices``
   loopback addresses (127.1.x.y; one process serves thousands of addresses), each address a
@@ -11,10 +12,12 @@ What it builds, all inside one network namespace (``gvs-scale``; nothing leaves 
 * then, interleaved, ``--reps`` times each: **govnet** (``govnet monitor run`` as a process, inside
   the namespace, polling every device every ``--interval`` seconds for ``--cycles`` cycles), and
   **snmp_exporter** (Debian's ``prometheus-snmp-exporter``, inside the namespace, scraped once per
-  device over HTTP by a bounded client with the same columns, v2c), as the yardstick.
+  device over HTTP by a bounded client with the same columns, v2c and v3; ``--exporter-devices``
+  of them per run, 1,000 unless told: its CPU per varbind does not need more), as the yardstick.
 
-It prints, per repetition and as median and min: interfaces polled per minute, poller CPU-s per 10k
-varbinds (v2c and v3 devices separately, from runs where every device uses one version), the
+It prints, per repetition and as median and min: interfaces polled per minute, CPU-s per 10k
+varbinds of the whole ``monitor run`` process (poller, engine and SQLite store; v2c and v3
+separately, from runs where every device uses one version, and the mixed inventory), the
 exporter's CPU-s per 10k varbinds, memory (max RSS), store growth per hour; and the monitoring
 engine's CPU per idle tick at 360 and at ``--devices`` devices (in process, nothing due), with the
 load average. Needs root and ``scripts/setup.sh --bench``.
@@ -57,8 +60,8 @@ from govnet.monitor.scraper import Scrape
 from govnet.monitor.store import open_store
 from govnet.snmp import mibs
 
-PREFIX = "gvs"
-NAMESPACE = f"{PREFIX}-scale"
+#: Where the agent farm lives: its namespace (``--prefix``: a prefix of your own, :func:`use_prefix`).
+WHERE = {"namespace": "gvs-scale"}
 COMMUNITY = "bench-scale-community"
 V3_USER = "benchv3"
 V3_AUTH = "bench-scale-auth-key"
@@ -77,12 +80,19 @@ def address(i: int) -> str:
     return f"127.1.{i // 250}.{i % 250 + 1}"
 
 
+def use_prefix(prefix: str) -> None:
+    """Put the farm in ``<prefix>-scale`` (letters only, as lab prefixes are)."""
+    if not (prefix.isascii() and prefix.isalpha() and prefix.islower() and len(prefix) <= 6):
+        raise SystemExit(f"--prefix {prefix!r}: use 1-6 lower-case letters (a lab prefix of your own)")
+    WHERE["namespace"] = f"{prefix}-scale"
+
+
 def sh(*cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(cmd), capture_output=True, text=True, check=check)
 
 
 def in_ns(*cmd: str) -> list[str]:
-    return ["ip", "netns", "exec", NAMESPACE, *cmd]
+    return ["ip", "netns", "exec", WHERE["namespace"], *cmd]
 
 
 def proc_cpu(pid: int) -> float:
@@ -120,7 +130,7 @@ def teardown(farm: Farm | None) -> None:
     for pid in farm.pids if farm else []:
         while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
             time.sleep(0.05)
-    sh("ip", "netns", "del", NAMESPACE, check=False)
+    sh("ip", "netns", "del", WHERE["namespace"], check=False)
 
 
 @contextmanager
@@ -129,7 +139,7 @@ def farm_up(devices: int, interfaces: int, agents: int, work: Path) -> Iterator[
     farm = Farm(work, devices)
     teardown(None)  # a namespace left by a killed run
     try:
-        sh("ip", "netns", "add", NAMESPACE)
+        sh("ip", "netns", "add", WHERE["namespace"])
         script = ["ip link set lo up"] + [
             f"ip link add eth{2 * i + 1} type veth peer name eth{2 * i + 2}"
             f" && ip link set eth{2 * i + 1} up && ip link set eth{2 * i + 2} up"
@@ -318,7 +328,7 @@ def govnet_run(label: str, inventory: Path, work: Path, interval: float, cycles:
             "--interval",
             str(interval),
             "--duration",
-            str(interval * (cycles + 1) + 5),
+            str(interval * (cycles + 1) + 300),  # stopped below once measured; bounded regardless
             "--no-live",
         ),
         stdout=subprocess.DEVNULL,
@@ -327,20 +337,28 @@ def govnet_run(label: str, inventory: Path, work: Path, interval: float, cycles:
         env=env,
     )
     try:
-        time.sleep(interval)  # warm-up: the first cycle (engines, discovery, first samples)
+        # Start-up (the inventory of thousands of devices is loaded and checked) until the first
+        # poll is stored, then one interval of warm-up: the first cycle (discovery, first samples).
+        deadline = time.monotonic() + 300
+        while polls_stored(store) == 0:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"monitor run stored no poll ({label}); exit code {proc.poll()}")
+            time.sleep(0.5)
+        time.sleep(interval)
         cpu0, t0, size0 = proc_cpu(proc.pid), time.time(), store_bytes(store)
         time.sleep(interval * cycles)
         cpu1, t1 = proc_cpu(proc.pid), time.time()
         rss = proc_rss_mb(proc.pid)
         size1 = store_bytes(store)
     finally:
-        _, err = proc.communicate(timeout=interval * 2 + 60)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)  # as Ctrl-C: the monitor stops cleanly
+        _, err = proc.communicate(timeout=120)
     if proc.returncode != 0:
         raise RuntimeError(f"monitor run failed ({proc.returncode}): {err[-2000:]}")
     with sqlite3.connect(store) as db:
         rows = db.execute(
-            "SELECT ok, COUNT(*), SUM(varbinds) FROM polls WHERE at + seconds >= ? AND at + seconds < ? "
-            "GROUP BY ok",
+            "SELECT ok, COUNT(*), SUM(varbinds) FROM polls WHERE at >= ? AND at < ? GROUP BY ok",
             (t0, t1),
         ).fetchall()
     ok = next((r for r in rows if r[0] == 1), (1, 0, 0))
@@ -370,6 +388,17 @@ def store_bytes(path: Path) -> int:
     with contextlib.closing(sqlite3.connect(path, timeout=30)) as db:  # reads only
         pages = int(db.execute("PRAGMA page_count").fetchone()[0])
         return pages * int(db.execute("PRAGMA page_size").fetchone()[0])
+
+
+def polls_stored(path: Path) -> int:
+    """Poll records in the store so far (0 before the monitor created it)."""
+    if not path.exists():
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(path, timeout=30)) as db:
+            return int(db.execute("SELECT COUNT(*) FROM polls").fetchone()[0])
+    except sqlite3.OperationalError:  # the schema is not there yet
+        return 0
 
 
 def interfaces_per_device() -> int:
@@ -517,7 +546,17 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, default=2)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--idle-only", action="store_true", help="only the engine's idle tick")
+    parser.add_argument("--prefix", default="gvs", help="the farm's namespace prefix (one of your own)")
+    parser.add_argument(
+        "--exporter-devices",
+        type=int,
+        default=1000,
+        help="devices snmp_exporter scrapes per run (its CPU per varbind needs no more)",
+    )
     args = parser.parse_args()
+    if args.reps < 3:
+        sys.exit("--reps must be 3 or more (median and min of repetitions)")
+    use_prefix(args.prefix)
     if args.idle_only:
         print(f"# machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
         idle_ticks([360, args.devices], args.reps)
@@ -530,10 +569,12 @@ def main() -> None:
     print(
         f"# machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"{args.devices} devices x {args.interfaces} veth interfaces on {args.agents} snmpd; "
-        f"interval {args.interval:g} s, {args.cycles} measured cycles, {args.reps} repetitions"
+        f"interval {args.interval:g} s, {args.cycles} measured cycles, {args.reps} repetitions; "
+        f"snmp_exporter scrapes {min(args.exporter_devices, args.devices)} of them per run"
     )
-    ticks = {n: idle_tick_cpu(n)[0] for n in (360, args.devices)}
-    print("engine CPU per idle tick: " + ", ".join(f"{n} devices {ms:.3f} ms" for n, ms in ticks.items()))
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    idle_ticks([360, args.devices], args.reps)
+    exporter_devices = max(1, min(args.exporter_devices, args.devices))
     work = Path(tempfile.mkdtemp(prefix="govnet-bench-scale-"))
     inventories = {
         "mixed": write_inventory(
@@ -556,7 +597,22 @@ def main() -> None:
             farm.pids.append(exporter_proc.pid)
             time.sleep(1)
             for rep in range(args.reps):
-                for label in ("mixed", "v2c", "v3"):
+                # The contenders interleaved, the order turning each repetition.
+                order: list[str] = ["mixed", "v2c", "v3", "exporter v2c", "exporter v3"]
+                order = order[rep % len(order) :] + order[: rep % len(order)]
+                for label in order:
+                    if label.startswith("exporter"):
+                        module = label.split()[1]
+                        ex = exporter_run(label, module, exporter_proc.pid, exporter_devices)
+                        results.setdefault(f"snmp_exporter {module}", []).append(ex)
+                        print(
+                            f"rep {rep + 1} snmp_exporter {module}: {ex.scrapes} scrapes, "
+                            f"{ex.varbinds / ex.seconds:,.0f} varbinds/s, "
+                            f"{ex.cpu_per_10k:.3f} CPU-s/10k varbinds; "
+                            f"load {os.getloadavg()[0]:.2f}",
+                            flush=True,
+                        )
+                        continue
                     run = govnet_run(label, inventories[label], work, args.interval, args.cycles)
                     results.setdefault(f"govnet {label}", []).append(run)
                     print(
@@ -564,16 +620,6 @@ def main() -> None:
                         f"{run.polls_ok} polls ok, {run.polls_failed} failed, "
                         f"{run.cpu_per_10k:.3f} CPU-s/10k varbinds, max RSS {run.rss_mb:.0f} MB, "
                         f"store +{run.store_bytes_per_hour / 1e6:.0f} MB/h; load {os.getloadavg()[0]:.2f}",
-                        flush=True,
-                    )
-                for module in ("v2c", "v3"):
-                    ex = exporter_run(f"exporter {module}", module, exporter_proc.pid, args.devices)
-                    results.setdefault(f"snmp_exporter {module}", []).append(ex)
-                    print(
-                        f"rep {rep + 1} snmp_exporter {module}: {ex.scrapes} scrapes, "
-                        f"{ex.varbinds / ex.seconds:,.0f} varbinds/s, "
-                        f"{ex.cpu_per_10k:.3f} CPU-s/10k varbinds; "
-                        f"load {os.getloadavg()[0]:.2f}",
                         flush=True,
                     )
     finally:
@@ -585,6 +631,8 @@ def main() -> None:
         line = f"{name}: CPU-s/10k varbinds {fmt(cpu, '.3f')}"
         if isinstance(runs[0], GovnetRun):
             line += f"; interfaces/min {fmt([r.interfaces_per_minute for r in runs])}"
+            line += f"; max RSS {fmt([r.rss_mb for r in runs])} MB"
+            line += f"; store growth {fmt([r.store_bytes_per_hour / 1e6 for r in runs])} MB/h"
         line += f"; vs snmp_exporter v2c {statistics.median(cpu) / statistics.median(yard):.2f}x"
         print(line)
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

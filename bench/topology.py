@@ -11,7 +11,12 @@ and some ring segments sharing a duct. On the *same* graph, in the same run, it 
   no ducts);
 * rustworkx's ``articulation_points`` + ``bridges``.
 
-Run: ``.venv/bin/python bench/topology.py [--sizes 1000,25000,100000] [--repeat 3]``.
+The contenders run interleaved: each repetition times every contender once, the order turning
+between repetitions, so load from elsewhere falls on all of them alike; printed: the median and
+the minimum wall time of ``--repeat`` (at least 3) repetitions, the ratios of the medians, and the
+load average before and after each size.
+
+Run: ``.venv/bin/python bench/topology.py [--sizes 1000,25000,100000] [--repeat 5]``.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from __future__ import annotations
 import argparse
 import gc
 import itertools
+import os
 import platform
 import random
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -81,30 +88,49 @@ def generate(n_nodes: int, seed: int = 7) -> tuple[nx.MultiGraph, list[str], dic
     return g, cores, duct_ids
 
 
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """Best wall time of ``repeat`` runs and the last result."""
-    best = float("inf")
-    result: Any = None
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+def interleaved(contenders: dict[str, Callable[[], Any]], repeat: int) -> dict[str, list[float]]:
+    """Wall times of each contender over ``repeat`` repetitions, every repetition running each
+    contender once, the order turning (A B C, B C A, C A B, ...)."""
+    names = list(contenders)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for rep in range(repeat):
+        k = rep % len(names)
+        for name in names[k:] + names[:k]:
+            gc.collect()
+            start = time.perf_counter()
+            contenders[name]()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def med_min(values: list[float], spec: str = ".3f") -> str:
+    """``median (min)`` of wall times, in seconds."""
+    return f"{statistics.median(values):{spec}} s ({min(values):{spec}})"
+
+
+def load() -> str:
+    """The 1-, 5- and 15-minute load averages."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sizes", default="1000,25000,100000")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved repetitions (>= 3)")
     args = parser.parse_args()
+    if args.repeat < 3:
+        sys.exit("--repeat must be 3 or more (median and min of repetitions)")
+    rx: Any = None
     try:
-        import rustworkx as rx
+        import rustworkx
+
+        rx = rustworkx
     except ImportError:  # pragma: no cover - reported, not fatal
-        rx = None
+        pass
     print(
-        f"# machine: {platform.node()} {platform.machine()}, Python {platform.python_version()}, "
-        f"networkx {nx.__version__}, rustworkx {getattr(rx, '__version__', 'not installed')}"
+        f"# machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"networkx {nx.__version__}, rustworkx {getattr(rx, '__version__', 'not installed')}; "
+        f"{args.repeat} interleaved repetitions, wall time median (min)"
     )
     header = (
         "nodes",
@@ -116,10 +142,13 @@ def main() -> None:
         "rx AP+bridges",
         "govnet/nx",
         "govnet/rx",
+        "load before -> after",
     )
     print(" | ".join(header))
     for size in (int(s) for s in args.sizes.split(",")):
-        print(" | ".join(run_size(size, args.repeat, rx)), flush=True)
+        before = load()
+        row = run_size(size, args.repeat, rx)
+        print(" | ".join((*row, f"{before} -> {load()}")), flush=True)
 
 
 def run_size(size: int, repeat: int, rx: Any) -> tuple[str, ...]:
@@ -153,27 +182,31 @@ def run_size(size: int, repeat: int, rx: Any) -> tuple[str, ...]:
     def nx_basic() -> int:
         return len(list(nx.articulation_points(simple))) + len(list(nx.bridges(simple)))
 
-    t_full, _ = timed(govnet_full, repeat)
-    t_lists, total = timed(govnet_lists, repeat)
-    t_nx, _ = timed(nx_basic, repeat)
-    t_rx = float("nan")
+    contenders: dict[str, Callable[[], Any]] = {
+        "full": govnet_full,
+        "lists": govnet_lists,
+        "nx": nx_basic,
+    }
     if rx is not None:
         rg = rx.networkx_converter(simple)
 
         def rx_basic() -> int:
             return len(rx.articulation_points(rg)) + len(rx.bridges(rg))
 
-        t_rx, _ = timed(rx_basic, repeat)
+        contenders["rx"] = rx_basic
+    times = interleaved(contenders, repeat)
+    full, nxm = statistics.median(times["full"]), statistics.median(times["nx"])
+    rxm = statistics.median(times["rx"]) if "rx" in times else float("nan")
     return (
         f"{g.number_of_nodes()}",
         f"{g.number_of_edges()}",
         f"{len(ducts)}",
-        f"{t_full:.3f} s",
-        f"{t_lists:.3f} s ({total} cut-off entries)",
-        f"{t_nx:.3f} s",
-        f"{t_rx:.4f} s",
-        f"{t_full / t_nx:.2f}x",
-        f"{t_full / t_rx:.0f}x",
+        med_min(times["full"]),
+        f"{med_min(times['lists'])} ({govnet_lists()} cut-off entries)",
+        med_min(times["nx"]),
+        med_min(times["rx"], ".4f") if "rx" in times else "n/a",
+        f"{full / nxm:.2f}x",
+        f"{full / rxm:.0f}x",
     )
 
 

@@ -108,6 +108,9 @@ class SnmpScraper:
         self._own: dict[str, Any] = {}
         self._renew: set[str] = set()
         self._answered: set[str] = set()
+        #: (host, module) whose tables were empty at the last poll (no LLDP agent, no sensors): the
+        #: next walk's first request asks for one row, not a full request of whatever follows.
+        self._empty: set[tuple[str, str]] = set()
 
     def _snmp_engine(self, target: Target) -> Any:
         if self.engine != "pysnmp":
@@ -145,7 +148,7 @@ class SnmpScraper:
         session = open_session(target, engine=self.engine, snmp_engine=snmp_engine)
         progress = _Progress()
         try:
-            await asyncio.wait_for(self._run(session, modules, result, progress), deadline)
+            await asyncio.wait_for(self._run(session, modules, result, progress, self._empty), deadline)
         except TimeoutError:
             problem = f"no complete answer within the {deadline:g} s deadline"
             self._unfinished(result, modules, progress, problem)
@@ -177,7 +180,13 @@ class SnmpScraper:
             result.warn(name, problem if name == progress.current else f"not polled: {problem}")
 
     @staticmethod
-    async def _run(session: Session, modules: Sequence[Module], result: Scrape, progress: _Progress) -> None:
+    async def _run(
+        session: Session,
+        modules: Sequence[Module],
+        result: Scrape,
+        progress: _Progress,
+        empty: set[tuple[str, str]],
+    ) -> None:
         for module in modules:
             progress.current = module.name
             if module.scalars:
@@ -197,8 +206,11 @@ class SnmpScraper:
                     for text in got.warnings if isinstance(got, ScalarGet) else ():
                         result.warn(module.name, text)
             if module.columns:
+                tables = (result.host, module.name)
                 try:
-                    walked = await session.walk_columns(list(module.columns))
+                    walked = await session.walk_columns(
+                        list(module.columns), first_rows=1 if tables in empty else None
+                    )
                 except SnmpAgentError as exc:
                     progress.answered = True
                     result.warn(module.name, exc.message)
@@ -208,6 +220,10 @@ class SnmpScraper:
                     result.warn(module.name, exc.message)
                 else:
                     progress.answered = True
+                    if any(walked.values()):
+                        empty.discard(tables)
+                    else:
+                        empty.add(tables)
                     result.columns.update(walked)
                     for text in walked.warnings if isinstance(walked, ColumnWalk) else ():
                         result.warn(module.name, text)

@@ -22,7 +22,7 @@ from govnet.api.deps import (
     not_found,
     state_of,
 )
-from govnet.api.hotpath import Prerendered, raw_headers
+from govnet.api.rendered import Rendered, answer, prerender
 from govnet.api.status import Snapshot, agency_item, path_to_core
 from govnet.monitor.sla import availability
 
@@ -68,7 +68,7 @@ async def agencies_page(
         items = [agency_item(snap, a) for a in sorted(state.network.agencies)]
         return [{**i, "commune_id": state.commune_of_site.get(i["site"])} for i in items]
 
-    def render(items: list[dict[str, Any]]) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    def render(items: list[dict[str, Any]]) -> Rendered:
         mine = [
             i
             for i in items
@@ -78,16 +78,17 @@ async def agencies_page(
             and status in (None, i["status"])
         ]
         body = json.dumps(paging.apply(mine), ensure_ascii=False, separators=(",", ":")).encode()
-        return body, raw_headers(body, {}, "application/json")
+        return prerender(body, {})
 
     # The whole list once per store version; each page (per scope and filters) rendered to bytes
-    # once per store version too, so that the IOC polling the same page costs a lookup.
+    # once per store version too (plain and gzip, rendered.py), so that the IOC polling the same
+    # page costs a lookup.
     version = state.version()
     items: list[dict[str, Any]] = await state.memo(("agencies",), compute, version)
     scope = (caller.district, caller.commune)
     key = ("agencies-page", scope, district, commune, status, paging.limit, paging.offset)
-    body, headers = await state.memo(key, lambda: render(items), version)
-    return Prerendered(body, headers)
+    rendered: Rendered = await state.memo(key, lambda: render(items), version)
+    return answer(request, rendered)
 
 
 _SLUG = re.compile(SLUG)

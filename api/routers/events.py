@@ -61,9 +61,11 @@ async def events(
         last, idle = start, 0.0
         yield b": govnet events\n\n"
         while not await request.is_disconnected():
+            batch = await asyncio.to_thread(store.changes_after, last)
+            # Checked after the read, not before: a change stored after the token was revoked (or
+            # the session ended) is then always in a batch read after it, and never sent.
             if not await asyncio.to_thread(still_allowed, request, state, caller):
                 return  # revoked, expired or logged out: the client's reconnection gets the 401
-            batch = await asyncio.to_thread(store.changes_after, last)
             for change_id, change in batch:
                 last = change_id
                 if not mine.state_visible(change.kind, change.name):

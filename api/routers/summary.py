@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass
 from email.utils import formatdate
 
 from fastapi import APIRouter, Request, Response
 
 from govnet.api.auth import Role
 from govnet.api.deps import ERRORS, authorized, needs, state_of
-from govnet.api.hotpath import Prerendered, raw_headers
+from govnet.api.rendered import Rendered, answer, prerender
 from govnet.api.status import Snapshot, summary
 
 router = APIRouter(tags=["status"], responses=ERRORS)
 
 ROLE = Role.IOC
-
-
-@dataclass(frozen=True)
-class _Rendered:
-    body: bytes
-    headers: dict[str, str]
-    raw: list[tuple[bytes, bytes]]
 
 
 @router.get(
@@ -39,9 +30,9 @@ class _Rendered:
 async def get_summary(request: Request) -> Response:
     """Counts for the whole province (or the caller's district).
 
-    Rendered once per store version and scope (JSON bytes, ETag, Last-Modified), in a worker
-    thread: the IOC's wall and the NOC poll this, and between two changes they all get the same
-    bytes without leaving the event loop.
+    Rendered once per store version and scope (JSON bytes, plain and gzip, ETag, Last-Modified;
+    see rendered.py), in a worker thread: the IOC's wall and the NOC poll this, and between two
+    changes they all get the same bytes without leaving the event loop.
 
     District scope: a district-scoped token gets its district's counts only (filtered), and
     ``incidents_open`` counts the open incidents whose blast radius reaches the district. A
@@ -51,19 +42,17 @@ async def get_summary(request: Request) -> Response:
     # No dependencies: this is the most polled route, and each dependency costs more than a hit.
     state, caller = state_of(request), authorized(request, ROLE)
 
-    def compute() -> _Rendered:
+    def compute() -> Rendered:
         snap = Snapshot.read(state.network, state.store, ("endpoint",), detail=False)
         mine = state.scope(caller)
         open_here = [i for i in state.store.incidents(open_only=True) if mine.incident_touches(i.detail)]
         only = mine.endpoints if caller.commune is not None else None
         body = summary(snap, caller.district, len(open_here), state.endpoints, only, caller.commune)
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        headers = {"ETag": '"' + hashlib.sha256(raw).hexdigest()[:32] + '"', "Cache-Control": "no-cache"}
+        headers = {"Cache-Control": "no-cache"}
         if body["updated_at"] is not None:
             headers["Last-Modified"] = formatdate(body["updated_at"], usegmt=True)
-        return _Rendered(raw, headers, raw_headers(raw, headers, "application/json"))
+        return prerender(raw, headers, etag=True)
 
-    rendered: _Rendered = await state.memo(("summary", caller.district, caller.commune), compute)
-    if request.headers.get("if-none-match") == rendered.headers["ETag"]:
-        return Response(status_code=304, headers=rendered.headers)
-    return Prerendered(rendered.body, rendered.raw)
+    rendered: Rendered = await state.memo(("summary", caller.district, caller.commune), compute)
+    return answer(request, rendered)

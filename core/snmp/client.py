@@ -68,11 +68,13 @@ class Session(Protocol):
         """Every varbind under ``oid`` (GETBULK), in order."""
         ...
 
-    async def walk_columns(self, columns: Sequence[str]) -> dict[str, list[VarBind]]:
+    async def walk_columns(
+        self, columns: Sequence[str], first_rows: int | None = None
+    ) -> dict[str, list[VarBind]]:
         """Several table columns at once: column OID -> its varbinds, in order.
 
         Engines return a :class:`~govnet.snmp.walk.ColumnWalk` (a dict with ``warnings``)
-        from :func:`govnet.snmp.walk.walk_columns`.
+        from :func:`govnet.snmp.walk.walk_columns`; ``first_rows`` caps the first request's rows.
         """
         ...
 
@@ -182,9 +184,11 @@ class V2cSession:
         """GETBULK walk of a subtree (see :func:`govnet.snmp.walk.walk_columns`)."""
         return (await self.walk_columns([oid]))[oid]
 
-    async def walk_columns(self, columns: Sequence[str]) -> ColumnWalk:
+    async def walk_columns(self, columns: Sequence[str], first_rows: int | None = None) -> ColumnWalk:
         """Walk several columns with multi-varbind GETBULKs (see :func:`govnet.snmp.walk.walk_columns`)."""
-        return await walk_columns(self._bulk, columns, self.target.max_repetitions, self.target.host)
+        return await walk_columns(
+            self._bulk, columns, self.target.max_repetitions, self.target.host, first_rows=first_rows
+        )
 
     async def close(self) -> None:
         """Close the socket."""
@@ -336,7 +340,7 @@ class PysnmpSession:
         """GETBULK walk of one subtree through pysnmp."""
         return (await self.walk_columns([oid]))[oid]
 
-    async def walk_columns(self, columns: Sequence[str]) -> ColumnWalk:
+    async def walk_columns(self, columns: Sequence[str], first_rows: int | None = None) -> ColumnWalk:
         """Several columns per GETBULK through pysnmp (see :func:`govnet.snmp.walk.walk_columns`)."""
         hl, engine, transport = await self._setup()
 
@@ -348,7 +352,9 @@ class PysnmpSession:
             self._check(ei, es, ex)
             return [_to_varbind(o, v) for o, v in vbs]
 
-        return await walk_columns(bulk, columns, self.target.max_repetitions, self.target.host)
+        return await walk_columns(
+            bulk, columns, self.target.max_repetitions, self.target.host, first_rows=first_rows
+        )
 
     async def close(self) -> None:
         """Close the engine's transports, unless the engine is shared (see :func:`open_session`)."""

@@ -72,8 +72,9 @@ def by_index(varbinds: Iterable[VarBind], column: str) -> dict[str, VarBind]:
     >>> rows["3"].value
     1
     """
-    cut = len(column) + 1
-    return {vb.oid[cut:]: vb for vb in varbinds if vb.oid.startswith(column + ".")}
+    prefix = column + "."
+    cut = len(prefix)
+    return {vb.oid[cut:]: vb for vb in varbinds if vb.oid.startswith(prefix)}
 
 
 def integer(vb: VarBind | None) -> int | None:

@@ -402,13 +402,17 @@ class V3Session:
         """GETBULK walk of a subtree (see :func:`govnet.snmp.client.walk_columns`)."""
         return (await self.walk_columns([oid]))[oid]
 
-    async def walk_columns(self, columns: Sequence[str]) -> dict[str, list[VarBind]]:
+    async def walk_columns(
+        self, columns: Sequence[str], first_rows: int | None = None
+    ) -> dict[str, list[VarBind]]:
         """Walk several columns with multi-varbind GETBULKs (client.walk_columns does the walking)."""
 
         async def bulk(oids: list[str], reps: int) -> list[VarBind]:
             return (await self._request(ber.GET_BULK, oids, reps)).varbinds
 
-        return await walk_columns(bulk, columns, self.target.max_repetitions, self.target.host)
+        return await walk_columns(
+            bulk, columns, self.target.max_repetitions, self.target.host, first_rows=first_rows
+        )
 
     async def close(self) -> None:
         """Close the socket (the agent's clock and keys stay in the cache)."""

@@ -143,6 +143,7 @@ async def walk_columns(
     host: str,
     *,
     max_oids: int = MAX_REQUEST_OIDS,
+    first_rows: int | None = None,
 ) -> ColumnWalk:
     """Walk several columns with ``bulk``: column OID → its varbinds, in order, with warnings.
 
@@ -150,7 +151,10 @@ async def walk_columns(
     outside it or at endOfMibView. Each request names at most ``max_oids`` columns and asks for
     at most ``max_repetitions`` rows and :data:`MAX_REQUEST_VARBINDS` varbinds in all (so ending
     columns cost little overshoot). See the module's docstring for what each agent fault does.
-    ``host`` names the agent in messages.
+    ``host`` names the agent in messages. ``first_rows``: ask for at most that many rows in the
+    first request (a table that was empty last time: an agent answers a GETBULK past an empty
+    column with whatever objects follow it, which are read and thrown away; a table that has rows
+    after all is then walked on at the full width).
     """
     names = list(dict.fromkeys(columns))
     out = ColumnWalk(names)
@@ -175,6 +179,8 @@ async def walk_columns(
         batch = active[:width_cap]
         width = len(batch)
         reps = max(1, min(rows_cap, budget // width))
+        if first_rows is not None and not out.requests:
+            reps = max(1, min(reps, first_rows))
         out.requests += 1
         try:
             varbinds = await bulk([cursor[k] for k in batch], reps)
