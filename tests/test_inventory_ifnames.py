@@ -93,9 +93,9 @@ def test_the_sample_s_vendor_devices_use_their_own_names(net: Network) -> None:
             assert interface in net.devices[device].interfaces
 
 
-# What names a port in each vendor's syntax: IOS/VRP 'interface X', RouterOS 'default-name=X'
-# and 'interface=X'.
-_PORT_WORDS = re.compile(r"^interface (\S+)$|default-name=(\S+?) |interface=(\S+)", re.M)
+# What names a port in each vendor's syntax: IOS/VRP 'interface X', RouterOS 'default-name="X"'
+# and 'interface="X"' (RouterOS strings are quoted; the sample's names need no escapes).
+_PORT_WORDS = re.compile(r'^interface (\S+)$|default-name="?([^"\s]+)"?|interface="?([^"\s]+)"?', re.M)
 
 
 def test_every_vendor_config_of_the_sample_names_only_the_device_s_own_ports(net: Network) -> None:
