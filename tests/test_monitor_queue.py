@@ -34,6 +34,7 @@ from govnet.monitor.worker import Worker, group_of
 from govnet.snmp.client import Target
 from tests.notifykit import WebhookReceiver, new_whsec, signature_ok, write_channels
 from tests.redisserver import redis_server
+from tests.waiting import until
 
 T = TypeVar("T")
 
@@ -42,14 +43,6 @@ T = TypeVar("T")
 def redis_url() -> Iterator[str]:
     with redis_server() as url:
         yield url
-
-
-async def _until(check: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(0.2)
 
 
 async def _stopped(task: Awaitable[T], what: str, within: float = 60.0) -> T:
@@ -96,7 +89,7 @@ def test_leader_and_workers_poll_each_device_once_per_cycle(
                     seen.setdefault(device, set()).add(cycle)
             return len(seen) == len(net.devices) and all(len(c) >= 2 for c in seen.values())
 
-        await _until(cycles_done, 180, "two polled cycles of every device")
+        await until(cycles_done, 180, "two polled cycles of every device")
         stop_leader.set()
         assert await _stopped(leader, "the leader") == 1
         stop_workers.set()
@@ -150,7 +143,7 @@ def test_a_dead_workers_job_is_claimed_and_polled_once(net: Network, redis_url: 
         survivor = Worker(net, Broker(redis_url, "t2"), FakeScraper(net), name="survivor", claim_after=2.0)
         stop = asyncio.Event()
         running = asyncio.ensure_future(survivor.run(stop))
-        await _until(lambda: survivor.stats.polled >= 1, 60, "the survivor to claim and poll the job")
+        await until(lambda: survivor.stats.polled >= 1, 60, "the survivor to claim and poll the job")
         stop.set()
         await _stopped(running, "the worker")
         return survivor, await broker.result(f"{device}@7"), await broker.pending(group_of(net, device))
@@ -173,7 +166,7 @@ def test_a_worker_bound_to_groups_takes_only_theirs(net: Network, redis_url: str
         bound = Worker(net, Broker(redis_url, "t3"), FakeScraper(net), name="bound", groups=[g1])
         stop = asyncio.Event()
         running = asyncio.ensure_future(bound.run(stop))
-        await _until(lambda: bound.stats.polled >= 1, 60, "the bound worker's job")
+        await until(lambda: bound.stats.polled >= 1, 60, "the bound worker's job")
         await asyncio.sleep(1.5)  # a chance to (wrongly) take the other group's job
         stop.set()
         await _stopped(running, "the worker")
@@ -198,7 +191,7 @@ def test_malformed_jobs_are_dropped_not_run_and_the_worker_goes_on(net: Network,
         worker = Worker(net, Broker(redis_url, "t4"), FakeScraper(net), name="w")
         stop = asyncio.Event()
         running = asyncio.ensure_future(worker.run(stop))
-        await _until(lambda: worker.stats.polled >= 2, 60, "the two good jobs")
+        await until(lambda: worker.stats.polled >= 2, 60, "the two good jobs")
         stop.set()
         await _stopped(running, "the worker")
         return worker, worker.broker
@@ -343,7 +336,7 @@ def test_jobs_lost_by_a_redis_restart_are_submitted_again(
         await broker.redis.flushall()
         worker = Worker(net, Broker(redis_url, "t7"), FakeScraper(net), name="after")
         running = asyncio.ensure_future(worker.run(stop_worker))
-        await _until(
+        await until(
             lambda: len({j.partition("@")[0] for j in worker.stats.jobs}) == len(net.devices),
             120,
             "every device polled after the flush",
@@ -395,7 +388,7 @@ def test_the_leader_tells_the_channels_once_per_incident(
         def told() -> bool:
             return any(json.loads(h.body).get("type") == "incident.opened" for h in hook.hooks)
 
-        await _until(told, 120, "the incident's notification")
+        await until(told, 120, "the incident's notification")
         await asyncio.sleep(7)  # two more cycles: still one message for the one incident
         stop.set()
         await _stopped(led, "the leader")

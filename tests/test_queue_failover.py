@@ -39,20 +39,13 @@ from govnet.monitor.traps import LINK_DOWN, TrapReceiver
 from govnet.monitor.worker import HEARTBEAT_TTL_S, RECLAIM_EVERY_S, Worker, group_of
 from govnet.snmp.client import usm_protocols
 from tests.redisserver import RedisServer, redis_server
+from tests.waiting import until
 
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
     with redis_server() as url:
         yield url
-
-
-async def _until(check: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def _job(net: Network, device: str, cycle: int, group: str | None = None) -> Job:
@@ -93,7 +86,7 @@ def test_a_dead_workers_jobs_are_claimed_as_soon_as_its_heartbeat_expires(
         )
         stop = asyncio.Event()
         running = asyncio.ensure_future(survivor.run(stop))
-        await _until(lambda: survivor.stats.polled >= 1, 60, "the survivor polling the dead worker's job")
+        await until(lambda: survivor.stats.polled >= 1, 60, "the survivor polling the dead worker's job")
         await asyncio.sleep(2 * RECLAIM_EVERY_S)  # time to (wrongly) claim or poll it again
         stop.set()
         await asyncio.wait_for(running, 60)  # stopping is bounded: a hang fails here
@@ -268,21 +261,21 @@ def test_the_trap_port_follows_the_lease(net: Network, redis_url: str, tmp_path:
         holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # the leader before, still bound
         holder.bind(("127.0.0.1", port))
         a = candidate("a")
-        await _until(lambda: count("trap port busy") == 1, 60, "the leader finding the port busy")
+        await until(lambda: count("trap port busy") == 1, 60, "the leader finding the port busy")
         assert any(t.startswith("leader: a") for t in said["a"]) and not a.done()
         holder.close()
-        await _until(lambda: count("listening for traps") == 1, 30, "the leader binding the freed port")
+        await until(lambda: count("listening for traps") == 1, 30, "the leader binding the freed port")
         b = candidate("b")
-        await _until(lambda: any(t.startswith("standby:") for t in said["b"]), 30, "b standing by")
+        await until(lambda: any(t.startswith("standby:") for t in said["b"]), 30, "b standing by")
         await asyncio.sleep(2.0)
         assert count("listening for traps") == 1, "the standby must not listen"
         stops["a"].set()
         assert await asyncio.wait_for(a, 30) == 1
-        await _until(lambda: any(t.startswith("leader: b") for t in said["b"]), 30, "b taking over")
-        await _until(lambda: count("listening for traps") == 2, 30, "the new leader listening")
+        await until(lambda: any(t.startswith("leader: b") for t in said["b"]), 30, "b taking over")
+        await until(lambda: count("listening for traps") == 2, 30, "the new leader listening")
         before = count("trap received")
         await _send_link_down(port, community)
-        await _until(lambda: count("trap received") > before, 30, "the trap reaching the new leader")
+        await until(lambda: count("trap received") > before, 30, "the trap reaching the new leader")
         stops["b"].set()
         await asyncio.wait_for(b, 30)
         stop_worker.set()
@@ -390,16 +383,18 @@ def test_workers_and_candidates_started_before_redis_wait_for_it(net: Network, t
             lead_or_wait(net, store, RunOptions(interval=3.0), Broker(server.url, "f7"), "early-leader", stop,
                          ttl=3.0, on_state=said.append)
         )  # fmt: skip
-        await _until(
-            lambda: any(e["event"] == "broker_unreachable" for e in events), 30, "the worker waiting"
+        await until(
+            lambda: any(e["event"] == "broker_unreachable" for e in events),
+            30,
+            "the worker waiting",
         )
-        await _until(
+        await until(
             lambda: any(t.startswith("broker unreachable") for t in said), 30, "the candidate waiting"
         )
         await asyncio.sleep(2.0)
         assert not working.done() and not leading.done()
         server.start()
-        await _until(lambda: worker.stats.polled >= len(net.devices), 120, "every device polled")
+        await until(lambda: worker.stats.polled >= len(net.devices), 120, "every device polled")
         stop.set()
         assert await asyncio.wait_for(leading, 30) == 1
         stop_worker.set()
@@ -449,7 +444,7 @@ def test_a_new_leader_accepts_v3_traps_of_devices_it_has_not_polled_yet(
         leading = asyncio.ensure_future(
             lead_or_wait(net, store, options, Broker(redis_url, "f8"), "new-leader", stop, ttl=3.0)
         )
-        await _until(lambda: "listening for traps" in records.messages, 60, "the leader listening")
+        await until(lambda: "listening for traps" in records.messages, 60, "the leader listening")
         auth, priv = usm_protocols(target)
         await send_notification(
             sender,
@@ -459,7 +454,7 @@ def test_a_new_leader_accepts_v3_traps_of_devices_it_has_not_polled_yet(
             "trap",
             NotificationType(ObjectIdentity(LINK_DOWN)),
         )  # fmt: skip
-        await _until(heard, 30, "the v3 trap accepted")
+        await until(heard, 30, "the v3 trap accepted")
         sender.close_dispatcher()
         stop.set()
         await asyncio.wait_for(leading, 30)

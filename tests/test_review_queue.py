@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import inspect
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,25 +23,13 @@ from govnet.monitor.scrapewire import ScrapeWireError, decode_scrape, encode_scr
 from govnet.monitor.store import open_store
 from govnet.monitor.worker import Worker
 from tests.redisserver import redis_server
+from tests.waiting import until
 
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
     with redis_server() as url:
         yield url
-
-
-async def _until(check: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        done = check()
-        if inspect.isawaitable(done):
-            done = await done
-        if done:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(0.2)
 
 
 async def _poll(scraper: QueueScraper, target: PollTarget, cycle: int) -> Scrape:
@@ -85,7 +72,7 @@ def test_a_forged_result_after_the_submit_neither_kills_the_follower_nor_hangs_o
         async def queued() -> bool:
             return await broker.job_known(f"{a.device}@5") and await broker.job_known(f"{b.device}@5")
 
-        await _until(queued, 30, "both jobs queued")
+        await until(queued, 30, "both jobs queued")
         await FORGERIES[forgery](broker, broker.key("result", f"{a.device}@5"))
         await broker.redis.xadd(broker.key("results"), {"id": f"{a.device}@5"})
         await asyncio.sleep(0.5)  # the follower reads the forged one first
@@ -141,7 +128,7 @@ def test_a_job_waiting_longer_than_its_key_lives_is_not_queued_twice(net: Networ
         scraper.recheck_s = 1.0
         await scraper.start()
         poll = asyncio.ensure_future(_poll(scraper, target, 4))
-        await _until(lambda: scraper.submitted == 1, 30, "the job queued")
+        await until(lambda: scraper.submitted == 1, 30, "the job queued")
         await asyncio.sleep(8)  # no worker: well past the key's 3 s
         stream = broker.key("jobs", scraper.group[target.device])
         queued = int(await broker.redis.xlen(stream))
@@ -154,7 +141,7 @@ def test_a_job_waiting_longer_than_its_key_lives_is_not_queued_twice(net: Networ
             groups = await broker.redis.xinfo_groups(stream)
             return bool(groups and groups[0]["lag"] == 0 and groups[0]["pending"] == 0)
 
-        await _until(drained, 60, "every queued job taken and finished")
+        await until(drained, 60, "every queued job taken and finished")
         stop.set()
         await running
         await scraper.close()
@@ -240,7 +227,7 @@ def test_a_job_for_a_device_no_worker_knows_is_dropped_not_claimed_for_ever(
         async def settled() -> bool:
             return worker.stats.refused >= 1 and await broker.pending("default") == 0
 
-        await _until(settled, 60, "the forged job dropped")
+        await until(settled, 60, "the forged job dropped")
         stop.set()
         await running
         pending = await broker.pending("default")
