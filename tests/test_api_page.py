@@ -62,7 +62,7 @@ def test_the_page_works_under_its_csp_with_a_session_and_no_token_in_cookies(
         cookies = browser.get_cookies()
         (session,) = [c for c in cookies if c["name"] == "govnet_session"]
         assert session["httpOnly"] and session["sameSite"] == "Strict"
-        assert all(token not in c["value"] and token.split("_")[2] not in c["value"] for c in cookies)
+        assert all(token not in c["value"] and token.split("_", 2)[2] not in c["value"] for c in cookies)
         assert browser.execute_script("return document.cookie") == ""  # HttpOnly: not readable by scripts
         # The stylesheet applied (from self): the header's background is the page's.
         assert (

@@ -169,7 +169,7 @@ def test_the_command_line_creates_commune_tokens_from_the_inventory(
     )
     assert made.exit_code == 0, made.output
     token = next(line for line in made.output.splitlines() if line.startswith("gvn_"))
-    record = next(r for r in world.tokens.records() if r.id == token.split("_")[1])
+    record = next(r for r in world.tokens.records() if r.id == token.split("_", 2)[1])
     assert (record.district, record.commune) == (first.district, first.id)
     listed = world.client.get("/api/v1/communes", headers={"Authorization": f"Bearer {token}"})
     assert [c["id"] for c in listed.json()["items"]] == [first.id]
