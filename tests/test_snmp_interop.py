@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -73,27 +74,33 @@ def expected_from(path: Path) -> Expected:
     return Expected(len(rows), len(up), len(lldp), sys_name)
 
 
+SPAWNING = threading.Lock()
+
+
 def poll(port: int, community: str) -> dict[str, Any]:
     """``govnet monitor poll-once --target 127.0.0.1:PORT --community C --json``, as a user runs it."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "govnet.cli",
-            "monitor",
-            "poll-once",
-            "--target",
-            f"127.0.0.1:{port}",
-            "--community",
-            community,
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-        check=False,
-    )
+    argv = [
+        sys.executable,
+        "-m",
+        "govnet.cli",
+        "monitor",
+        "poll-once",
+        "--target",
+        f"127.0.0.1:{port}",
+        "--community",
+        community,
+        "--json",
+    ]
+    # The three polling threads start their processes one at a time: one start among three at
+    # once failed with EFAULT (errno 14) from the kernel, once, without an explanation found.
+    with SPAWNING:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        stdout, stderr = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        stdout, stderr = proc.communicate()
+    done = subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
     try:
         result: dict[str, Any] = json.loads(done.stdout)
     except json.JSONDecodeError:
