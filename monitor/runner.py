@@ -274,8 +274,8 @@ async def run_monitor(
             if report.at - last_prune > PRUNE_EVERY_S:
                 store.prune(report.at)
                 last_prune = report.at
-            if notifier is not None:
-                notifier.on_report(report)
+            if notifier is not None:  # written on the notifier's own thread: the loop goes on
+                notifier.submit(report)
             if on_tick is not None:
                 on_tick(report)
 
