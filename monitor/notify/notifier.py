@@ -185,8 +185,12 @@ class Notifier:
             return 0
         pending: list[Pending] = []
         windows = self._windows(now) if rows else []
-        for row in rows:
-            pending += self._for_incident(row, None, now, windows)
+        try:
+            for row in rows:
+                pending += self._for_incident(row, None, now, windows)
+        except OutboxError as exc:  # the outbox cannot be read now: the next sweep tries again
+            log.warning("notifications: cannot read the outbox: %s", exc.message)
+            return 0
         return self._write(pending)
 
     def _incident(self, incident_id: int) -> IncidentRow | None:
