@@ -324,3 +324,15 @@ def test_a_scraper_failing_on_one_device_never_stops_the_tick(net: Network, tmp_
     assert not mon.last[broken].reachable
     assert mon.last[broken].error == "the poll failed inside govnet (RuntimeError: a bug\\x00 in reading)"
     store.close()
+
+
+def test_a_scrape_the_collector_cannot_read_is_a_reachable_device_with_a_warning() -> None:
+    """A recorded (or relayed, see scrapewire.py) scrape whose row index is a digit but not ASCII
+    ('²'.isdigit() is True, int('²') fails): the collector's own fault, said, never raised."""
+    column = mibs.IF_COLUMNS["ifDescr"]
+    odd = Scrape("198.18.0.10", columns={column: [ber.VarBind(f"{column}.²", ber.OCTET_STRING, b"x")]})
+    replay = FakeScraper(recorded={"198.18.0.10": odd})
+    (state,) = asyncio.run(poll_round(replay, [Target("198.18.0.10", community=SecretStr("public"))]))
+    assert state.reachable and state.interfaces == []
+    (text,) = state.module_warnings["answer"]
+    assert text.startswith("govnet could not read the answer (ValueError: invalid literal for int()")
