@@ -29,14 +29,19 @@ const MONITOR_WORDS = {
   stopped: "Monitoring stopped since ",
   silent: "Monitoring silent since ",
 };
+let monitorDrawn = null;
+/** Draw the banner; whether the monitor's state (or since) differs from the one drawn before. */
 function drawMonitor(m) {
   const banner = $("monitor-banner");
   const state = m ? m.state : "unknown";
+  const key = state + "@" + (m ? m.since : "");
+  const changed = key !== monitorDrawn;
+  monitorDrawn = key;
   document.body.dataset.monitor = state;
   document.body.classList.toggle("stale", state !== "running");
   banner.hidden = state === "running";
   banner.className = state;
-  if (state === "running") { banner.textContent = ""; return; }
+  if (state === "running") { banner.textContent = ""; return changed; }
   if (state in MONITOR_WORDS) {
     const why = state === "silent" ? " — no heartbeat from the monitor, it may have died" : "";
     banner.textContent = MONITOR_WORDS[state] + since(m.since) + why + ": the states shown are the last known";
@@ -44,6 +49,7 @@ function drawMonitor(m) {
     banner.textContent = "No monitor has run yet: the states shown are not known";
   }
   banner.title = m && m.message ? m.message : "";
+  return changed;
 }
 
 const optional = (promise, empty) => promise.catch(() => empty);
@@ -163,7 +169,7 @@ async function start() {
   api.events((change) => { if (me.role !== "ioc") prependChange(change, ctx); soon(); }, (state) => {
     $("live").textContent = state;
     $("live").className = state === "live" ? "live" : "stale";
-  }, (monitor) => { drawMonitor(monitor); soon(); });
+  }, (monitor) => { if (drawMonitor(monitor)) soon(); });
 }
 
 start().catch(showError);
