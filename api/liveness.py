@@ -32,10 +32,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from govnet.monitor import coverage
 from govnet.monitor.store import StateRow, Store, StoreError
@@ -152,3 +155,33 @@ class MonitorWatch:
             age = max(0.0, self.wall() - seen)
             self._moved_at = max(previous, now - age) if previous > float("-inf") else now - age
             self._seen = seen
+
+
+class _StatusCollector:
+    def __init__(self, status: MonitorStatus) -> None:
+        self.status = status
+
+    def collect(self) -> Iterator[Metric]:
+        state = GaugeMetricFamily(
+            "govnet_monitor_state",
+            "The monitor writing the store, as the API sees it: 1 for its state (running: heartbeat "
+            "fresh; stopped; silent: no heartbeat within the grace; unknown: never ran), 0 for the others.",
+            labels=["state"],
+        )
+        for name in STATES:
+            state.add_metric([name], 1.0 if self.status.state == name else 0.0)
+        yield state
+        if self.status.since is not None:
+            yield GaugeMetricFamily(
+                "govnet_monitor_state_since_seconds",
+                "Unix time the monitor's state began (silent: its last heartbeat).",
+                value=self.status.since,
+            )
+
+
+def exposition(status: MonitorStatus) -> bytes:
+    """``govnet_monitor_state{state=...}`` (and since when) for the API's ``/metrics``: alert on
+    ``govnet_monitor_state{state="running"} == 0``."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_StatusCollector(status))
+    return generate_latest(registry)

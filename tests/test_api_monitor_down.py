@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from govnet.api.auth import Role, TokenStore
 from govnet.api.liveness import CHECK_S
@@ -128,6 +129,18 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         stop(server)
 
 
+def metrics(stack: Stack) -> dict[str, float]:
+    """``govnet_monitor_state`` by state, from the API's Prometheus exposition."""
+    answer = stack.http.get(f"{stack.base}/api/v1/metrics", headers=stack.headers)
+    assert answer.status_code == 200, answer.text
+    return {
+        sample.labels["state"]: sample.value
+        for family in text_string_to_metric_families(answer.text)
+        if family.name == "govnet_monitor_state"
+        for sample in family.samples
+    }
+
+
 def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
     """(event, data) of an SSE stream's lines."""
     event, data = "message", ""
@@ -158,6 +171,7 @@ def test_a_killed_monitor_is_silent_a_restarted_one_running_a_stopped_one_stoppe
         assert stack.get("/api/v1/agencies")["monitor"] == began
         health = stack.get("/api/v1/healthz")
         assert health["status"] == "ok" and health["monitor"]["state"] == "running", health
+        assert metrics(stack)["running"] == 1.0
 
         # The wall's live stream: it says "running" when it opens, then "silent" after the kill.
         with stack.http.stream("GET", f"{stack.base}/api/v1/events", headers=stack.headers) as answer:
@@ -185,6 +199,7 @@ def test_a_killed_monitor_is_silent_a_restarted_one_running_a_stopped_one_stoppe
         health = stack.get("/api/v1/healthz")
         assert health["status"] == "degraded" and health["monitor"] == said, health
         assert "silent" in health["reason"], health
+        assert metrics(stack) == {"running": 0.0, "stopped": 0.0, "silent": 1.0, "unknown": 0.0}
     finally:
         if first.poll() is None:
             first.kill()

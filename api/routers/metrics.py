@@ -9,6 +9,7 @@ from fastapi.responses import PlainTextResponse
 
 from govnet.api.deps import ERRORS, Noc, State, forbid_scoped
 from govnet.api.liveness import SCHEMA as MONITOR_SCHEMA
+from govnet.api.liveness import exposition as monitor_exposition
 from govnet.monitor.metrics import CONTENT_TYPE, exposition
 from govnet.monitor.spool import healthz_body
 
@@ -59,11 +60,13 @@ def healthz(state: State) -> Any:
     summary="Prometheus exposition (snmp_exporter names + govnet_*)",
 )
 def metrics(state: State, caller: Noc) -> Response:
-    """The same body as ``monitor run --metrics-listen``.
+    """The same body as ``monitor run --metrics-listen``, and ``govnet_monitor_state{state=...}``:
+    whether that monitor is running, stopped, silent or never ran (api/liveness.py).
 
     District scope: 403 for a district-scoped token. A Prometheus scrape is the province's: its
     series (interfaces, links between districts, alerts, incident counts) are not cut per district.
     """
     forbid_scoped(caller, "the Prometheus exposition is the whole province's")
     body = exposition(state.store, state.network, state.store_probe.health())
+    body += monitor_exposition(state.watch.status())
     return Response(body, media_type=CONTENT_TYPE)
