@@ -1,8 +1,8 @@
 """The API notices a stopped monitor: a real ``govnet monitor run`` and a real ``govnet serve``
 over one SQLite store. Killed with SIGKILL, the monitor leaves its row ``running``; the API says
-``silent`` (since its last heartbeat) within the grace, on ``/summary``, ``/agencies``,
-``/healthz`` and the ``/events`` stream. Restarted, it is ``running`` again; stopped cleanly, it is
-``stopped``.
+``silent`` (since its last heartbeat) within the grace, on ``/summary``, ``/agencies``, a district,
+the communes, the GeoJSON map, ``/healthz``, ``/metrics`` and the ``/events`` stream.
+Restarted, it is ``running`` again; stopped cleanly, it is ``stopped``.
 
 The monitor runs in a network namespace of its own (``unshare -n``, loopback only): its SNMP polls
 cannot leave it, every device fails to answer at once, and the leader's view is complete (it
@@ -195,7 +195,8 @@ def test_a_killed_monitor_is_silent_a_restarted_one_running_a_stopped_one_stoppe
 
         summary = stack.get("/api/v1/summary")
         assert summary["monitor"] == said, summary["monitor"]
-        assert stack.get("/api/v1/agencies")["monitor"] == said
+        for path in ("agencies", "districts/trung-tam", "communes", "topology/geojson"):
+            assert stack.get(f"/api/v1/{path}")["monitor"] == said, path
         health = stack.get("/api/v1/healthz")
         assert health["status"] == "degraded" and health["monitor"] == said, health
         assert "silent" in health["reason"], health
