@@ -1,4 +1,4 @@
-"""Limits that keep one caller from wearing the API down: failed authentications, dry runs.
+"""Limits that keep one caller from wearing the API down: failed authentications, dry runs, streams.
 
 Failed authentications are counted per client address (an IPv6 client per /64, the block one
 host or site is normally given, so that cycling through its own addresses gains nothing). After
@@ -14,7 +14,8 @@ lock the IOC's wall out by sending wrong secrets with it (a denial of service). 
 guessing is no threat worth that: a token's secret is 32 random bytes (256 bits), which no
 number of tries finds. What the lockout guards against is one client hammering the API with
 wrong tokens (scanning for valid ids, filling the log, spending its CPU), and that client is an
-address. The same token used from another address is not affected.
+address. The same token used from another address is not affected. (A count per address and
+token id as well would add nothing: it could never reach the limit before its address's count.)
 
 The table is bounded (:attr:`FailedAuth.max_keys`): an attacker cycling through addresses
 pushes out the oldest entries, not the process's memory.

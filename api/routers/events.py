@@ -124,15 +124,15 @@ async def events(
         watching = state.watch.status()
         yield monitor_event(watching)
         while not await request.is_disconnected():
-            now_watching = state.watch.status()
-            if now_watching.key() != watching.key():
-                watching = now_watching
-                yield monitor_event(watching)
             batch = await asyncio.to_thread(store.changes_after, last)
             # Checked after the read, not before: a change stored after the token was revoked (or
             # the session ended) is then always in a batch read after it, and never sent.
             if not await asyncio.to_thread(still_allowed, request, state, caller):
                 return  # revoked, expired or logged out: the client's reconnection gets the 401
+            now_watching = state.watch.status()
+            if now_watching.key() != watching.key():
+                watching = now_watching
+                yield monitor_event(watching)
             for change_id, change in batch:
                 last = change_id
                 if not mine.state_visible(change.kind, change.name):
