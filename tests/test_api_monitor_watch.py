@@ -145,3 +145,14 @@ def test_a_store_that_cannot_be_read_leaves_the_last_row_to_age(store: Store, tm
     (tmp_path / "monitor.db").mkdir()  # a directory where the file was: any read fails
     clocks.advance(coverage.GRACE_S + CHECK_S)
     assert watch.status().state == "silent"
+
+
+def test_the_openapi_document_describes_the_monitor_object(tmp_path: Path, store: Store) -> None:
+    state = ApiState(load_inventory(sample_dir()), store, TokenStore(tmp_path / "tokens.json"))
+    doc = TestClient(create_app(state)).get("/api/v1/openapi.json").json()
+    for path in ("/api/v1/summary", "/api/v1/agencies", "/api/v1/healthz"):
+        schema = doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        monitor = schema["properties"]["monitor"]
+        assert "monitor" in schema["required"], path
+        assert monitor["properties"]["state"]["enum"] == ["running", "stopped", "silent", "unknown"], path
+        assert set(monitor["required"]) == {"state", "since", "current", "message"}, path
