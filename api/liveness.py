@@ -122,6 +122,7 @@ class MonitorWatch:
     wall: Callable[[], float] = time.time
     mono: Callable[[], float] = time.monotonic
     _read_at: float = float("-inf")
+    _read_ok_at: float = float("-inf")
     _row: StateRow | None = None
     _seen: float | None = None
     _moved_at: float = 0.0
@@ -143,17 +144,17 @@ class MonitorWatch:
             return MonitorStatus(RUNNING, row.since)
 
     def _read(self, now: float) -> None:
-        previous = self._read_at
+        self._read_at = now  # a failed read is not retried sooner either
         try:
             row = coverage.leader_row(self.store)
         except StoreError:
             return  # the store cannot be read: the last row holds, and its heartbeat ages
-        self._read_at = now
+        previous, self._read_ok_at = self._read_ok_at, now
         self._row = row
         seen = coverage.last_seen(row) if row is not None else None
         if seen is not None and seen != self._seen:
-            age = max(0.0, self.wall() - seen)
-            self._moved_at = max(previous, now - age) if previous > float("-inf") else now - age
+            # Moved since the last good read: dated by its age, but not before that read.
+            self._moved_at = max(previous, now - max(0.0, self.wall() - seen))
             self._seen = seen
 
 
