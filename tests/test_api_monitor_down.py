@@ -190,7 +190,7 @@ def test_a_killed_monitor_is_silent_a_restarted_one_running_a_stopped_one_stoppe
         # after it (re-reading the row every CHECK_S; the stream looks every second).
         assert killed - coverage.HEARTBEAT_S - 5 <= said["since"] <= killed, (said, killed)
         assert heard - said["since"] >= coverage.GRACE_S - 1, (said, heard)
-        assert heard - killed <= coverage.GRACE_S + CHECK_S + 10, (said, killed, heard)
+        assert heard - killed <= coverage.GRACE_S + CHECK_S + 30, (said, killed, heard)  # a loaded machine
         assert said["current"] is False and "last known" in said["message"], said
 
         summary = stack.get("/api/v1/summary")
