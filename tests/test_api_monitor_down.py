@@ -229,7 +229,7 @@ def test_a_killed_monitor_is_silent_a_restarted_one_running_a_stopped_one_stoppe
     def stopped() -> bool:
         return bool(stack.monitor_state()["state"] == "stopped")
 
-    wait_for(stopped, 10, "the API to say the monitor stopped")
+    wait_for(stopped, 30, "the API to say the monitor stopped")
     gone = stack.monitor_state()
     assert again["since"] < gone["since"] <= stopped_at and gone["current"] is False, (gone, again)
     assert "stopped" in gone["message"] and "last known" in gone["message"], gone
