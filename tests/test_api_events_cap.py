@@ -20,6 +20,7 @@ from govnet.api.app import create_app
 from govnet.api.auth import Role, TokenStore
 from govnet.api.deps import ApiState
 from govnet.api.limits import StreamSlots
+from govnet.api.sessions import COOKIE
 from govnet.inventory import sample_dir
 from govnet.inventory.loader import load_inventory
 from govnet.monitor.store import open_store
@@ -124,3 +125,24 @@ def test_the_limits_are_the_servers_options() -> None:
 
     usage = CliRunner().invoke(app, ["serve", "--help"], env={"COLUMNS": "200"}).output
     assert "--events-per-token" in usage and "--events-max" in usage
+
+
+def test_the_pages_streams_count_for_the_token_that_opened_the_session(live: Live) -> None:
+    """The NOC page streams with its session cookie: its streams are its token's, so browser tabs
+    are capped like any other client of the token, and a closed tab gives its slot back."""
+    token, record = live.tokens.create(Role.NOC, note="NOC wall")
+    login = httpx.post(f"{live.url}/api/v1/session", json={"token": token}, timeout=30)
+    assert login.status_code == 200, login.text
+    cookies = {COOKIE: login.cookies[COOKIE]}
+    reading: list[Iterator[str]] = []
+    with httpx.Client(timeout=httpx.Timeout(30.0), cookies=cookies) as tabs, ExitStack() as streams:
+        for _ in range(2):
+            tab = streams.enter_context(tabs.stream("GET", f"{live.url}/api/v1/events"))
+            assert tab.status_code == 200
+            reading.append(tab.iter_lines())
+            assert next(reading[-1]) == ": govnet events"
+        assert live.state.streams.open_for(record.id) == 2
+        with httpx.Client(timeout=httpx.Timeout(30.0)) as api:  # the same token, as a bearer
+            third = api.get(f"{live.url}/api/v1/events", headers={"Authorization": f"Bearer {token}"})
+        assert third.status_code == 429 and "this token already has 2" in third.json()["error"]["message"]
+    wait_for(lambda: live.state.streams.open_for(record.id) == 0, 30, "the tabs' slots back")
