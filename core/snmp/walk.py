@@ -17,9 +17,9 @@ What real agents do, and what the walk does about it:
 * at most :data:`MAX_REQUEST_OIDS` OIDs are named in one request and at most
   :data:`MAX_REQUEST_VARBINDS` varbinds asked for: some agents fail above 64 and many are slow
   with wide requests;
-* a timeout (or only unreadable datagrams) after the agent answered keeps the rows read so far,
-  with a warning; only a walk that never got an answer raises
-  :class:`~govnet.snmp.errors.SnmpTimeoutError` (:class:`~govnet.snmp.errors.SnmpUnreadableError`).
+* a timeout after the agent answered keeps the rows read so far, with a warning; only a walk
+  that never got an answer raises :class:`~govnet.snmp.errors.SnmpTimeoutError`;
+* so do datagrams govnet cannot read at all (:class:`~govnet.snmp.errors.SnmpUnreadableError`).
 """
 
 from __future__ import annotations
