@@ -60,6 +60,9 @@ def test_keys_match_pysnmp_for_every_hash(auth: str) -> None:
 @pytest.mark.parametrize("priv", ["aes192", "aes256", "aes192c", "aes256c"])
 def test_aes_key_extension_matches_pysnmp(auth: str, priv: str) -> None:
     """Blumenthal (net-snmp's AES-192/256) and Reeder (Cisco, AES-192-C/256-C) as pysnmp has them."""
+    # pysnmp's own import cycle: aes192 first, in a fresh process, finds aesbase half-imported;
+    # rfc3414 first (as pysnmp itself imports them) does not.
+    import pysnmp.proto.secmod.rfc3414  # noqa: F401
     from pysnmp.proto.secmod.eso.priv import aes192, aes256
     from pysnmp.proto.secmod.rfc3414.auth import hmacmd5, hmacsha
     from pysnmp.proto.secmod.rfc7860.auth import hmacsha2
