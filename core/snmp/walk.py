@@ -156,7 +156,8 @@ async def walk_columns(
     outside it or at endOfMibView. Each request names at most ``max_oids`` columns and asks for
     at most ``max_repetitions`` rows and :data:`MAX_REQUEST_VARBINDS` varbinds in all at first,
     twice as many after each answer that held every varbind asked (up to
-    :data:`MAX_GROWN_VARBINDS`; never again after a short answer or tooBig). See the module's docstring for what each agent fault does.
+    :data:`MAX_GROWN_VARBINDS`; never again after a short answer or tooBig). See the module's
+    docstring for what each agent fault does.
     ``host`` names the agent in messages. ``first_rows``: ask for at most that many rows in the
     first request (a table that was empty last time: an agent answers a GETBULK past an empty
     column with whatever objects follow it, which are read and thrown away; a table that has rows
