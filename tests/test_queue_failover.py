@@ -379,9 +379,11 @@ def test_workers_and_candidates_started_before_redis_wait_for_it(net: Network, t
         worker = Worker(net, Broker(server.url, "f7"), FakeScraper(net), name="early", on_event=events.append)
         working = asyncio.ensure_future(worker.run(stop_worker))
         store = open_store(f"sqlite:///{tmp_path / 'm.db'}")
+        # The lease's life is not what this test is about: 12 s (a renewal may take 4 s) so that a
+        # loaded machine, where this process also runs the worker's 360 polls, keeps one term.
         leading = asyncio.ensure_future(
             lead_or_wait(net, store, RunOptions(interval=3.0), Broker(server.url, "f7"), "early-leader", stop,
-                         ttl=3.0, on_state=said.append)
+                         ttl=12.0, on_state=said.append)
         )  # fmt: skip
         await until(
             lambda: any(e["event"] == "broker_unreachable" for e in events),
