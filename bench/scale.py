@@ -37,6 +37,7 @@ import asyncio
 import contextlib
 import os
 import platform
+import re
 import shutil
 import signal
 import sqlite3
@@ -84,9 +85,13 @@ def address(i: int) -> str:
 
 
 def use_prefix(prefix: str) -> None:
-    """Put the farm in ``<prefix>-scale`` (letters only, as lab prefixes are)."""
-    if not (prefix.isascii() and prefix.isalpha() and prefix.islower() and len(prefix) <= 6):
-        raise SystemExit(f"--prefix {prefix!r}: use 1-6 lower-case letters (a lab prefix of your own)")
+    """Put the farm in ``<prefix>-scale`` (a lower-case letter, then lower-case letters or digits,
+    at most 6 characters, as lab prefixes are)."""
+    if not re.fullmatch(r"[a-z][a-z0-9]{0,5}", prefix):
+        raise SystemExit(
+            f"--prefix {prefix!r}: use a lower-case letter, then up to 5 lower-case letters or digits "
+            "(a lab prefix of your own)"
+        )
     WHERE["namespace"] = f"{prefix}-scale"
 
 
