@@ -19,6 +19,8 @@ from govnet.api.sessions import COOKIE, CSRF_HEADER, Sessions
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 BEARER_HINT = "send 'Authorization: Bearer <token>'"
+#: The 429 of a locked-out address (limits.py: per address, never per token id alone).
+LOCKED_OUT = "too many failed authentications from this address"
 
 log = logging.getLogger("govnet.api")
 
@@ -70,19 +72,17 @@ def token_id_of(token: str) -> str | None:
 
 
 def check_token(token: str, tokens: TokenStore, limiter: FailedAuth, address: str) -> Principal:
-    """The caller a token stands for; 429 while its address or id is locked out, 401 when wrong."""
+    """The caller a token stands for; 429 while its address is locked out, 401 when wrong."""
     token_id = token_id_of(token)
-    locked = limiter.retry_after(address, token_id)
+    locked = limiter.retry_after(address)
     if locked is not None:
-        raise too_many(locked, "too many failed authentications from this address or for this token")
+        raise too_many(locked, LOCKED_OUT)
     try:
         return tokens.verify(token)
     except AuthError as exc:
         started = limiter.failed(address, token_id)
         if started is not None:
-            raise too_many(
-                started, "too many failed authentications from this address or for this token"
-            ) from exc
+            raise too_many(started, LOCKED_OUT) from exc
         raise unauthorised(exc.message, exc.hint or "") from exc
 
 
@@ -126,9 +126,9 @@ def _authenticate(request: Request, tokens: TokenStore, limiter: FailedAuth, ses
     if not session_id:
         raise unauthorised("missing bearer token", BEARER_HINT)
     address = client_address(request)
-    locked = limiter.retry_after(address, None)
+    locked = limiter.retry_after(address)
     if locked is not None:
-        raise too_many(locked, "too many failed authentications from this address")
+        raise too_many(locked, LOCKED_OUT)
     session = sessions.get(session_id)
     if session is None:
         limiter.failed(address, None)

@@ -19,7 +19,8 @@ from govnet.api.authn import authenticate
 from govnet.api.boundary import load_boundary
 from govnet.api.console import Console
 from govnet.api.health import StoreProbe
-from govnet.api.limits import DryRunSlots, FailedAuth
+from govnet.api.limits import DryRunSlots, FailedAuth, StreamSlots
+from govnet.api.liveness import MonitorWatch
 from govnet.api.scope import Scope
 from govnet.api.sessions import Sessions
 from govnet.api.status import Paths, all_endpoints
@@ -42,10 +43,12 @@ class ApiState:
     cors_origins: list[str] = field(default_factory=list)
     #: Seconds between store reads on the /events stream.
     events_poll_s: float = 1.0
-    #: Failed authentications per address and token id, and their lockouts (limits.py).
+    #: Failed authentications per client address, and their lockouts (limits.py).
     failed_auth: FailedAuth = field(default_factory=FailedAuth)
     #: Engineer dry runs allowed at once.
     dry_runs: DryRunSlots = field(default_factory=DryRunSlots)
+    #: ``/events`` streams open at once, per token and in all (limits.py).
+    streams: StreamSlots = field(default_factory=StreamSlots)
     #: VictoriaMetrics, when interface series are kept there (``serve --series``).
     series: VictoriaMetrics | None = None
     #: The map's optional base layer (``serve --boundary``): a GeoJSON file of the province's
@@ -139,6 +142,11 @@ class ApiState:
     def store_probe(self) -> StoreProbe:
         """Whether the store takes writes (see api/health.py)."""
         return StoreProbe(self.store)
+
+    @cached_property
+    def watch(self) -> MonitorWatch:
+        """Whether the monitor is running, stopped or silent (see api/liveness.py)."""
+        return MonitorWatch(self.store)
 
     @cached_property
     def endpoints(self) -> list[tuple[str, Endpoint]]:
@@ -323,8 +331,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorBody, "description": "A bad id or parameter (the message says which)"},
     429: {
         "model": ErrorBody,
-        "description": "Locked out after failed authentications, or too many dry runs at once "
-        "(see the Retry-After header)",
+        "description": "Locked out after failed authentications, too many dry runs at once, or "
+        "too many /events streams open (see the Retry-After header)",
     },
     503: {"model": ErrorBody, "description": "The monitor's store cannot be used now (the log says why)"},
 }

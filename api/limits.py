@@ -1,24 +1,41 @@
-"""Limits that keep one caller from wearing the API down: failed authentications, dry runs.
+"""Limits that keep one caller from wearing the API down: failed authentications, dry runs, streams.
 
-Failed authentications are counted per client address and per token id (the ``gvn_<id>_`` part,
-which is not secret). After :attr:`FailedAuth.max_failures` failures within
-:attr:`FailedAuth.window_s` seconds, that address, or that token id, is locked out for
-:attr:`FailedAuth.lockout_s` seconds: every request it makes is answered 429 with
-``Retry-After``, before any token is checked, so even the right secret is refused until the
-lockout ends. The secret itself is still compared in constant time (auth.py); a lockout is logged
-with the address and the token id, never with a secret.
+Failed authentications are counted per client address (an IPv6 client per /64, the block one
+host or site is normally given, so that cycling through its own addresses gains nothing). After
+:attr:`FailedAuth.max_failures` failures within :attr:`FailedAuth.window_s` seconds, that address
+is locked out for :attr:`FailedAuth.lockout_s` seconds: every request it makes is answered 429
+with ``Retry-After``, before any token is checked, so even the right secret is refused from there
+until the lockout ends. The secret itself is still compared in constant time (auth.py); a lockout
+is logged with the address and the last token id tried, never with a secret.
 
-The tables are bounded (:attr:`FailedAuth.max_keys`): an attacker cycling through addresses or
-invented token ids pushes out the oldest entries, not the process's memory.
+Never per token id alone: the id (the ``gvn_<id>_`` part) is not secret, it is printed in logs
+and audit rows, so a lockout of the id for every address would let anyone who read or guessed it
+lock the IOC's wall out by sending wrong secrets with it (a denial of service). And per-id
+guessing is no threat worth that: a token's secret is 32 random bytes (256 bits), which no
+number of tries finds. What the lockout guards against is one client hammering the API with
+wrong tokens (scanning for valid ids, filling the log, spending its CPU), and that client is an
+address. The same token used from another address is not affected. (A count per address and
+token id as well would add nothing: it could never reach the limit before its address's count.)
+
+The table is bounded (:attr:`FailedAuth.max_keys`): an attacker cycling through addresses
+pushes out the oldest entries, not the process's memory.
 
 Request bodies over a small limit are answered 413 (:class:`BodyLimit`).
 
 Engineer dry runs each open SSH sessions to devices: at most :attr:`DryRunSlots.limit` run at
 once, the next one is answered 429.
+
+Each ``/events`` stream holds a connection and reads the store every second: at most
+:attr:`StreamSlots.per_token` streams per token (a wall of screens, a few browser tabs) and
+:attr:`StreamSlots.total` in all are open at once (``govnet serve --events-per-token``,
+``--events-max``); the next is answered 429 with ``Retry-After`` and what to do. A stream's slot is
+given back when it ends, however it ends (the client gone, its token revoked, the server
+stopping): :class:`StreamSlot` is released once, whichever end comes first.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import threading
@@ -41,66 +58,76 @@ class _Count:
     locked_until: float = 0.0
 
 
+def client_key(address: str) -> str:
+    """What failures are counted against: the address, or for IPv6 its /64.
+
+    >>> client_key("198.51.100.7"), client_key("2001:db8:1:2:aaaa::1"), client_key("testclient")
+    ('198.51.100.7', '2001:db8:1:2::/64', 'testclient')
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # not an address (a Unix socket's peer, a test client): counted as given
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip.ipv4_mapped or ip) if isinstance(ip, ipaddress.IPv6Address) else str(ip)
+
+
 @dataclass
 class FailedAuth:
-    """Failed authentications per client address and per token id, and the lockouts they cause."""
+    """Failed authentications per client address, and the lockouts they cause (never per token
+    id alone: see the module's docstring)."""
 
     max_failures: int = 10
     window_s: float = 300.0
     lockout_s: float = 300.0
     max_keys: int = 10_000
     clock: Callable[[], float] = time.monotonic
-    _counts: OrderedDict[tuple[str, str], _Count] = field(default_factory=OrderedDict, repr=False)
+    _counts: OrderedDict[str, _Count] = field(default_factory=OrderedDict, repr=False)
     #: Routes on the event loop and in worker threads (the login) both count.
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def retry_after(self, address: str, token_id: str | None) -> int | None:
-        """Seconds until the lockout of this address (or token id) ends; None when not locked."""
+    def retry_after(self, address: str) -> int | None:
+        """Seconds until the lockout of this address ends; None when it is not locked out."""
         if not self._counts:
             return None
         now = self.clock()
-        left = 0.0
         with self._lock:
-            for key in self._keys(address, token_id):
-                count = self._counts.get(key)
-                if count is not None and count.locked_until > now:
-                    left = max(left, count.locked_until - now)
+            count = self._counts.get(client_key(address))
+            left = count.locked_until - now if count is not None else 0.0
         return math.ceil(left) if left > 0 else None
 
     def failed(self, address: str, token_id: str | None) -> int | None:
-        """Count one failure; the seconds of the lockout when this one starts it (else None)."""
+        """Count one failure from ``address`` (``token_id``: the id it tried, for the log only);
+        the seconds of the lockout when this one starts it (else None)."""
         with self._lock:
             return self._failed(address, token_id)
 
     def _failed(self, address: str, token_id: str | None) -> int | None:
         now = self.clock()
+        key = client_key(address)
+        count = self._counts.pop(key, None)
+        if count is None or now - count.first > self.window_s:
+            count = _Count(now)
+        count.failures += 1
+        self._counts[key] = count  # the newest at the end: eviction takes the oldest
         locked: int | None = None
-        for key in self._keys(address, token_id):
-            count = self._counts.pop(key, None)
-            if count is None or now - count.first > self.window_s:
-                count = _Count(now)
-            count.failures += 1
-            self._counts[key] = count  # the newest at the end: eviction takes the oldest
-            if count.failures >= self.max_failures and count.locked_until <= now:
-                count.locked_until = now + self.lockout_s
-                count.first, count.failures = now + self.lockout_s, 0
-                locked = math.ceil(self.lockout_s)
-                log.warning(
-                    "api: %d failed authentications from %s within %.0f s: %s %s locked out for %.0f s",
-                    self.max_failures,
-                    address,
-                    self.window_s,
-                    "address" if key[0] == "address" else "token id",
-                    key[1],
-                    self.lockout_s,
-                )
+        if count.failures >= self.max_failures and count.locked_until <= now:
+            count.locked_until = now + self.lockout_s
+            count.first, count.failures = now + self.lockout_s, 0
+            locked = math.ceil(self.lockout_s)
+            log.warning(
+                "api: %d failed authentications from %s within %.0f s (last token id tried: %s): "
+                "address locked out for %.0f s",
+                self.max_failures,
+                key,
+                self.window_s,
+                token_id or "none",
+                self.lockout_s,
+            )
         while len(self._counts) > self.max_keys:
             self._counts.popitem(last=False)
         return locked
-
-    @staticmethod
-    def _keys(address: str, token_id: str | None) -> list[tuple[str, str]]:
-        return [("address", address), *([("token", token_id)] if token_id else [])]
 
 
 @dataclass
@@ -120,6 +147,73 @@ class DryRunSlots:
     def give_back(self) -> None:
         """Free the slot taken by :meth:`take`."""
         self.running = max(0, self.running - 1)
+
+
+class StreamsFullError(Exception):
+    """No ``/events`` slot: ``scope`` is ``token`` (this token's streams) or ``total`` (everyone's)."""
+
+    def __init__(self, scope: str, limit: int) -> None:
+        super().__init__(scope)
+        self.scope = scope
+        self.limit = limit
+
+
+@dataclass
+class StreamSlot:
+    """One open stream's place; :meth:`release` gives it back (once; later calls do nothing)."""
+
+    slots: StreamSlots
+    token_id: str
+    released: bool = False
+
+    def release(self) -> None:
+        """Give the place back."""
+        self.slots.give_back(self)
+
+
+@dataclass
+class StreamSlots:
+    """How many ``/events`` streams may be open at once, per token and in all."""
+
+    per_token: int = 8
+    total: int = 200
+    _open: dict[str, int] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.per_token < 1 or self.total < 1:
+            raise ValueError("the /events limits must be at least 1")
+
+    @property
+    def open(self) -> int:
+        """Streams open now."""
+        return sum(self._open.values())
+
+    def open_for(self, token_id: str) -> int:
+        """Streams of ``token_id`` open now."""
+        return self._open.get(token_id, 0)
+
+    def take(self, token_id: str) -> StreamSlot:
+        """A place for one more stream of ``token_id``; :class:`StreamsFullError` when there is none."""
+        with self._lock:
+            if self._open.get(token_id, 0) >= self.per_token:
+                raise StreamsFullError("token", self.per_token)
+            if sum(self._open.values()) >= self.total:
+                raise StreamsFullError("total", self.total)
+            self._open[token_id] = self._open.get(token_id, 0) + 1
+        return StreamSlot(self, token_id)
+
+    def give_back(self, slot: StreamSlot) -> None:
+        """Free ``slot`` (once)."""
+        with self._lock:
+            if slot.released:
+                return
+            slot.released = True
+            left = self._open.get(slot.token_id, 0) - 1
+            if left > 0:
+                self._open[slot.token_id] = left
+            else:
+                self._open.pop(slot.token_id, None)
 
 
 def _too_large(limit: int) -> dict[str, str]:

@@ -14,6 +14,7 @@ from govnet.api.app import create_app
 from govnet.api.audit import AuditLog
 from govnet.api.auth import Role, TokenStore
 from govnet.api.deps import ApiState
+from govnet.api.limits import StreamSlots
 from govnet.api.serving import check_listen
 from govnet.api.sessions import Sessions
 from govnet.api.tiles import Tiles
@@ -156,6 +157,12 @@ def serve(
             "https://.../{z}/{x}/{y}.png template."
         ),
     ] = None,
+    events_per_token: Annotated[
+        int, typer.Option(min=1, help="/events streams one token may hold open at once (screens, tabs).")
+    ] = StreamSlots.per_token,
+    events_max: Annotated[
+        int, typer.Option(min=1, help="/events streams open at once in all.")
+    ] = StreamSlots.total,
 ) -> None:
     """Serve the status API (/api/v1) and the NOC page (/) over the monitor's store."""
     import uvicorn  # noqa: PLC0415  (the web server: 'serve' only, not 'api token')
@@ -170,6 +177,7 @@ def serve(
         series=VictoriaMetrics(series) if series else None,
         boundary=boundary,
         tiles=Tiles.parse(tiles) if tiles else None,
+        streams=StreamSlots(per_token=events_per_token, total=events_max),
     )
     _ = state.boundary_layer  # a bad file is an error now, not on the first page load
     scheme = "https" if tls_cert else "http"

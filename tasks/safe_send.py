@@ -76,11 +76,17 @@ class Session(Protocol):
 
 
 class RefusedLineError(Exception):
-    """The device refused a line of the change."""
+    """The device refused a line of the change.
+
+    Both the line and the device's answer are shown escaped (:func:`govnet.inventory.text.shown`):
+    the answer echoes what was sent and marks the offending character, so a control character or an
+    escape sequence in it would otherwise reach the operator's terminal as it is.
+    """
 
     def __init__(self, line: str, answer: str) -> None:
-        super().__init__(f"the device refused the line '{shown(line, 80)}': {answer}")
+        super().__init__(f"the device refused the line '{shown(line, 80)}': {shown(answer, 200)}")
         self.line = line
+        self.answer = answer
 
 
 def _refused(exc: ConfigInvalidException, lines: Sequence[str]) -> RefusedLineError:

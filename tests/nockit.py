@@ -20,9 +20,47 @@ from fastapi.testclient import TestClient
 from govnet.api.app import create_app
 from govnet.api.auth import Role, TokenStore
 from govnet.api.deps import ApiState
+from govnet.monitor.coverage import Coverage
+from govnet.monitor.store import Store
 from tests.nocworld import NocWorld, build
 from tests.procs import free_port
 from tests.test_api_lab import chromium, wait_until
+
+
+class Heartbeat:
+    """The world's monitor still running now: a leader's run (monitor/coverage.py) begun when the
+    console is served and its heartbeat kept fresh from a thread, as ``monitor run`` keeps it.
+    :meth:`pause` stops the beats (as a killed monitor does); :meth:`resume` begins a new run."""
+
+    def __init__(self, store: Store) -> None:
+        self.coverage = Coverage(store)
+        self._lock = threading.Lock()
+        self._beating = True
+        self._stop = threading.Event()
+        self.coverage.begin(time.time())
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+        self._thread.start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(1.0):
+            with self._lock:
+                if self._beating:
+                    self.coverage.beat(time.time())
+
+    def pause(self) -> None:
+        """No more beats (returns once none is being written)."""
+        with self._lock:
+            self._beating = False
+
+    def resume(self) -> None:
+        """A new run: ``running`` now, and beats again."""
+        with self._lock:
+            self.coverage.begin(time.time())
+            self._beating = True
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
 
 
 @dataclass
@@ -32,6 +70,7 @@ class Console:
     tokens: TokenStore
     base: str
     shots: Path
+    heartbeat: Heartbeat
 
     def headers(self, role: Role = Role.NOC, district: str | None = None) -> dict[str, str]:
         token, _ = self.tokens.create(role, district)
@@ -70,10 +109,12 @@ def console_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consol
     app = create_app(ApiState(world.network, world.store, tokens))
     shots = Path(os.environ.get("GOVNET_SCREENSHOTS") or home / "shots")
     shots.mkdir(parents=True, exist_ok=True)
+    heartbeat = Heartbeat(world.store)
     try:
         with serving(app) as base:
-            yield Console(world, TestClient(app), tokens, base, shots)
+            yield Console(world, TestClient(app), tokens, base, shots, heartbeat)
     finally:
+        heartbeat.close()
         world.store.close()
 
 

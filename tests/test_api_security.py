@@ -44,7 +44,7 @@ def bearer(world: World, role: Role, note: str = "") -> tuple[str, str, dict[str
 # -- limits
 
 
-def test_twenty_wrong_secrets_lock_the_token_out_and_the_lockout_ends(
+def test_wrong_secrets_lock_the_address_out_and_the_lockout_ends(
     world: World,  # noqa: F811
     app_state: ApiState,
     client: TestClient,
@@ -57,15 +57,47 @@ def test_twenty_wrong_secrets_lock_the_token_out_and_the_lockout_ends(
     statuses = [client.get("/api/v1/summary", headers=wrong).status_code for _ in range(20)]
     assert statuses[0] == 401 and statuses[-1] == 429, statuses
     assert statuses.count(401) == app_state.failed_auth.max_failures - 1
-    locked = client.get("/api/v1/summary", headers=good)  # the right secret, during the lockout
+    locked = client.get("/api/v1/summary", headers=good)  # the right secret, from this address
     assert locked.status_code == 429
     assert 0 < int(locked.headers["retry-after"]) <= app_state.failed_auth.lockout_s
     assert "too many failed" in error_of(locked)["message"]
-    # The token id is locked from anywhere, not only from this address.
-    elsewhere = TestClient(client.app, client=("198.51.100.7", 50000))
-    assert elsewhere.get("/api/v1/summary", headers=good).status_code == 429
     now[0] += app_state.failed_auth.lockout_s + 1
     assert client.get("/api/v1/summary", headers=good).status_code == 200
+
+
+def test_wrong_secrets_for_a_token_id_do_not_lock_the_token_out_elsewhere(
+    world: World,  # noqa: F811
+    app_state: ApiState,
+    client: TestClient,
+) -> None:
+    """The token id is not secret (logs, audit rows): whoever knows it must not be able to lock the
+    IOC's token out. The attacker's address is locked out; the IOC, elsewhere, is served."""
+    _token, token_id, good = bearer(world, Role.IOC)
+    attacker = TestClient(client.app, client=("198.51.100.66", 40000))
+    ioc = TestClient(client.app, client=("198.51.100.7", 50000))
+    wrong = {"Authorization": f"Bearer gvn_{token_id}_{'x' * 43}"}
+    statuses = [attacker.get("/api/v1/summary", headers=wrong).status_code for _ in range(20)]
+    assert statuses.count(429) == 20 - app_state.failed_auth.max_failures + 1, statuses
+    assert attacker.get("/api/v1/summary", headers=good).status_code == 429  # A is locked out
+    for _ in range(3):  # B, with the very token whose id was used, still works
+        assert ioc.get("/api/v1/summary", headers=good).status_code == 200
+    assert ioc.get("/api/v1/agencies", headers=good).status_code == 200
+
+
+def test_an_ipv6_client_is_counted_per_64_so_rotating_addresses_gains_nothing(
+    world: World,  # noqa: F811
+    app_state: ApiState,
+    client: TestClient,
+) -> None:
+    _token, token_id, good = bearer(world, Role.IOC)
+    wrong = {"Authorization": f"Bearer gvn_{token_id}_{'x' * 43}"}
+    for i in range(app_state.failed_auth.max_failures):
+        rotating = TestClient(client.app, client=(f"2001:db8:7:1::{i + 1:x}", 40000))
+        rotating.get("/api/v1/summary", headers=wrong)
+    same_64 = TestClient(client.app, client=("2001:db8:7:1:ffff::9", 40000))
+    assert same_64.get("/api/v1/summary", headers=good).status_code == 429
+    other_64 = TestClient(client.app, client=("2001:db8:7:2::1", 40000))
+    assert other_64.get("/api/v1/summary", headers=good).status_code == 200
 
 
 def test_an_address_guessing_token_ids_is_locked_out_and_others_are_not(

@@ -13,6 +13,7 @@ import pytest
 
 from govnet.api.auth import Role
 from govnet.api.headers import PAGE_CSP
+from govnet.monitor import coverage
 from tests.nockit import (
     Console,
     console_fixture,  # noqa: F401 - the shared session fixture
@@ -285,4 +286,41 @@ def test_a_change_arrives_live_on_the_map_and_in_the_event_log(console: Console)
         no_violations(browser)
     finally:
         world.store.set_states([("device", quiet, "up", None)], time.time(), "poll")
+        browser.quit()
+
+
+def test_a_banner_says_the_monitor_went_silent_or_stopped_and_goes_when_it_runs(console: Console) -> None:
+    """The states on the wall are the last known when the monitor is not running: a banner says so,
+    since when, and goes away when a monitor runs again (pushed on the event stream). The API's
+    grace is cut to 3 s for this test (a beat is 15 s apart): the silence comes without a wait."""
+    beat = console.heartbeat
+    watch = console.client.app.state.govnet.watch  # type: ignore[attr-defined]
+    browser = open_console(console)
+    banner = browser.find_element("id", "monitor-banner")
+
+    def body_says() -> str | None:
+        said: str | None = browser.find_element("tag name", "body").get_attribute("data-monitor")
+        return said
+
+    try:
+        assert not banner.is_displayed() and body_says() == "running"
+        wait_until(lambda: browser.find_element("id", "live").text == "live", 30, "the event stream open")
+        watch.grace_s = 3.0
+        beat.pause()  # as a killed monitor: its row stays "running", its heartbeat stops
+        wait_until(banner.is_displayed, 30, "the banner of a silent monitor")
+        assert banner.text.startswith("Monitoring silent since"), banner.text
+        assert "may have died" in banner.text and "the states shown are the last known" in banner.text
+        assert body_says() == "silent"
+        shot(browser, console, "noc-monitor-silent.png")
+        beat.coverage.end(time.time())
+        wait_until(lambda: banner.text.startswith("Monitoring stopped since"), 30, "the banner of a stop")
+        assert "the states shown are the last known" in banner.text and banner.is_displayed()
+        watch.grace_s = coverage.GRACE_S
+        beat.resume()
+        wait_until(lambda: not banner.is_displayed(), 30, "the banner gone when the monitor runs")
+        assert body_says() == "running"
+        no_violations(browser)
+    finally:
+        watch.grace_s = coverage.GRACE_S
+        beat.resume()
         browser.quit()

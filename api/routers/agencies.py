@@ -22,6 +22,7 @@ from govnet.api.deps import (
     not_found,
     state_of,
 )
+from govnet.api.liveness import SCHEMA as MONITOR_SCHEMA
 from govnet.api.rendered import Rendered, answer, prerender
 from govnet.api.status import Snapshot, agency_item, path_to_core
 from govnet.monitor.sla import availability
@@ -29,7 +30,26 @@ from govnet.monitor.sla import availability
 router = APIRouter(prefix="/agencies", tags=["status"], responses=ERRORS)
 
 
-@router.get("", summary="Agencies with their connectivity status", openapi_extra=needs(Role.IOC))
+#: The list's shape in OpenAPI (its items left open; ``monitor`` in full).
+PAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["items", "total", "limit", "offset", "monitor"],
+    "properties": {
+        "items": {"type": "array", "items": {"type": "object"}},
+        "total": {"type": "integer"},
+        "limit": {"type": "integer"},
+        "offset": {"type": "integer"},
+        "monitor": MONITOR_SCHEMA,
+    },
+}
+
+
+@router.get(
+    "",
+    summary="Agencies with their connectivity status",
+    openapi_extra=needs(Role.IOC),
+    responses={200: {"content": {"application/json": {"schema": PAGE_SCHEMA}}}},
+)
 async def list_agencies(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=1000, description="Items per page.")] = 100,
@@ -46,6 +66,8 @@ async def list_agencies(
     ``district=`` naming another district, or ``commune=`` a commune of another district, is 403.
     A commune-scoped token gets its commune's agencies only; ``commune=`` naming another commune
     is 403.
+
+    ``monitor``: whether the statuses are current, as in ``/summary`` (api/liveness.py).
     """
     return await agencies_page(request, Page(limit, offset), district, status, commune)
 
@@ -55,6 +77,7 @@ async def agencies_page(
 ) -> Response:
     """One page of agencies, for :func:`list_agencies` and :func:`fast_list_agencies`."""
     state, caller = state_of(request), authorized(request, Role.IOC)
+    monitor = state.watch.status()
     ceiling = state.scope(caller)
     if district is not None:
         forbid_district(caller, district)
@@ -77,7 +100,8 @@ async def agencies_page(
             and commune in (None, i["commune_id"])
             and status in (None, i["status"])
         ]
-        body = json.dumps(paging.apply(mine), ensure_ascii=False, separators=(",", ":")).encode()
+        page = {**paging.apply(mine), "monitor": monitor.body()}
+        body = json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode()
         return prerender(body, {})
 
     # The whole list once per store version; each page (per scope and filters) rendered to bytes
@@ -86,7 +110,7 @@ async def agencies_page(
     version = state.version()
     items: list[dict[str, Any]] = await state.memo(("agencies",), compute, version)
     scope = (caller.district, caller.commune)
-    key = ("agencies-page", scope, district, commune, status, paging.limit, paging.offset)
+    key = ("agencies-page", scope, district, commune, status, paging.limit, paging.offset, monitor.key())
     rendered: Rendered = await state.memo(key, lambda: render(items), version)
     return answer(request, rendered)
 

@@ -40,6 +40,8 @@ async def list_communes(state: State, caller: Ioc) -> Any:
 
     District scope: a district-scoped token gets its district's communes only (filtered); a
     commune-scoped token its own commune.
+
+    ``monitor``: whether the statuses are current, as in ``/summary`` (api/liveness.py).
     """
     agencies = await _agencies(state)
     return {
@@ -47,7 +49,8 @@ async def list_communes(state: State, caller: Ioc) -> Any:
             {**c.as_dict(), "agencies": _counts(agencies[c.id])}
             for c in state.communes.values()
             if caller.sees_commune(c.id, c.district)
-        ]
+        ],
+        "monitor": state.watch.status().body(),
     }
 
 
@@ -61,10 +64,13 @@ async def get_commune(
 
     District scope: a commune of another district is 403 for a district-scoped token; another
     commune is 403 for a commune-scoped token.
+
+    ``monitor``: whether the statuses are current, as in ``/summary`` (api/liveness.py).
     """
     commune = state.communes.get(commune_id)
     if commune is None:
         raise not_found(f"commune '{commune_id}'", "/api/v1/communes")
     forbid_commune(caller, commune.id, commune.district)
     items = (await _agencies(state))[commune_id]
-    return {**commune.as_dict(), "agencies": _counts(items), "agency_list": items}
+    monitor = state.watch.status().body()
+    return {**commune.as_dict(), "agencies": _counts(items), "agency_list": items, "monitor": monitor}

@@ -33,6 +33,8 @@ def get_district(
 
     District scope: another district is 403 for a district-scoped token; any district is 403 for
     a commune-scoped token (a district's answer covers its other communes).
+
+    ``monitor``: whether the statuses are current, as in ``/summary`` (api/liveness.py).
     """
     if district_id not in state.network.district_names:
         raise not_found(f"district '{district_id}'", "/api/v1/districts")
@@ -46,4 +48,5 @@ def get_district(
         "name": state.network.district_names[district_id],
         **{k: body[k] for k in ("agencies", "bts_sites", "hotspots", "incidents_open", "updated_at")},
         "agency_list": [a for a in agencies if a["district"] == district_id],
+        "monitor": state.watch.status().body(),
     }

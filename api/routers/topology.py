@@ -31,6 +31,8 @@ def get_geojson(state: State, caller: Ioc) -> Any:
 
     District scope: a district-scoped token gets its district's sites and the links with both
     ends in it (filtered); ``bbox`` stays the province's.
+
+    ``monitor`` (a foreign member): whether the states are current, as in ``/summary``.
     """
     rows = state.store.current()
     # A site is down on the map when its device does not answer or has lost the core.
@@ -48,4 +50,5 @@ def get_geojson(state: State, caller: Ioc) -> Any:
             if (f["properties"]["feature"] == "site" and f["properties"]["id"] in mine.sites)
             or (f["properties"]["feature"] == "link" and f["properties"]["id"] in mine.links)
         ]
+    doc["monitor"] = state.watch.status().body()  # a foreign member (RFC 7946 section 6.1)
     return doc

@@ -45,12 +45,18 @@ export async function logout() {
   await send("DELETE", "/session").catch(() => null);
 }
 
-export function events(onChange, onState) {
+export function events(onChange, onState, onMonitor) {
   const source = new EventSource(API + "/events");
   source.onopen = () => onState("live");
   source.onerror = () => onState("reconnecting…");
   source.addEventListener("change", (ev) => {
     try { onChange(JSON.parse(ev.data)); } catch (_e) { /* a malformed event is skipped */ }
+  });
+  // Whether the monitor is watching, when the stream opens and on every change.
+  source.addEventListener("monitor", (ev) => {
+    let monitor = null;
+    try { monitor = JSON.parse(ev.data); } catch (_e) { return; /* malformed: skipped */ }
+    if (onMonitor) onMonitor(monitor);
   });
   return source;
 }

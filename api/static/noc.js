@@ -1,6 +1,6 @@
 // The NOC console: logs in (token -> session), routes #/, #/device/NAME, #/link/ID, #/site/ID,
 // #/commune/ID, #/incident/ID, redraws on every change the /events stream announces.
-import { $, el } from "./dom.js";
+import { $, el, since } from "./dom.js";
 import * as api from "./api.js";
 import { ProvinceMap, maintainedDevices, communeOptions } from "./map.js";
 import { drawIncidents, drawAlerts, drawMaintenance, drawChanges, prependChange, incidentPage } from "./incidents.js";
@@ -20,6 +20,36 @@ function drawSummary(s) {
     $(id + "-online").className = s[key].offline ? "offline" : "online";
   }
   $("incidents-open").textContent = s.incidents_open;
+  drawMonitor(s.monitor);
+}
+
+// Whether the monitor is watching (/summary's and the stream's "monitor"): unless it runs, a
+// banner says since when it does not, and that the states shown are the last known.
+const MONITOR_WORDS = {
+  stopped: "Monitoring stopped since ",
+  silent: "Monitoring silent since ",
+};
+let monitorDrawn = null;
+/** Draw the banner; whether the monitor's state (or since) differs from the one drawn before. */
+function drawMonitor(m) {
+  const banner = $("monitor-banner");
+  const state = m ? m.state : "unknown";
+  const key = state + "@" + (m ? m.since : "");
+  const changed = key !== monitorDrawn;
+  monitorDrawn = key;
+  document.body.dataset.monitor = state;
+  document.body.classList.toggle("stale", state !== "running");
+  banner.hidden = state === "running";
+  banner.className = state;
+  if (state === "running") { banner.textContent = ""; return changed; }
+  if (state in MONITOR_WORDS) {
+    const why = state === "silent" ? " — no heartbeat from the monitor, it may have died" : "";
+    banner.textContent = MONITOR_WORDS[state] + since(m.since) + why + ": the states shown are the last known";
+  } else {
+    banner.textContent = "No monitor has run yet: the states shown are not known";
+  }
+  banner.title = m && m.message ? m.message : "";
+  return changed;
 }
 
 const optional = (promise, empty) => promise.catch(() => empty);
@@ -139,7 +169,7 @@ async function start() {
   api.events((change) => { if (me.role !== "ioc") prependChange(change, ctx); soon(); }, (state) => {
     $("live").textContent = state;
     $("live").className = state === "live" ? "live" : "stale";
-  });
+  }, (monitor) => { if (drawMonitor(monitor)) soon(); });
 }
 
 start().catch(showError);
