@@ -25,6 +25,7 @@ from govnet.inventory.secrets import SecretStore
 from govnet.monitor.alerts import DEFAULT_RULES
 from govnet.monitor.config import targets_from_inventory
 from govnet.monitor.engine import CycleReport
+from govnet.monitor.metricsauth import metrics_access
 from govnet.monitor.notify.channels import load_channels
 from govnet.monitor.notify.notifier import Delivery, build_notifier
 from govnet.monitor.poll import poll_round
@@ -202,9 +203,16 @@ def run(
     metrics_listen: Annotated[
         str | None,
         typer.Option(
-            help="HOST:PORT to serve /metrics and /healthz on, e.g. 127.0.0.1:9810. No authentication"
-            " (as Prometheus exporters): bind loopback or an address only your Prometheus reaches;"
-            " the API's /metrics needs a NOC token."
+            help="HOST:PORT to serve /metrics and /healthz on, e.g. 127.0.0.1:9810. On loopback with no"
+            " authentication; any other address needs --metrics-token-file (the API's /metrics needs a"
+            " NOC token)."
+        ),
+    ] = None,
+    metrics_token_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="File holding the bearer token every /metrics scrape must carry (Prometheus:"
+            " authorization: {credentials_file: FILE}); /healthz stays open."
         ),
     ] = None,
     interval: Annotated[
@@ -247,6 +255,13 @@ def run(
     ] = None,
 ) -> None:
     """Poll on schedule, receive traps, fold faults into incidents, until Ctrl-C."""
+    metrics_at = parse_listen(metrics_listen) if metrics_listen else None
+    if metrics_token_file is not None and metrics_at is None:
+        raise GovnetError(
+            "--metrics-token-file needs --metrics-listen",
+            hint="add --metrics-listen HOST:PORT",
+        )
+    metrics_token = metrics_access(metrics_at, metrics_token_file) if metrics_at else None
     network = app_context(ctx).network()
     channels_file = None
     if channels is not None:  # checked before anything starts: a wrong file is an error at once
@@ -263,7 +278,8 @@ def run(
     )
     options = RunOptions(
         trap_listen=listen,
-        metrics_listen=parse_listen(metrics_listen) if metrics_listen else None,
+        metrics_listen=metrics_at,
+        metrics_token=metrics_token,
         interval=interval,
         duration=duration,
         rules=load_rules(rules) if rules is not None else DEFAULT_RULES,

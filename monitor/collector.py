@@ -10,10 +10,11 @@ that module, never a reachability verdict.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from govnet.monitor.scraper import Scrape
+from govnet.monitor.scraper import Scrape, clean
 from govnet.snmp import mibs
 from govnet.snmp.ber import VarBind
 from govnet.snmp.entity import Optic, parse_optics
@@ -108,16 +109,34 @@ class DeviceState:
 
 
 _int = mibs.integer
+log = logging.getLogger("govnet.monitor.collector")
 
 
 def collect(scrape: Scrape) -> DeviceState:
-    """Turn one scrape into a :class:`DeviceState`."""
+    """Turn one scrape into a :class:`DeviceState`.
+
+    Never raises for what an agent answered: should reading it fail all the same (a fault of
+    govnet's own), the device is reachable with that said in a warning, and nothing else read.
+    """
     state = DeviceState(scrape.host, scrape.reachable, scrape.error)
     if not scrape.reachable:
         return state
     for module, texts in scrape.warnings.items():
         for text in texts:
             state.warn(module, text)
+    try:
+        _read(scrape, state)
+    except Exception as exc:  # one device's answer must never stop the poller for the others
+        log.exception("reading the answer of %s failed", scrape.host)
+        failed = DeviceState(scrape.host, True, None, warnings=list(state.warnings))
+        failed.module_warnings = {m: list(t) for m, t in state.module_warnings.items()}
+        failed.warn("answer", clean(f"govnet could not read the answer ({type(exc).__name__}: {exc})"))
+        return failed
+    return state
+
+
+def _read(scrape: Scrape, state: DeviceState) -> None:
+    """The answer's facts into ``state`` (which holds the scrape's warnings already)."""
     uptime = scrape.scalars.get(mibs.SYS_UPTIME)
     state.sys_uptime = _int(uptime)
     if state.sys_uptime is None and "system" not in state.module_warnings:
@@ -171,4 +190,3 @@ def collect(scrape: Scrape) -> DeviceState:
     state.lldp = mibs.parse_lldp(scrape.columns)
     state.optics = parse_optics(scrape.columns)
     state.wifi = parse_wifi(scrape.columns)
-    return state

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -41,12 +42,14 @@ from govnet.monitor.pollfacts import PollAlerts, device_detail, gauges, rx_level
 from govnet.monitor.pollfacts import samples as poll_samples
 from govnet.monitor.rates import Rates, RateTracker
 from govnet.monitor.schedule import Schedule
-from govnet.monitor.scraper import CURRENT_POLL, Scraper
+from govnet.monitor.scraper import CURRENT_POLL, Scrape, Scraper, clean
 from govnet.monitor.series import SeriesSink
 from govnet.monitor.spool import SpoolingStore
 from govnet.monitor.store import Change, PollRecord, StateUpdate, Store, StoreError
 from govnet.monitor.traps import LinkMap, TrapEvent
 from govnet.topology.graph import endpoints_by_device
+
+log = logging.getLogger("govnet.monitor.engine")
 
 __all__ = ["TICK_WAIT_S", "TRAP_HOLD_S", "CycleReport", "Monitor", "Polled"]
 
@@ -349,7 +352,12 @@ class Monitor:
             limit = self._poll_limit(device)
             modules = self.modules if self.modules is not None else poll_target.modules
             CURRENT_POLL.set((device, cycle))  # this task's own context: one poll per task
-            scrape = await self.scraper.scrape(target, modules, deadline=limit)
+            try:
+                scrape = await self.scraper.scrape(target, modules, deadline=limit)
+            except Exception as exc:  # a scraper's own fault: this poll fails, never the loop
+                log.exception("polling %s failed inside govnet", device)
+                problem = f"the poll failed inside govnet ({type(exc).__name__}: {exc})"
+                scrape = Scrape(target.host, error=clean(problem))
         return Polled(device, cycle, started, collect(scrape), scrape.seconds, scrape.varbinds)
 
     def _gate(self) -> asyncio.Semaphore:

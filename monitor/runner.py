@@ -30,6 +30,7 @@ from govnet.monitor.alerts import DEFAULT_RULES, AlertEngine, Rule
 from govnet.monitor.config import PollTarget, targets_from_inventory
 from govnet.monitor.engine import CycleReport, Monitor
 from govnet.monitor.metrics import CONTENT_TYPE, exposition
+from govnet.monitor.metricsauth import authorized, is_loopback
 from govnet.monitor.scraper import Scraper, SnmpScraper
 from govnet.monitor.series import SeriesWriter, VictoriaMetrics
 from govnet.monitor.spool import SpoolingStore, healthz_body
@@ -58,6 +59,8 @@ class RunOptions:
 
     trap_listen: tuple[str, int] | None = None
     metrics_listen: tuple[str, int] | None = None
+    #: The bearer token ``/metrics`` asks for (see metricsauth.py); None: loopback only.
+    metrics_token: SecretStr | None = None
     interval: float | None = None  # override every device class's interval (labs, demos)
     duration: float | None = None
     concurrency: int = 64
@@ -104,7 +107,16 @@ class _MetricsServer:
     own word on whether it can record (``degraded`` with the reason while the store refuses writes).
     """
 
-    def __init__(self, listen: tuple[str, int], store: SpoolingStore, network: Network) -> None:
+    def __init__(
+        self,
+        listen: tuple[str, int],
+        store: SpoolingStore,
+        network: Network,
+        token: SecretStr | None = None,
+    ) -> None:
+        if token is None and not is_loopback(listen[0]):  # metrics_access says so with a hint first
+            raise GovnetError(f"an open /metrics on {listen[0]}:{listen[1]} is refused: give it a token")
+
         def render(path: str) -> tuple[bytes, str]:
             if path == "/healthz":
                 return json.dumps(healthz_body(store.health())).encode(), "application/json"
@@ -115,6 +127,12 @@ class _MetricsServer:
                 path = self.path.split("?")[0]
                 if path not in {"/metrics", "/healthz"}:
                     self.send_error(404, "only /metrics and /healthz here")
+                    return
+                if path == "/metrics" and not authorized(self.headers.get("Authorization"), token):
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Bearer realm="govnet monitor"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                     return
                 body, content_type = render(path)
                 self.send_response(200)
@@ -275,7 +293,7 @@ async def run_monitor(
             else:
                 await receiver.start()
         if options.metrics_listen is not None:
-            metrics = _MetricsServer(options.metrics_listen, store, network)
+            metrics = _MetricsServer(options.metrics_listen, store, network, options.metrics_token)
         if on_ready is not None:
             on_ready(monitor)
         log.info(
@@ -298,8 +316,8 @@ async def run_monitor(
             if report.at - last_prune > PRUNE_EVERY_S:
                 store.prune(report.at)
                 last_prune = report.at
-            if notifier is not None:
-                notifier.on_report(report)
+            if notifier is not None:  # written on the notifier's own thread: the loop goes on
+                notifier.submit(report)
             if on_tick is not None:
                 on_tick(report)
 

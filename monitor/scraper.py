@@ -4,15 +4,19 @@
 :class:`govnet.monitor.fake.FakeScraper`, answers for an inventory's devices or replays recorded
 scrapes, so the collector and alerting are unit-tested without a network.
 A scrape never raises for a device problem. Reachability means one thing: the agent answered.
-An agent that never answers gives a :class:`Scrape` with ``error`` set (unreachable); an agent
-that answered but failed a module (a timeout half-way, an unsorted table, a malformed value, an
-error-status) gives a reachable :class:`Scrape` with a warning on that module, and what it did
-read. Modules are polled one after the other, each in requests of its own.
+An agent that never answers (silence, or a socket error such as the ICMP port-unreachable of a
+port nothing listens on) gives a :class:`Scrape` with ``error`` set (unreachable); an agent that
+answered but failed a module (a timeout half-way, an unsorted table, a malformed or unexpected
+answer, datagrams govnet cannot read at all, an error-status) gives a reachable :class:`Scrape`
+with a warning on that module naming what was wrong, and what it did read. Modules are polled one
+after the other, each in requests of its own. Every text a scrape records is cut to
+:data:`TEXT_LIMIT` characters with control characters escaped (:func:`clean`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import Sequence
@@ -23,9 +27,30 @@ from typing import Any, Literal, Protocol
 from govnet.errors import GovnetError
 from govnet.monitor.config import DEFAULT_MODULES, Module
 from govnet.snmp.ber import VarBind
-from govnet.snmp.client import Session, SnmpAgentError, SnmpTimeoutError, open_session
+from govnet.snmp.client import (
+    Session,
+    SnmpAgentError,
+    SnmpTimeoutError,
+    SnmpUnreadableError,
+    open_session,
+)
 from govnet.snmp.target import Target
 from govnet.snmp.walk import ColumnWalk, ScalarGet
+
+log = logging.getLogger("govnet.monitor.scraper")
+
+#: The longest text a scrape records for one error or warning (an agent's answer can be long).
+TEXT_LIMIT = 300
+
+
+def clean(text: str, limit: int = TEXT_LIMIT) -> str:
+    r"""A text for a poll record: control characters escaped, at most ``limit`` characters.
+
+    >>> clean("bad\x00value\n"), clean("x" * 10, 6)
+    ('bad\\x00value\\n', 'xxxxx…')
+    """
+    out = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
 @dataclass
@@ -50,8 +75,8 @@ class Scrape:
         return self.error is None
 
     def warn(self, module: str, text: str) -> None:
-        """Note what went wrong in ``module``."""
-        self.warnings.setdefault(module, []).append(text)
+        """Note what went wrong in ``module`` (see :func:`clean`)."""
+        self.warnings.setdefault(module, []).append(clean(text))
 
 
 #: The poll a scrape belongs to, as the engine schedules it: (device, cycle), cycle -1 for a
@@ -154,8 +179,12 @@ class SnmpScraper:
             self._unfinished(result, modules, progress, problem)
         except GovnetError as exc:
             self._unfinished(result, modules, progress, exc.message)
-        except (OSError, ValueError) as exc:  # socket trouble, or garbage no layer below caught
-            self._unfinished(result, modules, progress, f"{type(exc).__name__}: {exc}")
+        except OSError as exc:  # the socket's trouble, not an answer: no sign the agent is there
+            self._unfinished(result, modules, progress, f"socket error: {exc}")
+        except Exception as exc:  # a fault of govnet's own reading an answer: one device's poll only
+            log.exception("polling %s failed inside govnet", target.host)
+            problem = f"govnet failed reading the answer ({type(exc).__name__}: {exc})"
+            self._unfinished(result, modules, progress, problem)
         finally:
             await session.close()
             result.seconds = time.perf_counter() - start
@@ -172,7 +201,7 @@ class SnmpScraper:
     def _unfinished(result: Scrape, modules: Sequence[Module], progress: _Progress, problem: str) -> None:
         """The poll stopped at ``progress.current``: a warning if the agent had answered, else an error."""
         if not progress.answered:
-            result.error = problem
+            result.error = clean(problem)
             return
         names = [m.name for m in modules]
         at = names.index(progress.current) if progress.current in names else len(names)
@@ -192,6 +221,9 @@ class SnmpScraper:
             if module.scalars:
                 try:
                     got = await session.get(list(module.scalars))
+                except SnmpUnreadableError:
+                    progress.answered = True  # it answers, nothing readable: ask it nothing more
+                    raise
                 except SnmpAgentError as exc:
                     progress.answered = True
                     result.warn(module.name, exc.message)
@@ -211,6 +243,9 @@ class SnmpScraper:
                     walked = await session.walk_columns(
                         list(module.columns), first_rows=1 if tables in empty else None
                     )
+                except SnmpUnreadableError:
+                    progress.answered = True
+                    raise
                 except SnmpAgentError as exc:
                     progress.answered = True
                     result.warn(module.name, exc.message)

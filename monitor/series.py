@@ -12,6 +12,11 @@ them in batches, retries with back-off while the database is away, and keeps at 
 ``max_pending`` samples meanwhile; beyond that the oldest are dropped and counted (the loss is
 bounded and visible in :attr:`SeriesWriter.dropped`, never silent).
 
+A transceiver's receive power is written once: as ``govnet_optical_power_dbm{direction="rx"}``
+(the :class:`Gauge` the engine makes of every optic, as on ``/metrics``), never again as the
+sample's ``govnet_interface_rx_dbm``; reading one interface's history gives it under that name
+(:meth:`VictoriaMetrics.interface_history`, :meth:`VictoriaMetrics.raw`), as the SQL store does.
+
 Every label value is text from the inventory (device and interface names, link ids): it is
 escaped for the exposition format when written and for PromQL string literals when queried, so
 a name can never become syntax in either.
@@ -46,6 +51,12 @@ METRICS = {
     "govnet_interface_rx_dbm": "rx_dbm",
 }
 
+
+#: A sample's receive power: a name of the history's answer, written as :data:`OPTICAL_POWER`.
+RX_DBM = "govnet_interface_rx_dbm"
+OPTICAL_POWER = "govnet_optical_power_dbm"
+#: The metrics written per sample (the receive power is the optic's gauge).
+WRITTEN = {name: attr for name, attr in METRICS.items() if name != RX_DBM}
 
 #: Single-valued series (:class:`Gauge`): metric name -> what it is.
 GAUGES = {
@@ -106,7 +117,7 @@ def escape_label(value: str) -> str:
 
 def exposition(samples: Sequence[Sample | Gauge]) -> bytes:
     """Samples and gauges as Prometheus text lines with millisecond timestamps (``None`` and
-    non-finite values left out).
+    non-finite values left out; a sample's receive power too: its optic's gauge carries it).
 
     >>> s = Sample(1700000000.5, "cpe-1", "eth1", "l1", 1000.0, None, 0.5)
     >>> g = Gauge(1700000000.5, "govnet_wifi_clients", "ap-1", 12)
@@ -124,7 +135,7 @@ def exposition(samples: Sequence[Sample | Gauge]) -> bytes:
                 lines.append(f"{s.metric}{{{labels}}} {float(s.value)!r} {stamp}\n")
             continue
         labels = _labels(s.device, s.interface, s.link)
-        for metric, attr in METRICS.items():
+        for metric, attr in WRITTEN.items():
             value = getattr(s, attr)
             if value is not None and math.isfinite(value):
                 lines.append(f"{metric}{{{labels}}} {float(value)!r} {stamp}\n")
@@ -226,7 +237,7 @@ class VictoriaMetrics:
         """The stored samples of one series in (start, end], as written (no step, no lookback)."""
         if metric not in METRICS:
             raise SeriesError(f"unknown metric {metric[:60]!r}", hint=f"use one of {', '.join(METRICS)}")
-        selector = f'{metric}{{device="{escape_label(device)}",interface="{escape_label(interface)}"}}'
+        selector = _selector(device, interface, metric)
         span = max(1, int(end - start))
         params = urllib.parse.urlencode({"query": f"{selector}[{span}s]", "time": f"{end:.3f}"})
         return [point for series in self._result(f"/api/v1/query?{params}") for point in self._points(series)]
@@ -235,7 +246,7 @@ class VictoriaMetrics:
         self, device: str, interface: str, start: float, end: float, step: float
     ) -> dict[str, list[tuple[float, float]]]:
         """Every metric of one interface over [start, end]: name -> [(t, value), ...]."""
-        names = "|".join(METRICS)
+        names = "|".join(WRITTEN)
         query = (
             f'{{__name__=~"{names}",device="{escape_label(device)}",interface="{escape_label(interface)}"}}'
         )
@@ -244,7 +255,18 @@ class VictoriaMetrics:
             labels = series.get("metric") if isinstance(series, dict) else None
             name = labels.get("__name__", "") if isinstance(labels, dict) else ""
             out[str(name)] = self._points(series)
+        # the port's receive power (a port with several receive lanes: the weakest of them)
+        for series in self.query_range(f"min({_selector(device, interface, RX_DBM)})", start, end, step):
+            out[RX_DBM] = self._points(series)
         return out
+
+
+def _selector(device: str, interface: str, metric: str) -> str:
+    """The PromQL selector of one interface's ``metric`` (:data:`RX_DBM`: its optic's rx gauge)."""
+    where = f'device="{escape_label(device)}",interface="{escape_label(interface)}"'
+    if metric == RX_DBM:
+        return f'{OPTICAL_POWER}{{{where},direction="rx"}}'
+    return f"{metric}{{{where}}}"
 
 
 @dataclass

@@ -33,8 +33,9 @@ CAPABILITIES: tuple[Capability, ...] = (
         "else its confirm timer waited for",
         verified="the device's diff to the intent is empty; interfaces up, OSPF Full, BGP "
         "Established as before; then confirmed",
-        send="not atomic: vtysh takes line by line; a refused line fails the device, named, and "
-        "the lines before it stay",
+        send="all or nothing: vtysh takes line by line, so after a refused line the lines that "
+        "took are sent back the other way (hier-config) and the device read back; nothing saved "
+        "until the change is whole",
     ),
     Capability(
         platform="cisco_ios",

@@ -158,6 +158,38 @@ def missing_lines(platform: str, lines: Sequence[str], running: str) -> list[str
 
 
 #: Platforms whose remediation hier-config computes (its own negation and idempotency rules).
+#: Platforms whose CLI changes can be undone by sending hier-config's way back (``no`` lines).
+UNDO_PLATFORMS = ("frr",)
+
+
+def undo_lines(platform: str, now: str, before: str) -> list[str]:
+    """What to send to take the running config ``now`` back to ``before`` (for a CLI without a
+    transaction of its own: FRR's vtysh, where the lines before a refused one are applied).
+
+    >>> before = "ip route 198.19.1.0/24 Null0\\n"
+    >>> undo_lines("frr", before + "ip route 198.19.2.0/24 Null0\\n", before)
+    ['no ip route 198.19.2.0/24 Null0']
+    >>> undo_lines("frr", before, before)
+    []
+    """
+    if platform not in UNDO_PLATFORMS:
+        raise GovnetError(f"no undo for platform '{platform}'", hint=f"only for {', '.join(UNDO_PLATFORMS)}")
+    delta = config_tree(platform, now).config_to_get_to(config_tree(platform, before))
+    return list(delta.dump_simple(sectional_exiting=True))
+
+
+def same_config(platform: str, one: str, other: str) -> bool:
+    """Whether two running configs hold the same lines in the same sections (hier-config).
+
+    >>> same_config("frr", "interface eth1\\n description x\\nexit\\n", "interface eth1\\n description x\\n")
+    True
+    >>> same_config("frr", "ip route 198.19.1.0/24 Null0\\n", "")
+    False
+    """
+    a, b = config_tree(platform, one), config_tree(platform, other)
+    return not list(a.config_to_get_to(b).dump_simple()) and not list(b.config_to_get_to(a).dump_simple())
+
+
 REMEDIATION_PLATFORMS = ("cisco_ios", "huawei_vrp")
 
 

@@ -10,8 +10,10 @@ still reads the running configuration and reports which lines would be sent.
 Cisco IOS, Huawei VRP and MikroTik RouterOS take the change all or nothing, each its own way
 (:mod:`govnet.tasks.safe_send`: IOS revert timer, VRP two-stage commit, RouterOS safe mode): a
 refused line, or a line the running configuration does not show afterwards, undoes the whole
-change and the device is read back. FRR's vtysh has no such net: there a refused line fails the
-device with the line named, and the lines before it stay (not all or nothing).
+change and the device is read back. FRR's vtysh has no such net (each line takes as it is
+entered): there the lines that took are sent back the other way (hier-config, from the running
+config afterwards to the one before) and the device is read back: ``rolled_back`` when it is as
+before, else ``failed`` saying the state is unknown. Nothing is saved before the change is whole.
 
 What is sent is what the running configuration does not have yet, section by section
 (:func:`govnet.tasks.config_lines.missing_lines`, hier-config): a line under ``interface eth2``
@@ -36,13 +38,20 @@ from govnet.errors import GovnetError
 from govnet.inventory.network import Network
 from govnet.inventory.text import shown
 from govnet.safety import check_target
-from govnet.tasks.config_lines import REMEDIATION_PLATFORMS, missing_lines, remediation
+from govnet.tasks.config_lines import (
+    REMEDIATION_PLATFORMS,
+    UNDO_PLATFORMS,
+    missing_lines,
+    remediation,
+    same_config,
+    undo_lines,
+)
 from govnet.tasks.connections import NETMIKO, Opened, close_all
 from govnet.tasks.events import LogResults
 from govnet.tasks.masking import MASK
 from govnet.tasks.nornir_run import MaskSecrets, Progress, device_results, nornir_for
 from govnet.tasks.render import RenderError, render_device
-from govnet.tasks.result import DeviceResult
+from govnet.tasks.result import DeviceResult, Status
 from govnet.tasks.safe_send import READ_TIMEOUT, ROUTEROS_EXPORT, SAFE_PLATFORMS, apply_change
 
 #: Read-only commands a session may run in dry run (prefixes).
@@ -206,15 +215,36 @@ def _send(task: Task, network: Network, lines: Sequence[str], opener: OpenSessio
         )
         return DeviceResult(name, status, diff, error)
     output = _sub(task, netmiko_send_config, config_commands=missing, enable=False, dry_run=False)
-    rejected = [ln.strip() for ln in output.splitlines() if ln.lstrip().startswith("%")]
+    rejected = [shown(ln.strip(), 200) for ln in output.splitlines() if ln.lstrip().startswith("%")]
     after = _sub(task, netmiko_send_command, command_string=show, read_timeout=READ_TIMEOUT)
     absent = missing_lines(platform, lines, after)
     if rejected or absent:
         what = "; ".join(rejected) or f"not in the running config afterwards: {absent}"
+        if platform in UNDO_PLATFORMS:  # the lines that took are taken back (nothing was saved)
+            status, left = _undo(task, platform, show, after, before)
+            return DeviceResult(name, status, diff, what if left is None else f"{what}; {left}")
         return DeviceResult(name, "failed", diff, what)
     if platform not in NO_SAVE:
         _sub(task, netmiko_save_config, **SAVE_OPTIONS.get(platform, {}))
     return DeviceResult(name, "changed", diff)
+
+
+def _undo(task: Task, platform: str, show: str, after: str, before: str) -> tuple[Status, str | None]:
+    """Take a half-applied change back (a CLI without transactions, FRR's vtysh: the lines before
+    a refused one took) and read the device back: ``rolled_back`` when its running config is the
+    one before, else ``failed`` with how it differs ("state unknown"). Nothing was saved, so the
+    startup configuration is the one before either way."""
+    back = undo_lines(platform, after, before)
+    try:
+        if back:  # judged by the read-back, not by what the CLI answers
+            _sub(task, netmiko_send_config, config_commands=back, enable=False, dry_run=False)
+        now = _sub(task, netmiko_send_command, command_string=show, read_timeout=READ_TIMEOUT)
+    except Exception as exc:  # the session broke: what the device holds now is not known
+        return "failed", f"taking it back failed ({type(exc).__name__}): the device's state is unknown"
+    if same_config(platform, now, before):
+        return "rolled_back", None
+    still = undo_lines(platform, now, before)
+    return "failed", f"taking it back left the device in a state unknown: it still differs by {still[:6]}"
 
 
 def _device_result(task: Task, work: Callable[[], DeviceResult]) -> Result:
@@ -240,9 +270,8 @@ def send_host(
 
     ``unchanged`` when every line is there already; in dry run ``changed`` lists what would be
     sent and nothing is; otherwise the lines are sent, saved, and the running configuration read
-    again to check they took (a line the device rejects is named). On IOS, VRP and RouterOS a
-    failed change is undone and read back (``rolled_back``); on FRR the lines before a refused one
-    stay (``failed``).
+    again to check they took (a line the device rejects is named). A failed change is undone and
+    read back (``rolled_back``; ``failed`` when the device is not as before).
     """
     return _device_result(task, lambda: _send(task, network, lines, opener))
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+import urllib.parse
+import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -192,3 +196,50 @@ def test_optical_power_goes_to_victoriametrics_with_its_port_link_and_direction(
     labels = series["metric"]
     assert (labels["interface"], labels["link"], labels["direction"]) == (link.a_interface, link.id, "rx")
     assert {float(v) for _t, v in series["values"]} == {-7.3}
+
+
+def _export(url: str, match: str, start: float, end: float) -> list[dict[str, Any]]:
+    """Every stored sample of the series ``match`` selects in [start, end], as written (VictoriaMetrics'
+    /api/v1/export: one JSON line per series, no step, no lookback, no deduplication by a query)."""
+    params = urllib.parse.urlencode({"match[]": match, "start": f"{start:.3f}", "end": f"{end:.3f}"})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(f"{url}/api/v1/export?{params}", timeout=30) as answer:
+        return [json.loads(line) for line in answer.read().splitlines() if line.strip()]
+
+
+def test_receive_power_is_written_once_per_poll(net: Network, vm_url: str, tmp_path: Path) -> None:
+    """It was written twice: as the sample's govnet_interface_rx_dbm and as the optic's
+    govnet_optical_power_dbm{direction="rx"}. Counted per timestamp over every series of the port."""
+    link = next(lk for lk in net.links if lk.medium.value == "fiber")
+    port = (link.a_device, link.a_interface)
+    agents = FakeScraper(net)
+    agents.rx[port] = -9.5
+    start = time.time() - 4000
+    now = [start]
+    store = open_store(str(tmp_path / "monitor.db"))
+    mon = Monitor(net, store, agents, targets_from_inventory(net), clock=lambda: now[0])
+    writer = SeriesWriter(VictoriaMetrics(vm_url)).start()
+    mon.series = writer
+    for _ in range(3):
+        asyncio.run(mon.tick())
+        now[0] += 300
+    writer.close(timeout=60)
+    store.close()
+    assert writer.dropped == 0
+    where = f'device="{link.a_device}",interface="{link.a_interface}"'
+    power = f'{{__name__=~"govnet_interface_rx_dbm|govnet_optical_power_dbm",{where}}}'
+
+    def rx_series() -> list[dict[str, Any]]:
+        found = _export(vm_url, power, start - 1, now[0])
+        return [s for s in found if s["metric"].get("direction", "rx") == "rx"]
+
+    _wait_for(lambda: sum(len(s["timestamps"]) for s in rx_series()) >= 3, 30, "three polls' receive power")
+    per_stamp = Counter(t for s in rx_series() for t in s["timestamps"])
+    assert len(per_stamp) == 3 and set(per_stamp.values()) == {1}, per_stamp
+    assert {v for s in rx_series() for v in s["values"]} == {-9.5}
+    # the interface's history still has its receive power, under the history's name for it
+    history = VictoriaMetrics(vm_url).interface_history(*port, start - 1, now[0], 60.0)
+    assert {v for _t, v in history["govnet_interface_rx_dbm"]} == {-9.5}
+    assert {
+        v for _t, v in VictoriaMetrics(vm_url).raw("govnet_interface_rx_dbm", *port, start - 1, now[0])
+    } == {-9.5}

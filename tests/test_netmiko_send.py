@@ -1,5 +1,6 @@
 """The Netmiko path against a lab router's CLI (vtysh behind sshd, Netmiko's cisco_ios driver):
-dry run reads and reports but can change nothing; --commit sends, saves and checks."""
+dry run reads and reports but can change nothing; --commit sends, saves and checks; a change the
+router refuses half-way is taken back whole."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import pytest
 
 from govnet.cli import main
-from govnet.tasks.config_lines import config_tree
+from govnet.tasks.config_lines import config_tree, same_config
 from govnet.tasks.netmiko_send import DryRunRefusedError, open_session, send_lines
 from tests.labkit import LabHandle
 
@@ -41,7 +42,7 @@ def test_commit_sends_saves_and_checks_then_nothing_is_left_to_send(lab: LabHand
         assert (done.status, done.error) == ("changed", None)
         assert send_lines(lab.network, "hub-dx", [ROUTE], commit=False).status == "unchanged"
         rejected = send_lines(lab.network, "hub-dx", ["ip route not-a-prefix Null0"], commit=True)
-        assert rejected.status == "failed" and rejected.error and "%" in rejected.error
+        assert rejected.status == "rolled_back" and rejected.error and "%" in rejected.error
     finally:
         undone = send_lines(lab.network, "hub-dx", [f"no {ROUTE}"], commit=True)
     assert undone.status == "changed", undone.error
@@ -110,3 +111,25 @@ def test_a_line_counts_as_present_only_in_its_own_section(lab: LabHandle) -> Non
             undo = [f"interface {port}", f" {line}" if line else " no description"]
             assert send_lines(lab.network, "hub-dx", undo, commit=True).error is None
     assert _descriptions(lab, "hub-dx") == before
+
+
+def test_a_line_refused_half_way_takes_the_lines_before_it_back(lab: LabHandle) -> None:
+    """vtysh applies each line as it comes: the route and the description before the refused line
+    took, and are sent back the other way; the device is read back as it was."""
+    session = open_session(lab.network, "hub-dp", commit=False)
+    try:
+        running_before = session.send_command("show running-config")
+    finally:
+        session.disconnect()
+    lines = [ROUTE, "interface eth1", " description half-way", "ip route not-a-prefix Null0"]
+    done = send_lines(lab.network, "hub-dp", lines, commit=True)
+    assert done.status == "rolled_back", done.error
+    assert done.error and "not-a-prefix" in done.error and "%" in done.error
+    session = open_session(lab.network, "hub-dp", commit=False)
+    try:
+        running_after = session.send_command("show running-config")
+    finally:
+        session.disconnect()
+    assert ROUTE not in running_after and "half-way" not in running_after
+    assert same_config("frr", running_after, running_before)
+    assert send_lines(lab.network, "hub-dp", [ROUTE], commit=False).status == "changed"

@@ -258,6 +258,37 @@ def _shown(body: bytes, limit: int = 24) -> str:
     return f"{body[:limit].hex(' ')} ... ({len(body)} bytes)"
 
 
+def shown(data: bytes, limit: int = 24) -> str:
+    """Bytes an agent sent, for a message: the first ``limit`` in hex, and the length.
+
+    >>> shown(b"\\x30\\x82\\xff", 2), shown(b"\\x30")
+    ('30 82 ... (3 bytes)', '30 (1 bytes)')
+    """
+    return _shown(data, limit) if len(data) > limit else f"{data.hex(' ')} ({len(data)} bytes)"
+
+
+#: PDU tags by name, for messages.
+PDU_NAMES = {
+    GET: "GetRequest",
+    GET_NEXT: "GetNextRequest",
+    RESPONSE: "Response",
+    SET: "SetRequest",
+    GET_BULK: "GetBulkRequest",
+    INFORM: "InformRequest",
+    TRAP_V2: "SNMPv2-Trap",
+    REPORT: "Report",
+}
+
+
+def pdu_name(tag: int) -> str:
+    """A PDU tag's name (``tag 0x..`` for one SNMP has not).
+
+    >>> pdu_name(GET), pdu_name(0x30)
+    ('GetRequest', 'tag 0x30')
+    """
+    return PDU_NAMES.get(tag, f"tag 0x{tag:02x}")
+
+
 def _lenient_text(body: bytes) -> str:
     """What a malformed OID reads as, ignoring its faults (for error messages only; cut short)."""
     if len(body) > 160:

@@ -31,6 +31,7 @@ from govnet.snmp.errors import (
     SnmpMalformedError,
     SnmpStatusError,
     SnmpTimeoutError,
+    SnmpUnreadableError,
 )
 from govnet.snmp.exchange import Waiting, exchange
 from govnet.snmp.target import Target
@@ -47,6 +48,7 @@ __all__ = [
     "SnmpMalformedError",
     "SnmpStatusError",
     "SnmpTimeoutError",
+    "SnmpUnreadableError",
     "Target",
     "V2cSession",
     "get_scalars",
@@ -96,7 +98,7 @@ class _Datagrams(Waiting[ber.Pdu]):
             version, community, pdu = ber.decode_message(data)
         except ber.BerError as exc:
             self.garbage += 1
-            self.last_garbage = str(exc)
+            self.last_garbage = f"{exc} ({ber.shown(data, 12)})"
             # Malformed, but an answer to one of ours: tell that request what was wrong.
             if exc.request_id is not None and exc.version == 1 and exc.community == self.community:
                 self.fail(exc.request_id, SnmpMalformedError(self.host, str(exc), exc.oid))
@@ -104,6 +106,12 @@ class _Datagrams(Waiting[ber.Pdu]):
         if version != 1 or community != self.community:
             self.garbage += 1
             self.last_garbage = "an answer of another version or community"
+            return
+        if pdu.tag != ber.RESPONSE:  # an echo of the request, a trap...: not what was asked
+            self.fail(
+                pdu.request_id,
+                SnmpMalformedError(self.host, f"a {ber.pdu_name(pdu.tag)} PDU where a Response was due"),
+            )
             return
         self.answer(pdu.request_id, pdu)
 
@@ -150,20 +158,18 @@ class V2cSession:
         def build(request_id: int) -> bytes:
             return ber.encode_request(1, self._community, tag, request_id, oid_list, 0, max_repetitions)
 
+        garbage = protocol.garbage
         try:
             pdu: ber.Pdu = await exchange(
                 transport, protocol, build, self._new_id, self.target.timeout, attempts
             )
         except TimeoutError:
-            malformed = (
-                f"; {protocol.garbage} unreadable datagram(s) from it so far, "
-                f"the last: {protocol.last_garbage}"
-                if protocol.garbage
-                else ""
-            )
+            if protocol.garbage > garbage:  # the agent is there, but says nothing readable
+                raise SnmpUnreadableError(
+                    self.target.host, self.target.port, protocol.garbage - garbage, protocol.last_garbage
+                ) from None
             raise SnmpTimeoutError(
-                f"{self.target.host}:{self.target.port}: no answer in {self.target.timeout:g} s "
-                f"× {attempts}{malformed}",
+                f"{self.target.host}:{self.target.port}: no answer in {self.target.timeout:g} s × {attempts}",
                 hint="check the address, the community or v3 keys, and that the agent runs",
             ) from None
         if pdu.error_status:

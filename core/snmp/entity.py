@@ -163,9 +163,11 @@ def parse_optics(tables: dict[str, list[VarBind]]) -> list[Optic]:
         precision = _int(cols[SENSOR_PRECISION].get(index)) or 0
         raw = _int(cols[SENSOR_VALUE].get(index))
         status = _int(cols[SENSOR_OPER_STATUS].get(index))
-        dbm = _to_dbm(kind, raw, scale, precision) if raw is not None and status in (None, 1) else None
+        valid = -8 <= precision <= 9  # EntitySensorPrecision's range: beyond it no reading means anything
+        readable = valid and raw is not None and status in (None, 1)
+        dbm = _to_dbm(kind, raw, scale, precision) if readable and raw is not None else None
         warning = alarm = None
-        if lows.get(index):
+        if valid and lows.get(index):
             levels = sorted(lows[index])  # by severity: the mildest is the warning
             warning = _to_dbm(kind, levels[0][1], scale, precision)
             alarm = _to_dbm(kind, levels[-1][1], scale, precision) if len(levels) > 1 else None

@@ -2,8 +2,9 @@
 
 * :class:`SnmpTimeoutError`: no answer at all (within the timeout and retries);
 * :class:`SnmpAgentError`: the agent *did* answer, with an error-status
-  (:class:`SnmpStatusError`) or with bytes that are not well-formed SNMP
-  (:class:`SnmpMalformedError`). Whoever reports reachability counts these as an answer.
+  (:class:`SnmpStatusError`), with bytes that are not well-formed SNMP naming the request they
+  answer (:class:`SnmpMalformedError`), or only with datagrams govnet cannot read at all
+  (:class:`SnmpUnreadableError`). Whoever reports reachability counts these as an answer.
 """
 
 from __future__ import annotations
@@ -64,4 +65,16 @@ class SnmpMalformedError(SnmpAgentError):
         super().__init__(
             f"{host}: malformed answer: {problem}",
             hint="the agent's encoding is broken (upgrade or report it); the value was refused, not guessed",
+        )
+
+
+class SnmpUnreadableError(SnmpAgentError):
+    """Datagrams came back from the agent's address and port (a connected socket takes no other),
+    but none could be read as an answer to the request: the agent is there, its SNMP is broken."""
+
+    def __init__(self, host: str, port: int, count: int, last: str) -> None:
+        self.count, self.last = count, last
+        super().__init__(
+            f"{host}:{port}: answered {count} datagram(s) govnet cannot read as SNMP (the last: {last})",
+            hint="the agent's SNMP is broken or another service listens on its SNMP port",
         )

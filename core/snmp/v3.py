@@ -31,7 +31,13 @@ from typing import Any
 from govnet.safety import check_target
 from govnet.snmp import ber, usm
 from govnet.snmp.ber import VarBind
-from govnet.snmp.errors import SnmpError, SnmpMalformedError, SnmpStatusError, SnmpTimeoutError
+from govnet.snmp.errors import (
+    SnmpError,
+    SnmpMalformedError,
+    SnmpStatusError,
+    SnmpTimeoutError,
+    SnmpUnreadableError,
+)
 from govnet.snmp.exchange import Waiting, exchange
 from govnet.snmp.target import Target
 from govnet.snmp.v3state import DEFAULT_CACHE, AgentClock, LocalKeys, UsmCache
@@ -93,16 +99,22 @@ class SnmpUnsupportedSecLevelError(SnmpUsmError):
 class _Datagrams(Waiting[Envelope]):
     """Hands each well-formed v3 datagram to the request waiting for its msgID."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        #: Well-formed messages no request waits for (a late answer to a request that ended).
+        self.stray = 0
+
     def datagram_received(self, data: bytes, addr: Any) -> None:
         try:
             envelope = decode_envelope(data)
-        except ber.BerError:
+        except ber.BerError as exc:
             self.garbage += 1
+            self.last_garbage = f"{exc} ({ber.shown(data, 12)})"
             return
         # every attempt's msgID stays bound to its request until the request ends: a slow
         # agent's answer to the first attempt counts after a retry went out
         if not self.answer(envelope.msg_id, envelope):
-            self.garbage += 1
+            self.stray += 1
 
 
 # --------------------------------------------------------------------------- the session
@@ -160,11 +172,17 @@ class V3Session:
         any attempt comes back (every attempt's msgID stays bound to this request)."""
         transport, protocol = await self._open()
         tries = self.target.retries + 1 if attempts is None else attempts
+        garbage = protocol.garbage
         try:
             envelope: Envelope = await exchange(
                 transport, protocol, build, self._new_id, self.target.timeout, tries
             )
         except TimeoutError:
+            if protocol.garbage > garbage:  # the agent is there, but says nothing readable
+                self._heard = True
+                raise SnmpUnreadableError(
+                    self.target.host, self.target.port, protocol.garbage - garbage, protocol.last_garbage
+                ) from None
             raise SnmpTimeoutError(
                 f"{self.target.host}:{self.target.port}: no answer in {self.target.timeout:g} s × {tries}",
                 hint="check the address, the v3 user and keys, and that the agent runs",
@@ -213,7 +231,10 @@ class V3Session:
         if envelope.flags & FLAG_PRIV:
             if self._priv is None or keys.priv is None:
                 raise SnmpUsmError(f"{self.target.host}: an encrypted answer to an authNoPriv request")
-            ciphertext, _, _ = octets(data, pos, "encryptedPDU")
+            try:
+                ciphertext, _, _ = octets(data, pos, "encryptedPDU")
+            except ber.BerError as exc:
+                raise SnmpMalformedError(self.target.host, str(exc)) from None
             try:
                 plain = keys.priv.decrypt(
                     envelope.boots, envelope.engine_time, envelope.priv_params, ciphertext
@@ -336,7 +357,10 @@ class V3Session:
                 )
             if authentic and not envelope.flags & FLAG_PRIV and self._priv is not None:
                 # Only a report may come back unencrypted to an authPriv request.
-                result = decode_scoped_pdu(envelope.data, envelope.payload)
+                try:
+                    result = decode_scoped_pdu(envelope.data, envelope.payload)
+                except ber.BerError as exc:
+                    raise SnmpMalformedError(self.target.host, str(exc), exc.oid) from None
                 if result.tag != ber.REPORT:
                     raise SnmpUsmError(f"{self.target.host}: an unencrypted response to an authPriv request")
             else:
@@ -361,11 +385,15 @@ class V3Session:
                     f"{self.target.host}: an answer outside the time window (an old or replayed message)",
                     hint="the next poll discovers the agent again; if this repeats, check the agent's clock",
                 )
-            if result.request_id != envelope.msg_id:
-                raise SnmpUsmError(
-                    f"{self.target.host}: an answer's request-id ({result.request_id}) differs from its "
-                    f"msgID ({envelope.msg_id})",
-                    hint="the agent's SNMPv3 is broken",
+            if result.request_id != envelope.msg_id:  # authentic, so the agent's own fault
+                raise SnmpMalformedError(
+                    self.target.host,
+                    f"an answer's request-id ({result.request_id}) differs from its msgID "
+                    f"({envelope.msg_id})",
+                )
+            if result.tag != ber.RESPONSE:
+                raise SnmpMalformedError(
+                    self.target.host, f"a {ber.pdu_name(result.tag)} PDU where a Response was due"
                 )
             if result.error_status:
                 raise SnmpStatusError(self.target.host, result.error_status, result.error_index)

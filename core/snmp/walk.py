@@ -20,7 +20,8 @@ What real agents do, and what the walk does about it:
   request, up to :data:`MAX_GROWN_VARBINDS` (a long table in a few round trips, not dozens),
   while one that cut an answer short or answered tooBig is never asked for more again;
 * a timeout after the agent answered keeps the rows read so far, with a warning; only a walk
-  that never got an answer raises :class:`~govnet.snmp.errors.SnmpTimeoutError`.
+  that never got an answer raises :class:`~govnet.snmp.errors.SnmpTimeoutError`;
+* so do datagrams govnet cannot read at all (:class:`~govnet.snmp.errors.SnmpUnreadableError`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from govnet.snmp.errors import (
     SnmpMalformedError,
     SnmpStatusError,
     SnmpTimeoutError,
+    SnmpUnreadableError,
 )
 
 #: The most OIDs one request names. 16 is the widest module govnet polls (interfaces: 11 IF-MIB
@@ -99,7 +101,8 @@ async def get_scalars(get: Get, oids: Sequence[str], host: str) -> ScalarGet:
 
     noSuchName (a v1-style answer some v2c agents give for an object they lack) and a malformed
     value drop that one OID and ask for the rest; tooBig splits the request in halves. Other
-    error-statuses that name no varbind are raised (:class:`SnmpStatusError`).
+    error-statuses that name no varbind are raised (:class:`SnmpStatusError`). A varbind
+    answered under another OID than the one asked, or left out, is refused with a warning.
     """
     answered: dict[int, VarBind] = {}
     out = ScalarGet()
@@ -134,7 +137,12 @@ async def get_scalars(get: Get, oids: Sequence[str], host: str) -> ScalarGet:
             continue
         out.answers += 1
         for i, vb in zip(part, varbinds, strict=False):
+            if vb.oid != oids[i].strip("."):  # not what was asked: it cannot stand for it
+                out.warnings.append(f"{oids[i]}: the agent answered {vb.oid} in its place; refused")
+                continue
             answered[i] = vb
+        for i in part[len(varbinds) :]:
+            out.warnings.append(f"{oids[i]}: missing from the agent's answer")
     for i, oid in enumerate(oids):
         found = answered.get(i)
         out.append(found if found is not None else VarBind(oid, ber.NO_SUCH_OBJECT, None, ber.oid_body(oid)))
@@ -197,6 +205,12 @@ async def walk_columns(
                 raise
             for k in list(active):
                 stop(k, f"no answer after {out.answers} answer(s) ({exc.message}); the walk stopped early")
+            break
+        except SnmpUnreadableError as exc:
+            if not out.answers:
+                raise
+            for k in list(active):
+                stop(k, f"{exc.message}; the walk stopped early")
             break
         except SnmpStatusError as exc:
             out.answers += 1

@@ -9,15 +9,26 @@ seconds over the open incidents: reminders every ``remind_every`` and one escala
 held back by a maintenance window that has since ended. A closing message goes exactly to the
 channels that were told of the opening. ``run`` delivers: per channel the oldest message first,
 retrying with back-off.
+
+The outbox and the store are read and written through SQLAlchemy, synchronously: inside ``run``
+(and for each tick's report, :meth:`Notifier.submit`) every such call goes to one worker thread
+of the notifier's own, never the event loop, so a slow disk or a lock held in the database stalls
+the notifications, not the polls beside them. One worker keeps the order of everything: a tick's
+messages are written before the next tick's, and a delivery is recorded before the channel's next
+message is read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from govnet import aio
 from govnet.errors import GovnetError
@@ -35,6 +46,7 @@ from govnet.monitor.spool import SpoolingStore
 from govnet.monitor.store import IncidentRow, Store, StoreError, Window
 
 log = logging.getLogger("govnet.monitor.notify")
+T = TypeVar("T")
 
 OPENED = "incident.opened"
 #: How often open incidents are looked at for reminders and escalations.
@@ -91,6 +103,56 @@ class Notifier:
         self.routes = effective_routes(channels)
         self.wake = asyncio.Event()
         self._index = endpoint_index(network)
+        #: The one thread that does the notifier's store and outbox I/O (see the module's docstring).
+        self._worker: ThreadPoolExecutor | None = None
+        #: The event loop ``run`` (or the last awaited call) runs on: where ``wake`` is set.
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # ------------------------------------------------------------------ off the event loop
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="govnet-notify-store")
+        return self._worker
+
+    async def _io(self, call: Callable[..., T], *args: object) -> T:
+        """``call(*args)`` on the notifier's worker thread, in order with everything queued before."""
+        self._loop = asyncio.get_running_loop()
+        return await self._loop.run_in_executor(self._executor(), functools.partial(call, *args))
+
+    def submit(self, report: CycleReport) -> Future[None]:
+        """:meth:`on_report` on the worker thread, without waiting (for the monitor's tick, which
+        runs on the event loop); reports are written in the order they are submitted."""
+        with contextlib.suppress(RuntimeError):  # called outside a loop: nothing to wake but the Event
+            self._loop = asyncio.get_running_loop()
+        return self._executor().submit(self._report, report)
+
+    def _report(self, report: CycleReport) -> None:
+        try:
+            self.on_report(report)
+        except Exception:  # a report that cannot be turned into messages must not stop the next
+            log.exception("notifications: the messages of a tick could not be written")
+
+    def _wake(self) -> None:
+        """Wake ``run``: from its own loop directly, from the worker thread through the loop."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self.wake.set()
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self.wake.set()
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
+                loop.call_soon_threadsafe(self.wake.set)
+
+    def close(self) -> None:
+        """Let the worker thread end once what is queued is done (it is made again when needed)."""
+        if self._worker is not None:
+            self._worker.shutdown(wait=False)
+            self._worker = None
 
     # ------------------------------------------------------------------ events in
     def on_report(self, report: CycleReport) -> None:
@@ -123,8 +185,12 @@ class Notifier:
             return 0
         pending: list[Pending] = []
         windows = self._windows(now) if rows else []
-        for row in rows:
-            pending += self._for_incident(row, None, now, windows)
+        try:
+            for row in rows:
+                pending += self._for_incident(row, None, now, windows)
+        except OutboxError as exc:  # the outbox cannot be read now: the next sweep tries again
+            log.warning("notifications: cannot read the outbox: %s", exc.message)
+            return 0
         return self._write(pending)
 
     def _incident(self, incident_id: int) -> IncidentRow | None:
@@ -144,7 +210,7 @@ class Notifier:
         except OutboxError as exc:
             log.error("notifications: %d message(s) not written to the outbox: %s", len(pending), exc.message)
             return 0
-        self.wake.set()
+        self._wake()
         return written
 
     def _pending(self, event: Event, channel: str, created: float, not_before: float) -> Pending:
@@ -227,7 +293,7 @@ class Notifier:
         """Try every channel's oldest due message once (channels in parallel)."""
         now = self.clock()
         try:
-            heads = self.outbox.heads(now)
+            heads = await self._io(self.outbox.heads, now)
         except OutboxError as exc:
             log.error("notifications: cannot read the outbox: %s", exc.message)
             return []
@@ -249,6 +315,14 @@ class Notifier:
                 ok, error, gone = False, exc.message, True
             except DeliveryError as exc:
                 ok, error = False, exc.message
+        await self._io(self._record, row, ok, gone, error)
+        result = Delivery(row.channel, row.message_id, row.event_type, ok, detail if ok else error)
+        if self.on_delivery is not None:
+            self.on_delivery(result)
+        return result
+
+    def _record(self, row: OutboxRow, ok: bool, gone: bool, error: str) -> None:
+        """An attempt's outcome into the outbox (on the worker thread)."""
         at = self.clock()
         try:
             if ok:
@@ -278,10 +352,6 @@ class Notifier:
                 )
         except OutboxError as exc:
             log.error("notifications: cannot record a delivery: %s", exc.message)
-        result = Delivery(row.channel, row.message_id, row.event_type, ok, detail if ok else error)
-        if self.on_delivery is not None:
-            self.on_delivery(result)
-        return result
 
     def monthly(self, now: float | None = None) -> int:
         """Queue last month's SLA report for the channels that take reports, once (monthly.py)."""
@@ -299,33 +369,49 @@ class Notifier:
         return queued
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver and sweep until ``stop`` is set."""
+        """Deliver and sweep until ``stop`` is set (the store's I/O on the worker thread); what
+        was submitted before the stop is written before it returns."""
+        self._loop = asyncio.get_running_loop()
         last_sweep = last_prune = last_monthly = 0.0
-        while not stop.is_set():
-            self.wake.clear()
-            now = self.clock()
-            if now - last_sweep >= SWEEP_EVERY_S:
-                self.sweep(now)
-                last_sweep = now
-            if now - last_monthly >= MONTHLY_EVERY_S:
-                await asyncio.to_thread(self.monthly, now)  # builds a report: off the event loop
-                # (delivered by deliver_due just below, like any message in the outbox)
-                last_monthly = now
-            if now - last_prune >= PRUNE_EVERY_S:
-                try:
-                    self.outbox.prune(now - KEEP_DELIVERED_S)
-                except OutboxError as exc:
-                    log.warning("notifications: cannot prune the outbox: %s", exc.message)
-                last_prune = now
-            delivered = await self.deliver_due()
-            if any(d.ok for d in delivered):
-                continue  # the next message of that channel may go at once
-            try:
-                due = self.outbox.next_due()
-            except OutboxError:
-                due = None
-            pause = SWEEP_EVERY_S if due is None else min(SWEEP_EVERY_S, max(0.0, due - self.clock()))
-            await aio.first_of(self.wake, stop, timeout=pause)
+        try:
+            while not stop.is_set():
+                self.wake.clear()
+                now = self.clock()
+                if now - last_sweep >= SWEEP_EVERY_S:
+                    await self._io(self.sweep, now)
+                    last_sweep = now
+                if now - last_monthly >= MONTHLY_EVERY_S:
+                    await asyncio.to_thread(self.monthly, now)  # builds a report: off the event loop
+                    # (delivered by deliver_due just below, like any message in the outbox)
+                    last_monthly = now
+                if now - last_prune >= PRUNE_EVERY_S:
+                    await self._io(self._prune, now)
+                    last_prune = now
+                delivered = await self.deliver_due()
+                if any(d.ok for d in delivered):
+                    continue  # the next message of that channel may go at once
+                due = await self._io(self._next_due)
+                pause = SWEEP_EVERY_S if due is None else min(SWEEP_EVERY_S, max(0.0, due - self.clock()))
+                await aio.first_of(self.wake, stop, timeout=pause)
+            await self._io(_nothing)  # the reports submitted before the stop are written
+        finally:
+            self.close()
+
+    def _prune(self, now: float) -> None:
+        try:
+            self.outbox.prune(now - KEEP_DELIVERED_S)
+        except OutboxError as exc:
+            log.warning("notifications: cannot prune the outbox: %s", exc.message)
+
+    def _next_due(self) -> float | None:
+        try:
+            return self.outbox.next_due()
+        except OutboxError:
+            return None
+
+
+def _nothing() -> None:
+    """A call whose completion says that everything queued before it on the worker is done."""
 
 
 def build_notifier(
