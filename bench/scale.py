@@ -18,7 +18,10 @@ told otherwise; nothing leaves loopback):
 It prints, per repetition and as median and min: interfaces polled per minute, CPU-s per 10k
 varbinds of the whole ``monitor run`` process (poller, engine and SQLite store; v2c and v3
 separately, from runs where every device uses one version, and the mixed inventory), the
-exporter's CPU-s per 10k varbinds, memory (max RSS), store growth per hour; and the monitoring
+exporter's CPU-s per 10k varbinds, memory (max RSS), store growth per hour, how much CPU the
+monitor had and how long it stood runnable waiting for a CPU (``/proc/PID/task/*/schedstat``), the
+agents' CPU and the whole machine's, and interfaces per minute per core the monitor had (its
+speed apart from what else the machine runs); and the monitoring
 engine's CPU per idle tick at 360 and at ``--devices`` devices (in process, nothing due), with the
 load average. Needs root and ``scripts/setup.sh --bench``.
 
@@ -34,6 +37,7 @@ import asyncio
 import contextlib
 import os
 import platform
+import re
 import shutil
 import signal
 import sqlite3
@@ -81,9 +85,13 @@ def address(i: int) -> str:
 
 
 def use_prefix(prefix: str) -> None:
-    """Put the farm in ``<prefix>-scale`` (letters only, as lab prefixes are)."""
-    if not (prefix.isascii() and prefix.isalpha() and prefix.islower() and len(prefix) <= 6):
-        raise SystemExit(f"--prefix {prefix!r}: use 1-6 lower-case letters (a lab prefix of your own)")
+    """Put the farm in ``<prefix>-scale`` (a lower-case letter, then lower-case letters or digits,
+    at most 6 characters, as lab prefixes are)."""
+    if not re.fullmatch(r"[a-z][a-z0-9]{0,5}", prefix):
+        raise SystemExit(
+            f"--prefix {prefix!r}: use a lower-case letter, then up to 5 lower-case letters or digits "
+            "(a lab prefix of your own)"
+        )
     WHERE["namespace"] = f"{prefix}-scale"
 
 
@@ -99,6 +107,26 @@ def proc_cpu(pid: int) -> float:
     """utime + stime of a live process, in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_sched(pid: int) -> tuple[float, float]:
+    """(seconds on a CPU, seconds runnable but waiting for one) of a live process's threads, from
+    /proc/PID/task/*/schedstat: the second is what a process that "uses half a core" lost to the
+    others on a busy machine, which its CPU time does not show."""
+    run = wait = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            on_cpu, waiting, _ = (task / "schedstat").read_text(encoding="utf-8").split()
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue  # a thread that ended meanwhile
+        run, wait = run + int(on_cpu), wait + int(waiting)
+    return run / 1e9, wait / 1e9
+
+
+def machine_busy() -> float:
+    """CPU-seconds the whole machine spent busy since boot (every process, ours and others')."""
+    fields = [int(x) for x in Path("/proc/stat").read_text(encoding="utf-8").splitlines()[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def proc_rss_mb(pid: int) -> float:
@@ -299,17 +327,30 @@ class GovnetRun:
     cpu_s: float
     rss_mb: float
     store_bytes_per_hour: float
+    #: Cores' worth of the measured time: the monitor on a CPU, the monitor runnable but waiting
+    #: for a CPU (taken by other processes), the agents on a CPU, the whole machine busy.
+    cores: float = 0.0
+    waited: float = 0.0
+    agents: float = 0.0
+    busy: float = 0.0
 
     @property
     def interfaces_per_minute(self) -> float:
         return self.interfaces / self.minutes
 
     @property
+    def interfaces_per_core_minute(self) -> float:
+        """Interfaces per minute per core the monitor had: its speed apart from the machine's load."""
+        return self.interfaces_per_minute / max(self.cores, 1e-9)
+
+    @property
     def cpu_per_10k(self) -> float:
         return self.cpu_s / max(1, self.varbinds) * 10_000
 
 
-def govnet_run(label: str, inventory: Path, work: Path, interval: float, cycles: int) -> GovnetRun:
+def govnet_run(
+    label: str, inventory: Path, work: Path, interval: float, cycles: int, agents: list[int]
+) -> GovnetRun:
     """``monitor run`` for ``cycles`` intervals after one warm-up interval; what it did in them."""
     store = work / f"{label}.db"
     store.unlink(missing_ok=True)
@@ -346,8 +387,10 @@ def govnet_run(label: str, inventory: Path, work: Path, interval: float, cycles:
             time.sleep(0.5)
         time.sleep(interval)
         cpu0, t0, size0 = proc_cpu(proc.pid), time.time(), store_bytes(store)
+        sched0, agents0, busy0 = proc_sched(proc.pid), sum(proc_cpu(p) for p in agents), machine_busy()
         time.sleep(interval * cycles)
         cpu1, t1 = proc_cpu(proc.pid), time.time()
+        sched1, agents1, busy1 = proc_sched(proc.pid), sum(proc_cpu(p) for p in agents), machine_busy()
         rss = proc_rss_mb(proc.pid)
         size1 = store_bytes(store)
     finally:
@@ -377,6 +420,10 @@ def govnet_run(label: str, inventory: Path, work: Path, interval: float, cycles:
         cpu1 - cpu0,
         rss,
         (size1 - size0) / (t1 - t0) * 3600,
+        (sched1[0] - sched0[0]) / (t1 - t0),
+        (sched1[1] - sched0[1]) / (t1 - t0),
+        (agents1 - agents0) / (t1 - t0),
+        (busy1 - busy0) / (t1 - t0),
     )
 
 
@@ -587,6 +634,7 @@ def main() -> None:
     results: dict[str, list[Any]] = {}
     try:
         with farm_up(args.devices, args.interfaces, args.agents, work) as farm:
+            agent_pids = list(farm.pids)  # the snmpd processes (the exporter is added below)
             config = work / "snmp.yml"
             exporter_config(config)
             exporter_proc = subprocess.Popen(
@@ -613,13 +661,17 @@ def main() -> None:
                             flush=True,
                         )
                         continue
-                    run = govnet_run(label, inventories[label], work, args.interval, args.cycles)
+                    run = govnet_run(label, inventories[label], work, args.interval, args.cycles, agent_pids)
                     results.setdefault(f"govnet {label}", []).append(run)
                     print(
                         f"rep {rep + 1} govnet {label}: {run.interfaces_per_minute:,.0f} interfaces/min, "
                         f"{run.polls_ok} polls ok, {run.polls_failed} failed, "
                         f"{run.cpu_per_10k:.3f} CPU-s/10k varbinds, max RSS {run.rss_mb:.0f} MB, "
-                        f"store +{run.store_bytes_per_hour / 1e6:.0f} MB/h; load {os.getloadavg()[0]:.2f}",
+                        f"store +{run.store_bytes_per_hour / 1e6:.0f} MB/h; monitor on a CPU {run.cores:.2f} "
+                        f"cores, waiting for one {run.waited:.2f}, agents {run.agents:.2f}, machine busy "
+                        f"{run.busy:.2f} of {os.cpu_count()}; "
+                        f"{run.interfaces_per_core_minute:,.0f} interfaces per minute per monitor core; "
+                        f"load {os.getloadavg()[0]:.2f}",
                         flush=True,
                     )
     finally:
@@ -633,6 +685,10 @@ def main() -> None:
             line += f"; interfaces/min {fmt([r.interfaces_per_minute for r in runs])}"
             line += f"; max RSS {fmt([r.rss_mb for r in runs])} MB"
             line += f"; store growth {fmt([r.store_bytes_per_hour / 1e6 for r in runs])} MB/h"
+            line += f"; monitor cores on a CPU {fmt([r.cores for r in runs], '.2f')}"
+            line += f", waiting for a CPU {fmt([r.waited for r in runs], '.2f')}"
+            line += f"; machine busy {fmt([r.busy for r in runs], '.2f')} cores"
+            line += f"; interfaces/min per monitor core {fmt([r.interfaces_per_core_minute for r in runs])}"
         line += f"; vs snmp_exporter v2c {statistics.median(cpu) / statistics.median(yard):.2f}x"
         print(line)
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -30,7 +30,7 @@ from govnet.monitor.notify.channels import load_channels
 from govnet.monitor.notify.notifier import Delivery, build_notifier
 from govnet.monitor.poll import poll_round
 from govnet.monitor.rules import load_rules
-from govnet.monitor.runner import RunOptions, default_trap_listen, parse_listen, run_monitor
+from govnet.monitor.runner import RunOptions, default_trap_listen, parse_listen, run_monitor, settle_heap
 from govnet.monitor.scraper import SnmpScraper
 from govnet.monitor.series import check_url
 from govnet.monitor.sla import availability, by_district, parse_period
@@ -311,6 +311,7 @@ def run(
             for incident_id in report.closed:
                 print(jsonlib.dumps({"event": "incident_closed", "id": incident_id}), flush=True)
 
+    settle_heap()  # a long run over a large heap: the cyclic collector's cost kept small
     if redis is not None:
         from govnet.monitor.distcli import run_leader  # noqa: PLC0415  (redis: --redis only)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import signal
@@ -42,6 +43,9 @@ log = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from govnet.monitor.notify.notifier import Notifier
 
+#: The cyclic garbage collector's thresholds for a long-running monitor (CPython's default is
+#: (700, 10, 10)): see :func:`settle_heap`.
+GC_THRESHOLDS = (20_000, 20, 20)
 #: How often old samples are rolled up and expired.
 PRUNE_EVERY_S = 3600.0
 #: How often a leader tries the trap port again while another process holds it.
@@ -209,6 +213,26 @@ def poll_targets(network: Network, options: RunOptions) -> list[PollTarget]:
     if options.interval is not None:
         targets = [replace(t, interval=options.interval) for t in targets]
     return targets
+
+
+def settle_heap() -> None:
+    """Ready the process for a long run with a large heap that changes slowly (the inventory,
+        every device's last state and rate baselines).
+
+        CPython's cyclic collector, left at its defaults, scans the whole heap about once a second
+    X's new state survives its young collections, and
+        a full collection follows whenever a quarter of the old objects are new): measured at 5,000
+        devices, that was about 40 % of the process's CPU. What start-up built (modules, the inventory,
+        the topology) is moved out of the collector's reach for good (``gc.freeze``, after a collection
+        so that no garbage is frozen), and young collections run after :data:`GC_THRESHOLDS` instead
+        of every 700 allocations; garbage cycles are still collected, a little later. Once per process
+    (a second call, a second run in the same process, changes nothing).
+    """
+    if gc.get_threshold() == GC_THRESHOLDS:
+        return
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def build_monitor(

@@ -17,6 +17,7 @@ _SAMPLE_COLUMNS = (
     "at", "device", "interface", "link", "in_bps", "out_bps", "util_pct",
     "in_err_ps", "out_err_ps", "in_disc_ps", "out_disc_ps", "rx_dbm",
 )  # fmt: skip
+_POLL_COLUMNS = ("at", "device", "shard", "cycle", "ok", "seconds", "varbinds", "error")
 _HOURLY = (
     "hour",
     "n",
@@ -49,6 +50,30 @@ def _smaller(old: Any, new: Any) -> Any:
     return sa.case((old.is_(None), new), (new.is_(None), old), (old <= new, old), else_=new)
 
 
+#: (table, columns) -> the SQLite INSERT SQLAlchemy compiled, and the order of its parameters.
+_SQLITE_INSERTS: dict[tuple[str, tuple[str, ...]], tuple[str, list[int]]] = {}
+
+
+def _append(conn: Connection, table: sa.Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Append ``rows`` (tuples in ``columns`` order) to ``table`` in the open transaction.
+
+    On SQLite the statement SQLAlchemy compiles is handed to the driver's ``executemany`` with the
+    tuples as they are (per-row parameter processing costs more than the insert: a poll of a
+    48-port device is 49 sample rows); other backends go through SQLAlchemy's batched insert.
+    """
+    if conn.dialect.name != "sqlite":
+        conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    key = (table.name, tuple(columns))
+    if key not in _SQLITE_INSERTS:
+        compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(columns))
+        _SQLITE_INSERTS[key] = (compiled.string, [columns.index(n) for n in compiled.positiontup or ()])
+    sql, order = _SQLITE_INSERTS[key]
+    if order != list(range(len(columns))):
+        rows = [tuple(row[i] for i in order) for row in rows]
+    conn.exec_driver_sql(sql, rows)
+
+
 class Samples:
     """Samples and polls: appended in batches, rolled up into hours by :meth:`prune`."""
 
@@ -60,12 +85,11 @@ class Samples:
         if not rows:
             return
         values = [
-            dict(zip(_SAMPLE_COLUMNS, (s.at, s.device, s.interface, s.link, s.in_bps, s.out_bps, s.util_pct,
-                                       *s.errors(), s.rx_dbm), strict=True))
+            (s.at, s.device, s.interface, s.link, s.in_bps, s.out_bps, s.util_pct, *s.errors(), s.rx_dbm)
             for s in rows
-        ]  # fmt: skip
+        ]
         with self.db.write() as conn:
-            conn.execute(samples.insert(), values)
+            _append(conn, samples, _SAMPLE_COLUMNS, values)
 
     def samples(self, device: str, interface: str, since: float = 0.0) -> list[Sample]:
         """Raw samples of one interface since ``since``."""
@@ -93,13 +117,9 @@ class Samples:
         """Append poll records (one transaction)."""
         if not rows:
             return
-        values = [
-            {"at": p.at, "device": p.device, "shard": p.shard, "cycle": p.cycle, "ok": int(p.ok),
-             "seconds": p.seconds, "varbinds": p.varbinds, "error": p.error}
-            for p in rows
-        ]  # fmt: skip
+        values = [(p.at, p.device, p.shard, p.cycle, int(p.ok), p.seconds, p.varbinds, p.error) for p in rows]
         with self.db.write() as conn:
-            conn.execute(polls.insert(), values)
+            _append(conn, polls, _POLL_COLUMNS, values)
 
     def polls(self, since: float = 0.0) -> list[PollRecord]:
         """Poll records since ``since``, in time order."""
