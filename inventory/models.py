@@ -299,6 +299,10 @@ class SNMPProfile(Strict):
     port: int = Field(default=161, ge=1, le=65535)
     timeout_s: float = Field(default=2.0, gt=0, le=60)
     retries: int = Field(default=1, ge=0, le=5)
+    #: The most varbinds one GETBULK answer may carry once the agent has shown it takes more than
+    #: the first request's 64 (up to ~10 kB of UDP, sent as IP fragments): 40 keeps every answer
+    #: in one packet, for a path whose firewall drops fragments.
+    max_varbinds: int = Field(default=256, ge=8, le=1024)
 
     @field_validator("version", mode="before")
     @classmethod

@@ -25,6 +25,7 @@ def snmp_target(network: Network, device: str) -> Target:
             priv_key=network.secrets.get(cred.name, "priv_key"),
             timeout=profile.timeout_s,
             retries=profile.retries,
+            max_varbinds=profile.max_varbinds,
         )
     assert isinstance(cred, SNMPv2cCredential)
     return Target(
@@ -34,4 +35,5 @@ def snmp_target(network: Network, device: str) -> Target:
         community=network.secrets.get(cred.name, "community"),
         timeout=profile.timeout_s,
         retries=profile.retries,
+        max_varbinds=profile.max_varbinds,
     )

@@ -4,11 +4,23 @@ cut short, tooBig). Real client and scraper against the adversarial agent on loo
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from govnet.errors import InventoryError
+from govnet.inventory.loader import load_inventory
+from govnet.inventory.snmp import snmp_target
 from govnet.monitor.config import INTERFACES
+from govnet.monitor.poll import poll_round
+from govnet.monitor.scraper import SnmpScraper
 from govnet.snmp import ber
-from govnet.snmp.testing import Agent
+from govnet.snmp.testing import Agent, AgentServer
 from govnet.snmp.walk import MAX_GROWN_VARBINDS, MAX_REQUEST_VARBINDS
-from tests.test_snmp_walk import device_mib, poll
+from tests.mini import mini_files, write_inventory
+from tests.test_snmp_walk import device_mib, poll, target
 
 INDEXES = list(range(1, 50))  # 49 rows, as a 48-port switch with its loopback
 
@@ -54,3 +66,27 @@ def test_an_agent_answering_toobig_is_not_asked_for_more_again() -> None:
     # the responses the agent refused are the widest the walk ever asked for
     refused_at = next(i for i, n in enumerate(sizes) if n == max(sizes))
     assert all(n < sizes[refused_at] for n in sizes[refused_at + 1 :]), sizes
+
+
+def test_a_profile_capped_for_one_packet_answers_never_grows_past_its_cap() -> None:
+    """``max_varbinds: 40`` (a path whose firewall drops IP fragments): every request stays at
+    or under 40 varbinds, and the table is still read whole."""
+    agent = Agent(device_mib(INDEXES))
+    with AgentServer(agent) as server:
+        capped = replace(target(server.port), max_varbinds=40)
+        (state,) = asyncio.run(poll_round(SnmpScraper(), [capped], (INTERFACES,), deadline=60))
+    assert state.reachable and "interfaces" not in state.module_warnings, state.module_warnings
+    assert [i.if_index for i in state.interfaces] == INDEXES
+    sizes = bulk_sizes(agent)
+    assert max(sizes) <= 40 and len(sizes) >= len(INDEXES) * 16 // 40, sizes
+
+
+def test_the_profiles_max_varbinds_reaches_the_target(tmp_path: Path, mini_secrets: dict[str, str]) -> None:
+    files = mini_files()
+    for profile in files["province.yaml"]["snmp_profiles"]:
+        profile["max_varbinds"] = 40
+    network = load_inventory(write_inventory(tmp_path / "inv", files))
+    assert {snmp_target(network, name).max_varbinds for name in network.devices} == {40}
+    files["province.yaml"]["snmp_profiles"][0]["max_varbinds"] = 4
+    with pytest.raises(InventoryError, match="max_varbinds"):
+        load_inventory(write_inventory(tmp_path / "bad", files))

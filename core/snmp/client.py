@@ -193,7 +193,12 @@ class V2cSession:
     async def walk_columns(self, columns: Sequence[str], first_rows: int | None = None) -> ColumnWalk:
         """Walk several columns with multi-varbind GETBULKs (see :func:`govnet.snmp.walk.walk_columns`)."""
         return await walk_columns(
-            self._bulk, columns, self.target.max_repetitions, self.target.host, first_rows=first_rows
+            self._bulk,
+            columns,
+            self.target.max_repetitions,
+            self.target.host,
+            first_rows=first_rows,
+            max_varbinds=self.target.max_varbinds,
         )
 
     async def close(self) -> None:
@@ -359,7 +364,12 @@ class PysnmpSession:
             return [_to_varbind(o, v) for o, v in vbs]
 
         return await walk_columns(
-            bulk, columns, self.target.max_repetitions, self.target.host, first_rows=first_rows
+            bulk,
+            columns,
+            self.target.max_repetitions,
+            self.target.host,
+            first_rows=first_rows,
+            max_varbinds=self.target.max_varbinds,
         )
 
     async def close(self) -> None:

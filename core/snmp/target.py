@@ -31,6 +31,8 @@ class Target:
     timeout: float = 2.0
     retries: int = 1
     max_repetitions: int = 25
+    #: The most varbinds one GETBULK may grow to (govnet.snmp.walk.walk_columns).
+    max_varbinds: int = 256
 
     def __post_init__(self) -> None:
         if self.version == "2c" and self.community is None:

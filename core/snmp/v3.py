@@ -439,7 +439,12 @@ class V3Session:
             return (await self._request(ber.GET_BULK, oids, reps)).varbinds
 
         return await walk_columns(
-            bulk, columns, self.target.max_repetitions, self.target.host, first_rows=first_rows
+            bulk,
+            columns,
+            self.target.max_repetitions,
+            self.target.host,
+            first_rows=first_rows,
+            max_varbinds=self.target.max_varbinds,
         )
 
     async def close(self) -> None:

@@ -157,6 +157,7 @@ async def walk_columns(
     *,
     max_oids: int = MAX_REQUEST_OIDS,
     first_rows: int | None = None,
+    max_varbinds: int = MAX_GROWN_VARBINDS,
 ) -> ColumnWalk:
     """Walk several columns with ``bulk``: column OID → its varbinds, in order, with warnings.
 
@@ -165,7 +166,9 @@ async def walk_columns(
     at most ``max_repetitions`` rows and :data:`MAX_REQUEST_VARBINDS` varbinds in all at first,
     twice as many after each answer that held every varbind asked (up to
     :data:`MAX_GROWN_VARBINDS`; never again after a short answer or tooBig). See the module's
-    docstring for what each agent fault does.
+    docstring for what each agent fault does. ``max_varbinds`` caps the growth (the SNMP
+    profile's ``max_varbinds``: a path that drops IP fragments needs answers that fit one packet,
+    about 40 varbinds of interface counters).
     ``host`` names the agent in messages. ``first_rows``: ask for at most that many rows in the
     first request (a table that was empty last time: an agent answers a GETBULK past an empty
     column with whatever objects follow it, which are read and thrown away; a table that has rows
@@ -179,7 +182,8 @@ async def walk_columns(
     cursor = list(names)
     rows = [out[c] for c in names]
     active = list(range(len(names)))
-    budget = MAX_REQUEST_VARBINDS  # varbinds per request; tooBig and short answers lower it
+    most = max(1, max_varbinds)
+    budget = min(MAX_REQUEST_VARBINDS, most)  # varbinds per request; tooBig and short answers lower it
     grow = True  # full answers double the budget, until the agent shows a limit
     rows_cap = max(1, max_repetitions)
     width_cap = max(1, min(max_oids, MAX_REQUEST_OIDS))
@@ -280,7 +284,7 @@ async def walk_columns(
         elif grow and reps < rows_cap and reps == budget // width:
             # Every varbind asked came back and the budget was what limited the request: the
             # agent takes more; ask for twice as many next time (fewer round trips).
-            budget = min(MAX_GROWN_VARBINDS, budget * 2)
+            budget = min(most, budget * 2)
         ended = {batch[j] for j in range(width) if done[j]}
         if ended:
             active = [k for k in active if k not in ended]
