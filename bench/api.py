@@ -43,7 +43,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path[0] = str(REPO)  # the fake agents live with the tests
+    sys.path.pop(0)  # govnet is imported as installed, never from the source folders
 
 _SERVE_GOVNET = """
 import sys, uvicorn
