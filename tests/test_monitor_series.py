@@ -238,6 +238,15 @@ def test_receive_power_is_written_once_per_poll(net: Network, vm_url: str, tmp_p
     assert len(per_stamp) == 3 and set(per_stamp.values()) == {1}, per_stamp
     assert {v for s in rx_series() for v in s["values"]} == {-9.5}
     # the interface's history still has its receive power, under the history's name for it
+    # The query API did not show the fresh series yet once under stress-ng, while the export did.
+    _wait_for(
+        lambda: (
+            "govnet_interface_rx_dbm"
+            in VictoriaMetrics(vm_url).interface_history(*port, start - 1, now[0], 60.0)
+        ),
+        30,
+        "the receive power in the interface's history",
+    )
     history = VictoriaMetrics(vm_url).interface_history(*port, start - 1, now[0], 60.0)
     assert {v for _t, v in history["govnet_interface_rx_dbm"]} == {-9.5}
     assert {
