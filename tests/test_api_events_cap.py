@@ -4,8 +4,6 @@ concurrent streams on a live uvicorn server on loopback (port chosen by the OS).
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -14,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from govnet.api.app import create_app
 from govnet.api.auth import Role, TokenStore
@@ -24,6 +21,7 @@ from govnet.api.sessions import COOKIE
 from govnet.inventory import sample_dir
 from govnet.inventory.loader import load_inventory
 from govnet.monitor.store import open_store
+from tests.nockit import serving
 
 
 @dataclass
@@ -39,23 +37,10 @@ def live(tmp_path: Path) -> Iterator[Live]:
     tokens = TokenStore(tmp_path / "tokens.json")
     streams = StreamSlots(per_token=2, total=3)
     state = ApiState(load_inventory(sample_dir()), store, tokens, events_poll_s=0.1, streams=streams)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(state), host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    end = time.monotonic() + 30
-    while not server.started and time.monotonic() < end:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
     try:
-        yield Live(f"http://127.0.0.1:{port}", state, tokens)
+        with serving(create_app(state)) as url:
+            yield Live(url, state, tokens)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         store.close()
 
 
